@@ -1,0 +1,74 @@
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import { loadConfig, sqlitePath, type Config, type LoadConfigOptions } from './config/config.js';
+import { createHttpServer } from './http/server.js';
+import { createLogger, type Logger } from './logging/logger.js';
+import { OrchestrationRunner } from './orchestration/orchestration-runner.js';
+import { OrchestrationService } from './orchestration/orchestration-service.js';
+import { ProjectService } from './projects/project-service.js';
+import { ServiceRegistry } from './services/service-registry.js';
+import { SqliteStore } from './storage/sqlite/sqlite-store.js';
+import type { Store } from './storage/store.js';
+import { WsHub } from './ws/ws-hub.js';
+
+export { loadConfig, ConfigError, type Config } from './config/config.js';
+
+/** A running engine. */
+export interface Engine {
+  config: Config;
+  /** Base URL of the HTTP API, e.g. `http://127.0.0.1:8005`. */
+  url: string;
+  port: number;
+  http: FastifyInstance;
+  store: Store;
+  runner: OrchestrationRunner;
+  log: Logger;
+  /** Stops taking work, closes sockets and storage; in-flight orchestrations resume on the next start. */
+  close(): Promise<void>;
+}
+
+export interface StartEngineOptions extends LoadConfigOptions {
+  config?: Config;
+  logger?: Logger;
+}
+
+/** The composition root: builds every part, resumes in-flight work, then starts listening. */
+export async function startEngine(options: StartEngineOptions = {}): Promise<Engine> {
+  const config = options.config ?? loadConfig(options);
+  const log = options.logger ?? createLogger(config.logLevel);
+  const now = Date.now;
+  const store = new SqliteStore(sqlitePath(config.databaseUrl));
+  const projects = new ProjectService(store, now);
+  const services = new ServiceRegistry(store, now);
+  const hub = new WsHub(projects, services, log.child({ component: 'ws' }), {
+    pingIntervalMs: config.wsPingIntervalMs,
+    appPingIntervalMs: config.wsAppPingIntervalMs,
+  });
+  const runner = new OrchestrationRunner(store, hub, log.child({ component: 'runner' }), {
+    taskMaxAttempts: config.taskMaxAttempts,
+    taskBackoffMs: config.taskBackoffMs,
+    taskBackoffCapMs: config.taskBackoffCapMs,
+    now,
+  });
+  const orchestrations = new OrchestrationService(store, runner, config, now);
+  const http = createHttpServer({ config, store, projects, services, orchestrations, now }, log);
+  hub.attach(http.server, runner);
+
+  const resumed = await runner.resumeAll();
+  await http.listen({ port: config.port, host: config.host });
+  const port = (http.server.address() as AddressInfo).port;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const url = `http://${host}:${port}`;
+  log.info({ url, resumed, database: config.databaseUrl.replace(/:\/\/[^@]*@/, '://***@') }, 'engine listening');
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      hub.close();
+      await http.close();
+      await runner.stop();
+      await store.close();
+      log.info('engine stopped');
+    })());
+  return { config, url, port, http, store, runner, log, close };
+}

@@ -1,0 +1,151 @@
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+
+/**
+ * The engine's configuration: defaults → config file → environment → explicit overrides (flags/tests).
+ * This is the only module that reads `process.env`. Every key is listed in docs/config.md.
+ */
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const int = (min: number) => z.coerce.number().int().min(min);
+
+const ConfigSchema = z.object({
+  port: int(0).max(65535),
+  host: z.string().min(1),
+  dataDir: z.string().min(1),
+  databaseUrl: z.string().min(1),
+  logLevel: z.enum(LOG_LEVELS),
+  adminToken: z.string().min(16).optional(),
+  bodyLimitBytes: int(1024),
+  taskTimeoutMs: int(1),
+  taskMaxAttempts: int(1),
+  taskBackoffMs: int(0),
+  taskBackoffCapMs: int(0),
+  healthCheckGracePeriodMs: int(0),
+  wsPingIntervalMs: int(100),
+  wsAppPingIntervalMs: int(100),
+  shutdownTimeoutMs: int(0),
+});
+
+/** The validated, frozen engine configuration. */
+export type Config = Readonly<z.infer<typeof ConfigSchema>>;
+
+/** Which environment variable feeds each key. */
+export const ENV_NAMES: Record<keyof Config, string> = {
+  port: 'PORT',
+  host: 'ORRA_HOST',
+  dataDir: 'ORRA_DATA_DIR',
+  databaseUrl: 'ORRA_DATABASE_URL',
+  logLevel: 'ORRA_LOG_LEVEL',
+  adminToken: 'ORRA_ADMIN_TOKEN',
+  bodyLimitBytes: 'ORRA_BODY_LIMIT_BYTES',
+  taskTimeoutMs: 'ORRA_TASK_TIMEOUT_MS',
+  taskMaxAttempts: 'ORRA_TASK_MAX_ATTEMPTS',
+  taskBackoffMs: 'ORRA_TASK_BACKOFF_MS',
+  taskBackoffCapMs: 'ORRA_TASK_BACKOFF_CAP_MS',
+  healthCheckGracePeriodMs: 'ORRA_HEALTH_CHECK_GRACE_PERIOD_MS',
+  wsPingIntervalMs: 'ORRA_WS_PING_INTERVAL_MS',
+  wsAppPingIntervalMs: 'ORRA_WS_APP_PING_INTERVAL_MS',
+  shutdownTimeoutMs: 'ORRA_SHUTDOWN_TIMEOUT_MS',
+};
+
+/** The defaults, before the data dir is known. */
+export const DEFAULTS = {
+  port: 8005,
+  host: '127.0.0.1',
+  logLevel: 'info',
+  bodyLimitBytes: 16 * 1024 * 1024,
+  taskTimeoutMs: 30_000,
+  taskMaxAttempts: 5,
+  taskBackoffMs: 2_000,
+  taskBackoffCapMs: 30_000,
+  healthCheckGracePeriodMs: 30 * 60_000,
+  wsPingIntervalMs: 5_000,
+  wsAppPingIntervalMs: 54_000,
+  shutdownTimeoutMs: 10_000,
+} as const;
+
+/** Raised when configuration is invalid; the message names the key and where its value came from. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+type Source = 'default' | 'config file' | 'environment' | 'override';
+
+export interface LoadConfigOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Values that win over everything (command-line flags, tests). */
+  overrides?: Partial<Record<keyof Config, unknown>>;
+}
+
+/** Loads and validates the configuration, or throws a ConfigError naming the bad key. */
+export function loadConfig(options: LoadConfigOptions = {}): Config {
+  const env = options.env ?? process.env;
+  const values: Record<string, unknown> = { ...DEFAULTS };
+  const sources: Record<string, Source> = Object.fromEntries(Object.keys(DEFAULTS).map((k) => [k, 'default']));
+
+  const filePath = env.ORRA_CONFIG_FILE;
+  if (filePath) {
+    const fromFile = readConfigFile(filePath);
+    for (const [key, value] of Object.entries(fromFile)) {
+      if (!(key in ENV_NAMES)) throw new ConfigError(`unknown key "${key}" in config file ${filePath}`);
+      values[key] = value;
+      sources[key] = 'config file';
+    }
+  }
+  for (const [key, envName] of Object.entries(ENV_NAMES)) {
+    const raw = env[envName];
+    if (raw !== undefined && raw !== '') {
+      values[key] = raw;
+      sources[key] = 'environment';
+    }
+  }
+  for (const [key, value] of Object.entries(options.overrides ?? {})) {
+    if (value !== undefined) {
+      values[key] = value;
+      sources[key] = 'override';
+    }
+  }
+  values.dataDir = resolve(String(values.dataDir ?? join(homedir(), '.orra')));
+  values.databaseUrl ??= `sqlite:${join(values.dataDir as string, 'engine.db')}`;
+  sources.dataDir ??= 'default';
+  sources.databaseUrl ??= 'default';
+
+  const parsed = ConfigSchema.safeParse(values);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const key = String(issue?.path[0] ?? 'config') as keyof Config;
+    const origin = sources[key] === 'environment' ? `${ENV_NAMES[key]} (environment)` : `${key} (${sources[key]})`;
+    throw new ConfigError(`invalid configuration ${origin}: ${issue?.message ?? 'invalid value'}`);
+  }
+  const config = parsed.data;
+  if (!/^sqlite:/.test(config.databaseUrl)) {
+    throw new ConfigError(
+      `invalid configuration ${ENV_NAMES.databaseUrl}: only sqlite:<path> URLs are supported by this build, got "${config.databaseUrl}"`,
+    );
+  }
+  return Object.freeze(config);
+}
+
+function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read config file ORRA_CONFIG_FILE=${path}: ${(err as Error).message}`);
+  }
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not a JSON object');
+    return parsed as Record<string, unknown>;
+  } catch (err) {
+    throw new ConfigError(`config file ${path} is not a JSON object: ${(err as Error).message}`);
+  }
+}
+
+/** The SQLite file path of a `sqlite:` database URL. */
+export function sqlitePath(databaseUrl: string): string {
+  return databaseUrl.replace(/^sqlite:(\/\/)?/, '');
+}

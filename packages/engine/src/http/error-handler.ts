@@ -1,0 +1,49 @@
+import { ERROR_CODES, type ErrorBodyOut } from '@orra/protocol';
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { EngineError } from '../errors/engine-error.js';
+import { HTTP_STATUS, kindFor } from './error-status.js';
+
+/** Turns every failure into `{"error":{kind,code,param,message}}` with the right status. */
+export function installErrorHandler(app: FastifyInstance): void {
+  app.setErrorHandler((err: FastifyError | EngineError, request, reply) => {
+    const engineError = toEngineError(err);
+    const status = HTTP_STATUS[engineError.code];
+    const body: ErrorBodyOut = {
+      error: {
+        kind: kindFor(engineError.code),
+        code: engineError.code,
+        ...(engineError.param ? { param: engineError.param } : {}),
+        message: engineError.message,
+      },
+    };
+    if (status >= 500) {
+      // Unknown errors: the stack goes to the log, the caller gets a request id to quote.
+      request.log.error({ err }, 'request failed');
+      body.error.message = `internal server error (request id ${request.id})`;
+      body.error.requestId = String(request.id);
+    }
+    void reply.status(status).header('content-type', 'application/json').send(body);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const body: ErrorBodyOut = {
+      error: { kind: kindFor(ERROR_CODES.ROUTE_NOT_FOUND), code: ERROR_CODES.ROUTE_NOT_FOUND, message: `no route ${request.method} ${request.url.split('?')[0]}` },
+    };
+    void reply.status(404).send(body);
+  });
+}
+
+function toEngineError(err: FastifyError | EngineError): EngineError {
+  if (err instanceof EngineError) return err;
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new EngineError(ERROR_CODES.PAYLOAD_TOO_LARGE, `request body is larger than the limit: ${err.message}`, { cause: err });
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new EngineError(ERROR_CODES.JSON_MARSHALING_FAIL, err.message, { cause: err });
+  }
+  if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
+    return new EngineError(ERROR_CODES.JSON_MARSHALING_FAIL, err.message, { cause: err });
+  }
+  return new EngineError(ERROR_CODES.INTERNAL, err.message, { cause: err });
+}

@@ -1,0 +1,29 @@
+import type { FastifyRequest } from 'fastify';
+import type { Config } from '../config/config.js';
+import type { OrchestrationService } from '../orchestration/orchestration-service.js';
+import type { Caller, ProjectService } from '../projects/project-service.js';
+import type { ServiceRegistry } from '../services/service-registry.js';
+import type { Store } from '../storage/store.js';
+
+/** What the routes need; assembled by the composition root. */
+export interface RouteDeps {
+  config: Config;
+  store: Store;
+  projects: ProjectService;
+  services: ServiceRegistry;
+  orchestrations: OrchestrationService;
+  now: () => number;
+}
+
+/** The caller of an authenticated request (set by the auth hook). */
+export function callerOf(request: FastifyRequest): Caller {
+  return (request as FastifyRequest & { caller: Caller }).caller;
+}
+
+/** The bearer token of a request, or undefined when the header is missing or malformed. */
+export function bearerToken(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (!header) return undefined;
+  const [scheme, token, ...rest] = header.split(' ');
+  return scheme === 'Bearer' && token && rest.length === 0 ? token : undefined;
+}

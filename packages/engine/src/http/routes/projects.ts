@@ -1,0 +1,55 @@
+import { ERROR_CODES, rfc3339, ZERO_TIME, type ProjectOut } from '@orra/protocol';
+import type { FastifyInstance } from 'fastify';
+import { EngineError } from '../../errors/engine-error.js';
+import { field } from '../body.js';
+import { bearerToken, callerOf, type RouteDeps } from '../route-deps.js';
+
+const LOOPBACK = /^(127\.|::1$|localhost$)/;
+
+export function projectRoutes(app: FastifyInstance, deps: RouteDeps): void {
+  app.get('/health', { config: { isPublic: true } }, async () => ({}));
+
+  // Open on loopback (a developer's machine); anywhere else it takes the admin token, because anyone
+  // who can create a project can use the engine (orra leaves it open everywhere).
+  app.post('/register/project', { config: { isPublic: true } }, async (request, reply) => {
+    const { adminToken, host } = deps.config;
+    if (!LOOPBACK.test(host) || adminToken) {
+      if (!adminToken || bearerToken(request) !== adminToken) {
+        throw new EngineError(ERROR_CODES.FORBIDDEN, 'registering projects on this engine requires the admin token (ORRA_ADMIN_TOKEN) as a Bearer token');
+      }
+    }
+    const body = (request.body ?? {}) as Record<string, unknown>;
+    if (typeof body !== 'object' || Array.isArray(body)) {
+      throw new EngineError(ERROR_CODES.JSON_MARSHALING_FAIL, 'request body must be a JSON object');
+    }
+    const name = field(body, 'name') ?? '';
+    if (typeof name !== 'string') throw new EngineError(ERROR_CODES.VALIDATION_FAILED, 'name: must be a string', { param: 'name' });
+    const webhooks = urlList(field(body, 'webhooks'), 'webhooks');
+    const compensationFailureWebhooks = urlList(field(body, 'compensationFailureWebhooks'), 'compensationFailureWebhooks');
+    const { project, apiKey } = await deps.projects.register({ name, webhooks, compensationFailureWebhooks });
+    const out: ProjectOut = {
+      id: project.id,
+      name: project.name,
+      apiKey,
+      additionalAPIKeys: null,
+      webhooks: project.webhooks.length > 0 ? project.webhooks : null,
+      compensationFailureWebhooks: project.compensationFailureWebhooks.length > 0 ? project.compensationFailureWebhooks : null,
+      createdAt: rfc3339(project.createdAt),
+      updatedAt: ZERO_TIME,
+    };
+    return reply.status(201).send(out);
+  });
+
+  app.post('/apikeys', async (request, reply) => {
+    const apiKey = await deps.projects.addApiKey(callerOf(request).projectId);
+    return reply.status(201).send({ apiKey });
+  });
+}
+
+function urlList(value: unknown, name: string): string[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) {
+    throw new EngineError(ERROR_CODES.VALIDATION_FAILED, `${name}: must be an array of URLs`, { param: name });
+  }
+  return value as string[];
+}

@@ -1,0 +1,27 @@
+import type { ServiceKind, ServiceOut } from '@orra/protocol';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { field, objectBody } from '../body.js';
+import { callerOf, type RouteDeps } from '../route-deps.js';
+
+export function serviceRoutes(app: FastifyInstance, deps: RouteDeps): void {
+  const register = (kind: ServiceKind) => async (request: FastifyRequest) => {
+    const body = objectBody(request.body);
+    const service = await deps.services.register(callerOf(request).projectId, kind, {
+      id: field(body, 'id') as string | null | undefined,
+      name: field(body, 'name'),
+      description: field(body, 'description'),
+      schema: field(body, 'schema'),
+      revertible: field(body, 'revertible'),
+    });
+    const out: ServiceOut = {
+      id: service.id,
+      name: service.name,
+      status: 'registered',
+      revertible: service.revertible,
+      version: service.version,
+    };
+    return out;
+  };
+  app.post('/register/service', register('service'));
+  app.post('/register/agent', register('agent'));
+}

@@ -1,0 +1,38 @@
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from '../logging/logger.js';
+import { installJsonParser } from './body.js';
+import { installErrorHandler } from './error-handler.js';
+import { bearerToken, type RouteDeps } from './route-deps.js';
+import { orchestrationRoutes } from './routes/orchestrations.js';
+import { projectRoutes } from './routes/projects.js';
+import { serviceRoutes } from './routes/services.js';
+
+/** The version we report in orra's `X-Orra-PlaneEngine-Version` header (orra's spelling). */
+export const ENGINE_VERSION = '0.1.0';
+
+/** Builds the HTTP API. Routes are authenticated unless marked `isPublic`. */
+export function createHttpServer(deps: RouteDeps, log: Logger): FastifyInstance {
+  const app: FastifyInstance = Fastify({
+    loggerInstance: log.child({ component: 'http' }) as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: deps.config.bodyLimitBytes,
+    // Our route paths are exact; `/orchestrations/` must not silently match `/orchestrations`.
+    routerOptions: { ignoreTrailingSlash: false },
+  });
+  installJsonParser(app);
+  installErrorHandler(app);
+  app.decorateRequest('caller', null);
+  app.addHook('onRequest', async (request) => {
+    if ((request.routeOptions.config as { isPublic?: boolean } | undefined)?.isPublic) return;
+    if (!request.routeOptions.url) return; // unmatched: the not-found handler answers
+    const caller = await deps.projects.authenticate(bearerToken(request));
+    (request as unknown as { caller: unknown }).caller = caller;
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    void reply.header('X-Orra-PlaneEngine-Version', ENGINE_VERSION);
+  });
+  projectRoutes(app, deps);
+  serviceRoutes(app, deps);
+  orchestrationRoutes(app, deps);
+  return app;
+}

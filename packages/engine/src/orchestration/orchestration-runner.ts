@@ -1,0 +1,435 @@
+import { formatGoDuration, newExecutionId, shortId, type SdkPayload, type TaskRequest } from '@orra/protocol';
+import type { Logger } from '../logging/logger.js';
+import type { Store, TaskRecord } from '../storage/store.js';
+import { TimerQueue } from '../timers/timer-queue.js';
+import { backoffMs } from './backoff.js';
+import { taskIdempotencyKey } from './idempotency-key.js';
+import { collectReferences, resolveInput } from './references.js';
+import type { ServiceConnections } from './service-connections.js';
+import { Step, type LiveOrchestration } from './step.js';
+
+export interface RunnerOptions {
+  taskMaxAttempts: number;
+  taskBackoffMs: number;
+  taskBackoffCapMs: number;
+  now?: () => number;
+}
+
+/** Hooks run when an orchestration reaches a final state, inside its finalising step (compensation, webhooks). */
+export type FinalizeHook = (step: Step) => void;
+
+interface TaskRef {
+  orchestrationId: string;
+  taskId: string;
+}
+
+/**
+ * Runs orchestrations as dataflow, driven by events only: a result arrives, a socket opens or closes,
+ * a timer fires. Each event becomes one Step per orchestration, committed before any message is sent,
+ * so a crash at any point leaves storage describing work that can be resumed.
+ */
+export class OrchestrationRunner {
+  private readonly live = new Map<string, LiveOrchestration>();
+  /** Idempotency key → task, for tasks that may still receive a result. */
+  private readonly byKey = new Map<string, TaskRef>();
+  /** Service id → paused tasks waiting for one of its sockets. */
+  private readonly waiting = new Map<string, Map<string, TaskRef>>();
+  private readonly timers: TimerQueue;
+  private readonly now: () => number;
+  private readonly finalizeHooks: FinalizeHook[] = [];
+  private isStopped = false;
+
+  constructor(
+    private readonly store: Store,
+    private readonly connections: ServiceConnections,
+    private readonly log: Logger,
+    private readonly options: RunnerOptions,
+  ) {
+    this.now = options.now ?? Date.now;
+    this.timers = new TimerQueue(this.now);
+  }
+
+  onFinalize(hook: FinalizeHook): void {
+    this.finalizeHooks.push(hook);
+  }
+
+  /** Number of orchestrations in flight in this process. */
+  get inFlightCount(): number {
+    return this.live.size;
+  }
+
+  /** Loads every in-flight orchestration from storage and carries on with it (restart = resume). */
+  async resumeAll(): Promise<number> {
+    const records = await this.store.orchestrations.listInFlight();
+    for (const record of records) {
+      const tasks = await this.store.tasks.listByOrchestration(record.id);
+      const live = this.adopt(record, tasks);
+      await this.enqueue(live, (step) => {
+        for (const task of live.tasks.values()) {
+          // No socket survives a restart: tasks that were out are paused until their service reconnects,
+          // then re-sent with the same idempotency key so the SDK's cache answers instead of re-running.
+          if (task.state === 'processing') this.pause(step, task, 'engine restarted; waiting for the service to reconnect');
+          else if (task.state === 'paused') this.pause(step, task, undefined);
+          else if (task.state === 'retry_wait') this.armRetry(step, task);
+        }
+        this.advance(step);
+      });
+    }
+    return records.length;
+  }
+
+  /** Starts a newly created orchestration (already stored as `pending` with its tasks). */
+  start(record: LiveOrchestration['record'], tasks: TaskRecord[]): Promise<void> {
+    const live = this.adopt(record, tasks);
+    return this.enqueue(live, (step) => this.advance(step));
+  }
+
+  /** A message from a service socket. Resolves once its effect is committed (then the hub ACKs it). */
+  async handlePayload(socketServiceId: string, payload: SdkPayload): Promise<void> {
+    if (payload.type === 'pong' || payload.type === 'task_status') return;
+    const ref = payload.idempotencyKey ? this.byKey.get(payload.idempotencyKey) : undefined;
+    const live = ref && this.live.get(ref.orchestrationId);
+    const task = live?.tasks.get(ref!.taskId);
+    if (!live || !task || task.serviceId !== socketServiceId) {
+      this.log.debug({ serviceId: socketServiceId, type: payload.type }, 'message for no task in flight ignored');
+      return;
+    }
+    await this.enqueue(live, (step) => {
+      if (!this.isOpen(task)) return;
+      switch (payload.type) {
+        case 'task_result':
+          if (typeof payload.error === 'string' && payload.error !== '') {
+            // A failure from an older execution of this task is stale: its attempt was already counted.
+            if (task.state === 'processing' && (!payload.executionId || payload.executionId === task.executionId)) {
+              this.failAttempt(step, task, payload.error);
+            }
+          } else {
+            const result = (payload.result ?? {}) as { task?: unknown; compensation?: { data: unknown; ttl: number } | null };
+            this.complete(step, task, result.task ?? null, result.compensation ?? null);
+          }
+          break;
+        case 'task_interim_result':
+          step.entry({
+            type: 'task_interim_output',
+            entryId: `interim_${task.taskId}_${shortId()}`,
+            taskId: task.taskId,
+            producerId: task.serviceId,
+            value: payload.result?.task ?? null,
+            attempt: task.attempts,
+          });
+          break;
+        case 'task_abort_result':
+          this.abort(step, task, payload.result?.task ?? null);
+          break;
+      }
+    });
+  }
+
+  /** A socket of the service opened: paused tasks waiting for it are sent now. */
+  onServiceConnected(serviceId: string): void {
+    const refs = this.waiting.get(serviceId);
+    if (!refs) return;
+    this.waiting.delete(serviceId);
+    for (const ref of refs.values()) {
+      const live = this.live.get(ref.orchestrationId);
+      const task = live?.tasks.get(ref.taskId);
+      if (!live || !task) continue;
+      void this.enqueue(live, (step) => {
+        if (task.state === 'paused') this.dispatch(step, task);
+      });
+    }
+  }
+
+  /** A socket closed: its in-flight tasks go to another socket of the service, or pause. */
+  onSocketClosed(serviceId: string, socketId: string): void {
+    for (const live of this.live.values()) {
+      for (const [taskId, sentTo] of live.sentTo) {
+        if (sentTo !== socketId) continue;
+        const task = live.tasks.get(taskId);
+        if (!task || task.serviceId !== serviceId) continue;
+        void this.enqueue(live, (step) => {
+          if (task.state === 'processing' && live.sentTo.get(taskId) === socketId) this.dispatch(step, task);
+        });
+      }
+    }
+  }
+
+  /** Stops timers and takes no further events; in-flight work stays in storage for the next start. */
+  async stop(): Promise<void> {
+    this.isStopped = true;
+    this.timers.clearAll();
+    await Promise.all([...this.live.values()].map((l) => l.chain));
+  }
+
+  // ---- steps -------------------------------------------------------------------------------------
+
+  private adopt(record: LiveOrchestration['record'], tasks: TaskRecord[]): LiveOrchestration {
+    const dependencies = new Map<string, string[]>();
+    const consumed = new Set<string>();
+    for (const task of tasks) {
+      const deps = [...new Set(collectReferences(task.input).map((r) => r.taskId))].filter((id) => id !== 'task0');
+      dependencies.set(task.taskId, deps);
+      for (const d of deps) consumed.add(d);
+    }
+    const live: LiveOrchestration = {
+      record,
+      tasks: new Map(tasks.map((t) => [t.taskId, t])),
+      dependencies,
+      consumed,
+      sentTo: new Map(),
+      chain: Promise.resolve(),
+      isFinal: false,
+    };
+    this.live.set(record.id, live);
+    for (const task of tasks) if (task.idempotencyKey && this.isOpen(task)) this.byKey.set(task.idempotencyKey, ref(task));
+    return live;
+  }
+
+  /** Queues `work` on the orchestration's chain, commits its Step, then runs the Step's effects. */
+  private enqueue(live: LiveOrchestration, work: (step: Step) => void): Promise<void> {
+    const run = async (): Promise<void> => {
+      if (this.isStopped || live.isFinal) return;
+      const step = new Step(live, this.now());
+      work(step);
+      if (step.isEmpty) return step.runEffects();
+      try {
+        await this.store.transaction((tx) => step.write(tx));
+      } catch (err) {
+        // The in-memory state is now ahead of storage: drop it, and let a restart resume from storage.
+        this.log.error({ err, orchestrationId: live.record.id }, 'orchestration step failed to commit');
+        this.forget(live);
+        return;
+      }
+      step.runEffects();
+    };
+    live.chain = live.chain.then(run, run);
+    return live.chain;
+  }
+
+  /** Sends every waiting task whose dependencies all have output; finishes when nothing is left. */
+  private advance(step: Step): void {
+    const { live } = step;
+    if (live.record.status === 'pending') {
+      live.record.status = 'processing';
+      live.record.updatedAt = step.now;
+      step.touchOrchestration();
+    }
+    let isAllDone = true;
+    for (const task of live.tasks.values()) {
+      if (task.state !== 'completed') isAllDone = false;
+      if (task.state !== 'waiting') continue;
+      const deps = live.dependencies.get(task.taskId) ?? [];
+      if (!deps.every((d) => live.tasks.get(d)?.state === 'completed')) continue;
+      const outputs = new Map<string, unknown>([['task0', live.record.taskZero]]);
+      const depOutputs = new Map<string, unknown>();
+      for (const d of deps) {
+        outputs.set(d, live.tasks.get(d)?.output);
+        depOutputs.set(d, live.tasks.get(d)?.output);
+      }
+      task.resolvedInput = resolveInput(task.input, outputs);
+      task.idempotencyKey = taskIdempotencyKey(live.record.id, task.taskId, depOutputs);
+      this.byKey.set(task.idempotencyKey, ref(task));
+      this.dispatch(step, task);
+    }
+    if (isAllDone) this.finalizeCompleted(step);
+  }
+
+  /** Sends the task to a live socket of its service, or pauses it when there is none. */
+  private dispatch(step: Step, task: TaskRecord): void {
+    if (!this.connections.isConnected(task.serviceId)) {
+      this.pause(step, task, `service ${task.serviceId} is not healthy`);
+      return;
+    }
+    const { live } = step;
+    task.state = 'processing';
+    task.attempts += 1;
+    task.executionId = newExecutionId();
+    task.pausedSince = null;
+    task.nextAttemptAt = null;
+    step.touch(task);
+    step.status(task, 'processing');
+    const message: TaskRequest = {
+      type: 'task_request',
+      id: task.taskId,
+      input: task.resolvedInput ?? {},
+      executionId: task.executionId,
+      idempotencyKey: task.idempotencyKey as string,
+      serviceId: task.serviceId,
+    };
+    const executionId = task.executionId;
+    step.afterCommit(() => {
+      const socketId = this.connections.send(task.serviceId, message);
+      if (socketId === undefined) {
+        // The socket went away between commit and send: treat it as a disconnect.
+        void this.enqueue(live, (s) => {
+          if (task.state === 'processing' && task.executionId === executionId) this.dispatch(s, task);
+        });
+        return;
+      }
+      live.sentTo.set(task.taskId, socketId);
+      this.timers.set(timerKey(task), step.now + live.record.timeoutMs, () => {
+        void this.enqueue(live, (s) => {
+          if (task.state === 'processing' && task.executionId === executionId) {
+            this.failAttempt(s, task, 'task execution timed out waiting for result');
+          }
+        });
+      });
+    });
+  }
+
+  private pause(step: Step, task: TaskRecord, reason: string | undefined): void {
+    const { live } = step;
+    const isNewPause = task.state !== 'paused';
+    task.state = 'paused';
+    task.pausedSince ??= step.now;
+    live.sentTo.delete(task.taskId);
+    step.touch(task);
+    if (isNewPause && reason) step.status(task, 'paused', reason);
+    const graceMs = live.record.healthCheckGracePeriodMs;
+    const pausedSince = task.pausedSince;
+    step.afterCommit(() => {
+      let refs = this.waiting.get(task.serviceId);
+      if (!refs) this.waiting.set(task.serviceId, (refs = new Map()));
+      refs.set(`${task.orchestrationId}|${task.taskId}`, ref(task));
+      this.timers.set(timerKey(task), pausedSince + graceMs, () => {
+        void this.enqueue(live, (s) => {
+          if (task.state === 'paused' && s.now >= pausedSince + graceMs) {
+            this.failTask(
+              s,
+              task,
+              `service ${task.serviceId} remained unhealthy while exceeding maximum duration of ${formatGoDuration(graceMs)}`,
+            );
+          }
+        });
+      });
+      // A socket may have opened between the decision to pause and now.
+      if (this.connections.isConnected(task.serviceId)) this.onServiceConnected(task.serviceId);
+    });
+  }
+
+  private complete(step: Step, task: TaskRecord, output: unknown, compensation: TaskRecord['compensation']): void {
+    task.state = 'completed';
+    task.output = output;
+    task.completedAt = step.now;
+    task.error = null;
+    task.nextAttemptAt = null;
+    task.pausedSince = null;
+    task.compensation = compensation && typeof compensation === 'object' ? compensation : null;
+    step.touch(task);
+    step.entry({ type: 'task_output', entryId: task.taskId, taskId: task.taskId, producerId: task.serviceId, value: output, attempt: task.attempts });
+    if (task.compensation) {
+      step.entry({
+        type: 'compensation_stored',
+        entryId: `comp_data_${task.taskId}`,
+        taskId: task.taskId,
+        producerId: task.serviceId,
+        value: { data: task.compensation.data, context: null, ttl: task.compensation.ttl },
+      });
+    }
+    step.status(task, 'completed');
+    this.release(step, task);
+    this.advance(step);
+  }
+
+  private failAttempt(step: Step, task: TaskRecord, error: string): void {
+    task.consecutiveErrors += 1;
+    task.error = error;
+    step.touch(task);
+    step.status(task, 'failed', error);
+    step.live.sentTo.delete(task.taskId);
+    if (task.consecutiveErrors >= this.options.taskMaxAttempts) {
+      this.failTask(step, task, `too many consecutive failures (${task.consecutiveErrors} attempts): ${error}`);
+      return;
+    }
+    task.state = 'retry_wait';
+    task.nextAttemptAt =
+      step.now + backoffMs(task.consecutiveErrors, this.options.taskBackoffMs, this.options.taskBackoffCapMs);
+    this.armRetry(step, task);
+  }
+
+  private armRetry(step: Step, task: TaskRecord): void {
+    const { live } = step;
+    const dueAt = task.nextAttemptAt ?? step.now;
+    step.afterCommit(() =>
+      this.timers.set(timerKey(task), dueAt, () => {
+        void this.enqueue(live, (s) => {
+          if (task.state === 'retry_wait') this.dispatch(s, task);
+        });
+      }),
+    );
+  }
+
+  /** The task failed for good: the orchestration fails with the task's error. */
+  private failTask(step: Step, task: TaskRecord, message: string): void {
+    task.state = 'failed';
+    task.error = message;
+    step.touch(task);
+    step.status(task, 'failed', message);
+    const failureId = `task_fail_${task.taskId}_${shortId()}`;
+    step.entry({ type: 'task_failure', entryId: failureId, taskId: task.taskId, producerId: task.serviceId, value: { failure: message } });
+    this.release(step, task);
+    this.finalize(step, 'failed', { error: { id: failureId, producer: task.taskId, error: message } });
+  }
+
+  private abort(step: Step, task: TaskRecord, payload: unknown): void {
+    task.state = 'aborted';
+    step.touch(task);
+    step.entry({ type: 'task_aborted_output', entryId: `aborted_${task.taskId}_${shortId()}`, taskId: task.taskId, producerId: task.serviceId, value: payload });
+    step.status(task, 'aborted');
+    this.release(step, task);
+    this.finalize(step, 'aborted', { abortReason: payload });
+  }
+
+  private finalizeCompleted(step: Step): void {
+    const sinks = [...step.live.tasks.values()]
+      .filter((t) => !step.live.consumed.has(t.taskId))
+      .sort((a, b) => a.seq - b.seq)
+      .map((t) => t.output);
+    this.finalize(step, 'completed', { results: sinks });
+  }
+
+  private finalize(
+    step: Step,
+    status: 'completed' | 'failed' | 'aborted',
+    fields: { results?: unknown[]; error?: unknown; abortReason?: unknown },
+  ): void {
+    const { live } = step;
+    if (live.isFinal) return;
+    live.record.status = status;
+    live.record.updatedAt = step.now;
+    live.record.results = fields.results ?? null;
+    live.record.error = fields.error ?? null;
+    live.record.abortReason = fields.abortReason ?? null;
+    step.touchOrchestration();
+    step.entry({ type: 'orchestration_status', entryId: `orchestration_${status}`, taskId: null, producerId: 'engine', value: { status } });
+    for (const hook of this.finalizeHooks) hook(step);
+    step.afterCommit(() => this.forget(live));
+  }
+
+  /** Drops every in-memory trace of a finished (or broken) orchestration. */
+  private forget(live: LiveOrchestration): void {
+    live.isFinal = true;
+    for (const task of live.tasks.values()) {
+      this.timers.clear(timerKey(task));
+      if (task.idempotencyKey) this.byKey.delete(task.idempotencyKey);
+      this.waiting.get(task.serviceId)?.delete(`${task.orchestrationId}|${task.taskId}`);
+    }
+    this.live.delete(live.record.id);
+  }
+
+  /** The task will receive no more results: clear its timer and key. */
+  private release(step: Step, task: TaskRecord): void {
+    step.live.sentTo.delete(task.taskId);
+    step.afterCommit(() => {
+      this.timers.clear(timerKey(task));
+      if (task.idempotencyKey) this.byKey.delete(task.idempotencyKey);
+    });
+  }
+
+  private isOpen(task: TaskRecord): boolean {
+    return task.state === 'processing' || task.state === 'paused' || task.state === 'retry_wait';
+  }
+}
+
+const ref = (task: TaskRecord): TaskRef => ({ orchestrationId: task.orchestrationId, taskId: task.taskId });
+const timerKey = (task: TaskRecord): string => `task|${task.orchestrationId}|${task.taskId}`;

@@ -1,0 +1,148 @@
+import {
+  formatGoDuration,
+  rfc3339,
+  type InterimResultOut,
+  type OrchestrationInspectOut,
+  type OrchestrationListItemOut,
+  type OrchestrationListOut,
+  type OrchestrationOut,
+  type TaskInspectOut,
+  type TaskStatus,
+  type TaskStatusEventOut,
+} from '@orra/protocol';
+import type { JournalEntry, OrchestrationRecord, ServiceRecord, TaskRecord } from '../storage/store.js';
+import { lookupField, isMissing, parseReference } from './references.js';
+
+const NS_PER_MS = 1_000_000;
+
+/** The stored record in orra's shape (`POST /orchestrations` and `GET /orchestrations/{id}`). */
+export function toOrchestrationOut(o: OrchestrationRecord): OrchestrationOut {
+  return {
+    id: o.id,
+    projectID: o.projectId,
+    action: { type: '', content: o.action },
+    data: o.data,
+    ...(o.plan ? { plan: o.plan } : {}),
+    taskZero: o.taskZero,
+    results: o.results,
+    status: o.status,
+    ...(o.error != null ? { error: o.error } : {}),
+    ...(o.abortReason != null ? { abortReason: o.abortReason } : {}),
+    timestamp: rfc3339(o.updatedAt),
+    createdAt: rfc3339(o.createdAt),
+    ...(o.timeoutText != null ? { timeout: formatGoDuration(o.timeoutMs) } : {}),
+    ...(o.healthCheckGracePeriodText != null ? { healthCheckGracePeriod: formatGoDuration(o.healthCheckGracePeriodMs) } : {}),
+    planner: o.planner,
+  };
+}
+
+const GROUPS: Record<string, keyof OrchestrationListOut> = {
+  pending: 'pending',
+  processing: 'processing',
+  completed: 'completed',
+  failed: 'failed',
+  not_actionable: 'notActionable',
+  aborted: 'aborted',
+};
+
+/** `GET /orchestrations`: grouped by status, newest status change first, empty groups omitted. */
+export function toListView(records: OrchestrationRecord[]): OrchestrationListOut {
+  const out: OrchestrationListOut = {};
+  const sorted = [...records].sort((a, b) => b.updatedAt - a.updatedAt);
+  for (const o of sorted) {
+    const group = GROUPS[o.status];
+    if (!group) continue;
+    const item: OrchestrationListItemOut = {
+      id: o.id,
+      action: o.action,
+      status: o.status,
+      ...(o.error != null ? { error: o.error } : {}),
+      timestamp: rfc3339(o.updatedAt),
+    };
+    (out[group] ??= []).push(item);
+  }
+  return out;
+}
+
+/** `GET /orchestrations/inspections/{id}`: the record, its tasks and their histories from the journal. */
+export function toInspectView(
+  o: OrchestrationRecord,
+  tasks: TaskRecord[],
+  journal: JournalEntry[],
+  services: ReadonlyMap<string, ServiceRecord>,
+  now: number,
+): OrchestrationInspectOut {
+  const byTask = new Map<string, JournalEntry[]>();
+  for (const e of journal) if (e.taskId) (byTask.get(e.taskId) ?? byTask.set(e.taskId, []).get(e.taskId)!).push(e);
+  const view: OrchestrationInspectOut = {
+    id: o.id,
+    status: o.status,
+    action: o.action,
+    timestamp: rfc3339(o.updatedAt),
+    ...(o.error != null ? { error: o.error } : {}),
+    duration: Math.max(0, now - o.createdAt) * NS_PER_MS,
+  };
+  if (!o.plan) return view;
+  view.tasks = tasks.map((t) => inspectTask(t, byTask.get(t.taskId) ?? [], o, services.get(t.serviceId)));
+  const aborted = tasks.find((t) => t.state === 'aborted');
+  if (aborted && o.abortReason != null) {
+    view.abortInfo = { taskId: aborted.taskId, serviceId: aborted.serviceId, serviceName: aborted.serviceName, payload: o.abortReason };
+  }
+  view.results = o.results;
+  view.plan = o.plan;
+  return view;
+}
+
+function inspectTask(
+  t: TaskRecord,
+  entries: JournalEntry[],
+  o: OrchestrationRecord,
+  service: ServiceRecord | undefined,
+): TaskInspectOut {
+  const statusHistory: TaskStatusEventOut[] = [];
+  const interimResults: InterimResultOut[] = [];
+  let abortPayload: unknown;
+  for (const e of entries) {
+    if (e.type === 'task_status') {
+      const v = e.value as TaskStatusEventOut & { timestamp: number };
+      statusHistory.push({ ...v, timestamp: rfc3339(v.timestamp) });
+    } else if (e.type === 'task_interim_output') {
+      interimResults.push({ id: e.entryId, timestamp: rfc3339(e.at), data: e.value });
+    } else if (e.type === 'task_aborted_output') {
+      abortPayload = e.value;
+    }
+  }
+  const statusEntries = entries.filter((e) => e.type === 'task_status');
+  const first = statusEntries[0]?.at;
+  const last = statusEntries.at(-1)?.at;
+  const lastStatus = statusHistory.at(-1);
+  return {
+    id: t.taskId,
+    serviceId: t.serviceId,
+    serviceName: t.serviceName,
+    status: lastStatus?.status ?? displayStatus(t),
+    statusHistory,
+    input: t.resolvedInput ?? displayInput(t.input, o.taskZero),
+    ...(t.state === 'completed' ? { output: t.output } : {}),
+    ...(abortPayload !== undefined ? { abortPayload } : {}),
+    ...(lastStatus?.error ? { error: lastStatus.error } : {}),
+    duration: first !== undefined && last !== undefined ? (last - first) * NS_PER_MS : 0,
+    ...(interimResults.length > 0 ? { interimResults } : {}),
+    isRevertible: service?.revertible ?? false,
+  };
+}
+
+function displayStatus(t: TaskRecord): TaskStatus {
+  return t.state === 'waiting' ? 'pending' : t.state === 'retry_wait' ? 'failed' : t.state;
+}
+
+/** Before a task runs, show its input with task0 constants filled in and other references as written. */
+function displayInput(input: Record<string, unknown>, taskZero: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(input)) {
+    const ref = parseReference(v);
+    const value = ref?.taskId === 'task0' ? lookupField(taskZero, ref.field) : v;
+    out[k] = isMissing(value) ? v : value;
+  }
+  return out;
+}

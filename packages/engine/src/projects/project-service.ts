@@ -1,0 +1,69 @@
+import { API_KEY_PREFIX, ERROR_CODES, newApiKey, newProjectId } from '@orra/protocol';
+import { EngineError } from '../errors/engine-error.js';
+import type { ProjectRecord, Store } from '../storage/store.js';
+import { hashApiKey } from './api-key-hash.js';
+
+/** What an authenticated request knows about its caller. */
+export interface Caller {
+  projectId: string;
+  /** Hash prefix of the key used, for audit entries (never the key itself). */
+  keyId: string;
+}
+
+const MAX_CACHED_KEYS = 10_000;
+
+/** Projects and their API keys. */
+export class ProjectService {
+  /** Keys are never revoked yet, so a positive lookup can be cached; the map is bounded. */
+  private readonly keyCache = new Map<string, Caller>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Creates a project and its primary key. The key is returned here and never again. */
+  async register(input: { name: string; webhooks: string[]; compensationFailureWebhooks: string[] }): Promise<{
+    project: ProjectRecord;
+    apiKey: string;
+  }> {
+    const project: ProjectRecord = {
+      id: newProjectId(),
+      name: input.name,
+      createdAt: this.now(),
+      webhooks: input.webhooks,
+      compensationFailureWebhooks: input.compensationFailureWebhooks,
+    };
+    const apiKey = newApiKey();
+    await this.store.transaction(async (tx) => {
+      await tx.projects.insert(project);
+      await tx.apiKeys.insert(keyRecord(project.id, apiKey, true, project.createdAt));
+    });
+    return { project, apiKey };
+  }
+
+  /** Adds another key to the caller's project. */
+  async addApiKey(projectId: string): Promise<string> {
+    const apiKey = newApiKey();
+    await this.store.apiKeys.insert(keyRecord(projectId, apiKey, false, this.now()));
+    return apiKey;
+  }
+
+  /** Resolves a bearer key to its project, or throws UNAUTHENTICATED. */
+  async authenticate(apiKey: string | undefined): Promise<Caller> {
+    if (!apiKey) throw new EngineError(ERROR_CODES.UNAUTHENTICATED, 'missing API key: send "Authorization: Bearer sk-orra-…"');
+    const hash = hashApiKey(apiKey);
+    const cached = this.keyCache.get(hash);
+    if (cached) return cached;
+    const record = apiKey.startsWith(API_KEY_PREFIX) ? await this.store.apiKeys.findByHash(hash) : undefined;
+    if (!record) throw new EngineError(ERROR_CODES.UNAUTHENTICATED, 'unknown API key');
+    const caller = { projectId: record.projectId, keyId: hash.slice(0, 12) };
+    if (this.keyCache.size >= MAX_CACHED_KEYS) this.keyCache.delete(this.keyCache.keys().next().value as string);
+    this.keyCache.set(hash, caller);
+    return caller;
+  }
+}
+
+function keyRecord(projectId: string, apiKey: string, isPrimary: boolean, createdAt: number) {
+  return { keyHash: hashApiKey(apiKey), projectId, prefix: apiKey.slice(0, API_KEY_PREFIX.length + 6), isPrimary, createdAt };
+}

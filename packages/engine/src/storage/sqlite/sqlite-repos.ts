@@ -1,0 +1,243 @@
+import type Database from 'better-sqlite3';
+import type { Repos } from '../store.js';
+import type {
+  ApiKeyRecord,
+  JournalEntry,
+  OrchestrationRecord,
+  ProjectRecord,
+  ServiceRecord,
+  TaskRecord,
+} from '../records.js';
+
+type Row = Record<string, unknown>;
+
+/** JSON columns: `undefined` and `null` are both stored as SQL NULL. */
+const toJson = (value: unknown): string | null => (value === undefined || value === null ? null : JSON.stringify(value));
+const fromJson = <T>(text: unknown): T => (text === null || text === undefined ? null : JSON.parse(text as string)) as T;
+
+/** Plain synchronous repositories over one better-sqlite3 connection, wrapped in resolved promises. */
+export function createSqliteRepos(db: Database.Database): Repos {
+  const st = {
+    insertProject: db.prepare(
+      'INSERT INTO projects (id, name, created_at, webhooks, compensation_failure_webhooks) VALUES (?, ?, ?, ?, ?)',
+    ),
+    getProject: db.prepare('SELECT * FROM projects WHERE id = ?'),
+    insertKey: db.prepare(
+      'INSERT INTO api_keys (key_hash, project_id, prefix, is_primary, created_at) VALUES (?, ?, ?, ?, ?)',
+    ),
+    findKey: db.prepare('SELECT * FROM api_keys WHERE key_hash = ?'),
+    listKeys: db.prepare('SELECT * FROM api_keys WHERE project_id = ? ORDER BY created_at'),
+    insertService: db.prepare(
+      `INSERT INTO services (id, project_id, name, description, schema, revertible, kind, version, created_at, updated_at)
+       VALUES (@id, @projectId, @name, @description, @schema, @revertible, @kind, @version, @createdAt, @updatedAt)`,
+    ),
+    updateService: db.prepare(
+      `UPDATE services SET name = @name, description = @description, schema = @schema, revertible = @revertible,
+       kind = @kind, version = @version, updated_at = @updatedAt WHERE id = @id AND project_id = @projectId`,
+    ),
+    getService: db.prepare('SELECT * FROM services WHERE project_id = ? AND id = ?'),
+    listServices: db.prepare('SELECT * FROM services WHERE project_id = ? ORDER BY id'),
+    upsertOrchestration: db.prepare(
+      `INSERT OR REPLACE INTO orchestrations (id, project_id, action, data, plan, task_zero, status, error, results,
+       abort_reason, timeout_ms, grace_ms, timeout_text, grace_text, planner, created_at, updated_at)
+       VALUES (@id, @projectId, @action, @data, @plan, @taskZero, @status, @error, @results, @abortReason, @timeoutMs,
+       @graceMs, @timeoutText, @graceText, @planner, @createdAt, @updatedAt)`,
+    ),
+    getOrchestration: db.prepare('SELECT * FROM orchestrations WHERE project_id = ? AND id = ?'),
+    getOrchestrationById: db.prepare('SELECT * FROM orchestrations WHERE id = ?'),
+    listOrchestrations: db.prepare('SELECT * FROM orchestrations WHERE project_id = ? ORDER BY created_at DESC LIMIT ?'),
+    listInFlight: db.prepare(
+      "SELECT * FROM orchestrations WHERE status IN ('pending', 'processing') ORDER BY created_at",
+    ),
+    upsertTask: db.prepare(
+      `INSERT OR REPLACE INTO tasks (orchestration_id, task_id, seq, service_id, service_name, input, resolved_input,
+       state, attempts, consecutive_errors, idempotency_key, execution_id, output, error, paused_since,
+       next_attempt_at, compensation, completed_at)
+       VALUES (@orchestrationId, @taskId, @seq, @serviceId, @serviceName, @input, @resolvedInput, @state, @attempts,
+       @consecutiveErrors, @idempotencyKey, @executionId, @output, @error, @pausedSince, @nextAttemptAt,
+       @compensation, @completedAt)`,
+    ),
+    listTasks: db.prepare('SELECT * FROM tasks WHERE orchestration_id = ? ORDER BY seq'),
+    appendJournal: db.prepare(
+      `INSERT OR IGNORE INTO journal (orchestration_id, entry_id, type, task_id, producer_id, value, attempt, at)
+       VALUES (@orchestrationId, @entryId, @type, @taskId, @producerId, @value, @attempt, @at)`,
+    ),
+    listJournal: db.prepare('SELECT * FROM journal WHERE orchestration_id = ? ORDER BY seq'),
+  };
+  const many = {
+    tasks: db.transaction((tasks: TaskRecord[]) => {
+      for (const t of tasks) st.upsertTask.run(taskParams(t));
+    }),
+    journal: db.transaction((entries: JournalEntry[]) => {
+      for (const e of entries) st.appendJournal.run({ ...e, value: toJson(e.value) });
+    }),
+  };
+
+  return {
+    projects: {
+      insert: async (p) => {
+        st.insertProject.run(p.id, p.name, p.createdAt, toJson(p.webhooks), toJson(p.compensationFailureWebhooks));
+      },
+      get: async (id) => mapOptional(st.getProject.get(id), projectFromRow),
+    },
+    apiKeys: {
+      insert: async (k) => {
+        st.insertKey.run(k.keyHash, k.projectId, k.prefix, k.isPrimary ? 1 : 0, k.createdAt);
+      },
+      findByHash: async (hash) => mapOptional(st.findKey.get(hash), keyFromRow),
+      listByProject: async (projectId) => (st.listKeys.all(projectId) as Row[]).map(keyFromRow),
+    },
+    services: {
+      insert: async (s) => {
+        st.insertService.run(serviceParams(s));
+      },
+      update: async (s) => {
+        st.updateService.run(serviceParams(s));
+      },
+      get: async (projectId, id) => mapOptional(st.getService.get(projectId, id), serviceFromRow),
+      listByProject: async (projectId) => (st.listServices.all(projectId) as Row[]).map(serviceFromRow),
+    },
+    orchestrations: {
+      insert: async (o) => {
+        st.upsertOrchestration.run(orchestrationParams(o));
+      },
+      update: async (o) => {
+        st.upsertOrchestration.run(orchestrationParams(o));
+      },
+      get: async (projectId, id) => mapOptional(st.getOrchestration.get(projectId, id), orchestrationFromRow),
+      getById: async (id) => mapOptional(st.getOrchestrationById.get(id), orchestrationFromRow),
+      listByProject: async (projectId, filter) =>
+        (st.listOrchestrations.all(projectId, filter.limit) as Row[]).map(orchestrationFromRow),
+      listInFlight: async () => (st.listInFlight.all() as Row[]).map(orchestrationFromRow),
+    },
+    tasks: {
+      save: async (tasks) => {
+        if (tasks.length === 1) st.upsertTask.run(taskParams(tasks[0] as TaskRecord));
+        else if (tasks.length > 1) many.tasks(tasks);
+      },
+      listByOrchestration: async (id) => (st.listTasks.all(id) as Row[]).map(taskFromRow),
+    },
+    journal: {
+      append: async (entries) => {
+        if (entries.length > 0) many.journal(entries);
+      },
+      listByOrchestration: async (id) => (st.listJournal.all(id) as Row[]).map(journalFromRow),
+    },
+  };
+}
+
+function mapOptional<T>(row: unknown, map: (row: Row) => T): T | undefined {
+  return row === undefined ? undefined : map(row as Row);
+}
+
+const projectFromRow = (r: Row): ProjectRecord => ({
+  id: r.id as string,
+  name: r.name as string,
+  createdAt: r.created_at as number,
+  webhooks: fromJson<string[]>(r.webhooks) ?? [],
+  compensationFailureWebhooks: fromJson<string[]>(r.compensation_failure_webhooks) ?? [],
+});
+
+const keyFromRow = (r: Row): ApiKeyRecord => ({
+  keyHash: r.key_hash as string,
+  projectId: r.project_id as string,
+  prefix: r.prefix as string,
+  isPrimary: r.is_primary === 1,
+  createdAt: r.created_at as number,
+});
+
+const serviceParams = (s: ServiceRecord) => ({ ...s, schema: JSON.stringify(s.schema), revertible: s.revertible ? 1 : 0 });
+
+const serviceFromRow = (r: Row): ServiceRecord => ({
+  id: r.id as string,
+  projectId: r.project_id as string,
+  name: r.name as string,
+  description: r.description as string,
+  schema: fromJson(r.schema),
+  revertible: r.revertible === 1,
+  kind: r.kind as ServiceRecord['kind'],
+  version: r.version as number,
+  createdAt: r.created_at as number,
+  updatedAt: r.updated_at as number,
+});
+
+const orchestrationParams = (o: OrchestrationRecord) => ({
+  id: o.id,
+  projectId: o.projectId,
+  action: o.action,
+  data: toJson(o.data),
+  plan: toJson(o.plan),
+  taskZero: JSON.stringify(o.taskZero),
+  status: o.status,
+  error: toJson(o.error),
+  results: toJson(o.results),
+  abortReason: toJson(o.abortReason),
+  timeoutMs: o.timeoutMs,
+  graceMs: o.healthCheckGracePeriodMs,
+  timeoutText: o.timeoutText,
+  graceText: o.healthCheckGracePeriodText,
+  planner: o.planner,
+  createdAt: o.createdAt,
+  updatedAt: o.updatedAt,
+});
+
+const orchestrationFromRow = (r: Row): OrchestrationRecord => ({
+  id: r.id as string,
+  projectId: r.project_id as string,
+  action: r.action as string,
+  data: fromJson(r.data),
+  plan: fromJson(r.plan),
+  taskZero: fromJson(r.task_zero),
+  status: r.status as OrchestrationRecord['status'],
+  error: fromJson(r.error),
+  results: fromJson(r.results),
+  abortReason: fromJson(r.abort_reason),
+  timeoutMs: r.timeout_ms as number,
+  healthCheckGracePeriodMs: r.grace_ms as number,
+  timeoutText: r.timeout_text as string | null,
+  healthCheckGracePeriodText: r.grace_text as string | null,
+  planner: r.planner as string,
+  createdAt: r.created_at as number,
+  updatedAt: r.updated_at as number,
+});
+
+const taskParams = (t: TaskRecord) => ({
+  ...t,
+  input: JSON.stringify(t.input),
+  resolvedInput: toJson(t.resolvedInput),
+  // Outputs may legitimately be null; store a JSON text so "null output" and "no output" differ.
+  output: t.state === 'completed' ? JSON.stringify(t.output ?? null) : toJson(t.output),
+  compensation: toJson(t.compensation),
+});
+
+const taskFromRow = (r: Row): TaskRecord => ({
+  orchestrationId: r.orchestration_id as string,
+  taskId: r.task_id as string,
+  seq: r.seq as number,
+  serviceId: r.service_id as string,
+  serviceName: r.service_name as string,
+  input: fromJson(r.input),
+  resolvedInput: fromJson(r.resolved_input),
+  state: r.state as TaskRecord['state'],
+  attempts: r.attempts as number,
+  consecutiveErrors: r.consecutive_errors as number,
+  idempotencyKey: r.idempotency_key as string | null,
+  executionId: r.execution_id as string | null,
+  output: fromJson(r.output),
+  error: r.error as string | null,
+  pausedSince: r.paused_since as number | null,
+  nextAttemptAt: r.next_attempt_at as number | null,
+  compensation: fromJson(r.compensation),
+  completedAt: r.completed_at as number | null,
+});
+
+const journalFromRow = (r: Row): JournalEntry => ({
+  orchestrationId: r.orchestration_id as string,
+  type: r.type as JournalEntry['type'],
+  entryId: r.entry_id as string,
+  taskId: r.task_id as string | null,
+  producerId: r.producer_id as string,
+  value: fromJson(r.value),
+  attempt: r.attempt as number,
+  at: r.at as number,
+});

@@ -1,0 +1,75 @@
+import type {
+  ApiKeyRecord,
+  JournalEntry,
+  OrchestrationRecord,
+  ProjectRecord,
+  ServiceRecord,
+  TaskRecord,
+} from './records.js';
+
+export type * from './records.js';
+
+export interface ProjectRepo {
+  insert(project: ProjectRecord): Promise<void>;
+  get(id: string): Promise<ProjectRecord | undefined>;
+}
+
+export interface ApiKeyRepo {
+  insert(key: ApiKeyRecord): Promise<void>;
+  findByHash(keyHash: string): Promise<ApiKeyRecord | undefined>;
+  listByProject(projectId: string): Promise<ApiKeyRecord[]>;
+}
+
+export interface ServiceRepo {
+  insert(service: ServiceRecord): Promise<void>;
+  update(service: ServiceRecord): Promise<void>;
+  get(projectId: string, id: string): Promise<ServiceRecord | undefined>;
+  listByProject(projectId: string): Promise<ServiceRecord[]>;
+}
+
+export interface OrchestrationListFilter {
+  /** Newest first, at most this many. */
+  limit: number;
+}
+
+export interface OrchestrationRepo {
+  insert(orchestration: OrchestrationRecord): Promise<void>;
+  update(orchestration: OrchestrationRecord): Promise<void>;
+  get(projectId: string, id: string): Promise<OrchestrationRecord | undefined>;
+  getById(id: string): Promise<OrchestrationRecord | undefined>;
+  listByProject(projectId: string, filter: OrchestrationListFilter): Promise<OrchestrationRecord[]>;
+  /** Orchestrations that are pending or processing: the work to resume after a restart. */
+  listInFlight(): Promise<OrchestrationRecord[]>;
+}
+
+export interface TaskRepo {
+  /** Inserts or replaces the tasks (keyed by orchestration id + task id). */
+  save(tasks: TaskRecord[]): Promise<void>;
+  listByOrchestration(orchestrationId: string): Promise<TaskRecord[]>;
+}
+
+export interface JournalRepo {
+  /** Appends entries; an entry whose (orchestrationId, entryId) exists already is ignored. */
+  append(entries: JournalEntry[]): Promise<void>;
+  listByOrchestration(orchestrationId: string): Promise<JournalEntry[]>;
+}
+
+/** The repositories, as seen inside or outside a transaction. */
+export interface Repos {
+  projects: ProjectRepo;
+  apiKeys: ApiKeyRepo;
+  services: ServiceRepo;
+  orchestrations: OrchestrationRepo;
+  tasks: TaskRepo;
+  journal: JournalRepo;
+}
+
+/**
+ * The storage port. Domain code sees only this; `app.ts` picks the adapter. All methods are async so a
+ * network database can implement the same port.
+ */
+export interface Store extends Repos {
+  /** Runs `fn` in one transaction: everything it writes commits together or not at all. */
+  transaction<T>(fn: (tx: Repos) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,183 @@
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { MAX_FRAME_BYTES, shortId, type SdkPayload, type ServerMessage } from '@orra/protocol';
+import { WebSocket, WebSocketServer } from 'ws';
+import type { Logger } from '../logging/logger.js';
+import type { ServiceConnections } from '../orchestration/service-connections.js';
+import type { ProjectService } from '../projects/project-service.js';
+import type { ServiceRegistry } from '../services/service-registry.js';
+
+/** What the hub reports to the domain. */
+export interface ServiceEvents {
+  /** Resolves once the message's effect is durable; only then is the message ACKed. */
+  handlePayload(serviceId: string, payload: SdkPayload): Promise<void>;
+  onServiceConnected(serviceId: string): void;
+  onSocketClosed(serviceId: string, socketId: string): void;
+}
+
+export interface WsHubOptions {
+  /** Protocol ping period; a socket that misses one pong is closed (dead within 2 periods). */
+  pingIntervalMs: number;
+  /** orra's application-level JSON ping period (its SDKs answer with a wrapped pong). */
+  appPingIntervalMs: number;
+}
+
+interface Connection {
+  id: string;
+  serviceId: string;
+  ws: WebSocket;
+  isAlive: boolean;
+}
+
+/**
+ * The `/ws` endpoint speaking orra's protocol. Unlike orra: connections are tracked per socket, so an
+ * old socket closing never orphans a newer one; several sockets of one service share its tasks
+ * (round-robin); frames up to 10 MiB; unwrapped payloads (orra's JS SDK after a reconnect) accepted.
+ */
+export class WsHub implements ServiceConnections {
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
+  private readonly byService = new Map<string, Connection[]>();
+  private readonly roundRobin = new Map<string, number>();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private isClosing = false;
+  private events: ServiceEvents | undefined;
+
+  constructor(
+    private readonly projects: ProjectService,
+    private readonly services: ServiceRegistry,
+    private readonly log: Logger,
+    private readonly options: WsHubOptions,
+  ) {}
+
+  /** Connects the hub to the domain and to the HTTP server's upgrade requests. */
+  attach(server: Server, events: ServiceEvents): void {
+    this.events = events;
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      void this.upgrade(req, socket, head);
+    });
+    const ping = setInterval(() => this.checkLiveness(), this.options.pingIntervalMs);
+    const appPing = setInterval(() => this.sendAppPings(), this.options.appPingIntervalMs);
+    ping.unref();
+    appPing.unref();
+    this.timers.push(ping, appPing);
+  }
+
+  isConnected(serviceId: string): boolean {
+    return (this.byService.get(serviceId)?.length ?? 0) > 0;
+  }
+
+  send(serviceId: string, message: ServerMessage): string | undefined {
+    const conns = this.byService.get(serviceId);
+    if (!conns || conns.length === 0) return undefined;
+    const next = (this.roundRobin.get(serviceId) ?? 0) % conns.length;
+    this.roundRobin.set(serviceId, next + 1);
+    const conn = conns[next] as Connection;
+    conn.ws.send(JSON.stringify(message));
+    return conn.id;
+  }
+
+  /** Number of open service sockets. */
+  get connectionCount(): number {
+    let n = 0;
+    for (const conns of this.byService.values()) n += conns.length;
+    return n;
+  }
+
+  /** Closes every socket with 1001 (going away) so SDKs reconnect to the next engine process. */
+  close(): void {
+    this.isClosing = true;
+    for (const t of this.timers) clearInterval(t);
+    for (const conns of this.byService.values()) for (const c of conns) c.ws.close(1001, 'engine shutting down');
+    for (const client of this.wss.clients) client.terminate();
+    this.wss.close();
+  }
+
+  private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname !== '/ws') return reject(socket, 404, 'Not Found');
+    if (this.isClosing) return reject(socket, 503, 'Service Unavailable');
+    const serviceId = url.searchParams.get('serviceId') ?? '';
+    let projectId: string;
+    try {
+      projectId = (await this.projects.authenticate(url.searchParams.get('apiKey') ?? undefined)).projectId;
+    } catch {
+      return reject(socket, 401, 'Unauthorized');
+    }
+    const service = await this.services.get(projectId, serviceId.toLowerCase());
+    if (!service) return reject(socket, 403, 'Forbidden');
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.adopt(service.id, ws));
+  }
+
+  private adopt(serviceId: string, ws: WebSocket): void {
+    const conn: Connection = { id: `sock_${shortId()}`, serviceId, ws, isAlive: true };
+    const list = this.byService.get(serviceId) ?? [];
+    list.push(conn);
+    this.byService.set(serviceId, list);
+    const log = this.log.child({ serviceId, socketId: conn.id });
+    log.info('service connected');
+    ws.on('pong', () => {
+      conn.isAlive = true;
+    });
+    ws.on('message', (data, isBinary) => {
+      conn.isAlive = true;
+      void this.receive(conn, isBinary ? Buffer.from(data as Buffer).toString('utf8') : data.toString(), log);
+    });
+    ws.on('error', (err) => log.warn({ err }, 'service socket error'));
+    ws.on('close', (code) => {
+      const remaining = (this.byService.get(serviceId) ?? []).filter((c) => c !== conn);
+      if (remaining.length > 0) this.byService.set(serviceId, remaining);
+      else this.byService.delete(serviceId);
+      log.info({ code }, 'service disconnected');
+      this.events?.onSocketClosed(serviceId, conn.id);
+    });
+    this.events?.onServiceConnected(serviceId);
+  }
+
+  private async receive(conn: Connection, text: string, log: Logger): Promise<void> {
+    let message: unknown;
+    try {
+      message = JSON.parse(text);
+    } catch {
+      return log.warn('dropped a frame that is not JSON');
+    }
+    if (message === null || typeof message !== 'object') return log.warn('dropped a frame that is not a JSON object');
+    const m = message as Record<string, unknown>;
+    const isWrapped = m.payload !== null && typeof m.payload === 'object' && !Array.isArray(m.payload);
+    // orra's JS SDK re-sends queued messages without the {id, payload} envelope: accept those as payloads.
+    const payload = (isWrapped ? m.payload : typeof m.type === 'string' ? m : undefined) as SdkPayload | undefined;
+    if (!payload || typeof payload.type !== 'string') return log.warn('dropped a frame without a payload');
+    try {
+      await this.events?.handlePayload(conn.serviceId, payload);
+    } catch (err) {
+      // Not ACKed: the SDK re-sends it, and the idempotency key makes the re-send harmless.
+      return log.error({ err, type: payload.type }, 'failed to handle service message');
+    }
+    if (isWrapped && typeof m.id === 'string' && m.id !== 'pong' && conn.ws.readyState === WebSocket.OPEN) {
+      conn.ws.send(JSON.stringify({ type: 'ACK', id: m.id }));
+    }
+  }
+
+  private checkLiveness(): void {
+    for (const conns of this.byService.values()) {
+      for (const conn of conns) {
+        if (!conn.isAlive) {
+          this.log.warn({ serviceId: conn.serviceId, socketId: conn.id }, 'service socket missed a ping; closing it');
+          conn.ws.terminate();
+          continue;
+        }
+        conn.isAlive = false;
+        conn.ws.ping();
+      }
+    }
+  }
+
+  private sendAppPings(): void {
+    for (const [serviceId, conns] of this.byService) {
+      for (const conn of conns) conn.ws.send(JSON.stringify({ type: 'ping', serviceId }));
+    }
+  }
+}
+
+function reject(socket: Duplex, status: number, text: string): void {
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}

@@ -1,0 +1,58 @@
+/**
+ * Stable error codes, declared once. Codes are never renamed or reused. The values that orra's engine
+ * also sends keep orra's spelling so existing tooling can match on them; `docs/errors.md` lists them all
+ * (a test fails when one is missing there).
+ */
+export const ERROR_CODES = {
+  /** The request body is not valid JSON or does not have the expected shape. */
+  JSON_MARSHALING_FAIL: 'Orra:JSONMarshalingFail',
+  /** A field of the request failed validation; `param` names it. */
+  VALIDATION_FAILED: 'Orra:ValidationFailed',
+  /** The Authorization header or API key is missing, malformed or unknown. */
+  UNAUTHENTICATED: 'Orra:Unauthenticated',
+  /** Registering projects is restricted to holders of the admin token. */
+  FORBIDDEN: 'Orra:Forbidden',
+  /** The route does not exist. */
+  ROUTE_NOT_FOUND: 'Orra:RouteNotFound',
+  /** The orchestration does not exist in the caller's project. */
+  UNKNOWN_ORCHESTRATION: 'Orra:UnknownOrchestration',
+  /** The service does not exist in the caller's project. */
+  UNKNOWN_SERVICE: 'Orra:UnknownService',
+  /** A generic "no such item in your project" (compensation failures, webhooks, …). */
+  NOT_FOUND: 'Orra:NotFound',
+  /** The request body is larger than the configured limit. */
+  PAYLOAD_TOO_LARGE: 'Orra:PayloadTooLarge',
+  /** The item is in a state that does not allow the operation. */
+  CONFLICT: 'Orra:Conflict',
+  /** The planner judged the action impossible with the project's services. */
+  ACTION_NOT_ACTIONABLE: 'Orra:ActionNotActionable',
+  /** The action could not be prepared for execution (no plan, invalid plan, no planner). */
+  ACTION_CANNOT_EXECUTE: 'Orra:ActionCannotExecute',
+  /** The plan failed validation; the message lists every problem. */
+  INVALID_PLAN: 'Orra:InvalidPlan',
+  /** The engine is shutting down and takes no new work. */
+  SHUTTING_DOWN: 'Orra:PlanEngineShuttingDown',
+  /** An unexpected server-side failure; the response carries a request id to find it in the logs. */
+  INTERNAL: 'Orra:Internal',
+} as const;
+
+/** Any of the engine's error codes. */
+export type ErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES];
+
+/** The `kind` strings of orra's error bodies (diygoapi), kept for compatibility. */
+export const ERROR_KINDS = {
+  invalid: 'invalid operation',
+  notExist: 'item does not exist',
+  validation: 'input validation error',
+  invalidRequest: 'invalid request error',
+  unauthenticated: 'unauthenticated',
+  unauthorized: 'unauthorized',
+  conflict: 'conflict',
+  unanticipated: 'unanticipated error',
+  internal: 'internal error',
+} as const;
+
+/** The JSON error body every non-2xx response carries. */
+export interface ErrorBodyOut {
+  error: { kind: string; code?: string; param?: string; message: string; requestId?: string };
+}

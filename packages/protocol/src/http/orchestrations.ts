@@ -1,0 +1,184 @@
+/** Orchestration status values (orra's, lower-case). */
+export type OrchestrationStatus =
+  | 'pending'
+  | 'processing'
+  | 'completed'
+  | 'failed'
+  | 'not_actionable'
+  | 'aborted'
+  | 'cancelled';
+
+/** Task status values shown in status history and inspect. */
+export type TaskStatus = 'registered' | 'pending' | 'processing' | 'paused' | 'completed' | 'failed' | 'aborted';
+
+/** One `{field, value}` item of the request `data`. */
+export interface DataField {
+  field: string;
+  value: unknown;
+}
+
+/** One task of an execution plan. `task0` has no service and holds the constants. */
+export interface PlanTaskIn {
+  id: string;
+  service?: string;
+  input: Record<string, unknown>;
+}
+
+/** An explicit execution plan (our extension to orra's request). */
+export interface PlanIn {
+  tasks: PlanTaskIn[];
+  parallel_groups?: string[][];
+}
+
+/** `POST /orchestrations` body. Field names are matched case-insensitively, as orra's Go decoder does. */
+export interface OrchestrationIn {
+  action: { content: string; type?: string };
+  data?: DataField[] | null;
+  /** Per-attempt task timeout, a Go duration string such as `"30s"`. */
+  timeout?: string;
+  /** How long a task may wait for its service to come back, a Go duration string. */
+  healthCheckGracePeriod?: string;
+  plan?: PlanIn;
+}
+
+/** A task of the stored plan, enriched with its service's details. */
+export interface PlanTaskOut {
+  id: string;
+  service: string;
+  input: Record<string, unknown>;
+  service_name: string;
+  capabilities: string[];
+  expected_input: unknown;
+  expected_output: unknown;
+}
+
+/** The stored plan (task0 is kept apart as `taskZero`). */
+export interface PlanOut {
+  tasks: PlanTaskOut[];
+  parallel_groups: string[][];
+}
+
+/** The error of a failed orchestration: the failing task and the service's message. */
+export interface OrchestrationErrorOut {
+  id: string;
+  /** The task id that failed (orra puts the service id here; the docs say task id, and so do we). */
+  producer: string;
+  error: string;
+}
+
+/** The orchestration record: `POST /orchestrations` (202) and `GET /orchestrations/{id}`. */
+export interface OrchestrationOut {
+  id: string;
+  projectID: string;
+  action: { type: string; content: string };
+  data: DataField[] | null;
+  plan?: PlanOut;
+  taskZero?: Record<string, unknown>;
+  results: unknown[] | null;
+  status: OrchestrationStatus;
+  error?: unknown;
+  abortReason?: unknown;
+  timestamp: string;
+  createdAt: string;
+  timeout?: string;
+  healthCheckGracePeriod?: string;
+  /** Which planner produced the plan (`explicit` for a plan sent with the request). */
+  planner?: string;
+}
+
+/** Compensation summary of a list item. */
+export interface CompensationSummaryOut {
+  active: boolean;
+  total: number;
+  completed: number;
+  failed: number;
+}
+
+/** One item of `GET /orchestrations`. */
+export interface OrchestrationListItemOut {
+  id: string;
+  action: string;
+  status: OrchestrationStatus;
+  error?: unknown;
+  timestamp: string;
+  compensation?: CompensationSummaryOut;
+}
+
+/** `GET /orchestrations`: groups with no entries are omitted. */
+export interface OrchestrationListOut {
+  pending?: OrchestrationListItemOut[];
+  processing?: OrchestrationListItemOut[];
+  completed?: OrchestrationListItemOut[];
+  failed?: OrchestrationListItemOut[];
+  notActionable?: OrchestrationListItemOut[];
+  aborted?: OrchestrationListItemOut[];
+}
+
+/** One status change of a task. */
+export interface TaskStatusEventOut {
+  id: string;
+  orchestrationId: string;
+  taskId: string;
+  status: TaskStatus;
+  timestamp: string;
+  serviceId: string;
+  error?: string;
+}
+
+/** One interim result pushed by a running task. */
+export interface InterimResultOut {
+  id: string;
+  timestamp: string;
+  data: unknown;
+}
+
+/** A task's compensation state in the inspect view (orra's snake_case `max_attempts`). */
+export interface TaskCompensationOut {
+  status: string;
+  attempt: number;
+  max_attempts: number;
+  timestamp: string;
+}
+
+/** One compensation history entry (camelCase `maxAttempts`, as orra). */
+export interface CompensationHistoryOut {
+  id: string;
+  taskId: string;
+  status: string;
+  attempt: number;
+  maxAttempts: number;
+  timestamp: string;
+  error?: string;
+}
+
+/** One task of the inspect view. `duration` is integer nanoseconds. */
+export interface TaskInspectOut {
+  id: string;
+  serviceId: string;
+  serviceName: string;
+  status: TaskStatus;
+  statusHistory: TaskStatusEventOut[];
+  input: Record<string, unknown>;
+  output?: unknown;
+  abortPayload?: unknown;
+  error?: string;
+  duration: number;
+  interimResults?: InterimResultOut[];
+  compensation?: TaskCompensationOut;
+  compensationHistory?: CompensationHistoryOut[];
+  isRevertible: boolean;
+}
+
+/** `GET /orchestrations/inspections/{id}`. `duration` is integer nanoseconds since creation. */
+export interface OrchestrationInspectOut {
+  id: string;
+  status: OrchestrationStatus;
+  action: string;
+  timestamp: string;
+  error?: unknown;
+  abortInfo?: { taskId: string; serviceId: string; serviceName: string; payload: unknown };
+  tasks?: TaskInspectOut[];
+  results?: unknown[] | null;
+  duration: number;
+  plan?: PlanOut;
+}

@@ -1,0 +1,52 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+
+/** shortuuid's base57 alphabet, as used by orra for project, orchestration and execution ids. */
+export const BASE57_ALPHABET = '23456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
+const LOWER_ALPHABET = 'abcdefghijklmnopqrstuvwxyz';
+
+function randomString(alphabet: string, length: number): string {
+  // Rejection sampling keeps every character uniformly distributed.
+  const limit = 256 - (256 % alphabet.length);
+  let out = '';
+  while (out.length < length) {
+    for (const byte of randomBytes(length * 2)) {
+      if (byte < limit) out += alphabet[byte % alphabet.length];
+      if (out.length === length) break;
+    }
+  }
+  return out;
+}
+
+/** 22 base57 characters, the `<short>` part of orra ids. */
+export function shortId(): string {
+  return randomString(BASE57_ALPHABET, 22);
+}
+
+/** A project id: `p_` + 22 base57 characters. */
+export const newProjectId = (): string => `p_${shortId()}`;
+/** An orchestration id: `o_` + 22 base57 characters. */
+export const newOrchestrationId = (): string => `o_${shortId()}`;
+/** A compensation id: `c_` + 22 base57 characters. */
+export const newCompensationId = (): string => `c_${shortId()}`;
+/** A task execution id, new on every attempt: `e_` + 22 base57 characters. */
+export const newExecutionId = (): string => `e_${shortId()}`;
+/** A compensation execution id, new on every attempt. */
+export const newCompensationExecutionId = (): string => `e_comp_${shortId()}`;
+/** A service or agent id: `s_` + 28 lower-case letters, as orra. */
+export const newServiceId = (): string => `s_${randomString(LOWER_ALPHABET, 28)}`;
+
+/** The prefix every API key carries; orra's Python SDK refuses keys without `sk-orra-`. */
+export const API_KEY_PREFIX = 'sk-orra-v1-';
+
+/** An API key: `sk-orra-v1-` + 64 lower-case hex characters (two UUIDs without dashes, as orra). */
+export function newApiKey(): string {
+  return API_KEY_PREFIX + randomUUID().replaceAll('-', '') + randomUUID().replaceAll('-', '');
+}
+
+/** Service and agent names: 3–63 characters of `[a-z0-9.-]`, starting and ending alphanumeric. */
+export const SERVICE_NAME_PATTERN = /^[a-z0-9][a-z0-9.-]*[a-z0-9]$/;
+
+/** True when `name` is a valid service/agent name (orra's rule). */
+export function isValidServiceName(name: string): boolean {
+  return name.length >= 3 && name.length <= 63 && SERVICE_NAME_PATTERN.test(name);
+}
