@@ -26,6 +26,7 @@ export class Step {
   readonly journal: JournalEntry[] = [];
   isOrchestrationChanged = false;
   private readonly effects: (() => void)[] = [];
+  private readonly writes: ((tx: Repos) => Promise<void>)[] = [];
 
   constructor(
     readonly live: LiveOrchestration,
@@ -43,6 +44,14 @@ export class Step {
   /** Queues a side effect to run once the step has committed. */
   afterCommit(effect: () => void): void {
     this.effects.push(effect);
+  }
+
+  /**
+   * Adds a write to the step's transaction (webhook outbox rows, compensation records…): it commits
+   * together with the state change that causes it, or not at all.
+   */
+  addWrite(write: (tx: Repos) => Promise<void>): void {
+    this.writes.push(write);
   }
 
   /** Appends a `task_status` entry in orra's shape. */
@@ -73,7 +82,9 @@ export class Step {
   }
 
   get isEmpty(): boolean {
-    return this.changedTasks.size === 0 && this.journal.length === 0 && !this.isOrchestrationChanged;
+    return (
+      this.changedTasks.size === 0 && this.journal.length === 0 && !this.isOrchestrationChanged && this.writes.length === 0
+    );
   }
 
   /** Writes the step in the given transaction. */
@@ -81,6 +92,7 @@ export class Step {
     if (this.changedTasks.size > 0) await tx.tasks.save([...this.changedTasks]);
     if (this.journal.length > 0) await tx.journal.append(this.journal);
     if (this.isOrchestrationChanged) await tx.orchestrations.update(this.live.record);
+    for (const write of this.writes) await write(tx);
   }
 
   runEffects(): void {

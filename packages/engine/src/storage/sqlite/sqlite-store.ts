@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Repos, Store } from '../store.js';
-import { SQLITE_MIGRATIONS } from './migrations.js';
+import { SQLITE_MIGRATIONS } from './migrations/index.js';
 import { createSqliteRepos } from './sqlite-repos.js';
 
 /**
@@ -13,12 +13,12 @@ import { createSqliteRepos } from './sqlite-repos.js';
  * arrives meanwhile waits for the transaction to end (otherwise it would read uncommitted rows).
  */
 export class SqliteStore implements Store {
-  readonly projects;
-  readonly apiKeys;
-  readonly services;
-  readonly orchestrations;
-  readonly tasks;
-  readonly journal;
+  declare readonly projects: Repos['projects'];
+  declare readonly apiKeys: Repos['apiKeys'];
+  declare readonly services: Repos['services'];
+  declare readonly orchestrations: Repos['orchestrations'];
+  declare readonly tasks: Repos['tasks'];
+  declare readonly journal: Repos['journal'];
   private readonly db: Database.Database;
   private readonly txRepos: Repos;
   private queue: Promise<unknown> = Promise.resolve();
@@ -34,13 +34,7 @@ export class SqliteStore implements Store {
     migrate(this.db);
     const raw = createSqliteRepos(this.db);
     this.txRepos = raw;
-    const guarded = guardRepos(raw, (fn) => this.outside(fn));
-    this.projects = guarded.projects;
-    this.apiKeys = guarded.apiKeys;
-    this.services = guarded.services;
-    this.orchestrations = guarded.orchestrations;
-    this.tasks = guarded.tasks;
-    this.journal = guarded.journal;
+    Object.assign(this, guardRepos(raw, (fn) => this.outside(fn)));
   }
 
   transaction<T>(fn: (tx: Repos) => Promise<T>): Promise<T> {
@@ -109,12 +103,5 @@ function guardRepos(repos: Repos, guard: Guard): Repos {
         return (...args: unknown[]) => guard(() => (value as (...a: unknown[]) => Promise<unknown>).apply(target, args));
       },
     });
-  return {
-    projects: wrap(repos.projects),
-    apiKeys: wrap(repos.apiKeys),
-    services: wrap(repos.services),
-    orchestrations: wrap(repos.orchestrations),
-    tasks: wrap(repos.tasks),
-    journal: wrap(repos.journal),
-  };
+  return Object.fromEntries(Object.entries(repos).map(([name, repo]) => [name, wrap(repo as object)])) as unknown as Repos;
 }

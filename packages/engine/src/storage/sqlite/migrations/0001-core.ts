@@ -1,18 +1,10 @@
-/**
- * Numbered SQLite migrations, applied in order at start-up inside one transaction each. Never edit a
- * migration that has shipped; add the next number. The PostgreSQL list must stay in step (parity test).
- */
-export interface Migration {
-  version: number;
-  name: string;
-  sql: string;
-}
+import type { Migration } from './migration.js';
 
-export const SQLITE_MIGRATIONS: readonly Migration[] = [
-  {
-    version: 1,
-    name: 'core',
-    sql: `
+/** Projects, keys, services, orchestrations, their tasks and the append-only journal. */
+export const M0001_CORE: Migration = {
+  version: 1,
+  name: 'core',
+  sql: `
       CREATE TABLE projects (
         id TEXT PRIMARY KEY,
         name TEXT NOT NULL,
@@ -95,6 +87,5 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
         at INTEGER NOT NULL,
         UNIQUE (orchestration_id, entry_id)
       );
-    `,
-  },
-];
+  `,
+};
