@@ -1,6 +1,9 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig, sqlitePath, type Config, type LoadConfigOptions } from './config/config.js';
+import { CompensationRunner } from './compensation/compensation-runner.js';
+import { planCompensations } from './compensation/compensation-planner.js';
+import { FailedCompensationService } from './compensation/failed-compensation-service.js';
 import { createHttpServer } from './http/server.js';
 import { createLogger, type Logger } from './logging/logger.js';
 import { OrchestrationRunner } from './orchestration/orchestration-runner.js';
@@ -22,6 +25,7 @@ export interface Engine {
   http: FastifyInstance;
   store: Store;
   runner: OrchestrationRunner;
+  compensations: CompensationRunner;
   log: Logger;
   /** Stops taking work, closes sockets and storage; in-flight orchestrations resume on the next start. */
   close(): Promise<void>;
@@ -50,16 +54,47 @@ export async function startEngine(options: StartEngineOptions = {}): Promise<Eng
     taskBackoffCapMs: config.taskBackoffCapMs,
     now,
   });
+  const compensations = new CompensationRunner(store, hub, log.child({ component: 'compensation' }), {
+    attemptTimeoutMs: config.compensationAttemptTimeoutMs,
+    backoffMs: config.compensationBackoffMs,
+    backoffCapMs: config.compensationBackoffCapMs,
+    now,
+  });
+  // Compensation records commit in the same transaction that fails or aborts the orchestration.
+  runner.onFinalize((step) => {
+    const planned = planCompensations(step, { maxAttempts: config.compensationMaxAttempts });
+    if (planned.length === 0) return;
+    step.addWrite((tx) => tx.compensations.save(planned));
+    step.afterCommit(() => compensations.begin(planned));
+  });
+  const failedCompensations = new FailedCompensationService(store, compensations, hub, now);
   const orchestrations = new OrchestrationService(store, runner, config, now);
-  const http = createHttpServer({ config, store, projects, services, orchestrations, now }, log);
-  hub.attach(http.server, runner);
+  const http = createHttpServer(
+    { config, store, projects, services, orchestrations, failedCompensations, runner, now },
+    log,
+  );
+  hub.attach(http.server, {
+    // Each side looks the message up by its own idempotency keys and ignores the rest.
+    handlePayload: async (serviceId, payload) => {
+      await Promise.all([runner.handlePayload(serviceId, payload), compensations.handlePayload(serviceId, payload)]);
+    },
+    onServiceConnected: (serviceId) => {
+      runner.onServiceConnected(serviceId);
+      compensations.onServiceConnected(serviceId);
+    },
+    onSocketClosed: (serviceId, socketId) => {
+      runner.onSocketClosed(serviceId, socketId);
+      compensations.onSocketClosed(serviceId, socketId);
+    },
+  });
 
   const resumed = await runner.resumeAll();
+  const resumedCompensations = await compensations.resumeAll();
   await http.listen({ port: config.port, host: config.host });
   const port = (http.server.address() as AddressInfo).port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${host}:${port}`;
-  log.info({ url, resumed, database: config.databaseUrl.replace(/:\/\/[^@]*@/, '://***@') }, 'engine listening');
+  log.info({ url, resumed, resumedCompensations, database: config.databaseUrl.replace(/:\/\/[^@]*@/, '://***@') }, 'engine listening');
 
   let closing: Promise<void> | undefined;
   const close = () =>
@@ -67,8 +102,9 @@ export async function startEngine(options: StartEngineOptions = {}): Promise<Eng
       hub.close();
       await http.close();
       await runner.stop();
+      await compensations.stop();
       await store.close();
       log.info('engine stopped');
     })());
-  return { config, url, port, http, store, runner, log, close };
+  return { config, url, port, http, store, runner, compensations, log, close };
 }

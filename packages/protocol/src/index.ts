@@ -6,3 +6,4 @@ export * from './ws/messages.js';
 export * from './http/projects.js';
 export * from './http/services.js';
 export * from './http/orchestrations.js';
+export * from './http/compensation-failures.js';

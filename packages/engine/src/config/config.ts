@@ -27,6 +27,10 @@ const ConfigSchema = z.object({
   wsPingIntervalMs: int(100),
   wsAppPingIntervalMs: int(100),
   shutdownTimeoutMs: int(0),
+  compensationMaxAttempts: int(1),
+  compensationBackoffMs: int(0),
+  compensationBackoffCapMs: int(0),
+  compensationAttemptTimeoutMs: int(1),
 });
 
 /** The validated, frozen engine configuration. */
@@ -49,6 +53,10 @@ export const ENV_NAMES: Record<keyof Config, string> = {
   wsPingIntervalMs: 'ORRA_WS_PING_INTERVAL_MS',
   wsAppPingIntervalMs: 'ORRA_WS_APP_PING_INTERVAL_MS',
   shutdownTimeoutMs: 'ORRA_SHUTDOWN_TIMEOUT_MS',
+  compensationMaxAttempts: 'ORRA_COMPENSATION_MAX_ATTEMPTS',
+  compensationBackoffMs: 'ORRA_COMPENSATION_BACKOFF_MS',
+  compensationBackoffCapMs: 'ORRA_COMPENSATION_BACKOFF_CAP_MS',
+  compensationAttemptTimeoutMs: 'ORRA_COMPENSATION_ATTEMPT_TIMEOUT_MS',
 };
 
 /** The defaults, before the data dir is known. */
@@ -65,6 +73,10 @@ export const DEFAULTS = {
   wsPingIntervalMs: 5_000,
   wsAppPingIntervalMs: 54_000,
   shutdownTimeoutMs: 10_000,
+  compensationMaxAttempts: 10,
+  compensationBackoffMs: 2_000,
+  compensationBackoffCapMs: 60_000,
+  compensationAttemptTimeoutMs: 30_000,
 } as const;
 
 /** Raised when configuration is invalid; the message names the key and where its value came from. */

@@ -1,5 +1,7 @@
 import type { FastifyRequest } from 'fastify';
+import type { FailedCompensationService } from '../compensation/failed-compensation-service.js';
 import type { Config } from '../config/config.js';
+import type { OrchestrationRunner } from '../orchestration/orchestration-runner.js';
 import type { OrchestrationService } from '../orchestration/orchestration-service.js';
 import type { Caller, ProjectService } from '../projects/project-service.js';
 import type { ServiceRegistry } from '../services/service-registry.js';
@@ -12,6 +14,8 @@ export interface RouteDeps {
   projects: ProjectService;
   services: ServiceRegistry;
   orchestrations: OrchestrationService;
+  failedCompensations: FailedCompensationService;
+  runner: OrchestrationRunner;
   now: () => number;
 }
 

@@ -3,6 +3,7 @@ import type { Logger } from '../logging/logger.js';
 import { installJsonParser } from './body.js';
 import { installErrorHandler } from './error-handler.js';
 import { bearerToken, type RouteDeps } from './route-deps.js';
+import { compensationFailureRoutes } from './routes/compensation-failures.js';
 import { orchestrationRoutes } from './routes/orchestrations.js';
 import { projectRoutes } from './routes/projects.js';
 import { serviceRoutes } from './routes/services.js';
@@ -34,5 +35,6 @@ export function createHttpServer(deps: RouteDeps, log: Logger): FastifyInstance 
   projectRoutes(app, deps);
   serviceRoutes(app, deps);
   orchestrationRoutes(app, deps);
+  compensationFailureRoutes(app, deps);
   return app;
 }

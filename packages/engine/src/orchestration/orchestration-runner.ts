@@ -125,6 +125,22 @@ export class OrchestrationRunner {
     });
   }
 
+  /**
+   * An operator aborts an orchestration in flight: it ends `aborted` with `payload` as its abort reason,
+   * tasks not yet started never start, and results of tasks still out are ignored. False when it is not
+   * in flight here.
+   */
+  async abortOrchestration(orchestrationId: string, payload: unknown): Promise<boolean> {
+    const live = this.live.get(orchestrationId);
+    if (!live) return false;
+    let isAborted = false;
+    await this.enqueue(live, (step) => {
+      isAborted = true;
+      this.finalize(step, 'aborted', { abortReason: payload });
+    });
+    return isAborted;
+  }
+
   /** A socket of the service opened: paused tasks waiting for it are sent now. */
   onServiceConnected(serviceId: string): void {
     const refs = this.waiting.get(serviceId);

@@ -1,6 +1,7 @@
 import {
   formatGoDuration,
   rfc3339,
+  type CompensationHistoryOut,
   type InterimResultOut,
   type OrchestrationInspectOut,
   type OrchestrationListItemOut,
@@ -10,7 +11,14 @@ import {
   type TaskStatus,
   type TaskStatusEventOut,
 } from '@orra/protocol';
-import type { JournalEntry, OrchestrationRecord, ServiceRecord, TaskRecord } from '../storage/store.js';
+import type {
+  CompensationRecord,
+  CompensationSummary,
+  JournalEntry,
+  OrchestrationRecord,
+  ServiceRecord,
+  TaskRecord,
+} from '../storage/store.js';
 import { lookupField, isMissing, parseReference } from './references.js';
 
 const NS_PER_MS = 1_000_000;
@@ -46,7 +54,10 @@ const GROUPS: Record<string, keyof OrchestrationListOut> = {
 };
 
 /** `GET /orchestrations`: grouped by status, newest status change first, empty groups omitted. */
-export function toListView(records: OrchestrationRecord[]): OrchestrationListOut {
+export function toListView(
+  records: OrchestrationRecord[],
+  compensations: ReadonlyMap<string, CompensationSummary> = new Map(),
+): OrchestrationListOut {
   const out: OrchestrationListOut = {};
   const sorted = [...records].sort((a, b) => b.updatedAt - a.updatedAt);
   for (const o of sorted) {
@@ -59,6 +70,10 @@ export function toListView(records: OrchestrationRecord[]): OrchestrationListOut
       ...(o.error != null ? { error: o.error } : {}),
       timestamp: rfc3339(o.updatedAt),
     };
+    const summary = compensations.get(o.id);
+    if (summary && summary.total > 0) {
+      item.compensation = { active: summary.active > 0, total: summary.total, completed: summary.completed, failed: summary.failed };
+    }
     (out[group] ??= []).push(item);
   }
   return out;
@@ -71,6 +86,7 @@ export function toInspectView(
   journal: JournalEntry[],
   services: ReadonlyMap<string, ServiceRecord>,
   now: number,
+  compensations: CompensationRecord[] = [],
 ): OrchestrationInspectOut {
   const byTask = new Map<string, JournalEntry[]>();
   for (const e of journal) if (e.taskId) (byTask.get(e.taskId) ?? byTask.set(e.taskId, []).get(e.taskId)!).push(e);
@@ -83,7 +99,10 @@ export function toInspectView(
     duration: Math.max(0, now - o.createdAt) * NS_PER_MS,
   };
   if (!o.plan) return view;
-  view.tasks = tasks.map((t) => inspectTask(t, byTask.get(t.taskId) ?? [], o, services.get(t.serviceId)));
+  const compensationByTask = new Map(compensations.map((c) => [c.taskId, c]));
+  view.tasks = tasks.map((t) =>
+    inspectTask(t, byTask.get(t.taskId) ?? [], o, services.get(t.serviceId), compensationByTask.get(t.taskId)),
+  );
   const aborted = tasks.find((t) => t.state === 'aborted');
   if (aborted && o.abortReason != null) {
     view.abortInfo = { taskId: aborted.taskId, serviceId: aborted.serviceId, serviceName: aborted.serviceName, payload: o.abortReason };
@@ -98,8 +117,10 @@ function inspectTask(
   entries: JournalEntry[],
   o: OrchestrationRecord,
   service: ServiceRecord | undefined,
+  compensation: CompensationRecord | undefined,
 ): TaskInspectOut {
   const statusHistory: TaskStatusEventOut[] = [];
+  const compensationHistory: CompensationHistoryOut[] = [];
   const interimResults: InterimResultOut[] = [];
   let abortPayload: unknown;
   for (const e of entries) {
@@ -110,6 +131,17 @@ function inspectTask(
       interimResults.push({ id: e.entryId, timestamp: rfc3339(e.at), data: e.value });
     } else if (e.type === 'task_aborted_output') {
       abortPayload = e.value;
+    } else if (e.type.startsWith('compensation_') && e.type !== 'compensation_stored') {
+      const v = e.value as { status: string; attempt: number; maxAttempts: number; error?: string };
+      compensationHistory.push({
+        id: e.entryId,
+        taskId: t.taskId,
+        status: v.status,
+        attempt: v.attempt,
+        maxAttempts: v.maxAttempts,
+        timestamp: rfc3339(e.at),
+        ...(v.error ? { error: v.error } : {}),
+      });
     }
   }
   const statusEntries = entries.filter((e) => e.type === 'task_status');
@@ -128,6 +160,17 @@ function inspectTask(
     ...(lastStatus?.error ? { error: lastStatus.error } : {}),
     duration: first !== undefined && last !== undefined ? (last - first) * NS_PER_MS : 0,
     ...(interimResults.length > 0 ? { interimResults } : {}),
+    ...(compensation
+      ? {
+          compensation: {
+            status: compensation.status === 'waiting' ? 'pending' : compensation.status,
+            attempt: compensation.attempts,
+            max_attempts: compensation.maxAttempts,
+            timestamp: rfc3339(compensation.updatedAt),
+          },
+        }
+      : {}),
+    ...(compensationHistory.length > 0 ? { compensationHistory } : {}),
     isRevertible: service?.revertible ?? false,
   };
 }

@@ -6,8 +6,10 @@ import type {
   ServiceRecord,
   TaskRecord,
 } from './records.js';
+import type { CompensationRepo } from './compensation-records.js';
 
 export type * from './records.js';
+export type * from './compensation-records.js';
 
 export interface ProjectRepo {
   insert(project: ProjectRecord): Promise<void>;
@@ -62,6 +64,7 @@ export interface Repos {
   orchestrations: OrchestrationRepo;
   tasks: TaskRepo;
   journal: JournalRepo;
+  compensations: CompensationRepo;
 }
 
 /**

@@ -1,4 +1,6 @@
+import { ERROR_CODES } from '@orra/protocol';
 import type { FastifyInstance } from 'fastify';
+import { EngineError } from '../../errors/engine-error.js';
 import { toInspectView, toListView, toOrchestrationOut } from '../../orchestration/read-models.js';
 import { decodeOrchestrationRequest } from '../orchestration-request.js';
 import { callerOf, type RouteDeps } from '../route-deps.js';
@@ -15,7 +17,28 @@ export function orchestrationRoutes(app: FastifyInstance, deps: RouteDeps): void
 
   app.get('/orchestrations', async (request) => {
     const records = await deps.store.orchestrations.listByProject(callerOf(request).projectId, { limit: LIST_LIMIT });
-    return toListView(records);
+    const undone = records.filter((r) => r.status === 'failed' || r.status === 'aborted').map((r) => r.id);
+    const summaries = await deps.store.compensations.summarize(undone);
+    return toListView(records, new Map(summaries.map((s) => [s.orchestrationId, s])));
+  });
+
+  // Our addition: an operator abort. Same effect as a service aborting from inside a task.
+  app.post<{ Params: { id: string } }>('/orchestrations/:id/abort', async (request) => {
+    const { projectId } = callerOf(request);
+    const record = await deps.orchestrations.get(projectId, request.params.id);
+    const body = (request.body ?? {}) as Record<string, unknown>;
+    const reason = body.reason;
+    if (reason !== undefined && typeof reason !== 'string') {
+      throw new EngineError(ERROR_CODES.VALIDATION_FAILED, 'reason: must be a string', { param: 'reason' });
+    }
+    const payload = { reason: reason || 'aborted by an operator', abortedBy: 'operator' };
+    const isAborted =
+      (record.status === 'pending' || record.status === 'processing') &&
+      (await deps.runner.abortOrchestration(record.id, payload));
+    if (!isAborted) {
+      throw new EngineError(ERROR_CODES.CONFLICT, `orchestration ${record.id} is ${record.status}; only pending or processing orchestrations can be aborted`);
+    }
+    return toOrchestrationOut(await deps.orchestrations.get(projectId, record.id));
   });
 
   app.get<{ Params: { id: string } }>('/orchestrations/:id', async (request) => {
@@ -25,11 +48,12 @@ export function orchestrationRoutes(app: FastifyInstance, deps: RouteDeps): void
   app.get<{ Params: { id: string } }>('/orchestrations/inspections/:id', async (request) => {
     const { projectId } = callerOf(request);
     const record = await deps.orchestrations.get(projectId, request.params.id);
-    const [tasks, journal, services] = await Promise.all([
+    const [tasks, journal, services, compensations] = await Promise.all([
       deps.store.tasks.listByOrchestration(record.id),
       deps.store.journal.listByOrchestration(record.id),
       deps.store.services.listByProject(projectId),
+      deps.store.compensations.listByOrchestration(record.id),
     ]);
-    return toInspectView(record, tasks, journal, new Map(services.map((s) => [s.id, s])), deps.now());
+    return toInspectView(record, tasks, journal, new Map(services.map((s) => [s.id, s])), deps.now(), compensations);
   });
 }

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { Repos } from '../store.js';
+import { createCompensationRepo } from './compensation-repos.js';
 import type {
   ApiKeyRecord,
   JournalEntry,
@@ -74,6 +75,7 @@ export function createSqliteRepos(db: Database.Database): Repos {
   };
 
   return {
+    compensations: createCompensationRepo(db),
     projects: {
       insert: async (p) => {
         st.insertProject.run(p.id, p.name, p.createdAt, toJson(p.webhooks), toJson(p.compensationFailureWebhooks));

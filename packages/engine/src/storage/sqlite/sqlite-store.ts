@@ -19,6 +19,7 @@ export class SqliteStore implements Store {
   declare readonly orchestrations: Repos['orchestrations'];
   declare readonly tasks: Repos['tasks'];
   declare readonly journal: Repos['journal'];
+  declare readonly compensations: Repos['compensations'];
   private readonly db: Database.Database;
   private readonly txRepos: Repos;
   private queue: Promise<unknown> = Promise.resolve();

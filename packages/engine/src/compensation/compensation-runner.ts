@@ -1,0 +1,296 @@
+import { newCompensationExecutionId, type CompensationRequest, type SdkPayload } from '@orra/protocol';
+import type { Logger } from '../logging/logger.js';
+import { backoffMs } from '../orchestration/backoff.js';
+import type { ServiceConnections } from '../orchestration/service-connections.js';
+import type { CompensationAuditEntry, CompensationRecord, JournalEntry, Repos, Store } from '../storage/store.js';
+import { TimerQueue } from '../timers/timer-queue.js';
+import { historyEntry } from './compensation-journal.js';
+
+export interface CompensationRunnerOptions {
+  attemptTimeoutMs: number;
+  backoffMs: number;
+  backoffCapMs: number;
+  now?: () => number;
+}
+
+/** Called when a compensation fails for good: `write` joins the failing transaction (webhook outbox). */
+export interface CompensationFailureHook {
+  write(tx: Repos, record: CompensationRecord): Promise<void>;
+  afterCommit(record: CompensationRecord): void;
+}
+
+interface RetryWaiter {
+  keyId: string;
+  resolve: (record: CompensationRecord) => void;
+}
+
+const OPEN = new Set(['pending', 'waiting', 'processing']);
+
+/**
+ * Undoes completed work, one task at a time per orchestration, in the order the planner chose. Driven
+ * by events like the orchestration runner: results, sockets opening and closing, and timers whose due
+ * times are stored (`nextAttemptAt`, TTL from the task's completion), so a restart carries on.
+ * While a service has no socket its compensation waits without spending attempts, until the TTL runs out.
+ */
+export class CompensationRunner {
+  private readonly records = new Map<string, CompensationRecord>();
+  private readonly byKey = new Map<string, string>();
+  private readonly chains = new Map<string, Promise<void>>();
+  private readonly sentTo = new Map<string, string>();
+  private readonly outcomeWaiters = new Map<string, RetryWaiter>();
+  private readonly failureHooks: CompensationFailureHook[] = [];
+  private readonly timers: TimerQueue;
+  private readonly now: () => number;
+  private isStopped = false;
+
+  constructor(
+    private readonly store: Store,
+    private readonly connections: ServiceConnections,
+    private readonly log: Logger,
+    private readonly options: CompensationRunnerOptions,
+  ) {
+    this.now = options.now ?? Date.now;
+    this.timers = new TimerQueue(this.now);
+  }
+
+  onFailure(hook: CompensationFailureHook): void {
+    this.failureHooks.push(hook);
+  }
+
+  /** Starts (or resumes) the given compensations, which must already be stored. */
+  begin(records: CompensationRecord[]): void {
+    for (const r of records) {
+      this.records.set(r.id, r);
+      this.byKey.set(r.idempotencyKey, r.id);
+    }
+    for (const orchestrationId of new Set(records.map((r) => r.orchestrationId))) this.next(orchestrationId);
+  }
+
+  /** Loads compensations that had not reached an outcome and carries on (restart = resume). */
+  async resumeAll(): Promise<number> {
+    const active = await this.store.compensations.listActive();
+    // An attempt that was out when the engine stopped is not counted: its socket is gone.
+    for (const r of active) if (r.status === 'processing') Object.assign(r, { status: 'waiting', attempts: r.attempts - 1 });
+    this.begin(active);
+    return active.length;
+  }
+
+  /**
+   * Runs one more attempt of a failed compensation now, ignoring its TTL (an operator asked for it).
+   * Resolves with the record at its outcome: `resolved` on success, still `pending` with the new failure
+   * otherwise. The audit entry commits with the outcome.
+   */
+  retry(record: CompensationRecord, keyId: string): Promise<CompensationRecord> {
+    return new Promise((resolve) => {
+      const r = { ...record, status: 'waiting' as const, maxAttempts: record.attempts + 1, nextAttemptAt: null };
+      this.outcomeWaiters.set(r.id, { keyId, resolve });
+      this.records.set(r.id, r);
+      this.byKey.set(r.idempotencyKey, r.id);
+      this.enqueue(r.orchestrationId, () => this.attempt(r));
+    });
+  }
+
+  async handlePayload(serviceId: string, payload: SdkPayload): Promise<void> {
+    if (payload.type !== 'task_result' || !payload.idempotencyKey) return;
+    const id = this.byKey.get(payload.idempotencyKey);
+    const r = id ? this.records.get(id) : undefined;
+    if (!r || r.serviceId !== serviceId) return;
+    await this.enqueue(r.orchestrationId, async () => {
+      if (r.status !== 'processing' || (payload.executionId && payload.executionId !== r.executionId)) return;
+      const result = (payload.result ?? null) as { status?: string; partial?: unknown } | null;
+      // A returned `status: failed` is a failure (orra records it as completed).
+      if ((typeof payload.error === 'string' && payload.error !== '') || result?.status === 'failed') {
+        return this.failAttempt(r, payload.error || 'compensation handler returned status failed');
+      }
+      const isPartial = result?.status === 'partial';
+      await this.finish(r, isPartial ? 'partial' : 'completed', null, isPartial ? (result?.partial ?? null) : null);
+    });
+  }
+
+  onServiceConnected(serviceId: string): void {
+    for (const r of this.records.values()) {
+      if (r.serviceId === serviceId && r.status === 'waiting' && (r.nextAttemptAt ?? 0) <= this.now()) {
+        this.enqueue(r.orchestrationId, () => this.attempt(r));
+      }
+    }
+  }
+
+  onSocketClosed(_serviceId: string, socketId: string): void {
+    for (const [id, sock] of this.sentTo) {
+      const r = this.records.get(id);
+      if (sock !== socketId || !r) continue;
+      this.sentTo.delete(id);
+      this.enqueue(r.orchestrationId, async () => {
+        if (r.status !== 'processing') return;
+        // The attempt never had a chance: give it back, and wait for the service.
+        r.attempts -= 1;
+        r.status = 'waiting';
+        r.nextAttemptAt = null;
+        await this.save(r, []);
+        await this.attempt(r);
+      });
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.isStopped = true;
+    this.timers.clearAll();
+    await Promise.all(this.chains.values());
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  /** The first open compensation of the orchestration runs; the others wait their turn. */
+  private next(orchestrationId: string): void {
+    const open = [...this.records.values()]
+      .filter((r) => r.orchestrationId === orchestrationId && OPEN.has(r.status))
+      .sort((a, b) => a.position - b.position)[0];
+    if (open) this.enqueue(orchestrationId, () => this.attempt(open));
+  }
+
+  private enqueue(orchestrationId: string, work: () => Promise<void>): Promise<void> {
+    const run = async () => {
+      if (this.isStopped) return;
+      try {
+        await work();
+      } catch (err) {
+        this.log.error({ err, orchestrationId }, 'compensation step failed');
+      }
+    };
+    const chain = (this.chains.get(orchestrationId) ?? Promise.resolve()).then(run);
+    this.chains.set(orchestrationId, chain);
+    void chain.then(() => {
+      if (this.chains.get(orchestrationId) === chain) this.chains.delete(orchestrationId);
+    });
+    return chain;
+  }
+
+  private async attempt(r: CompensationRecord): Promise<void> {
+    if (!OPEN.has(r.status) || r.status === 'processing') return;
+    const now = this.now();
+    const isRetry = this.outcomeWaiters.has(r.id);
+    const expiresAt = r.taskCompletedAt + r.ttlMs;
+    if (!isRetry && now >= expiresAt) {
+      return this.finish(r, 'expired', `compensation TTL of ${r.ttlMs} ms expired before the compensation succeeded`, null);
+    }
+    if (!isRetry) this.timers.set(`exp|${r.id}`, expiresAt, () => this.enqueue(r.orchestrationId, () => this.expire(r)));
+    if (r.nextAttemptAt !== null && r.nextAttemptAt > now) {
+      this.timers.set(`next|${r.id}`, r.nextAttemptAt, () => this.enqueue(r.orchestrationId, () => this.attempt(r)));
+      return;
+    }
+    if (!this.connections.isConnected(r.serviceId)) {
+      if (r.status !== 'waiting') {
+        r.status = 'waiting';
+        await this.save(r, []);
+      }
+      return; // onServiceConnected resumes it
+    }
+    r.status = 'processing';
+    r.attempts += 1;
+    r.executionId = newCompensationExecutionId();
+    r.nextAttemptAt = null;
+    await this.save(r, [historyEntry(r, 'processing', now)]);
+    const message: CompensationRequest = {
+      type: 'compensation_request',
+      id: r.taskId,
+      input: r.data,
+      compensationContext: r.context,
+      executionId: r.executionId,
+      idempotencyKey: r.idempotencyKey,
+      serviceId: r.serviceId,
+    };
+    const socketId = this.connections.send(r.serviceId, message);
+    if (socketId) this.sentTo.set(r.id, socketId);
+    const executionId = r.executionId;
+    this.timers.set(`next|${r.id}`, now + this.options.attemptTimeoutMs, () =>
+      this.enqueue(r.orchestrationId, async () => {
+        if (r.status === 'processing' && r.executionId === executionId) {
+          await this.failAttempt(r, 'timed out waiting for compensation result');
+        }
+      }),
+    );
+  }
+
+  private async failAttempt(r: CompensationRecord, error: string): Promise<void> {
+    this.sentTo.delete(r.id);
+    r.lastError = error;
+    if (r.attempts >= r.maxAttempts) {
+      return this.finish(r, 'failed', `max compensation attempts (${r.maxAttempts}) reached: ${error}`, null);
+    }
+    r.status = 'waiting';
+    r.nextAttemptAt = this.now() + backoffMs(r.attempts, this.options.backoffMs, this.options.backoffCapMs);
+    await this.save(r, [historyEntry(r, 'failed', this.now(), error)]);
+    await this.attempt(r);
+  }
+
+  private async expire(r: CompensationRecord): Promise<void> {
+    if (!OPEN.has(r.status) || this.outcomeWaiters.has(r.id)) return;
+    await this.finish(r, 'expired', `compensation TTL of ${r.ttlMs} ms expired before the compensation succeeded`, null);
+  }
+
+  /** Records an outcome; a failure or expiry becomes a pending failed-compensation in the same transaction. */
+  private async finish(
+    r: CompensationRecord,
+    status: 'completed' | 'partial' | 'failed' | 'expired',
+    error: string | null,
+    partial: unknown,
+  ): Promise<void> {
+    const now = this.now();
+    const waiter = this.outcomeWaiters.get(r.id);
+    r.status = status;
+    r.partial = partial;
+    r.updatedAt = now;
+    r.nextAttemptAt = null;
+    const isFailure = status === 'failed' || status === 'expired';
+    if (isFailure) {
+      r.lastError = error;
+      r.failedAt = now;
+      r.resolutionState = 'pending';
+    } else if (waiter) {
+      r.resolutionState = 'resolved';
+      r.resolution = `compensation retried successfully (${status})`;
+      r.resolvedAt = now;
+    }
+    const audit = waiter && {
+      compensationId: r.id,
+      at: now,
+      keyId: waiter.keyId,
+      action: isFailure ? ('retry_failed' as const) : ('retry_succeeded' as const),
+      reason: isFailure ? error : null,
+      previousState: 'pending' as const,
+      newState: r.resolutionState ?? ('pending' as const),
+    };
+    await this.save(r, [historyEntry(r, status, now, error ?? undefined)], isFailure ? this.failureHooks : [], audit || undefined);
+    this.release(r);
+    if (isFailure) for (const hook of this.failureHooks) hook.afterCommit(r);
+    if (waiter) {
+      this.outcomeWaiters.delete(r.id);
+      waiter.resolve(r);
+    } else {
+      this.next(r.orchestrationId);
+    }
+  }
+
+  private async save(
+    r: CompensationRecord,
+    journal: JournalEntry[],
+    hooks: CompensationFailureHook[] = [],
+    audit?: CompensationAuditEntry,
+  ): Promise<void> {
+    r.updatedAt = this.now();
+    await this.store.transaction(async (tx) => {
+      await tx.compensations.save([r]);
+      if (audit) await tx.compensations.appendAudit(audit);
+      if (journal.length > 0) await tx.journal.append(journal);
+      for (const hook of hooks) await hook.write(tx, r);
+    });
+  }
+
+  private release(r: CompensationRecord): void {
+    this.timers.clear(`exp|${r.id}`);
+    this.timers.clear(`next|${r.id}`);
+    this.sentTo.delete(r.id);
+    this.byKey.delete(r.idempotencyKey);
+    this.records.delete(r.id);
+  }
+}

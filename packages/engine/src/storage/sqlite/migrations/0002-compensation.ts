@@ -1,0 +1,53 @@
+import type { Migration } from './migration.js';
+
+/** Compensations (one per completed revertible task of a failed/aborted orchestration) and their audit trail. */
+export const M0002_COMPENSATION: Migration = {
+  version: 2,
+  name: 'compensation',
+  sql: `
+      CREATE TABLE compensations (
+        id TEXT PRIMARY KEY,
+        project_id TEXT NOT NULL,
+        orchestration_id TEXT NOT NULL,
+        task_id TEXT NOT NULL,
+        service_id TEXT NOT NULL,
+        service_name TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        data TEXT,
+        ttl_ms INTEGER NOT NULL,
+        context TEXT NOT NULL,
+        task_input TEXT,
+        task_completed_at INTEGER NOT NULL,
+        idempotency_key TEXT NOT NULL,
+        execution_id TEXT,
+        attempts INTEGER NOT NULL,
+        max_attempts INTEGER NOT NULL,
+        next_attempt_at INTEGER,
+        last_error TEXT,
+        partial TEXT,
+        failed_at INTEGER,
+        resolution_state TEXT,
+        resolution TEXT,
+        resolved_at INTEGER,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        UNIQUE (orchestration_id, task_id)
+      );
+      CREATE INDEX compensations_active ON compensations(status) WHERE status IN ('pending', 'waiting', 'processing');
+      CREATE INDEX compensations_failed ON compensations(project_id, failed_at DESC) WHERE failed_at IS NOT NULL;
+      CREATE INDEX compensations_failed_state ON compensations(project_id, resolution_state, failed_at DESC)
+        WHERE failed_at IS NOT NULL;
+      CREATE TABLE compensation_audit (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        compensation_id TEXT NOT NULL REFERENCES compensations(id),
+        at INTEGER NOT NULL,
+        key_id TEXT NOT NULL,
+        action TEXT NOT NULL,
+        reason TEXT,
+        previous_state TEXT NOT NULL,
+        new_state TEXT NOT NULL
+      );
+      CREATE INDEX compensation_audit_by_id ON compensation_audit(compensation_id, seq);
+  `,
+};
