@@ -86,7 +86,7 @@ export class CompensationRunner {
       this.outcomeWaiters.set(r.id, { keyId, resolve });
       this.records.set(r.id, r);
       this.byKey.set(r.idempotencyKey, r.id);
-      this.enqueue(r.orchestrationId, () => this.attempt(r));
+      void this.enqueue(r.orchestrationId, () => this.attempt(r));
     });
   }
 
@@ -110,7 +110,7 @@ export class CompensationRunner {
   onServiceConnected(serviceId: string): void {
     for (const r of this.records.values()) {
       if (r.serviceId === serviceId && r.status === 'waiting' && (r.nextAttemptAt ?? 0) <= this.now()) {
-        this.enqueue(r.orchestrationId, () => this.attempt(r));
+        void this.enqueue(r.orchestrationId, () => this.attempt(r));
       }
     }
   }
@@ -120,7 +120,7 @@ export class CompensationRunner {
       const r = this.records.get(id);
       if (sock !== socketId || !r) continue;
       this.sentTo.delete(id);
-      this.enqueue(r.orchestrationId, async () => {
+      void this.enqueue(r.orchestrationId, async () => {
         if (r.status !== 'processing') return;
         // The attempt never had a chance: give it back, and wait for the service.
         r.attempts -= 1;
@@ -145,7 +145,7 @@ export class CompensationRunner {
     const open = [...this.records.values()]
       .filter((r) => r.orchestrationId === orchestrationId && OPEN.has(r.status))
       .sort((a, b) => a.position - b.position)[0];
-    if (open) this.enqueue(orchestrationId, () => this.attempt(open));
+    if (open) void this.enqueue(orchestrationId, () => this.attempt(open));
   }
 
   private enqueue(orchestrationId: string, work: () => Promise<void>): Promise<void> {
