@@ -354,7 +354,8 @@ export class OrchestrationRunner {
     step.status(task, 'failed', error);
     step.live.sentTo.delete(task.taskId);
     if (task.consecutiveErrors >= this.options.taskMaxAttempts) {
-      this.failTask(step, task, `too many consecutive failures (${task.consecutiveErrors} attempts): ${error}`);
+      const n = task.consecutiveErrors;
+      this.failTask(step, task, `${task.taskId} failed after ${n} attempt${n === 1 ? '' : 's'}: ${error}`);
       return;
     }
     task.state = 'retry_wait';
