@@ -1,0 +1,271 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newProject, type Api } from './helpers/api.js';
+import { startService } from './helpers/sdk-services.js';
+import { TcpProxy } from './helpers/tcp-proxy.js';
+import { startTestEngine, type TestEngine } from './helpers/test-engine.js';
+import { waitFor } from './helpers/wait-for.js';
+
+describe('compensation and the failed-compensation queue', () => {
+  let engine: TestEngine;
+  let api: Api;
+  let apiKey: string;
+  const cleanup: (() => unknown)[] = [];
+
+  beforeAll(async () => {
+    engine = await startTestEngine({
+      taskMaxAttempts: 1,
+      compensationMaxAttempts: 3,
+      compensationBackoffMs: 10,
+      compensationBackoffCapMs: 20,
+    });
+    ({ api, apiKey } = await newProject(engine.url));
+  });
+  afterAll(async () => {
+    for (const c of cleanup.reverse()) await c();
+    await engine.dispose();
+  });
+
+  type Revert = (originalTask: any, taskResult: any, context: any) => Promise<unknown>;
+  async function revertible(name: string, onRevert: Revert, orraUrl = engine.url, revertTTL?: number) {
+    const svc = await startService({
+      orraUrl,
+      apiKey,
+      name,
+      input: { orderId: 'string' },
+      output: { ref: 'string' },
+      revertible: true,
+      ...(revertTTL ? { revertTTL } : {}),
+      handler: async (t) => ({ ref: `${name}-${t.input.orderId}` }),
+      onRevert,
+    });
+    cleanup.push(() => svc.shutdown());
+    return svc;
+  }
+  async function failing(name = 'delivery') {
+    const svc = await startService({
+      orraUrl: engine.url,
+      apiKey,
+      name,
+      input: { orderId: 'string' },
+      output: { eta: 'string' },
+      handler: async () => {
+        throw new Error('no courier available');
+      },
+    });
+    cleanup.push(() => svc.shutdown());
+    return svc;
+  }
+  const chain = (ids: string[]) => ({
+    action: { content: 'place order' },
+    data: [{ field: 'orderId', value: 'ORD1' }],
+    // Each task reads the previous one's output, so they run (and complete) in plan order.
+    plan: {
+      tasks: ids.map((service, i) => ({ id: `task${i + 1}`, service, input: { orderId: i === 0 ? '$task0.orderId' : `$task${i}.ref` } })),
+    },
+  });
+  async function settled(id: string, isDone: (view: any) => boolean) {
+    return waitFor(
+      async () => {
+        const view = (await api.get(`/orchestrations/inspections/${id}`)).body;
+        return isDone(view) ? view : undefined;
+      },
+      { what: `orchestration ${id} to settle`, timeoutMs: 20_000 },
+    );
+  }
+  const allCompensated = (v: any) =>
+    v.status !== 'processing' && v.tasks.filter((t: any) => t.isRevertible && t.status === 'completed').every((t: any) => ['completed', 'partial', 'failed', 'expired'].includes(t.compensation?.status));
+
+  it('undoes payment before inventory, giving each handler its task, result and context', async () => {
+    const calls: { name: string; original: any; result: any; context: any }[] = [];
+    const record = (name: string): Revert => async (original, result, context) => {
+      calls.push({ name, original, result, context });
+    };
+    const inventory = await revertible('inventory', record('inventory'));
+    const payment = await revertible('payment', record('payment'));
+    const delivery = await failing();
+    const res = await api.post('/orchestrations', chain([inventory.id, payment.id, delivery.id]));
+    const view = await settled(res.body.id, allCompensated);
+    expect(view.status).toBe('failed');
+    expect(calls.map((c) => c.name)).toEqual(['payment', 'inventory']);
+    expect(calls[0]!.original).toMatchObject({ id: 'task2', input: { orderId: 'inventory-ORD1' }, type: 'task_request' });
+    expect(calls[0]!.result).toEqual({ ref: 'payment-inventory-ORD1' });
+    expect(calls[1]!.original).toMatchObject({ id: 'task1', input: { orderId: 'ORD1' } });
+    expect(calls[0]!.context).toMatchObject({ orchestrationId: res.body.id, reason: 'failed' });
+    expect(calls[0]!.context.payload.producer).toBe('task3');
+    expect(view.tasks.slice(0, 2).map((t: any) => t.compensation.status)).toEqual(['completed', 'completed']);
+    expect(view.tasks[1].compensationHistory.map((h: any) => h.status)).toEqual(['processing', 'completed']);
+    const list = (await api.get('/orchestrations')).body.failed.find((o: any) => o.id === res.body.id);
+    expect(list.compensation).toEqual({ active: false, total: 2, completed: 2, failed: 0 });
+  });
+
+  it('undoes more than ten tasks in reverse completion order (task10 before task9)', async () => {
+    const order: string[] = [];
+    const step = await revertible('step', async (original) => {
+      order.push(original.id);
+    });
+    const delivery = await failing('delivery-eleven');
+    const tasks = Array.from({ length: 11 }, (_, i) => ({
+      id: `task${i + 1}`,
+      service: step.id,
+      input: { orderId: i === 0 ? '$task0.orderId' : `$task${i}.ref` },
+    }));
+    tasks.push({ id: 'task12', service: delivery.id, input: { orderId: '$task11.ref' } });
+    const res = await api.post('/orchestrations', { action: { content: 'long chain' }, data: [{ field: 'orderId', value: 'O' }], plan: { tasks } });
+    await settled(res.body.id, allCompensated);
+    expect(order).toEqual(Array.from({ length: 11 }, (_, i) => `task${11 - i}`));
+  });
+
+  it('queues a compensation that always throws as pending; resolve makes it resolved once', async () => {
+    let attempts = 0;
+    const refunds = await revertible('refunds', async () => {
+      attempts += 1;
+      throw new Error(`refund API down (${attempts})`);
+    });
+    const res = await api.post('/orchestrations', chain([refunds.id, (await failing('delivery-two')).id]));
+    await settled(res.body.id, allCompensated);
+    const pending = (await api.get(`/compensation-failures?resolution=pending&orchestration=${res.body.id}`)).body;
+    expect(pending).toHaveLength(1);
+    const failure = pending[0];
+    expect(failure).toMatchObject({
+      orchestrationId: res.body.id,
+      taskId: 'task1',
+      serviceId: refunds.id,
+      serviceName: 'refunds',
+      status: 'failed',
+      resolutionState: 'pending',
+      attemptsMade: 3,
+      maxAttempts: 3,
+      resolvedAt: null,
+    });
+    expect(failure.id).toMatch(/^c_/);
+    expect(failure.failure).toContain('refund API down (3)');
+    expect(failure.compensationData.context.reason).toBe('failed');
+    expect(attempts).toBe(3);
+
+    const noReason = await api.post(`/compensation-failures/${failure.id}/resolve`, {});
+    expect(noReason.status).toBe(400);
+    expect(noReason.body.error.message).toContain('reason');
+    const resolved = await api.post(`/compensation-failures/${failure.id}/resolve`, { reason: 'Manually refunded customer' });
+    expect(resolved.status).toBe(200);
+    expect(resolved.body).toMatchObject({ resolutionState: 'resolved', resolution: 'Manually refunded customer' });
+    expect(Date.parse(resolved.body.resolvedAt)).toBeGreaterThan(0);
+    const again = await api.post(`/compensation-failures/${failure.id}/resolve`, { reason: 'twice' });
+    expect(again.status).toBe(409);
+    expect((await api.post(`/compensation-failures/${failure.id}/ignore`, { reason: 'x' })).status).toBe(409);
+    const inspected = (await api.get(`/compensation-failures/${failure.id}`)).body;
+    expect(inspected.audit).toEqual([
+      expect.objectContaining({ action: 'resolve', reason: 'Manually refunded customer', previousState: 'pending', newState: 'resolved' }),
+    ]);
+    expect(inspected.audit[0].apiKeyId).toMatch(/^[0-9a-f]{12}$/);
+    const everything = (await api.get('/compensation-failures')).body;
+    expect(everything.some((f: any) => f.id === failure.id && f.resolutionState === 'resolved')).toBe(true);
+  });
+
+  it('retry re-runs a failed compensation and resolves it when it succeeds', async () => {
+    let isFixed = false;
+    const ledger = await revertible('ledger', async () => {
+      if (!isFixed) return { status: 'failed', error: 'ledger locked' };
+      return undefined;
+    });
+    const res = await api.post('/orchestrations', chain([ledger.id, (await failing('delivery-three')).id]));
+    await settled(res.body.id, allCompensated);
+    const [failure] = (await api.get(`/compensation-failures?orchestration=${res.body.id}`)).body;
+    expect(failure.failure).toContain('ledger locked');
+    const stillFailing = await api.post(`/compensation-failures/${failure.id}/retry`);
+    expect(stillFailing.status).toBe(200);
+    expect(stillFailing.body).toMatchObject({ resolutionState: 'pending', attemptsMade: 4 });
+    isFixed = true;
+    const retried = await api.post(`/compensation-failures/${failure.id}/retry`);
+    expect(retried.body).toMatchObject({ resolutionState: 'resolved', attemptsMade: 5 });
+    expect(retried.body.resolution).toContain('retried successfully');
+    expect((await api.post(`/compensation-failures/${failure.id}/retry`)).status).toBe(409);
+    const audit = (await api.get(`/compensation-failures/${failure.id}`)).body.audit.map((a: any) => a.action);
+    expect(audit).toEqual(['retry_failed', 'retry_succeeded']);
+  });
+
+  it('records an expired compensation when the TTL runs out while the service is away', async () => {
+    const proxy = await new TcpProxy(engine.port).start();
+    cleanup.push(() => proxy.close());
+    const hold = await revertible('hold', async () => undefined, proxy.url, 400);
+    const blocker = await startService({
+      orraUrl: engine.url,
+      apiKey,
+      name: 'blocker',
+      input: { orderId: 'string' },
+      output: { eta: 'string' },
+      handler: async () => {
+        proxy.cut(); // the revertible service drops off before compensation starts
+        throw new Error('blocked');
+      },
+    });
+    cleanup.push(() => blocker.shutdown());
+    const res = await api.post('/orchestrations', chain([hold.id, blocker.id]));
+    const view = await settled(res.body.id, allCompensated);
+    expect(view.tasks[0].compensation.status).toBe('expired');
+    const [failure] = (await api.get(`/compensation-failures?orchestration=${res.body.id}`)).body;
+    expect(failure).toMatchObject({ status: 'expired', resolutionState: 'pending', attemptsMade: 0 });
+    expect(failure.failure).toContain('TTL');
+  });
+
+  it('compensates with reason aborted when a service aborts', async () => {
+    const contexts: any[] = [];
+    const reserve = await revertible('reserve', async (_o, _r, context) => {
+      contexts.push(context);
+    });
+    const checker = await startService({
+      orraUrl: engine.url,
+      apiKey,
+      name: 'checker',
+      input: { orderId: 'string' },
+      output: { ok: 'boolean' },
+      handler: async (task) => task.abort({ reason: 'fraud suspected', score: 97 }),
+    });
+    cleanup.push(() => checker.shutdown());
+    const res = await api.post('/orchestrations', chain([reserve.id, checker.id]));
+    const view = await settled(res.body.id, allCompensated);
+    expect(view.status).toBe('aborted');
+    expect(view.abortInfo).toMatchObject({ taskId: 'task2', serviceName: 'checker', payload: { reason: 'fraud suspected', score: 97 } });
+    expect(contexts).toEqual([expect.objectContaining({ reason: 'aborted', payload: { reason: 'fraud suspected', score: 97 } })]);
+    expect((await api.get(`/orchestrations/${res.body.id}`)).body.abortReason).toEqual({ reason: 'fraud suspected', score: 97 });
+  });
+
+  it('lets an operator abort an orchestration in flight, compensating with reason aborted', async () => {
+    const contexts: any[] = [];
+    const reserve = await revertible('reserve-two', async (_o, _r, context) => {
+      contexts.push(context);
+    });
+    let release!: () => void;
+    const slow = await startService({
+      orraUrl: engine.url,
+      apiKey,
+      name: 'slow',
+      input: { orderId: 'string' },
+      output: { ok: 'boolean' },
+      handler: () => new Promise((r) => (release = () => r({ ok: true }))),
+    });
+    cleanup.push(() => slow.shutdown(), () => release?.());
+    const res = await api.post('/orchestrations', chain([reserve.id, slow.id]));
+    await waitFor(() => release, { what: 'slow task to start' });
+    const aborted = await api.post(`/orchestrations/${res.body.id}/abort`, { reason: 'customer cancelled' });
+    expect(aborted.status).toBe(200);
+    expect(aborted.body).toMatchObject({ status: 'aborted', abortReason: { reason: 'customer cancelled' } });
+    await settled(res.body.id, allCompensated);
+    expect(contexts).toEqual([expect.objectContaining({ reason: 'aborted', payload: expect.objectContaining({ reason: 'customer cancelled' }) })]);
+    const twice = await api.post(`/orchestrations/${res.body.id}/abort`, {});
+    expect(twice.status).toBe(409);
+    expect(twice.body.error.message).toContain('aborted');
+  });
+
+  it('hides failed compensations from other projects (404 for read, resolve, ignore, retry)', async () => {
+    const [mine] = (await api.get('/compensation-failures?resolution=pending')).body ?? [];
+    expect(mine).toBeDefined();
+    const other = await newProject(engine.url, 'nosy');
+    expect((await other.api.get('/compensation-failures')).body).toBeNull();
+    expect((await other.api.get(`/compensation-failures/${mine.id}`)).status).toBe(404);
+    for (const action of ['resolve', 'ignore', 'retry']) {
+      const res = await other.api.post(`/compensation-failures/${mine.id}/${action}`, { reason: 'not mine' });
+      expect(res.status, action).toBe(404);
+    }
+    expect((await api.get(`/compensation-failures/${mine.id}`)).body.resolutionState).toBe('pending');
+  });
+});

@@ -1,0 +1,69 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { waitFor } from './wait-for.js';
+
+const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
+
+/** A free loopback port (so a restarted engine can come back on the same address). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+/**
+ * The built engine (`dist/main.js`) as a child process, for tests that must kill it with SIGKILL.
+ * `npm test` builds before running tests.
+ */
+export class EngineProcess {
+  private child: ChildProcess | undefined;
+  output = '';
+
+  constructor(
+    readonly port: number,
+    readonly dataDir: string,
+    readonly env: Record<string, string> = {},
+  ) {}
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<this> {
+    this.child = spawn(process.execPath, [MAIN], {
+      env: { ...process.env, PORT: String(this.port), ORRA_DATA_DIR: this.dataDir, ORRA_LOG_LEVEL: 'warn', ...this.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child.stdout?.on('data', (d: Buffer) => (this.output += d.toString()));
+    this.child.stderr?.on('data', (d: Buffer) => (this.output += d.toString()));
+    await waitFor(
+      async () => {
+        if (this.child?.exitCode != null) throw new Error(`engine exited: ${this.output}`);
+        return (await fetch(`${this.url}/health`)).ok;
+      },
+      { what: 'engine to accept requests', timeoutMs: 15_000 },
+    );
+    return this;
+  }
+
+  /** SIGKILL: no shutdown code runs, exactly like a crash. */
+  async kill(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL');
+    await exited;
+  }
+
+  /** SIGTERM and wait for exit: the graceful path. */
+  async stop(): Promise<number | null> {
+    const child = this.child;
+    if (!child || child.exitCode !== null) return child?.exitCode ?? null;
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    child.kill('SIGTERM');
+    return exited;
+  }
+}

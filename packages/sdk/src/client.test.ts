@@ -1,0 +1,130 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { OrraClient } from './client.js';
+import { OrraApiError, OrraConnectionError } from './errors.js';
+
+type Handler = (req: IncomingMessage, body: string, res: ServerResponse) => void;
+
+let server: Server;
+let baseUrl: string;
+let handler: Handler;
+const seen: { method: string; url: string; authorization?: string; body: string }[] = [];
+
+beforeEach(async () => {
+  seen.length = 0;
+  server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += String(c)));
+    req.on('end', () => {
+      seen.push({
+        method: req.method ?? '',
+        url: req.url ?? '',
+        authorization: req.headers.authorization,
+        body,
+      });
+      handler(req, body, res);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterEach(async () => {
+  server.closeAllConnections();
+  await new Promise((r) => server.close(r));
+});
+
+const json =
+  (status: number, body: unknown): Handler =>
+  (_req, _body, res) => {
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(body));
+  };
+
+describe('OrraClient', () => {
+  it('sends the bearer key and the JSON body, and parses the JSON answer', async () => {
+    handler = json(202, { id: 'o_1', status: 'pending' });
+    const client = new OrraClient({ baseUrl: `${baseUrl}/`, apiKey: 'sk-orra-v1-k' });
+    const out = await client.createOrchestration({
+      action: { content: 'Echo hi' },
+      data: [{ field: 'm', value: 'hi' }],
+    });
+    expect(out).toEqual({ id: 'o_1', status: 'pending' });
+    expect(seen[0]).toEqual({
+      method: 'POST',
+      url: '/orchestrations',
+      authorization: 'Bearer sk-orra-v1-k',
+      body: '{"action":{"content":"Echo hi"},"data":[{"field":"m","value":"hi"}]}',
+    });
+  });
+
+  it('encodes ids in paths and returns undefined for an empty body', async () => {
+    handler = (_req, _body, res) => res.writeHead(204).end();
+    const client = new OrraClient({ baseUrl, apiKey: 'k' });
+    expect(await client.inspectOrchestration('o_1/../x')).toBeUndefined();
+    expect(seen[0]?.url).toBe('/orchestrations/inspections/o_1%2F..%2Fx');
+  });
+
+  it('throws OrraApiError with the fields of the error body', async () => {
+    handler = json(404, {
+      error: {
+        kind: 'item does not exist',
+        code: 'Orra:UnknownOrchestration',
+        param: 'id',
+        message: 'unknown orchestration: o_9',
+      },
+    });
+    const err = await new OrraClient({ baseUrl, apiKey: 'k' })
+      .getOrchestration('o_9')
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OrraApiError);
+    expect(err).toMatchObject({
+      status: 404,
+      kind: 'item does not exist',
+      code: 'Orra:UnknownOrchestration',
+      param: 'id',
+      message: 'unknown orchestration: o_9',
+    });
+  });
+
+  it('describes a non-2xx answer without an error body by its status', async () => {
+    handler = (_req, _body, res) => res.writeHead(403).end();
+    await expect(new OrraClient({ baseUrl }).listOrchestrations()).rejects.toMatchObject({
+      status: 403,
+      message: 'HTTP 403 Forbidden',
+    });
+  });
+
+  it('throws OrraConnectionError naming the URL when the engine cannot be reached', async () => {
+    const dead = createServer();
+    await new Promise<void>((r) => dead.listen(0, '127.0.0.1', r));
+    const deadUrl = `http://127.0.0.1:${(dead.address() as AddressInfo).port}`;
+    await new Promise((r) => dead.close(r));
+    const err = await new OrraClient({ baseUrl: deadUrl }).health().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OrraConnectionError);
+    expect((err as Error).message).toContain(`${deadUrl}/health`);
+    expect((err as Error).message).toContain('ECONNREFUSED');
+  });
+
+  it('times out a request that gets no answer', async () => {
+    handler = () => {}; // never answers
+    const err = await new OrraClient({ baseUrl, timeoutMs: 50 }).health().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OrraConnectionError);
+    expect((err as Error).message).toMatch(/timed out after 50 ms/);
+  });
+
+  it('registers services through the generic request path', async () => {
+    handler = json(200, { id: 's_a', name: 'svc', status: 'registered', revertible: false, version: 1 });
+    const client = new OrraClient({ baseUrl, apiKey: 'k' });
+    const body = {
+      id: null,
+      name: 'svc',
+      description: 'd',
+      schema: { input: { type: 'object' as const }, output: { type: 'object' as const } },
+    };
+    expect((await client.registerService('agent', body)).id).toBe('s_a');
+    expect(seen[0]?.url).toBe('/register/agent');
+    await client.registerProject({ name: 'p' }, { bearer: 'admin-token' });
+    expect(seen[1]).toMatchObject({ url: '/register/project', authorization: 'Bearer admin-token' });
+  });
+});
