@@ -6,12 +6,16 @@ import { planCompensations } from './compensation/compensation-planner.js';
 import { FailedCompensationService } from './compensation/failed-compensation-service.js';
 import { createHttpServer } from './http/server.js';
 import { createLogger, type Logger } from './logging/logger.js';
+import { EngineMetrics } from './metrics/engine-metrics.js';
 import { OrchestrationRunner } from './orchestration/orchestration-runner.js';
 import { OrchestrationService } from './orchestration/orchestration-service.js';
+import { createPlanningService } from './planning/create-planning-service.js';
+import { GroundingService } from './planning/grounding-service.js';
 import { ProjectService } from './projects/project-service.js';
 import { ServiceRegistry } from './services/service-registry.js';
 import { SqliteStore } from './storage/sqlite/sqlite-store.js';
 import type { Store } from './storage/store.js';
+import { Webhooks } from './webhooks/webhooks.js';
 import { WsHub } from './ws/ws-hub.js';
 
 export { loadConfig, ConfigError, type Config } from './config/config.js';
@@ -26,6 +30,8 @@ export interface Engine {
   store: Store;
   runner: OrchestrationRunner;
   compensations: CompensationRunner;
+  webhooks: Webhooks;
+  metrics: EngineMetrics;
   log: Logger;
   /** Stops taking work, closes sockets and storage; in-flight orchestrations resume on the next start. */
   close(): Promise<void>;
@@ -67,10 +73,16 @@ export async function startEngine(options: StartEngineOptions = {}): Promise<Eng
     step.addWrite((tx) => tx.compensations.save(planned));
     step.afterCommit(() => compensations.begin(planned));
   });
+  // Webhook events commit in the transaction of the state change they report (transactional outbox).
+  const metrics = new EngineMetrics();
+  const webhooks = new Webhooks(store, config, log.child({ component: 'webhooks' }), metrics, now);
+  webhooks.attach(runner, compensations);
   const failedCompensations = new FailedCompensationService(store, compensations, hub, now);
-  const orchestrations = new OrchestrationService(store, runner, config, now);
+  const planning = createPlanningService(config, store, log.child({ component: 'planning' }), now);
+  const groundings = new GroundingService(store, now);
+  const orchestrations = new OrchestrationService(store, runner, config, now, planning);
   const http = createHttpServer(
-    { config, store, projects, services, orchestrations, failedCompensations, runner, now },
+    { config, store, projects, services, orchestrations, failedCompensations, groundings, runner, webhooks, metrics, now },
     log,
   );
   hub.attach(http.server, {
@@ -90,6 +102,7 @@ export async function startEngine(options: StartEngineOptions = {}): Promise<Eng
 
   const resumed = await runner.resumeAll();
   const resumedCompensations = await compensations.resumeAll();
+  webhooks.start();
   await http.listen({ port: config.port, host: config.host });
   const port = (http.server.address() as AddressInfo).port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -103,8 +116,9 @@ export async function startEngine(options: StartEngineOptions = {}): Promise<Eng
       await http.close();
       await runner.stop();
       await compensations.stop();
+      await webhooks.stop();
       await store.close();
       log.info('engine stopped');
     })());
-  return { config, url, port, http, store, runner, compensations, log, close };
+  return { config, url, port, http, store, runner, compensations, webhooks, metrics, log, close };
 }

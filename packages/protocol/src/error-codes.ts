@@ -32,6 +32,16 @@ export const ERROR_CODES = {
   INVALID_PLAN: 'Orra:InvalidPlan',
   /** The engine is shutting down and takes no new work. */
   SHUTTING_DOWN: 'Orra:PlanEngineShuttingDown',
+  /** A grounding spec failed validation; `param` names the part (name, domain, version, use-cases, constraints). */
+  INVALID_GROUNDING: 'Orra:InvalidGrounding',
+  /** The project already has a grounding spec with this name and version (orra: kind `invalid operation`). */
+  GROUNDING_VERSION_EXISTS: 'Orra:GroundingVersionExists',
+  /** The LLM endpoint did not answer within the planning time budget. */
+  PLANNER_TIMEOUT: 'Orra:PlannerTimeout',
+  /** The LLM endpoint could not be reached or answered with an error status. */
+  PLANNER_UNAVAILABLE: 'Orra:PlannerUnavailable',
+  /** The LLM answered, but gave no usable plan in any of its attempts; the message carries the last problems. */
+  PLANNING_FAILED: 'Orra:PlanningFailed',
   /** An unexpected server-side failure; the response carries a request id to find it in the logs. */
   INTERNAL: 'Orra:Internal',
 } as const;

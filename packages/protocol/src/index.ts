@@ -7,3 +7,6 @@ export * from './http/projects.js';
 export * from './http/services.js';
 export * from './http/orchestrations.js';
 export * from './http/compensation-failures.js';
+export * from './http/groundings.js';
+export * from './http/webhooks.js';
+export * from './webhooks/events.js';

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_RETRY_SCHEDULE, parseRetrySchedule } from '../webhooks/retry-schedule.js';
 
 /**
  * The engine's configuration: defaults → config file → environment → explicit overrides (flags/tests).
@@ -10,6 +11,13 @@ import { z } from 'zod';
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 const int = (min: number) => z.coerce.number().int().min(min);
+/** `true`/`false` (or 1/0) from the environment; z.coerce.boolean would read "false" as true. */
+const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0'])]).transform((v) => v === true || v === 'true' || v === '1');
+const retrySchedule = z.string().transform((text, ctx) => {
+  const delays = parseRetrySchedule(text);
+  if (typeof delays === 'string') ctx.addIssue({ code: 'custom', message: delays });
+  return typeof delays === 'string' ? [] : delays;
+});
 
 const ConfigSchema = z.object({
   port: int(0).max(65535),
@@ -31,6 +39,17 @@ const ConfigSchema = z.object({
   compensationBackoffMs: int(0),
   compensationBackoffCapMs: int(0),
   compensationAttemptTimeoutMs: int(1),
+  webhookTimeoutMs: int(1),
+  webhookRetrySchedule: retrySchedule,
+  webhookDenyPrivate: bool,
+  webhookSecretOverlapMs: int(0),
+  webhookMaxConcurrencyPerEndpoint: int(1),
+  webhookMaxConcurrency: int(1),
+  metricsToken: z.string().min(1).optional(),
+  llmApiBaseUrl: z.url({ protocol: /^https?$/ }).optional(),
+  llmModel: z.string().min(1).optional(),
+  llmApiKey: z.string().min(1).optional(),
+  llmTimeoutMs: int(1),
 });
 
 /** The validated, frozen engine configuration. */
@@ -57,6 +76,19 @@ export const ENV_NAMES: Record<keyof Config, string> = {
   compensationBackoffMs: 'ORRA_COMPENSATION_BACKOFF_MS',
   compensationBackoffCapMs: 'ORRA_COMPENSATION_BACKOFF_CAP_MS',
   compensationAttemptTimeoutMs: 'ORRA_COMPENSATION_ATTEMPT_TIMEOUT_MS',
+  webhookTimeoutMs: 'ORRA_WEBHOOK_TIMEOUT_MS',
+  webhookRetrySchedule: 'ORRA_WEBHOOK_RETRY_SCHEDULE',
+  webhookDenyPrivate: 'ORRA_WEBHOOK_DENY_PRIVATE',
+  webhookSecretOverlapMs: 'ORRA_WEBHOOK_SECRET_OVERLAP_MS',
+  webhookMaxConcurrencyPerEndpoint: 'ORRA_WEBHOOK_MAX_CONCURRENCY_PER_ENDPOINT',
+  webhookMaxConcurrency: 'ORRA_WEBHOOK_MAX_CONCURRENCY',
+  metricsToken: 'ORRA_METRICS_TOKEN',
+  // orra's names, so an orra .env keeps working (orra defaults the base URL to OpenAI; we plan offline
+  // unless it is set).
+  llmApiBaseUrl: 'LLM_API_BASE_URL',
+  llmModel: 'LLM_MODEL',
+  llmApiKey: 'LLM_API_KEY',
+  llmTimeoutMs: 'ORRA_LLM_TIMEOUT_MS',
 };
 
 /** The defaults, before the data dir is known. */
@@ -77,6 +109,13 @@ export const DEFAULTS = {
   compensationBackoffMs: 2_000,
   compensationBackoffCapMs: 60_000,
   compensationAttemptTimeoutMs: 30_000,
+  webhookTimeoutMs: 10_000,
+  webhookRetrySchedule: DEFAULT_RETRY_SCHEDULE,
+  webhookDenyPrivate: false,
+  webhookSecretOverlapMs: 24 * 3_600_000,
+  webhookMaxConcurrencyPerEndpoint: 16,
+  webhookMaxConcurrency: 256,
+  llmTimeoutMs: 120_000,
 } as const;
 
 /** Raised when configuration is invalid; the message names the key and where its value came from. */
@@ -133,6 +172,9 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     throw new ConfigError(`invalid configuration ${origin}: ${issue?.message ?? 'invalid value'}`);
   }
   const config = parsed.data;
+  if (config.llmApiBaseUrl !== undefined && config.llmModel === undefined) {
+    throw new ConfigError(`invalid configuration ${ENV_NAMES.llmModel}: required when ${ENV_NAMES.llmApiBaseUrl} is set`);
+  }
   if (!/^sqlite:/.test(config.databaseUrl)) {
     throw new ConfigError(
       `invalid configuration ${ENV_NAMES.databaseUrl}: only sqlite:<path> URLs are supported by this build, got "${config.databaseUrl}"`,

@@ -19,8 +19,9 @@ export function installErrorHandler(app: FastifyInstance): void {
     if (status >= 500) {
       // Unknown errors: the stack goes to the log, the caller gets a request id to quote.
       request.log.error({ err }, 'request failed');
-      body.error.message = `internal server error (request id ${request.id})`;
       body.error.requestId = String(request.id);
+      // Known upstream failures (502/504 from the LLM planner) keep their message: it says what to fix.
+      if (status === 500) body.error.message = `internal server error (request id ${request.id})`;
     }
     void reply.status(status).header('content-type', 'application/json').send(body);
   });

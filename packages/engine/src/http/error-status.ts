@@ -16,6 +16,12 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   [ERROR_CODES.ACTION_CANNOT_EXECUTE]: 400,
   [ERROR_CODES.INVALID_PLAN]: 400,
   [ERROR_CODES.SHUTTING_DOWN]: 503,
+  [ERROR_CODES.INVALID_GROUNDING]: 400,
+  // orra answers 400 (kind `invalid operation`) and its CLI turns exactly that into a friendly message.
+  [ERROR_CODES.GROUNDING_VERSION_EXISTS]: 400,
+  [ERROR_CODES.PLANNER_TIMEOUT]: 504,
+  [ERROR_CODES.PLANNER_UNAVAILABLE]: 502,
+  [ERROR_CODES.PLANNING_FAILED]: 502,
   [ERROR_CODES.INTERNAL]: 500,
 };
 
@@ -32,7 +38,11 @@ export function kindFor(code: ErrorCode): string {
       return ERROR_KINDS.conflict;
     case 500:
       return ERROR_KINDS.internal;
+    case 502:
+    case 504:
+      return ERROR_KINDS.unanticipated;
     default:
+      if (code === ERROR_CODES.GROUNDING_VERSION_EXISTS) return ERROR_KINDS.invalid;
       return code === ERROR_CODES.VALIDATION_FAILED || code === ERROR_CODES.INVALID_PLAN
         ? ERROR_KINDS.validation
         : ERROR_KINDS.invalidRequest;

@@ -1,11 +1,14 @@
 import type { FastifyRequest } from 'fastify';
 import type { FailedCompensationService } from '../compensation/failed-compensation-service.js';
 import type { Config } from '../config/config.js';
+import type { EngineMetrics } from '../metrics/engine-metrics.js';
 import type { OrchestrationRunner } from '../orchestration/orchestration-runner.js';
 import type { OrchestrationService } from '../orchestration/orchestration-service.js';
+import type { GroundingService } from '../planning/grounding-service.js';
 import type { Caller, ProjectService } from '../projects/project-service.js';
 import type { ServiceRegistry } from '../services/service-registry.js';
 import type { Store } from '../storage/store.js';
+import type { Webhooks } from '../webhooks/webhooks.js';
 
 /** What the routes need; assembled by the composition root. */
 export interface RouteDeps {
@@ -15,7 +18,10 @@ export interface RouteDeps {
   services: ServiceRegistry;
   orchestrations: OrchestrationService;
   failedCompensations: FailedCompensationService;
+  groundings: GroundingService;
   runner: OrchestrationRunner;
+  webhooks: Webhooks;
+  metrics: EngineMetrics;
   now: () => number;
 }
 

@@ -4,9 +4,12 @@ import { installJsonParser } from './body.js';
 import { installErrorHandler } from './error-handler.js';
 import { bearerToken, type RouteDeps } from './route-deps.js';
 import { compensationFailureRoutes } from './routes/compensation-failures.js';
+import { groundingRoutes } from './routes/groundings.js';
+import { metricsRoutes } from './routes/metrics.js';
 import { orchestrationRoutes } from './routes/orchestrations.js';
 import { projectRoutes } from './routes/projects.js';
 import { serviceRoutes } from './routes/services.js';
+import { webhookRoutes } from './routes/webhooks.js';
 
 /** The version we report in orra's `X-Orra-PlaneEngine-Version` header (orra's spelling). */
 export const ENGINE_VERSION = '0.1.0';
@@ -36,5 +39,8 @@ export function createHttpServer(deps: RouteDeps, log: Logger): FastifyInstance 
   serviceRoutes(app, deps);
   orchestrationRoutes(app, deps);
   compensationFailureRoutes(app, deps);
+  groundingRoutes(app, deps);
+  webhookRoutes(app, deps);
+  metricsRoutes(app, deps);
   return app;
 }

@@ -1,8 +1,9 @@
 import { ERROR_CODES, newOrchestrationId, type DataField } from '@orra/protocol';
 import { EngineError } from '../errors/engine-error.js';
 import type { OrchestrationRecord, Store, TaskRecord } from '../storage/store.js';
+import type { PlanningService } from '../planning/planning-service.js';
 import type { OrchestrationRunner } from './orchestration-runner.js';
-import { validatePlan } from './plan-validator.js';
+import { validatePlan, type ValidatedPlan } from './plan-validator.js';
 
 /** A request to orchestrate an action, after the HTTP layer decoded it. */
 export interface OrchestrationRequest {
@@ -27,39 +28,20 @@ export class OrchestrationService {
     private readonly runner: OrchestrationRunner,
     private readonly defaults: OrchestrationDefaults,
     private readonly now: () => number = Date.now,
+    private readonly planning?: PlanningService,
   ) {}
 
-  /** Validates the plan, stores the orchestration with its tasks in one transaction, and starts it. */
+  /** Validates (or makes) the plan, stores the orchestration with its tasks in one transaction, and starts it. */
   async create(projectId: string, request: OrchestrationRequest): Promise<OrchestrationRecord> {
-    if (request.plan === undefined || request.plan === null) {
-      throw new EngineError(
-        ERROR_CODES.ACTION_CANNOT_EXECUTE,
-        'no plan given and no planner is configured on this engine: send an explicit "plan" with the request',
-        { param: 'plan' },
-      );
-    }
-    const services = new Map((await this.store.services.listByProject(projectId)).map((s) => [s.id, s]));
-    const validated = validatePlan(request.plan, request.data, services);
+    const { validated, planner } = await this.prepare(projectId, request);
     const now = this.now();
-    const record: OrchestrationRecord = {
-      id: newOrchestrationId(),
-      projectId,
-      action: request.action,
-      data: request.data,
+    const record = this.newRecord(projectId, request, now, {
       plan: validated.plan,
       taskZero: validated.taskZero,
       status: 'pending',
       error: null,
-      results: null,
-      abortReason: null,
-      timeoutMs: request.timeoutMs ?? this.defaults.taskTimeoutMs,
-      healthCheckGracePeriodMs: request.healthCheckGracePeriodMs ?? this.defaults.healthCheckGracePeriodMs,
-      timeoutText: request.timeoutText ?? null,
-      healthCheckGracePeriodText: request.healthCheckGracePeriodText ?? null,
-      planner: 'explicit',
-      createdAt: now,
-      updatedAt: now,
-    };
+      planner,
+    });
     const tasks: TaskRecord[] = validated.plan.tasks.map((t) => ({
       orchestrationId: record.id,
       taskId: t.id,
@@ -99,6 +81,61 @@ export class OrchestrationService {
     const response = structuredClone(record);
     await this.runner.start(record, tasks);
     return response;
+  }
+
+  /** The plan and who made it: the request's explicit plan, or the configured planner's. */
+  private async prepare(projectId: string, request: OrchestrationRequest): Promise<{ validated: ValidatedPlan; planner: string }> {
+    if (request.plan !== undefined && request.plan !== null) {
+      const services = new Map((await this.store.services.listByProject(projectId)).map((s) => [s.id, s]));
+      return { validated: validatePlan(request.plan, request.data, services), planner: 'explicit' };
+    }
+    if (!this.planning) {
+      throw new EngineError(
+        ERROR_CODES.ACTION_CANNOT_EXECUTE,
+        'no plan given and no planner is configured on this engine: send an explicit "plan" with the request',
+        { param: 'plan' },
+      );
+    }
+    const outcome = await this.planning.plan(projectId, request.action, request.data);
+    if (outcome.kind === 'planned') return { validated: outcome.plan, planner: outcome.planner };
+    // orra keeps not-actionable orchestrations (its list view has a `notActionable` group), so an operator
+    // sees what was asked and why it could not be planned. Nothing runs and no webhook is sent.
+    const record = this.newRecord(projectId, request, this.now(), {
+      plan: null,
+      taskZero: {},
+      status: 'not_actionable',
+      error: outcome.reason,
+      planner: outcome.planner,
+    });
+    await this.store.transaction((tx) => tx.orchestrations.insert(record));
+    throw new EngineError(
+      ERROR_CODES.ACTION_NOT_ACTIONABLE,
+      `preparation failed with status not_actionable: ${outcome.reason} (orchestration ${record.id})`,
+      { details: { orchestrationId: record.id } },
+    );
+  }
+
+  private newRecord(
+    projectId: string,
+    request: OrchestrationRequest,
+    now: number,
+    outcome: Pick<OrchestrationRecord, 'plan' | 'taskZero' | 'status' | 'error' | 'planner'>,
+  ): OrchestrationRecord {
+    return {
+      id: newOrchestrationId(),
+      projectId,
+      action: request.action,
+      data: request.data,
+      ...outcome,
+      results: null,
+      abortReason: null,
+      timeoutMs: request.timeoutMs ?? this.defaults.taskTimeoutMs,
+      healthCheckGracePeriodMs: request.healthCheckGracePeriodMs ?? this.defaults.healthCheckGracePeriodMs,
+      timeoutText: request.timeoutText ?? null,
+      healthCheckGracePeriodText: request.healthCheckGracePeriodText ?? null,
+      createdAt: now,
+      updatedAt: now,
+    };
   }
 
   /** The stored record, scoped to the project; unknown or foreign ids are both "not found". */

@@ -2,7 +2,8 @@ import { ERROR_CODES, type DataField, type PlanOut, type PlanTaskOut } from '@or
 import { EngineError } from '../errors/engine-error.js';
 import { requiredKeys } from '../services/spec-validator.js';
 import type { ServiceRecord } from '../storage/store.js';
-import { collectReferences } from './references.js';
+import { hoistLiterals } from './literal-hoisting.js';
+import { collectReferences, parseReference } from './references.js';
 
 /** A plan that passed validation: task0's constants apart, every other task tied to its service. */
 export interface ValidatedPlan {
@@ -13,26 +14,63 @@ export interface ValidatedPlan {
 }
 
 const TASK_ID = /^task(\d+)$/;
+/** A `$taskN.` inside a longer string: a template the engine would pass on as literal text. */
+const EMBEDDED_REFERENCE = /\$task\d+\./;
 
 /**
- * Validates an execution plan against the project's services and the request data. Every problem is
- * collected and reported together, each naming the task and field, so one round trip fixes them all.
- * A plan that fails here is never stored or executed.
+ * Where a plan came from. Explicit plans (sent with the request) are checked exactly as before planning
+ * existed. Planned plans (`grounded`, `llm`) get orra's extra rules: a task `final` means "not
+ * actionable"; constants are hoisted into task0; a reference must be the whole value, never part of a
+ * longer string; and every `data` field must be used by some task as `$task0.<field>` — a planner that
+ * ignores part of what the caller sent has misunderstood the request. Explicit plans are exempt from the
+ * last rule because their author chose what to use.
+ */
+export type PlanSource = 'explicit' | 'grounded' | 'llm';
+
+/** The outcome of checking a plan, for planners that react to problems (the LLM planner retries). */
+export type PlanCheck =
+  | { kind: 'valid'; plan: ValidatedPlan }
+  | { kind: 'invalid'; problems: string[] }
+  | { kind: 'not_actionable'; reason: string };
+
+/**
+ * Validates an execution plan against the project's services and the request data, or throws
+ * `Orra:InvalidPlan` listing every problem (or `Orra:ActionNotActionable` for a planned `final` task).
  */
 export function validatePlan(
   rawPlan: unknown,
   data: DataField[] | null,
   services: ReadonlyMap<string, ServiceRecord>,
+  source: PlanSource = 'explicit',
 ): ValidatedPlan {
+  const check = checkPlan(rawPlan, data, services, source);
+  if (check.kind === 'valid') return check.plan;
+  if (check.kind === 'not_actionable') throw new EngineError(ERROR_CODES.ACTION_NOT_ACTIONABLE, check.reason);
+  throw new EngineError(ERROR_CODES.INVALID_PLAN, `invalid plan: ${check.problems.join('; ')}`, { param: 'plan' });
+}
+
+/**
+ * Checks a plan. Every problem is collected and reported together, each naming the task and field, so
+ * one round trip (or one LLM retry) fixes them all. A plan that fails here is never stored or executed.
+ */
+export function checkPlan(
+  rawPlan: unknown,
+  data: DataField[] | null,
+  services: ReadonlyMap<string, ServiceRecord>,
+  source: PlanSource = 'explicit',
+): PlanCheck {
   const problems: string[] = [];
-  const fail = (): never => {
-    throw new EngineError(ERROR_CODES.INVALID_PLAN, `invalid plan: ${problems.join('; ')}`, { param: 'plan' });
-  };
+  const invalid = (): PlanCheck => ({ kind: 'invalid', problems });
+  const isPlanned = source !== 'explicit';
   if (rawPlan === null || typeof rawPlan !== 'object' || !Array.isArray((rawPlan as { tasks?: unknown }).tasks)) {
     problems.push('plan.tasks: must be an array of tasks');
-    fail();
+    return invalid();
   }
   const rawTasks = (rawPlan as { tasks: unknown[] }).tasks;
+  if (isPlanned) {
+    const reason = finalTaskReason(rawTasks);
+    if (reason !== undefined) return { kind: 'not_actionable', reason };
+  }
   const seen = new Set<string>();
   let taskZeroInput: Record<string, unknown> = {};
   const tasks: { id: string; service: ServiceRecord | undefined; input: Record<string, unknown> }[] = [];
@@ -62,7 +100,13 @@ export function validatePlan(
   });
   if (tasks.length === 0 && problems.length === 0) problems.push('plan.tasks: needs at least one task besides task0');
 
-  const taskZero = mergeTaskZero(taskZeroInput, data, problems);
+  let taskZero = mergeTaskZero(taskZeroInput, data, problems);
+  if (isPlanned) {
+    checkEmbeddedReferences(tasks, problems);
+    const hoisted = hoistLiterals(taskZero, tasks);
+    taskZero = hoisted.taskZero;
+    tasks.forEach((task, i) => (task.input = hoisted.inputs[i] as Record<string, unknown>));
+  }
   const dependencies = new Map<string, string[]>();
   const earlier = new Map<string, ServiceRecord | undefined>();
   for (const task of tasks) {
@@ -89,7 +133,8 @@ export function validatePlan(
     dependencies.set(task.id, [...deps]);
     earlier.set(task.id, task.service);
   }
-  if (problems.length > 0) fail();
+  if (isPlanned) checkDataUsed(tasks, data, problems);
+  if (problems.length > 0) return invalid();
 
   const planTasks: PlanTaskOut[] = tasks.map((t) => ({
     id: t.id,
@@ -102,7 +147,43 @@ export function validatePlan(
   }));
   const groups = (rawPlan as { parallel_groups?: unknown }).parallel_groups;
   const parallelGroups = isGroups(groups) ? groups : computeParallelGroups(dependencies);
-  return { taskZero, plan: { tasks: planTasks, parallel_groups: parallelGroups }, dependencies };
+  return { kind: 'valid', plan: { taskZero, plan: { tasks: planTasks, parallel_groups: parallelGroups }, dependencies } };
+}
+
+/** orra's convention: a task `final` (any case) carries in `input.error` why the action cannot be done. */
+function finalTaskReason(rawTasks: unknown[]): string | undefined {
+  for (const raw of rawTasks) {
+    if (raw === null || typeof raw !== 'object') continue;
+    const t = raw as { id?: unknown; input?: { error?: unknown } };
+    if (typeof t.id !== 'string' || t.id.toLowerCase() !== 'final') continue;
+    const error = t.input && typeof t.input === 'object' ? t.input.error : undefined;
+    if (typeof error === 'string' && error.trim() !== '') return error.trim();
+    return error === undefined || error === null ? 'the planner judged the action impossible and gave no reason' : JSON.stringify(error);
+  }
+  return undefined;
+}
+
+/** `"Order $task0.orderId"` would reach the service as that literal text, so it is a planning mistake. */
+function checkEmbeddedReferences(tasks: readonly { id: string; input: Record<string, unknown> }[], problems: string[]): void {
+  const visit = (value: unknown, path: string): void => {
+    if (typeof value === 'string') {
+      if (!parseReference(value) && EMBEDDED_REFERENCE.test(value)) {
+        problems.push(`${path}: a reference must be the whole value, not part of the text ${JSON.stringify(value)}`);
+      }
+    } else if (Array.isArray(value)) value.forEach((v, i) => visit(v, `${path}[${i}]`));
+    else if (value !== null && typeof value === 'object') for (const [k, v] of Object.entries(value)) visit(v, `${path}.${k}`);
+  };
+  for (const task of tasks) for (const [key, value] of Object.entries(task.input)) visit(value, `${task.id}.input.${key}`);
+}
+
+function checkDataUsed(tasks: readonly { input: Record<string, unknown> }[], data: DataField[] | null, problems: string[]): void {
+  const used = new Set<string>();
+  for (const task of tasks) {
+    for (const ref of collectReferences(task.input)) if (ref.taskId === 'task0') used.add(ref.field.split('.')[0] as string).add(ref.field);
+  }
+  for (const { field } of data ?? []) {
+    if (!used.has(field)) problems.push(`data.${field}: not used by any task; pass it to a task input as $task0.${field}`);
+  }
 }
 
 function mergeTaskZero(

@@ -1,6 +1,6 @@
 import { API_KEY_PREFIX, ERROR_CODES, newApiKey, newProjectId } from '@orra/protocol';
 import { EngineError } from '../errors/engine-error.js';
-import type { ProjectRecord, Store } from '../storage/store.js';
+import type { ProjectRecord, Repos, Store } from '../storage/store.js';
 import { hashApiKey } from './api-key-hash.js';
 
 /** What an authenticated request knows about its caller. */
@@ -22,8 +22,14 @@ export class ProjectService {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Creates a project and its primary key. The key is returned here and never again. */
-  async register(input: { name: string; webhooks: string[]; compensationFailureWebhooks: string[] }): Promise<{
+  /**
+   * Creates a project and its primary key. The key is returned here and never again. `onCreate` joins
+   * the transaction (the registration's webhook endpoints are created with the project or not at all).
+   */
+  async register(
+    input: { name: string; webhooks: string[]; compensationFailureWebhooks: string[] },
+    onCreate?: (tx: Repos, project: ProjectRecord) => Promise<void>,
+  ): Promise<{
     project: ProjectRecord;
     apiKey: string;
   }> {
@@ -38,6 +44,7 @@ export class ProjectService {
     await this.store.transaction(async (tx) => {
       await tx.projects.insert(project);
       await tx.apiKeys.insert(keyRecord(project.id, apiKey, true, project.createdAt));
+      await onCreate?.(tx, project);
     });
     return { project, apiKey };
   }

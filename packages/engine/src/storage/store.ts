@@ -7,9 +7,13 @@ import type {
   TaskRecord,
 } from './records.js';
 import type { CompensationRepo } from './compensation-records.js';
+import type { GroundingRepo } from './grounding-records.js';
+import type { WebhookDeliveryRepo, WebhookEndpointRepo } from './webhook-records.js';
 
 export type * from './records.js';
 export type * from './compensation-records.js';
+export type * from './grounding-records.js';
+export type * from './webhook-records.js';
 
 export interface ProjectRepo {
   insert(project: ProjectRecord): Promise<void>;
@@ -65,6 +69,9 @@ export interface Repos {
   tasks: TaskRepo;
   journal: JournalRepo;
   compensations: CompensationRepo;
+  groundings: GroundingRepo;
+  webhookEndpoints: WebhookEndpointRepo;
+  webhookDeliveries: WebhookDeliveryRepo;
 }
 
 /**

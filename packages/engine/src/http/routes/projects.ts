@@ -26,7 +26,11 @@ export function projectRoutes(app: FastifyInstance, deps: RouteDeps): void {
     if (typeof name !== 'string') throw new EngineError(ERROR_CODES.VALIDATION_FAILED, 'name: must be a string', { param: 'name' });
     const webhooks = urlList(field(body, 'webhooks'), 'webhooks');
     const compensationFailureWebhooks = urlList(field(body, 'compensationFailureWebhooks'), 'compensationFailureWebhooks');
-    const { project, apiKey } = await deps.projects.register({ name, webhooks, compensationFailureWebhooks });
+    // orra stores these URLs unchecked; we make them endpoints, so they are validated like POST /webhooks.
+    const endpoints = await deps.webhooks.service.validateRegistration({ webhooks, compensationFailureWebhooks });
+    const { project, apiKey } = await deps.projects.register({ name, webhooks, compensationFailureWebhooks }, (tx, p) =>
+      deps.webhooks.service.addFromRegistration(tx, p.id, endpoints),
+    );
     const out: ProjectOut = {
       id: project.id,
       name: project.name,

@@ -1,6 +1,8 @@
 import type Database from 'better-sqlite3';
 import type { Repos } from '../store.js';
 import { createCompensationRepo } from './compensation-repos.js';
+import { createGroundingRepo } from './grounding-repos.js';
+import { createWebhookDeliveryRepo, createWebhookEndpointRepo } from './webhook-repos.js';
 import type {
   ApiKeyRecord,
   JournalEntry,
@@ -76,6 +78,9 @@ export function createSqliteRepos(db: Database.Database): Repos {
 
   return {
     compensations: createCompensationRepo(db),
+    groundings: createGroundingRepo(db),
+    webhookEndpoints: createWebhookEndpointRepo(db),
+    webhookDeliveries: createWebhookDeliveryRepo(db),
     projects: {
       insert: async (p) => {
         st.insertProject.run(p.id, p.name, p.createdAt, toJson(p.webhooks), toJson(p.compensationFailureWebhooks));

@@ -20,6 +20,9 @@ export class SqliteStore implements Store {
   declare readonly tasks: Repos['tasks'];
   declare readonly journal: Repos['journal'];
   declare readonly compensations: Repos['compensations'];
+  declare readonly groundings: Repos['groundings'];
+  declare readonly webhookEndpoints: Repos['webhookEndpoints'];
+  declare readonly webhookDeliveries: Repos['webhookDeliveries'];
   private readonly db: Database.Database;
   private readonly txRepos: Repos;
   private queue: Promise<unknown> = Promise.resolve();

@@ -1,5 +1,7 @@
 import { M0001_CORE } from './0001-core.js';
 import { M0002_COMPENSATION } from './0002-compensation.js';
+import { M0003_WEBHOOKS } from './0003-webhooks.js';
+import { M0004_GROUNDINGS } from './0004-groundings.js';
 import type { Migration } from './migration.js';
 
 export type { Migration } from './migration.js';
@@ -8,4 +10,4 @@ export type { Migration } from './migration.js';
  * SQLite migrations in order, applied at start-up, each in its own transaction. Numbers are reserved:
  * 2 = compensation, 3 = webhooks, 4 = planning (groundings). The PostgreSQL list must stay in step.
  */
-export const SQLITE_MIGRATIONS: readonly Migration[] = [M0001_CORE, M0002_COMPENSATION];
+export const SQLITE_MIGRATIONS: readonly Migration[] = [M0001_CORE, M0002_COMPENSATION, M0003_WEBHOOKS, M0004_GROUNDINGS];

@@ -1,0 +1,126 @@
+import {
+  ERROR_CODES,
+  rfc3339,
+  type RequeueOut,
+  type RotateSecretOut,
+  type WebhookEndpointKind,
+  type WebhookEventType,
+  type WebhookTestOut,
+} from '@orra/protocol';
+import type { FastifyInstance } from 'fastify';
+import { EngineError } from '../../errors/engine-error.js';
+import type { WebhookDeliveryStatus } from '../../storage/store.js';
+import { DEFAULT_DELIVERY_PAGE, MAX_DELIVERY_PAGE } from '../../webhooks/webhook-history.js';
+import { toEndpointOut } from '../../webhooks/webhook-view.js';
+import { field } from '../body.js';
+import { callerOf, type RouteDeps } from '../route-deps.js';
+
+type Query = Record<string, string | undefined>;
+type IdParams = { Params: { id: string } };
+
+const KINDS = new Set<WebhookEndpointKind>(['orchestration', 'compensation_failure']);
+const STATUSES = new Set<WebhookDeliveryStatus>(['pending', 'succeeded', 'failed', 'skipped']);
+const TYPES = new Set<WebhookEventType>([
+  'orchestration.completed',
+  'orchestration.failed',
+  'orchestration.aborted',
+  'compensation.failed',
+  'webhook.test',
+]);
+
+/** Webhook endpoints (orra's two `POST` routes plus our management routes), delivery history and replay. */
+export function webhookRoutes(app: FastifyInstance, deps: RouteDeps): void {
+  const { service, history } = deps.webhooks;
+  const view = (withSecret: boolean) => (e: Parameters<typeof toEndpointOut>[0]) => toEndpointOut(e, { withSecret, now: deps.now() });
+
+  for (const [path, kind] of [
+    ['/webhooks', 'orchestration'],
+    ['/compensation-failure-webhooks', 'compensation_failure'],
+  ] as const) {
+    app.post(path, async (request, reply) => {
+      const endpoint = await service.add(callerOf(request).projectId, kind, field(bodyObject(request.body), 'url'));
+      return reply.status(201).send(view(true)(endpoint));
+    });
+  }
+
+  app.get<{ Querystring: Query }>('/webhooks', async (request) => {
+    const kind = request.query.kind || undefined;
+    if (kind !== undefined && !KINDS.has(kind as WebhookEndpointKind)) {
+      throw invalid('kind', 'must be orchestration or compensation_failure');
+    }
+    return (await service.list(callerOf(request).projectId, kind as WebhookEndpointKind | undefined)).map(view(false));
+  });
+
+  app.get<{ Querystring: Query }>('/webhooks/deliveries', async (request) => {
+    const q = request.query;
+    if (q.status && !STATUSES.has(q.status as WebhookDeliveryStatus)) throw invalid('status', 'must be pending, succeeded, failed or skipped');
+    if (q.type && !TYPES.has(q.type as WebhookEventType)) throw invalid('type', `must be one of ${[...TYPES].join(', ')}`);
+    const limit = integer(q.limit, 'limit', 1, MAX_DELIVERY_PAGE) ?? DEFAULT_DELIVERY_PAGE;
+    return history.listDeliveries(callerOf(request).projectId, {
+      status: (q.status || undefined) as WebhookDeliveryStatus | undefined,
+      type: (q.type || undefined) as WebhookEventType | undefined,
+      endpointId: q.endpoint || undefined,
+      beforeSeq: integer(q.cursor, 'cursor', 1, Number.MAX_SAFE_INTEGER),
+      limit,
+    });
+  });
+
+  app.get<{ Params: { eventId: string } }>('/webhooks/events/:eventId', async (request) => {
+    return history.getEvent(callerOf(request).projectId, request.params.eventId);
+  });
+
+  app.post<{ Params: { eventId: string } }>('/webhooks/events/:eventId/redeliver', async (request, reply) => {
+    const endpoint = request.body === undefined ? undefined : field(bodyObject(request.body), 'endpoint');
+    const requeued = await service.redeliver(callerOf(request).projectId, request.params.eventId, endpoint);
+    return reply.status(202).send({ requeued } satisfies RequeueOut);
+  });
+
+  app.get<IdParams>('/webhooks/:id', async (request) => view(true)(await service.get(callerOf(request).projectId, request.params.id)));
+
+  app.delete<IdParams>('/webhooks/:id', async (request, reply) => {
+    await service.delete(callerOf(request).projectId, request.params.id);
+    return reply.status(204).send();
+  });
+
+  app.post<IdParams>('/webhooks/:id/enable', async (request) => view(false)(await service.enable(callerOf(request).projectId, request.params.id)));
+
+  app.post<IdParams>('/webhooks/:id/rotate-secret', async (request) => {
+    const e = await service.rotateSecret(callerOf(request).projectId, request.params.id);
+    return { id: e.id, secret: e.secret, previousSecretExpiresAt: rfc3339(e.previousSecretExpiresAt ?? deps.now()) } satisfies RotateSecretOut;
+  });
+
+  app.post<IdParams>('/webhooks/:id/test', async (request) => {
+    const { eventId, result } = await service.test(callerOf(request).projectId, request.params.id);
+    return {
+      eventId,
+      succeeded: result.isSuccess,
+      httpStatus: result.httpStatus,
+      durationMs: result.durationMs,
+      error: result.error,
+      responseBody: result.responseBody,
+    } satisfies WebhookTestOut;
+  });
+
+  app.post<IdParams>('/webhooks/:id/recover', async (request, reply) => {
+    const since = field(bodyObject(request.body), 'since');
+    const requeued = await service.recover(callerOf(request).projectId, request.params.id, since);
+    return reply.status(202).send({ requeued } satisfies RequeueOut);
+  });
+}
+
+function bodyObject(body: unknown): Record<string, unknown> {
+  if (body === undefined || body === null) return {};
+  if (typeof body !== 'object' || Array.isArray(body)) {
+    throw new EngineError(ERROR_CODES.JSON_MARSHALING_FAIL, 'request body must be a JSON object');
+  }
+  return body as Record<string, unknown>;
+}
+
+const invalid = (param: string, why: string) => new EngineError(ERROR_CODES.VALIDATION_FAILED, `${param}: ${why}`, { param });
+
+function integer(value: string | undefined, name: string, min: number, max: number): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw invalid(name, `must be an integer from ${min} to ${max}`);
+  return n;
+}

@@ -1,0 +1,101 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** How a delivery attempt ended, as a label value. */
+export type AttemptResultLabel = 'success' | 'http_error' | 'timeout' | 'network_error' | 'refused';
+
+/**
+ * The engine's Prometheus metrics, on a registry of its own (so several engines in one process, as in
+ * tests, do not collide). Counters move after the state change they count has committed. The pending
+ * failed-compensation gauge is read from storage at scrape time, so it is right after a restart.
+ */
+export class EngineMetrics {
+  readonly registry = new Registry();
+  private readonly completions: Counter;
+  private readonly failures: Counter;
+  private readonly aborts: Counter;
+  private readonly compensationFailures: Counter;
+  private readonly deliveries: Counter<'outcome'>;
+  private readonly attempts: Counter<'result'>;
+  private readonly attemptDuration: Histogram;
+  private readonly deliveryLatency: Histogram;
+  private pendingCompensations: (() => Promise<number>) | undefined;
+
+  constructor(options: { defaultMetrics?: boolean } = {}) {
+    const registers = [this.registry];
+    this.completions = new Counter({ name: 'orra_orchestration_completions_total', help: 'Orchestrations that completed.', registers });
+    this.failures = new Counter({ name: 'orra_orchestration_failures_total', help: 'Orchestrations that failed.', registers });
+    this.aborts = new Counter({ name: 'orra_orchestration_aborts_total', help: 'Orchestrations that were aborted.', registers });
+    this.compensationFailures = new Counter({
+      name: 'orra_compensation_failures_total',
+      help: 'Compensations that failed for good or expired (each is a compensation.failed event).',
+      registers,
+    });
+    // A function, not `this`: prom-client calls collect with the gauge as `this`.
+    const readPending = () => this.pendingCompensations?.();
+    new Gauge({
+      name: 'orra_compensation_failures_pending',
+      help: 'Failed compensations waiting for an operator (resolution pending), read from storage.',
+      registers,
+      async collect() {
+        // A failed read leaves the last value rather than failing the whole scrape.
+        const n = await readPending()?.catch(() => undefined);
+        if (n !== undefined) this.set(n);
+      },
+    });
+    this.deliveries = new Counter({
+      name: 'orra_webhook_deliveries_total',
+      help: 'Webhook deliveries by final outcome (succeeded, failed after the last retry, skipped while disabled).',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.attempts = new Counter({
+      name: 'orra_webhook_attempts_total',
+      help: 'Webhook HTTP attempts by result.',
+      labelNames: ['result'],
+      registers,
+    });
+    this.attemptDuration = new Histogram({
+      name: 'orra_webhook_attempt_duration_seconds',
+      help: 'Duration of one webhook HTTP attempt.',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    this.deliveryLatency = new Histogram({
+      name: 'orra_webhook_delivery_latency_seconds',
+      help: 'From the event (the committed state change) to its first successful delivery to an endpoint.',
+      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 300, 1800, 7200, 36000, 86400],
+      registers,
+    });
+    if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Where the pending failed-compensation gauge reads its value (a count query on storage). */
+  setPendingCompensationsSource(source: () => Promise<number>): void {
+    this.pendingCompensations = source;
+  }
+
+  /** Call after the finalising step has committed. */
+  orchestrationFinished(status: 'completed' | 'failed' | 'aborted'): void {
+    (status === 'completed' ? this.completions : status === 'failed' ? this.failures : this.aborts).inc();
+  }
+
+  /** Call after a failed (or expired) compensation has committed. */
+  compensationFailed(): void {
+    this.compensationFailures.inc();
+  }
+
+  webhookAttempt(result: AttemptResultLabel, durationMs: number): void {
+    this.attempts.inc({ result });
+    this.attemptDuration.observe(durationMs / 1000);
+  }
+
+  webhookDelivered(outcome: 'succeeded' | 'failed' | 'skipped', latencyMs?: number): void {
+    this.deliveries.inc({ outcome });
+    if (outcome === 'succeeded' && latencyMs !== undefined) this.deliveryLatency.observe(Math.max(0, latencyMs) / 1000);
+  }
+
+  /** The text exposition and its content type. */
+  async render(): Promise<{ contentType: string; text: string }> {
+    return { contentType: this.registry.contentType, text: await this.registry.metrics() };
+  }
+}

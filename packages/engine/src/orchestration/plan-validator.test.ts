@@ -1,0 +1,147 @@
+import type { Spec } from '@orra/protocol';
+import { describe, expect, it } from 'vitest';
+import type { ServiceRecord } from '../storage/store.js';
+import { checkPlan, validatePlan } from './plan-validator.js';
+
+const schema = (props: Record<string, Spec['type']>, required?: string[]): Spec => ({
+  type: 'object',
+  properties: Object.fromEntries(Object.entries(props).map(([k, type]) => [k, { type }])),
+  ...(required ? { required } : {}),
+});
+
+const service = (id: string, name: string, input: Spec, output: Spec): ServiceRecord => ({
+  id,
+  projectId: 'p_1',
+  name,
+  description: `${name} service`,
+  schema: { input, output },
+  revertible: false,
+  kind: 'service',
+  version: 1,
+  createdAt: 0,
+  updatedAt: 0,
+});
+
+const services = new Map([
+  ['s_orders', service('s_orders', 'orders', schema({ orderId: 'string' }), schema({ customerId: 'string', amount: 'number' }))],
+  [
+    's_refunds',
+    service('s_refunds', 'refunds', schema({ orderId: 'string', amount: 'number', note: 'string' }, ['orderId', 'amount']), schema({ refundId: 'string' })),
+  ],
+]);
+const data = [{ field: 'orderId', value: 'ORD1' }];
+
+/** The problems of a planned (LLM/grounded) plan, or [] when it is valid. */
+function problemsOf(tasks: unknown[], source: 'explicit' | 'llm' = 'llm', d: typeof data | null = data): string[] {
+  const check = checkPlan({ tasks }, d, services, source);
+  return check.kind === 'invalid' ? check.problems : [];
+}
+
+const task0 = { id: 'task0', input: { orderId: 'ORD1' } };
+const lookup = { id: 'task1', service: 's_orders', input: { orderId: '$task0.orderId' } };
+
+describe('plan validator', () => {
+  it('accepts a good plan and computes the dependencies and parallel groups', () => {
+    const plan = validatePlan(
+      { tasks: [task0, lookup, { id: 'task2', service: 's_refunds', input: { orderId: '$task0.orderId', amount: '$task1.amount' } }] },
+      data,
+      services,
+      'llm',
+    );
+    expect(plan.taskZero).toEqual({ orderId: 'ORD1' });
+    expect(plan.dependencies).toEqual(new Map([['task1', []], ['task2', ['task1']]]));
+    expect(plan.plan.parallel_groups).toEqual([['task1'], ['task2']]);
+    expect(plan.plan.tasks[1]).toMatchObject({ service_name: 'refunds', capabilities: ['refunds service'] });
+  });
+
+  it.each([
+    ['an unknown service', { id: 'task1', service: 's_nope', input: {} }, 'task1.service: unknown service "s_nope"'],
+    ['a missing service', { id: 'task1', input: { orderId: '$task0.orderId' } }, 'task1.service: is required'],
+    ['an input the service does not take', { ...lookup, input: { orderId: '$task0.orderId', colour: '$task0.orderId' } }, 'task1.input.colour: not an input of service orders'],
+    ['a missing input (no `required`: every property)', { ...lookup, input: {} }, 'task1.input.orderId: required by service orders but missing'],
+    ['a reference to a field task0 lacks', { ...lookup, input: { orderId: '$task0.nope' } }, 'task1.input: $task0.nope names a field task0 does not have'],
+    ['a reference to a later task', { ...lookup, input: { orderId: '$task2.x' } }, 'task1.input: $task2.x must reference an earlier task'],
+    ['a bad task id', { ...lookup, id: 'step1' }, 'plan.tasks[1].id: must look like task1, task2'],
+    ['an input that is not an object', { ...lookup, input: 'ORD1' }, 'task1.input: must be an object'],
+  ])('rejects %s, naming task and field', (_what, bad, message) => {
+    expect(problemsOf([task0, bad], 'explicit').join('; ')).toContain(message);
+    expect(problemsOf([task0, bad], 'llm').join('; ')).toContain(message);
+  });
+
+  it('honours `required`: optional inputs may be left out, required ones may not', () => {
+    const refund = (input: Record<string, unknown>) => [task0, lookup, { id: 'task2', service: 's_refunds', input }];
+    expect(problemsOf(refund({ orderId: '$task0.orderId', amount: '$task1.amount' }))).toEqual([]);
+    expect(problemsOf(refund({ orderId: '$task0.orderId' }))).toEqual(['task2.input.amount: required by service refunds but missing']);
+  });
+
+  it('rejects a reference to a field the upstream service does not output', () => {
+    const bad = { id: 'task2', service: 's_refunds', input: { orderId: '$task0.orderId', amount: '$task1.total' } };
+    expect(problemsOf([task0, lookup, bad])).toEqual(['task2.input: $task1.total names a field orders does not output']);
+  });
+
+  it('rejects duplicate task ids and task0 with a service', () => {
+    expect(problemsOf([{ ...task0, service: 's_orders' }, lookup, lookup])).toEqual(['task0: must not name a service', 'task1: duplicate task id']);
+  });
+
+  it('rejects a task0 value that contradicts the data', () => {
+    expect(problemsOf([{ id: 'task0', input: { orderId: 'ORD2' } }, lookup])).toEqual([
+      'task0.input.orderId: differs from the value of data field "orderId"',
+    ]);
+  });
+
+  it('requires every data field to be used by a planned plan, but not by an explicit one', () => {
+    const extra = [...data, { field: 'reason', value: 'broken' }];
+    expect(problemsOf([task0, lookup], 'llm', extra)).toEqual(['data.reason: not used by any task; pass it to a task input as $task0.reason']);
+    expect(problemsOf([task0, lookup], 'explicit', extra)).toEqual([]);
+  });
+
+  it('rejects a reference embedded in a longer string in a planned plan', () => {
+    const bad = { ...lookup, input: { orderId: 'order $task0.orderId' } };
+    expect(problemsOf([task0, bad])).toContain(
+      'task1.input.orderId: a reference must be the whole value, not part of the text "order $task0.orderId"',
+    );
+  });
+
+  it('hoists literals of a planned plan into task0, reusing equal values and suffixing different ones', () => {
+    const plan = validatePlan(
+      {
+        tasks: [
+          task0,
+          { id: 'task1', service: 's_orders', input: { orderId: 'ORD1' } },
+          { id: 'task2', service: 's_refunds', input: { orderId: 'ORD9', amount: 12.5, note: '$task1.customerId' } },
+        ],
+      },
+      data,
+      services,
+      'grounded',
+    );
+    expect(plan.taskZero).toEqual({ orderId: 'ORD1', orderId_2: 'ORD9', amount: 12.5 });
+    expect(plan.plan.tasks.map((t) => t.input)).toEqual([
+      { orderId: '$task0.orderId' },
+      { orderId: '$task0.orderId_2', amount: '$task0.amount', note: '$task1.customerId' },
+    ]);
+  });
+
+  it('keeps literals of an explicit plan where its author put them', () => {
+    const plan = validatePlan({ tasks: [task0, { ...lookup, input: { orderId: 'ORD7' } }] }, null, services);
+    expect(plan.plan.tasks[0]?.input).toEqual({ orderId: 'ORD7' });
+    expect(plan.taskZero).toEqual({ orderId: 'ORD1' });
+  });
+
+  it('turns a planned `final` task into not actionable with its error as the reason', () => {
+    const final = { id: 'FINAL', input: { error: 'no service can send letters' } };
+    expect(checkPlan({ tasks: [task0, final] }, data, services, 'llm')).toEqual({ kind: 'not_actionable', reason: 'no service can send letters' });
+    expect(() => validatePlan({ tasks: [task0, final] }, data, services, 'llm')).toThrow('no service can send letters');
+    expect(problemsOf([task0, final], 'explicit').join()).toContain('plan.tasks[1].id: must look like task1');
+  });
+
+  it('reports every problem of a plan at once', () => {
+    const problems = problemsOf([task0, { id: 'task1', service: 's_orders', input: { colour: 1 } }, { id: 'task2', service: 's_nope', input: {} }]);
+    expect(problems).toEqual([
+      'task2.service: unknown service "s_nope" in this project',
+      'task1.input.colour: not an input of service orders',
+      'task1.input.orderId: required by service orders but missing',
+      'data.orderId: not used by any task; pass it to a task input as $task0.orderId',
+    ]);
+  });
+});

@@ -1,0 +1,243 @@
+import type Database from 'better-sqlite3';
+import type {
+  AttemptOutcome,
+  DueDelivery,
+  WebhookAttemptRecord,
+  WebhookDeliveryRecord,
+  WebhookDeliveryRepo,
+  WebhookEndpointRecord,
+  WebhookEndpointRepo,
+} from '../webhook-records.js';
+
+type Row = Record<string, unknown>;
+
+const ENDPOINT_COLUMNS = [
+  'id', 'project_id', 'kind', 'url', 'secret', 'previous_secret', 'previous_secret_expires_at', 'is_enabled',
+  'disabled_reason', 'disabled_at', 'created_at', 'updated_at', 'deleted_at',
+];
+
+/** SQLite implementation of the webhook endpoint repository. */
+export function createWebhookEndpointRepo(db: Database.Database): WebhookEndpointRepo {
+  const insert = db.prepare(
+    `INSERT INTO webhook_endpoints (${ENDPOINT_COLUMNS.join(', ')}) VALUES (${ENDPOINT_COLUMNS.map((c) => `@${c}`).join(', ')})`,
+  );
+  const update = db.prepare(
+    `UPDATE webhook_endpoints SET ${ENDPOINT_COLUMNS.filter((c) => c !== 'id').map((c) => `${c} = @${c}`).join(', ')} WHERE id = @id`,
+  );
+  const get = db.prepare('SELECT * FROM webhook_endpoints WHERE project_id = ? AND id = ? AND deleted_at IS NULL');
+  const listAll = db.prepare('SELECT * FROM webhook_endpoints WHERE project_id = ? AND deleted_at IS NULL ORDER BY created_at, rowid');
+  const listKind = db.prepare(
+    'SELECT * FROM webhook_endpoints WHERE project_id = ? AND kind = ? AND deleted_at IS NULL ORDER BY created_at, rowid',
+  );
+  const byUrl = db.prepare('SELECT * FROM webhook_endpoints WHERE project_id = ? AND kind = ? AND url = ? AND deleted_at IS NULL');
+  return {
+    insert: async (e) => void insert.run(endpointRow(e)),
+    update: async (e) => void update.run(endpointRow(e)),
+    get: async (projectId, id) => optional(get.get(projectId, id), endpointFromRow),
+    list: async (projectId, kind) =>
+      ((kind ? listKind.all(projectId, kind) : listAll.all(projectId)) as Row[]).map(endpointFromRow),
+    findByUrl: async (projectId, kind, url) => optional(byUrl.get(projectId, kind, url), endpointFromRow),
+  };
+}
+
+/** SQLite implementation of the outbox: events, deliveries and attempts. */
+export function createWebhookDeliveryRepo(db: Database.Database): WebhookDeliveryRepo {
+  const st = {
+    insertEvent: db.prepare(
+      'INSERT OR IGNORE INTO webhook_events (id, project_id, type, body, created_at) VALUES (@id, @projectId, @type, @body, @createdAt)',
+    ),
+    getEvent: db.prepare('SELECT * FROM webhook_events WHERE project_id = ? AND id = ?'),
+    insertDelivery: db.prepare(
+      `INSERT OR IGNORE INTO webhook_deliveries (event_id, endpoint_id, project_id, event_type, status, attempts, run_attempts,
+       next_attempt_at, last_http_status, last_error, version, created_at, updated_at)
+       VALUES (@eventId, @endpointId, @projectId, @eventType, @status, @attempts, @runAttempts, @nextAttemptAt,
+       @lastHttpStatus, @lastError, @version, @createdAt, @updatedAt)`,
+    ),
+    // The exclusion lists are small (bounded by the dispatcher's concurrency), passed as JSON arrays.
+    due: db.prepare(
+      `SELECT d.seq, d.project_id, d.event_id, d.event_type, d.endpoint_id, d.run_attempts, d.attempts, d.version, e.body,
+         e.created_at AS event_created_at, ep.url, ep.secret, ep.previous_secret, ep.previous_secret_expires_at
+       FROM webhook_deliveries d
+       JOIN webhook_events e ON e.id = d.event_id
+       JOIN webhook_endpoints ep ON ep.id = d.endpoint_id
+       WHERE d.status = 'pending' AND d.next_attempt_at <= @now
+         AND d.seq NOT IN (SELECT value FROM json_each(@seqs))
+         AND d.endpoint_id NOT IN (SELECT value FROM json_each(@endpoints))
+       ORDER BY d.next_attempt_at LIMIT @limit`,
+    ),
+    nextDue: db.prepare(
+      `SELECT min(next_attempt_at) AS at FROM webhook_deliveries
+       WHERE status = 'pending' AND seq NOT IN (SELECT value FROM json_each(@seqs))
+         AND endpoint_id NOT IN (SELECT value FROM json_each(@endpoints))`,
+    ),
+    insertAttempt: db.prepare(
+      `INSERT INTO webhook_attempts (delivery_seq, attempt, started_at, duration_ms, http_status, response_body, error, is_success)
+       VALUES (@deliverySeq, @attempt, @startedAt, @durationMs, @httpStatus, @responseBody, @error, @isSuccess)`,
+    ),
+    applyOutcome: db.prepare(
+      `UPDATE webhook_deliveries SET status = @status, attempts = attempts + 1, run_attempts = run_attempts + 1,
+         next_attempt_at = @nextAttemptAt, last_http_status = @httpStatus, last_error = @error, version = version + 1,
+         updated_at = @now
+       WHERE seq = @seq AND version = @version`,
+    ),
+    // Someone changed the delivery while the attempt was out (redeliver, disable, delete): keep their state,
+    // except that a success on a delivery that was given up on is still a success.
+    noteOutcome: db.prepare(
+      `UPDATE webhook_deliveries SET attempts = attempts + 1, last_http_status = @httpStatus, last_error = @error,
+         status = CASE WHEN @isSuccess = 1 AND status IN ('skipped', 'failed') THEN 'succeeded' ELSE status END,
+         version = version + 1, updated_at = @now
+       WHERE seq = @seq AND version <> @version`,
+    ),
+    requeueEvent: db.prepare(
+      `UPDATE webhook_deliveries SET status = 'pending', run_attempts = 0, next_attempt_at = @now, version = version + 1,
+         updated_at = @now
+       WHERE event_id = @eventId AND endpoint_id IN (SELECT value FROM json_each(@endpoints))`,
+    ),
+    requeueEndpoint: db.prepare(
+      `UPDATE webhook_deliveries SET status = 'pending', run_attempts = 0, next_attempt_at = @now, version = version + 1,
+         updated_at = @now
+       WHERE endpoint_id = @endpointId AND status IN ('failed', 'skipped') AND created_at >= @since`,
+    ),
+    endPending: db.prepare(
+      `UPDATE webhook_deliveries SET status = @status, next_attempt_at = NULL, last_error = @reason, version = version + 1,
+         updated_at = @now
+       WHERE endpoint_id = @endpointId AND status = 'pending'`,
+    ),
+  };
+  const insertDeliveries = db.transaction((rows: Omit<WebhookDeliveryRecord, 'seq'>[]) => {
+    for (const r of rows) st.insertDelivery.run(r);
+  });
+  const recordOutcomes = db.transaction((outcomes: AttemptOutcome[]) => {
+    for (const o of outcomes) {
+      const a = o.attempt;
+      st.insertAttempt.run({ ...a, isSuccess: a.isSuccess ? 1 : 0 });
+      const params = { seq: a.deliverySeq, version: o.version, httpStatus: a.httpStatus, error: a.error, now: o.now };
+      const applied = st.applyOutcome.run({ ...params, status: o.status, nextAttemptAt: o.nextAttemptAt });
+      if (applied.changes === 0) st.noteOutcome.run({ ...params, isSuccess: a.isSuccess ? 1 : 0 });
+    }
+  });
+
+  return {
+    insertEvent: async (e) => st.insertEvent.run(e).changes > 0,
+    getEvent: async (projectId, id) => {
+      const r = st.getEvent.get(projectId, id) as Row | undefined;
+      return r && { id: r.id as string, projectId: r.project_id as string, type: r.type as never, body: r.body as string, createdAt: r.created_at as number };
+    },
+    insertDeliveries: async (rows) => {
+      if (rows.length > 0) insertDeliveries(rows);
+    },
+    listDue: async (now, limit, seqs, endpoints) =>
+      (st.due.all({ now, limit, seqs: JSON.stringify(seqs), endpoints: JSON.stringify(endpoints) }) as Row[]).map(dueFromRow),
+    nextDueAt: async (seqs, endpoints) => {
+      const row = st.nextDue.get({ seqs: JSON.stringify(seqs), endpoints: JSON.stringify(endpoints) }) as { at: number | null };
+      return row.at ?? undefined;
+    },
+    recordOutcomes: async (outcomes) => {
+      if (outcomes.length > 0) recordOutcomes(outcomes);
+    },
+    list: async (projectId, f) => {
+      const where = ['d.project_id = @projectId'];
+      if (f.status) where.push('d.status = @status');
+      if (f.type) where.push('d.event_type = @type');
+      if (f.endpointId) where.push('d.endpoint_id = @endpointId');
+      if (f.eventId) where.push('d.event_id = @eventId');
+      if (f.beforeSeq !== undefined) where.push('d.seq < @beforeSeq');
+      const sql = `SELECT d.*, ep.url FROM webhook_deliveries d JOIN webhook_endpoints ep ON ep.id = d.endpoint_id
+        WHERE ${where.join(' AND ')} ORDER BY d.seq DESC LIMIT @limit`;
+      const params = { projectId, status: null, type: null, endpointId: null, eventId: null, beforeSeq: null, ...f };
+      return (db.prepare(sql).all(params) as Row[]).map((r) => ({ ...deliveryFromRow(r), url: r.url as string }));
+    },
+    listAttempts: async (seqs) => {
+      if (seqs.length === 0) return [];
+      const rows = db
+        .prepare('SELECT * FROM webhook_attempts WHERE delivery_seq IN (SELECT value FROM json_each(?)) ORDER BY seq')
+        .all(JSON.stringify(seqs)) as Row[];
+      return rows.map(attemptFromRow);
+    },
+    requeueEvent: async (eventId, endpoints, now) =>
+      st.requeueEvent.run({ eventId, endpoints: JSON.stringify(endpoints), now }).changes,
+    requeueEndpoint: async (endpointId, since, now) => st.requeueEndpoint.run({ endpointId, since, now }).changes,
+    endPending: async (endpointId, status, reason, now) => st.endPending.run({ endpointId, status, reason, now }).changes,
+  };
+}
+
+function optional<T>(row: unknown, map: (row: Row) => T): T | undefined {
+  return row === undefined ? undefined : map(row as Row);
+}
+
+const endpointRow = (e: WebhookEndpointRecord) => ({
+  id: e.id,
+  project_id: e.projectId,
+  kind: e.kind,
+  url: e.url,
+  secret: e.secret,
+  previous_secret: e.previousSecret,
+  previous_secret_expires_at: e.previousSecretExpiresAt,
+  is_enabled: e.isEnabled ? 1 : 0,
+  disabled_reason: e.disabledReason,
+  disabled_at: e.disabledAt,
+  created_at: e.createdAt,
+  updated_at: e.updatedAt,
+  deleted_at: e.deletedAt,
+});
+
+const endpointFromRow = (r: Row): WebhookEndpointRecord => ({
+  id: r.id as string,
+  projectId: r.project_id as string,
+  kind: r.kind as WebhookEndpointRecord['kind'],
+  url: r.url as string,
+  secret: r.secret as string,
+  previousSecret: r.previous_secret as string | null,
+  previousSecretExpiresAt: r.previous_secret_expires_at as number | null,
+  isEnabled: r.is_enabled === 1,
+  disabledReason: r.disabled_reason as string | null,
+  disabledAt: r.disabled_at as number | null,
+  createdAt: r.created_at as number,
+  updatedAt: r.updated_at as number,
+  deletedAt: r.deleted_at as number | null,
+});
+
+const deliveryFromRow = (r: Row): WebhookDeliveryRecord => ({
+  seq: r.seq as number,
+  eventId: r.event_id as string,
+  endpointId: r.endpoint_id as string,
+  projectId: r.project_id as string,
+  eventType: r.event_type as WebhookDeliveryRecord['eventType'],
+  status: r.status as WebhookDeliveryRecord['status'],
+  attempts: r.attempts as number,
+  runAttempts: r.run_attempts as number,
+  nextAttemptAt: r.next_attempt_at as number | null,
+  lastHttpStatus: r.last_http_status as number | null,
+  lastError: r.last_error as string | null,
+  version: r.version as number,
+  createdAt: r.created_at as number,
+  updatedAt: r.updated_at as number,
+});
+
+const dueFromRow = (r: Row): DueDelivery => ({
+  seq: r.seq as number,
+  projectId: r.project_id as string,
+  eventId: r.event_id as string,
+  eventType: r.event_type as DueDelivery['eventType'],
+  eventCreatedAt: r.event_created_at as number,
+  endpointId: r.endpoint_id as string,
+  body: r.body as string,
+  url: r.url as string,
+  secret: r.secret as string,
+  previousSecret: r.previous_secret as string | null,
+  previousSecretExpiresAt: r.previous_secret_expires_at as number | null,
+  runAttempts: r.run_attempts as number,
+  attempts: r.attempts as number,
+  version: r.version as number,
+});
+
+const attemptFromRow = (r: Row): WebhookAttemptRecord => ({
+  deliverySeq: r.delivery_seq as number,
+  attempt: r.attempt as number,
+  startedAt: r.started_at as number,
+  durationMs: r.duration_ms as number,
+  httpStatus: r.http_status as number | null,
+  responseBody: r.response_body as string | null,
+  error: r.error as string | null,
+  isSuccess: r.is_success === 1,
+});

@@ -1,0 +1,141 @@
+import type { WebhookEndpointKind, WebhookEventType } from '@orra/protocol';
+import type { EpochMs } from './records.js';
+
+/** A receiver of one kind of event for one project. Deleted endpoints are kept (soft) for the history. */
+export interface WebhookEndpointRecord {
+  id: string;
+  projectId: string;
+  kind: WebhookEndpointKind;
+  url: string;
+  /** `whsec_…`; never logged. */
+  secret: string;
+  /** After a rotation, the old secret also signs until `previousSecretExpiresAt`. */
+  previousSecret: string | null;
+  previousSecretExpiresAt: EpochMs | null;
+  isEnabled: boolean;
+  disabledReason: string | null;
+  disabledAt: EpochMs | null;
+  createdAt: EpochMs;
+  updatedAt: EpochMs;
+  deletedAt: EpochMs | null;
+}
+
+/** One event, stored once with the exact body every delivery of it sends. */
+export interface WebhookEventRecord {
+  id: string;
+  projectId: string;
+  type: WebhookEventType;
+  body: string;
+  createdAt: EpochMs;
+}
+
+/**
+ * `pending` = an attempt is due at `nextAttemptAt`; `skipped` = the endpoint was disabled when the event
+ * arose (kept for `recover`); `succeeded`/`failed` are outcomes.
+ */
+export type WebhookDeliveryStatus = 'pending' | 'succeeded' | 'failed' | 'skipped';
+
+export interface WebhookDeliveryRecord {
+  /** Storage order; also the paging cursor. */
+  seq: number;
+  eventId: string;
+  endpointId: string;
+  projectId: string;
+  eventType: WebhookEventType;
+  status: WebhookDeliveryStatus;
+  /** Attempts made in total (redeliveries included). */
+  attempts: number;
+  /** Attempts since the delivery was last queued: indexes the retry schedule. */
+  runAttempts: number;
+  nextAttemptAt: EpochMs | null;
+  lastHttpStatus: number | null;
+  lastError: string | null;
+  /** Bumped on every change, so a late attempt outcome cannot overwrite a newer state. */
+  version: number;
+  createdAt: EpochMs;
+  updatedAt: EpochMs;
+}
+
+/** A delivery claimed for sending, with what the attempt needs. */
+export interface DueDelivery {
+  seq: number;
+  projectId: string;
+  eventId: string;
+  eventType: WebhookEventType;
+  eventCreatedAt: EpochMs;
+  endpointId: string;
+  body: string;
+  url: string;
+  secret: string;
+  previousSecret: string | null;
+  previousSecretExpiresAt: EpochMs | null;
+  runAttempts: number;
+  attempts: number;
+  version: number;
+}
+
+export interface WebhookAttemptRecord {
+  deliverySeq: number;
+  attempt: number;
+  startedAt: EpochMs;
+  durationMs: number;
+  httpStatus: number | null;
+  responseBody: string | null;
+  error: string | null;
+  isSuccess: boolean;
+}
+
+/** What one attempt changes: the attempt row, and the delivery's next state (if nobody changed it since). */
+export interface AttemptOutcome {
+  attempt: WebhookAttemptRecord;
+  /** The delivery version the attempt was claimed with. */
+  version: number;
+  status: WebhookDeliveryStatus;
+  nextAttemptAt: EpochMs | null;
+  now: EpochMs;
+}
+
+export interface WebhookDeliveryFilter {
+  status?: WebhookDeliveryStatus;
+  type?: WebhookEventType;
+  endpointId?: string;
+  eventId?: string;
+  /** Only deliveries with a smaller seq (the previous page's cursor). */
+  beforeSeq?: number;
+  limit: number;
+}
+
+export interface WebhookEndpointRepo {
+  insert(endpoint: WebhookEndpointRecord): Promise<void>;
+  update(endpoint: WebhookEndpointRecord): Promise<void>;
+  /** A live (not deleted) endpoint of the project. */
+  get(projectId: string, id: string): Promise<WebhookEndpointRecord | undefined>;
+  /** Live endpoints of the project, oldest first. */
+  list(projectId: string, kind?: WebhookEndpointKind): Promise<WebhookEndpointRecord[]>;
+  findByUrl(projectId: string, kind: WebhookEndpointKind, url: string): Promise<WebhookEndpointRecord | undefined>;
+}
+
+export interface WebhookDeliveryRepo {
+  /** Stores the event; false (and nothing written) when an event with that id exists already. */
+  insertEvent(event: WebhookEventRecord): Promise<boolean>;
+  getEvent(projectId: string, eventId: string): Promise<WebhookEventRecord | undefined>;
+  insertDeliveries(deliveries: Omit<WebhookDeliveryRecord, 'seq'>[]): Promise<void>;
+  /**
+   * Pending deliveries due by `now`, oldest due first, at most `limit`, leaving out the given deliveries
+   * (already in flight) and endpoints (at their concurrency limit).
+   */
+  listDue(now: EpochMs, limit: number, excludeSeqs: number[], excludeEndpoints: string[]): Promise<DueDelivery[]>;
+  /** The earliest due time of a pending delivery, with the same exclusions. */
+  nextDueAt(excludeSeqs: number[], excludeEndpoints: string[]): Promise<EpochMs | undefined>;
+  /** Records attempts and applies each outcome whose delivery version is unchanged. */
+  recordOutcomes(outcomes: AttemptOutcome[]): Promise<void>;
+  /** Newest first, with the endpoint's URL. */
+  list(projectId: string, filter: WebhookDeliveryFilter): Promise<(WebhookDeliveryRecord & { url: string })[]>;
+  listAttempts(deliverySeqs: number[]): Promise<WebhookAttemptRecord[]>;
+  /** Queues the event's deliveries (optionally to one endpoint) again, due now; returns how many. */
+  requeueEvent(eventId: string, endpointIds: string[], now: EpochMs): Promise<number>;
+  /** Queues the endpoint's failed and skipped deliveries of events created since `sinceMs` again. */
+  requeueEndpoint(endpointId: string, sinceMs: EpochMs, now: EpochMs): Promise<number>;
+  /** Ends the endpoint's pending deliveries (it was disabled: `skipped`; deleted: `failed`). */
+  endPending(endpointId: string, status: 'skipped' | 'failed', reason: string, now: EpochMs): Promise<number>;
+}

@@ -1,0 +1,49 @@
+import { parseGoDuration } from '@orra/protocol';
+
+/** The default delays before each attempt: at once, then 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h. */
+export const DEFAULT_RETRY_SCHEDULE = '0s,5s,5m,30m,2h,5h,10h,10h';
+
+/** ±20 %: spreads retries of many deliveries that failed together (a receiver outage) over time. */
+const JITTER = 0.2;
+
+/**
+ * Parses a comma-separated list of Go durations (`0s,5s,5m`): the delay before each attempt, the first
+ * one included. Returns an error message instead when the text is not one.
+ */
+export function parseRetrySchedule(text: string): number[] | string {
+  const parts = text.split(',').map((p) => p.trim());
+  if (parts.length === 0 || parts.some((p) => p === '')) return 'must be a comma-separated list of durations like 0s,5s,5m';
+  const delays: number[] = [];
+  for (const part of parts) {
+    const ms = parseGoDuration(part);
+    if (ms === undefined || ms < 0) return `"${part}" is not a duration (use Go syntax: 300ms, 5s, 2h)`;
+    delays.push(Math.round(ms));
+  }
+  return delays;
+}
+
+/**
+ * When the next attempt is due after `runAttempts` failed attempts, or undefined when the schedule is
+ * used up (the delivery fails). A `Retry-After` is honoured between the scheduled delay and twice it, so
+ * a receiver can slow us down but neither stall a delivery forever nor make us hammer it.
+ */
+export function nextRetryDelayMs(
+  schedule: readonly number[],
+  runAttempts: number,
+  retryAfterMs: number | undefined,
+  random: () => number = Math.random,
+): number | undefined {
+  const scheduled = schedule[runAttempts];
+  if (scheduled === undefined) return undefined;
+  if (retryAfterMs !== undefined) return Math.min(Math.max(retryAfterMs, scheduled), 2 * scheduled);
+  return Math.round(scheduled * (1 + JITTER * (2 * random() - 1)));
+}
+
+/** Parses a `Retry-After` header (seconds or an HTTP date) into milliseconds from `now`. */
+export function parseRetryAfter(value: string | string[] | undefined, now: number): number | undefined {
+  const text = Array.isArray(value) ? value[0] : value;
+  if (!text) return undefined;
+  if (/^\d+$/.test(text.trim())) return Number(text.trim()) * 1000;
+  const at = Date.parse(text);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}

@@ -1,0 +1,72 @@
+import type { WebhookEndpointKind, WebhookEventType } from '@orra/protocol';
+import type { Repos } from '../storage/store.js';
+
+/** An event to send to every endpoint of `kind` in the project. */
+export interface OutboxEvent {
+  projectId: string;
+  kind: WebhookEndpointKind;
+  type: WebhookEventType;
+  /** Must equal `payload.event_id`. */
+  eventId: string;
+  /** The body, serialised once: every attempt and endpoint gets the same bytes. */
+  payload: { event_id: string };
+}
+
+/**
+ * The transactional outbox. `enqueue` runs inside the transaction that commits the state change the
+ * event describes, so an event exists if and only if that state was committed; `wake` (after commit)
+ * lets the dispatcher send it at once instead of waiting for a timer.
+ */
+export class WebhookOutbox {
+  constructor(
+    private readonly now: () => number,
+    /** Delay before the first attempt: the retry schedule's first entry (normally 0). */
+    private readonly firstDelayMs: number,
+    private readonly onWake: () => void,
+  ) {}
+
+  /**
+   * Stores the event and one delivery per endpoint of its kind: `pending` for enabled endpoints, `skipped`
+   * for disabled ones (kept for `recover`). Nothing is stored when the project has no such endpoint.
+   * Enqueuing the same event twice stores it once. Returns the event id used, or undefined.
+   */
+  async enqueue(tx: Repos, event: OutboxEvent): Promise<string | undefined> {
+    const endpoints = await tx.webhookEndpoints.list(event.projectId, event.kind);
+    if (endpoints.length === 0) return undefined;
+    const now = this.now();
+    let { eventId, payload } = event;
+    let body = JSON.stringify(payload);
+    // Ids carry unix seconds, so two failures of one compensation within a second (a quick manual
+    // retry) would share one; the later event then gets a suffix rather than being lost.
+    for (let n = 2; !(await tx.webhookDeliveries.insertEvent({ id: eventId, projectId: event.projectId, type: event.type, body, createdAt: now })); n++) {
+      const existing = await tx.webhookDeliveries.getEvent(event.projectId, eventId);
+      if (existing?.body === body) return undefined;
+      eventId = `${event.eventId}-${n}`;
+      payload = { ...event.payload, event_id: eventId };
+      body = JSON.stringify(payload);
+    }
+    await tx.webhookDeliveries.insertDeliveries(
+      endpoints.map((ep) => ({
+        eventId,
+        endpointId: ep.id,
+        projectId: event.projectId,
+        eventType: event.type,
+        status: ep.isEnabled ? ('pending' as const) : ('skipped' as const),
+        attempts: 0,
+        runAttempts: 0,
+        nextAttemptAt: ep.isEnabled ? now + this.firstDelayMs : null,
+        lastHttpStatus: null,
+        lastError: ep.isEnabled ? null : 'endpoint disabled when the event arose; send it with POST /webhooks/{id}/recover',
+        version: 0,
+        createdAt: now,
+        updatedAt: now,
+      })),
+    );
+    return eventId;
+  }
+
+  /** Call after the enqueuing transaction committed. */
+  wake(): void {
+    this.onWake();
+  }
+}

@@ -1,0 +1,149 @@
+import { isIP } from 'node:net';
+import { Agent, errors } from 'undici';
+import { parseRetryAfter } from './retry-schedule.js';
+import { SsrfRefusedError, type SsrfPolicy } from './ssrf-policy.js';
+
+/** How much of a response body is kept in the attempt log. */
+export const RESPONSE_BODY_LIMIT = 4096;
+/** Beyond this the response is cut off instead of drained (draining keeps the connection reusable). */
+const DRAIN_LIMIT = 64 * 1024;
+
+export interface WebhookRequest {
+  url: string;
+  body: string;
+  headers: Record<string, string>;
+}
+
+/** What happened, as a metric label: a 2xx, another status, no answer in time, a network error, or refused by policy. */
+export type AttemptKind = 'success' | 'http_error' | 'timeout' | 'network_error' | 'refused';
+
+/** The outcome of one HTTP attempt. Retryable vs final is decided here, where the error happens. */
+export interface AttemptResult {
+  kind: AttemptKind;
+  isSuccess: boolean;
+  /** `410 Gone`: the receiver asks us to stop; the endpoint gets disabled. */
+  isGone: boolean;
+  httpStatus: number | null;
+  responseBody: string | null;
+  error: string | null;
+  retryAfterMs: number | undefined;
+  startedAt: number;
+  durationMs: number;
+}
+
+export interface WebhookSenderOptions {
+  timeoutMs: number;
+  connectionsPerOrigin: number;
+  policy: SsrfPolicy;
+  now?: () => number;
+}
+
+/**
+ * Sends webhook requests over undici connection pools (one per origin, inside one Agent). Node's global
+ * fetch manages about a tenth of the rate on loopback. Redirects are not followed: a 3xx is a failure.
+ */
+export class WebhookSender {
+  private readonly agent: Agent;
+  private readonly now: () => number;
+
+  constructor(private readonly options: WebhookSenderOptions) {
+    this.now = options.now ?? Date.now;
+    this.agent = new Agent({
+      connections: options.connectionsPerOrigin,
+      keepAliveTimeout: 30_000,
+      connect: { timeout: options.timeoutMs, lookup: options.policy.lookup } as never,
+    });
+  }
+
+  async send(request: WebhookRequest, signal?: AbortSignal): Promise<AttemptResult> {
+    const startedAt = this.now();
+    const started = performance.now();
+    const done = (r: Omit<AttemptResult, 'startedAt' | 'durationMs' | 'retryAfterMs'> & { retryAfterMs?: number }): AttemptResult => ({
+      retryAfterMs: undefined,
+      ...r,
+      startedAt,
+      durationMs: Math.round(performance.now() - started),
+    });
+    const failure = (kind: AttemptKind, error: string) =>
+      done({ kind, isSuccess: false, isGone: false, httpStatus: null, responseBody: null, error });
+    let url: URL;
+    try {
+      url = new URL(request.url);
+    } catch {
+      return failure('network_error', `invalid URL ${request.url}`);
+    }
+    // An IP literal never goes through the lookup, so it is checked here.
+    const literal = url.hostname.replace(/^\[(.*)\]$/, '$1');
+    const refusal = isIP(literal) ? this.options.policy.refusalFor(literal) : undefined;
+    if (refusal) return failure('refused', `refused by the webhook address policy: ${refusal}`);
+
+    const timeout = AbortSignal.timeout(this.options.timeoutMs);
+    try {
+      const response = await this.agent.request({
+        origin: url.origin,
+        path: url.pathname + url.search,
+        method: 'POST',
+        headers: request.headers,
+        body: request.body,
+        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+        headersTimeout: this.options.timeoutMs,
+        bodyTimeout: this.options.timeoutMs,
+      });
+      const status = response.statusCode;
+      const responseBody = await readPrefix(response.body);
+      const isSuccess = status >= 200 && status < 300;
+      return done({
+        kind: isSuccess ? 'success' : 'http_error',
+        isSuccess,
+        isGone: status === 410,
+        httpStatus: status,
+        responseBody,
+        error: isSuccess ? null : status >= 300 && status < 400 ? `redirect (${status}) not followed` : `HTTP ${status}`,
+        retryAfterMs: parseRetryAfter(response.headers['retry-after'], this.now()),
+      });
+    } catch (err) {
+      if (timeout.aborted) return failure('timeout', `timed out after ${this.options.timeoutMs} ms`);
+      if (err instanceof SsrfRefusedError || (err as { cause?: unknown }).cause instanceof SsrfRefusedError) {
+        return failure('refused', (err instanceof SsrfRefusedError ? err : ((err as { cause: Error }).cause)).message);
+      }
+      const isTimeout = err instanceof errors.HeadersTimeoutError || err instanceof errors.BodyTimeoutError || err instanceof errors.ConnectTimeoutError;
+      return failure(isTimeout ? 'timeout' : 'network_error', describeError(err));
+    }
+  }
+
+  close(): Promise<void> {
+    return this.agent.destroy();
+  }
+}
+
+/** Keeps the first 4 KiB of a body; drains a bit more so the connection can be reused, then cuts off. */
+async function readPrefix(body: AsyncIterable<Buffer> & { destroy(err?: Error): unknown }): Promise<string | null> {
+  const chunks: Buffer[] = [];
+  let kept = 0;
+  let total = 0;
+  try {
+    for await (const chunk of body) {
+      total += chunk.length;
+      if (kept < RESPONSE_BODY_LIMIT) {
+        chunks.push(chunk.subarray(0, RESPONSE_BODY_LIMIT - kept));
+        kept += Math.min(chunk.length, RESPONSE_BODY_LIMIT - kept);
+      }
+      if (total > DRAIN_LIMIT) {
+        body.destroy();
+        break;
+      }
+    }
+  } catch {
+    // The status decides the outcome; a body cut short (timeout, reset) keeps what arrived.
+  }
+  return kept === 0 ? null : Buffer.concat(chunks).toString('utf8');
+}
+
+function describeError(err: unknown): string {
+  if (err instanceof errors.HeadersTimeoutError || err instanceof errors.BodyTimeoutError) return 'timed out waiting for the response';
+  if (err instanceof errors.ConnectTimeoutError) return 'timed out connecting';
+  const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };
+  const code = e.code ?? e.cause?.code;
+  const message = e.message ?? e.cause?.message ?? String(err);
+  return code && !message.includes(code) ? `${message} (${code})` : message;
+}

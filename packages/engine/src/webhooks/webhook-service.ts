@@ -1,0 +1,222 @@
+import { ERROR_CODES, rfc3339Seconds, shortId, type WebhookEndpointKind, type WebhookTestEvent } from '@orra/protocol';
+import { EngineError } from '../errors/engine-error.js';
+import type { Repos, Store, WebhookEndpointRecord } from '../storage/store.js';
+import type { SsrfPolicy } from './ssrf-policy.js';
+import { webhookHeaders } from './webhook-headers.js';
+import type { AttemptResult, WebhookSender } from './webhook-sender.js';
+import { newWebhookSecret } from './webhook-signer.js';
+import { validateWebhookUrl } from './webhook-url.js';
+
+export interface WebhookServiceOptions {
+  secretOverlapMs: number;
+  now: () => number;
+  /** Wakes the dispatcher after deliveries were queued again. */
+  wake: () => void;
+}
+
+/** A new endpoint's id: `wh_` + 22 base57 characters. */
+export const newWebhookEndpointId = (): string => `wh_${shortId()}`;
+
+/** Endpoint management and the operator's redelivery tools. Every call is scoped to the caller's project. */
+export class WebhookService {
+  constructor(
+    private readonly store: Store,
+    private readonly policy: SsrfPolicy,
+    private readonly sender: WebhookSender,
+    private readonly options: WebhookServiceOptions,
+  ) {}
+
+  /** Adds an endpoint; the same URL twice for one kind is a conflict. */
+  async add(projectId: string, kind: WebhookEndpointKind, url: unknown): Promise<WebhookEndpointRecord> {
+    const checked = await validateWebhookUrl(url, 'url', this.policy);
+    return this.store.transaction(async (tx) => {
+      if (await tx.webhookEndpoints.findByUrl(projectId, kind, checked)) {
+        throw new EngineError(ERROR_CODES.CONFLICT, `url: ${checked} is already a ${kindName(kind)} webhook of this project`, { param: 'url' });
+      }
+      const endpoint = this.newEndpoint(projectId, kind, checked);
+      await tx.webhookEndpoints.insert(endpoint);
+      return endpoint;
+    });
+  }
+
+  /** Validates the URL lists of a project registration (orra's `webhooks`, `compensationFailureWebhooks`). */
+  async validateRegistration(lists: { webhooks: string[]; compensationFailureWebhooks: string[] }) {
+    const check = async (urls: string[], param: string) => {
+      const out: string[] = [];
+      for (const [i, url] of urls.entries()) out.push(await validateWebhookUrl(url, `${param}[${i}]`, this.policy));
+      return [...new Set(out)];
+    };
+    return {
+      webhooks: await check(lists.webhooks, 'webhooks'),
+      compensationFailureWebhooks: await check(lists.compensationFailureWebhooks, 'compensationFailureWebhooks'),
+    };
+  }
+
+  /** Creates the endpoints of a registration inside its transaction (URLs validated beforehand). */
+  async addFromRegistration(tx: Repos, projectId: string, lists: { webhooks: string[]; compensationFailureWebhooks: string[] }) {
+    for (const url of lists.webhooks) await tx.webhookEndpoints.insert(this.newEndpoint(projectId, 'orchestration', url));
+    for (const url of lists.compensationFailureWebhooks) {
+      await tx.webhookEndpoints.insert(this.newEndpoint(projectId, 'compensation_failure', url));
+    }
+  }
+
+  list(projectId: string, kind?: WebhookEndpointKind): Promise<WebhookEndpointRecord[]> {
+    return this.store.webhookEndpoints.list(projectId, kind);
+  }
+
+  async get(projectId: string, id: string): Promise<WebhookEndpointRecord> {
+    return notFoundUnless(await this.store.webhookEndpoints.get(projectId, id), id);
+  }
+
+  /** Deletes an endpoint: nothing more is sent to it; its pending deliveries end `failed`. History stays. */
+  async delete(projectId: string, id: string): Promise<void> {
+    await this.store.transaction(async (tx) => {
+      const endpoint = notFoundUnless(await tx.webhookEndpoints.get(projectId, id), id);
+      const now = this.options.now();
+      await tx.webhookEndpoints.update({ ...endpoint, deletedAt: now, updatedAt: now });
+      await tx.webhookDeliveries.endPending(id, 'failed', 'endpoint deleted', now);
+    });
+  }
+
+  /** Re-enables a disabled endpoint. Events skipped meanwhile are sent by `recover`, not by this. */
+  async enable(projectId: string, id: string): Promise<WebhookEndpointRecord> {
+    return this.update(projectId, id, (e, now) => ({ ...e, isEnabled: true, disabledReason: null, disabledAt: null, updatedAt: now }));
+  }
+
+  /** A new secret; the old one keeps signing (a second signature) for the overlap window. */
+  async rotateSecret(projectId: string, id: string): Promise<WebhookEndpointRecord> {
+    return this.update(projectId, id, (e, now) => ({
+      ...e,
+      secret: newWebhookSecret(),
+      previousSecret: e.secret,
+      previousSecretExpiresAt: now + this.options.secretOverlapMs,
+      updatedAt: now,
+    }));
+  }
+
+  /**
+   * Sends one signed `webhook.test` event to the endpoint now (disabled or not, no retries) and returns
+   * the attempt. The event and attempt are kept in the delivery history like any other.
+   */
+  async test(projectId: string, id: string): Promise<{ eventId: string; result: AttemptResult }> {
+    const endpoint = await this.get(projectId, id);
+    const now = this.options.now();
+    const payload: WebhookTestEvent = {
+      event_id: `test_${shortId()}`,
+      type: 'webhook.test',
+      project_id: projectId,
+      endpoint_id: endpoint.id,
+      timestamp: rfc3339Seconds(now),
+    };
+    const body = JSON.stringify(payload);
+    const message = { ...endpoint, eventId: payload.event_id, eventType: payload.type, body };
+    const result = await this.sender.send({ url: endpoint.url, body, headers: webhookHeaders(message, now) });
+    await this.store.transaction(async (tx) => {
+      await tx.webhookDeliveries.insertEvent({ id: payload.event_id, projectId, type: payload.type, body, createdAt: now });
+      const at = this.options.now();
+      const base = { eventId: payload.event_id, endpointId: id, projectId, eventType: payload.type, lastHttpStatus: null, lastError: null };
+      await tx.webhookDeliveries.insertDeliveries([
+        { ...base, status: 'pending', attempts: 0, runAttempts: 0, nextAttemptAt: null, version: 0, createdAt: now, updatedAt: now },
+      ]);
+      const [delivery] = await tx.webhookDeliveries.list(projectId, { eventId: payload.event_id, limit: 1 });
+      if (!delivery) return;
+      await tx.webhookDeliveries.recordOutcomes([
+        {
+          attempt: { deliverySeq: delivery.seq, attempt: 1, ...pick(result) },
+          version: 0,
+          status: result.isSuccess ? 'succeeded' : 'failed',
+          nextAttemptAt: null,
+          now: at,
+        },
+      ]);
+    });
+    return { eventId: payload.event_id, result };
+  }
+
+  /** Queues the endpoint's failed and skipped deliveries of events since `since` again (after an outage). */
+  async recover(projectId: string, id: string, since: unknown): Promise<number> {
+    const sinceMs = typeof since === 'string' && /^\d{4}-\d\d-\d\dT/.test(since) ? Date.parse(since) : NaN;
+    if (Number.isNaN(sinceMs)) {
+      throw new EngineError(ERROR_CODES.VALIDATION_FAILED, 'since: an RFC 3339 time is required, e.g. {"since": "2026-10-27T15:00:00Z"}', { param: 'since' });
+    }
+    const count = await this.store.transaction(async (tx) => {
+      const endpoint = notFoundUnless(await tx.webhookEndpoints.get(projectId, id), id);
+      if (!endpoint.isEnabled) {
+        throw new EngineError(ERROR_CODES.CONFLICT, `webhook ${id} is disabled; enable it first (POST /webhooks/${id}/enable)`);
+      }
+      return tx.webhookDeliveries.requeueEndpoint(id, sinceMs, this.options.now());
+    });
+    if (count > 0) this.options.wake();
+    return count;
+  }
+
+  /** Sends an event again, with the same body and id, to its endpoints (or to the one given). */
+  async redeliver(projectId: string, eventId: string, endpointId: unknown): Promise<number> {
+    if (endpointId !== undefined && (typeof endpointId !== 'string' || endpointId === '')) {
+      throw new EngineError(ERROR_CODES.VALIDATION_FAILED, 'endpoint: must be a webhook id', { param: 'endpoint' });
+    }
+    const count = await this.store.transaction(async (tx) => {
+      if (!(await tx.webhookDeliveries.getEvent(projectId, eventId))) {
+        throw new EngineError(ERROR_CODES.NOT_FOUND, `webhook event not found: ${eventId}`, { param: 'event_id' });
+      }
+      const deliveries = await tx.webhookDeliveries.list(projectId, { eventId, limit: 10_000 });
+      const targets: string[] = [];
+      for (const d of deliveries) {
+        if (endpointId !== undefined && d.endpointId !== endpointId) continue;
+        const endpoint = await tx.webhookEndpoints.get(projectId, d.endpointId);
+        if (endpoint?.isEnabled) targets.push(d.endpointId);
+        else if (endpointId !== undefined) {
+          throw new EngineError(ERROR_CODES.CONFLICT, `webhook ${d.endpointId} is ${endpoint ? 'disabled' : 'deleted'}; nothing can be sent to it`);
+        }
+      }
+      if (endpointId !== undefined && targets.length === 0) {
+        throw new EngineError(ERROR_CODES.NOT_FOUND, `event ${eventId} was never addressed to webhook ${String(endpointId)}`, { param: 'endpoint' });
+      }
+      return tx.webhookDeliveries.requeueEvent(eventId, targets, this.options.now());
+    });
+    if (count > 0) this.options.wake();
+    return count;
+  }
+
+  private async update(
+    projectId: string,
+    id: string,
+    change: (e: WebhookEndpointRecord, now: number) => WebhookEndpointRecord,
+  ): Promise<WebhookEndpointRecord> {
+    return this.store.transaction(async (tx) => {
+      const updated = change(notFoundUnless(await tx.webhookEndpoints.get(projectId, id), id), this.options.now());
+      await tx.webhookEndpoints.update(updated);
+      return updated;
+    });
+  }
+
+  private newEndpoint(projectId: string, kind: WebhookEndpointKind, url: string): WebhookEndpointRecord {
+    const now = this.options.now();
+    return {
+      id: newWebhookEndpointId(),
+      projectId,
+      kind,
+      url,
+      secret: newWebhookSecret(),
+      previousSecret: null,
+      previousSecretExpiresAt: null,
+      isEnabled: true,
+      disabledReason: null,
+      disabledAt: null,
+      createdAt: now,
+      updatedAt: now,
+      deletedAt: null,
+    };
+  }
+}
+
+const kindName = (kind: WebhookEndpointKind) => (kind === 'orchestration' ? 'orchestration' : 'compensation-failure');
+
+function pick(r: AttemptResult) {
+  return { startedAt: r.startedAt, durationMs: r.durationMs, httpStatus: r.httpStatus, responseBody: r.responseBody, error: r.error, isSuccess: r.isSuccess };
+}
+
+function notFoundUnless<T>(value: T | undefined, id: string): T {
+  if (value === undefined) throw new EngineError(ERROR_CODES.NOT_FOUND, `webhook not found: ${id}`, { param: 'id' });
+  return value;
+}

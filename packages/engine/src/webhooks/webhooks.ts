@@ -1,0 +1,118 @@
+import { compensationFailedPayload, orchestrationEventPayload } from '@orra/protocol';
+import type { CompensationRunner } from '../compensation/compensation-runner.js';
+import type { Config } from '../config/config.js';
+import type { Logger } from '../logging/logger.js';
+import type { EngineMetrics } from '../metrics/engine-metrics.js';
+import type { OrchestrationRunner } from '../orchestration/orchestration-runner.js';
+import type { CompensationRecord, Store } from '../storage/store.js';
+import { SsrfPolicy } from './ssrf-policy.js';
+import { WebhookDispatcher } from './webhook-dispatcher.js';
+import { WebhookHistory } from './webhook-history.js';
+import { WebhookOutbox, type OutboxEvent } from './webhook-outbox.js';
+import { WebhookSender } from './webhook-sender.js';
+import { WebhookService } from './webhook-service.js';
+
+/** The webhook parts, built together: outbox (write side), dispatcher (sending), service and history (API). */
+export class Webhooks {
+  readonly outbox: WebhookOutbox;
+  readonly service: WebhookService;
+  readonly history: WebhookHistory;
+  private readonly dispatcher: WebhookDispatcher;
+  private readonly sender: WebhookSender;
+
+  constructor(
+    private readonly store: Store,
+    config: Config,
+    log: Logger,
+    private readonly metrics: EngineMetrics,
+    now: () => number,
+  ) {
+    const policy = new SsrfPolicy(config.webhookDenyPrivate);
+    this.sender = new WebhookSender({
+      timeoutMs: config.webhookTimeoutMs,
+      connectionsPerOrigin: config.webhookMaxConcurrencyPerEndpoint,
+      policy,
+      now,
+    });
+    this.dispatcher = new WebhookDispatcher(store, this.sender, metrics, log, {
+      schedule: config.webhookRetrySchedule,
+      maxPerEndpoint: config.webhookMaxConcurrencyPerEndpoint,
+      maxInFlight: config.webhookMaxConcurrency,
+      now,
+    });
+    const wake = () => this.dispatcher.wake();
+    this.outbox = new WebhookOutbox(now, config.webhookRetrySchedule[0] ?? 0, wake);
+    this.service = new WebhookService(store, policy, this.sender, { secretOverlapMs: config.webhookSecretOverlapMs, now, wake });
+    this.history = new WebhookHistory(store);
+  }
+
+  /**
+   * Produces the events: orchestration.* inside the finalising step's transaction, compensation.failed
+   * inside the transaction that records the failure. Counters move after those commits.
+   */
+  attach(runner: OrchestrationRunner, compensations: CompensationRunner): void {
+    runner.onFinalize((step) => {
+      const r = step.live.record;
+      if (r.status !== 'completed' && r.status !== 'failed' && r.status !== 'aborted') return;
+      const status = r.status;
+      const payload = orchestrationEventPayload({
+        projectId: r.projectId,
+        orchestrationId: r.id,
+        status,
+        finalizedAt: r.updatedAt,
+        results: r.results,
+        error: r.error,
+        abortReason: r.abortReason,
+      });
+      step.addWrite(async (tx) => {
+        await this.outbox.enqueue(tx, { projectId: r.projectId, kind: 'orchestration', type: payload.type, eventId: payload.event_id, payload });
+      });
+      step.afterCommit(() => {
+        this.metrics.orchestrationFinished(status);
+        this.outbox.wake();
+      });
+    });
+    compensations.onFailure({
+      write: async (tx, record) => {
+        await this.outbox.enqueue(tx, compensationFailedEvent(record));
+      },
+      afterCommit: () => {
+        this.metrics.compensationFailed();
+        this.outbox.wake();
+      },
+    });
+    this.metrics.setPendingCompensationsSource(() => this.store.compensations.countPendingFailures());
+  }
+
+  /** Sends what is due, including deliveries left pending by a previous run (restart = resume). */
+  start(): void {
+    this.dispatcher.wake();
+  }
+
+  async stop(): Promise<void> {
+    await this.dispatcher.stop();
+    await this.sender.close();
+  }
+}
+
+/** The `compensation.failed` event of a compensation that failed for good or expired. */
+export function compensationFailedEvent(r: CompensationRecord): OutboxEvent {
+  const payload = compensationFailedPayload({
+    compensationId: r.id,
+    projectId: r.projectId,
+    orchestrationId: r.orchestrationId,
+    taskId: r.taskId,
+    serviceId: r.serviceId,
+    serviceName: r.serviceName,
+    status: r.status === 'expired' ? 'expired' : 'failed',
+    failure: r.lastError ?? r.status,
+    failedAt: r.failedAt ?? r.updatedAt,
+    taskInput: r.taskInput,
+    reason: r.context.reason,
+    reasonAt: r.context.timestamp,
+    payload: r.context.payload,
+    data: r.data,
+    ttlMs: r.ttlMs,
+  });
+  return { projectId: r.projectId, kind: 'compensation_failure', type: 'compensation.failed', eventId: payload.event_id, payload };
+}

@@ -1,0 +1,63 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { newProject } from './helpers/api.js';
+import { EngineProcess, freePort } from './helpers/engine-process.js';
+import { chainPlan, RawService } from './helpers/raw-service.js';
+import { waitFor } from './helpers/wait-for.js';
+import { WebhookReceiver } from './helpers/webhook-receiver.js';
+
+const EVENTS = 300;
+
+describe('webhook durability', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'orra-webhook-crash-'));
+  const cleanup: (() => unknown)[] = [];
+  afterAll(async () => {
+    for (const c of cleanup.reverse()) await c();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('delivers every event after a SIGKILL with hundreds undelivered (receiver down, then up)', async () => {
+    const env = { ORRA_WEBHOOK_RETRY_SCHEDULE: '0s,200ms,400ms,800ms,1s,2s,5s,10s,30s' };
+    const port = await freePort();
+    let engine = await new EngineProcess(port, dataDir, env).start();
+    cleanup.push(() => engine.kill());
+    const receiver = new WebhookReceiver(await freePort()); // not listening: the port is closed
+    cleanup.push(() => receiver.close());
+    const { api } = await newProject(engine.url);
+    expect((await api.post('/webhooks', { url: receiver.url })).status).toBe(201);
+    const service = await new RawService(api, { name: 'inc', onTask: (input) => ({ output: { n: input.n + 1 } }) }).start();
+    cleanup.push(() => service.close());
+
+    const ids: string[] = [];
+    for (let i = 0; i < EVENTS; i++) {
+      const res = await api.post('/orchestrations', chainPlan([service.id], i));
+      expect(res.status).toBe(202);
+      ids.push(res.body.id);
+    }
+    // Every orchestration has finished, so every event is in the outbox, none delivered.
+    await waitFor(async () => {
+      const page = (await api.get('/webhooks/deliveries?status=pending&limit=500')).body.deliveries;
+      return page.length === EVENTS;
+    }, { what: `${EVENTS} pending deliveries`, timeoutMs: 30_000 });
+
+    await engine.kill();
+    service.close();
+    engine = await new EngineProcess(port, dataDir, env).start();
+    await receiver.listen();
+
+    await waitFor(() => new Set(receiver.received.map((h) => h.headers['webhook-id'])).size >= EVENTS, {
+      what: 'every event at the receiver',
+      timeoutMs: 30_000,
+    });
+    const received = new Map(receiver.received.map((h) => [h.json.orchestration_id as string, h.json]));
+    const missing = ids.filter((id) => !received.has(id));
+    expect(missing).toEqual([]);
+    for (const h of receiver.received) expect(h.headers['webhook-id']).toBe(h.json.event_id);
+    await waitFor(async () => {
+      const page = (await api.get('/webhooks/deliveries?status=succeeded&limit=500')).body.deliveries;
+      return page.length === EVENTS;
+    }, { what: 'every delivery succeeded' });
+  });
+});

@@ -1,0 +1,109 @@
+import type { WebhookEndpointKind, WebhookEventType } from '../webhooks/events.js';
+
+/** `POST /webhooks` and `POST /compensation-failure-webhooks` body (orra's). */
+export interface WebhookIn {
+  url: string;
+}
+
+/**
+ * A webhook endpoint. orra answers `POST /webhooks` with `{url}` only; the other fields are ours.
+ * `secret` appears when the endpoint is created, in `GET /webhooks/{id}` and after a rotation.
+ */
+export interface WebhookEndpointOut {
+  id: string;
+  url: string;
+  kind: WebhookEndpointKind;
+  /** `whsec_` + base64 of 32 random bytes: the Standard Webhooks signing secret. */
+  secret?: string;
+  /** False after a `410 Gone` (or never, until re-enabled with `POST /webhooks/{id}/enable`). */
+  enabled: boolean;
+  /** Why and when the endpoint was disabled. */
+  disabledReason?: string;
+  disabledAt?: string;
+  /** Until this time requests also carry a signature made with the previous secret. */
+  previousSecretExpiresAt?: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** A delivery's state: `skipped` = the endpoint was disabled when the event arose (send it with recover). */
+export type WebhookDeliveryStatusOut = 'pending' | 'succeeded' | 'failed' | 'skipped';
+
+/** One delivery of one event to one endpoint (`GET /webhooks/deliveries`). */
+export interface WebhookDeliveryOut {
+  eventId: string;
+  type: WebhookEventType;
+  endpointId: string;
+  url: string;
+  status: WebhookDeliveryStatusOut;
+  /** Attempts made so far, redeliveries included. */
+  attempts: number;
+  /** When the next attempt is due (pending deliveries only). */
+  nextAttemptAt: string | null;
+  lastHttpStatus: number | null;
+  lastError: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** `GET /webhooks/deliveries` response: newest first; pass `nextCursor` as `cursor` for the next page. */
+export interface WebhookDeliveryPageOut {
+  deliveries: WebhookDeliveryOut[];
+  nextCursor: string | null;
+}
+
+/** One HTTP attempt. */
+export interface WebhookAttemptOut {
+  attempt: number;
+  startedAt: string;
+  durationMs: number;
+  /** The receiver's status code; absent when no response came (timeout, refused, blocked…). */
+  httpStatus: number | null;
+  /** The first 4 KiB of the response body. */
+  responseBody: string | null;
+  error: string | null;
+  succeeded: boolean;
+}
+
+/** `GET /webhooks/events/{event_id}`: the exact body sent and every attempt per endpoint. */
+export interface WebhookEventOut {
+  eventId: string;
+  type: WebhookEventType;
+  createdAt: string;
+  /** The exact bytes sent as the request body (identical on every attempt and endpoint). */
+  body: string;
+  deliveries: (WebhookDeliveryOut & { attemptLog: WebhookAttemptOut[] })[];
+}
+
+/** `POST /webhooks/events/{event_id}/redeliver` body: limit the redelivery to one endpoint. */
+export interface RedeliverIn {
+  endpoint?: string;
+}
+
+/** `POST /webhooks/{id}/recover` body: redeliver failed and skipped deliveries of events since then. */
+export interface RecoverIn {
+  /** RFC 3339 time. */
+  since: string;
+}
+
+/** Redelivery and recovery answers: how many deliveries were queued again. */
+export interface RequeueOut {
+  requeued: number;
+}
+
+/** `POST /webhooks/{id}/test`: the outcome of the single attempt (no retries). */
+export interface WebhookTestOut {
+  eventId: string;
+  succeeded: boolean;
+  httpStatus: number | null;
+  durationMs: number;
+  error: string | null;
+  responseBody: string | null;
+}
+
+/** `POST /webhooks/{id}/rotate-secret`: the new secret; the old one keeps signing until `previousSecretExpiresAt`. */
+export interface RotateSecretOut {
+  id: string;
+  secret: string;
+  previousSecretExpiresAt: string;
+}
