@@ -4,8 +4,8 @@ import { initService, type OrraService } from '@orra/sdk';
 export type ServiceEvent =
   | { service: string; kind: 'task'; taskId: string; input: unknown; output: unknown }
   | { service: string; kind: 'task-failed'; taskId: string; error: string }
-  | { service: string; kind: 'revert'; taskId: string; reason: string }
-  | { service: string; kind: 'revert-failed'; taskId: string; error: string };
+  | { service: string; kind: 'revert'; taskId: string; orchestrationId: string; reason: string }
+  | { service: string; kind: 'revert-failed'; taskId: string; orchestrationId: string; error: string };
 
 export interface EcommerceOptions {
   orraUrl: string;
@@ -44,7 +44,8 @@ export async function startEcommerceServices(options: EcommerceOptions): Promise
   inventory.onRevert(async (task, result: any, context) => {
     const input = (task as any).input as { sku: string; quantity: number };
     stock.set(input.sku, (stock.get(input.sku) ?? 0) + input.quantity);
-    emit({ service: 'inventory', kind: 'revert', taskId: (task as any).id, reason: `${context?.reason}: released ${result.holdId}` });
+    const orchestrationId = context?.orchestrationId ?? '';
+    emit({ service: 'inventory', kind: 'revert', taskId: (task as any).id, orchestrationId, reason: `released ${result.holdId}` });
   });
   inventory.start(async (task) => {
     const { orderId, sku, quantity } = task.input as { orderId: string; sku: string; quantity: number };
@@ -66,14 +67,15 @@ export async function startEcommerceServices(options: EcommerceOptions): Promise
     revertible: true,
     revertTTL: 3_600_000,
   });
-  payment.onRevert(async (task, result: any) => {
+  payment.onRevert(async (task, result: any, context) => {
+    const orchestrationId = context?.orchestrationId ?? '';
     const { orderId } = (task as any).input as { orderId: string };
     if (orderId.endsWith('-NOREFUND')) {
       const error = `refund of ${result.chargeId} rejected by the card processor`;
-      emit({ service: 'payment', kind: 'revert-failed', taskId: (task as any).id, error });
+      emit({ service: 'payment', kind: 'revert-failed', taskId: (task as any).id, orchestrationId, error });
       throw new Error(error);
     }
-    emit({ service: 'payment', kind: 'revert', taskId: (task as any).id, reason: `refunded ${result.chargeId}` });
+    emit({ service: 'payment', kind: 'revert', taskId: (task as any).id, orchestrationId, reason: `refunded ${result.chargeId}` });
   });
   payment.start(async (task) => {
     const { orderId, amount } = task.input as { orderId: string; amount: number };

@@ -1,0 +1,180 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startEngine } from '@orra/engine';
+import { OrraClient } from '@orra/sdk';
+import { startEcommerceServices, type ServiceEvent } from './ecommerce-services.js';
+import { SHOP_GROUNDING } from './grounding.js';
+import { WebhookReceiver, type ReceivedWebhook } from './webhook-receiver.js';
+
+/**
+ * `npm run demo`: the whole system in one command, offline, on the embedded SQLite default. Starts the
+ * engine and the example shop services, wires signed webhooks to a verifying receiver, applies a
+ * grounding spec and runs three actions in words through the planner: one that completes, one whose
+ * delivery fails (inventory and payment are undone, newest first), and one whose refund fails (a
+ * failed compensation an operator resolves with the `orra` CLI). `--keep` leaves it running to explore.
+ */
+const CLI = fileURLToPath(new URL('../../../packages/cli/dist/main.js', import.meta.url));
+const isKeep = process.argv.includes('--keep');
+const out = (line = '') => process.stdout.write(`${line}\n`);
+const step = (text: string) => out(`\n\x1b[1m${text}\x1b[0m`);
+
+function describeEvent(e: ServiceEvent): string {
+  switch (e.kind) {
+    case 'task':
+      return `  ${e.service.padEnd(10)} ${e.taskId}  ${JSON.stringify(e.input)} → ${JSON.stringify(e.output)}`;
+    case 'task-failed':
+      return `  ${e.service.padEnd(10)} ${e.taskId}  failed: ${e.error}`;
+    case 'revert':
+      return `  ${e.service.padEnd(10)} ${e.taskId}  undone (${e.reason})`;
+    case 'revert-failed':
+      return `  ${e.service.padEnd(10)} ${e.taskId}  undo failed: ${e.error}`;
+  }
+}
+
+function describeWebhook(w: ReceivedWebhook): string {
+  const b = w.body;
+  const detail =
+    w.type === 'orchestration.completed'
+      ? `results ${JSON.stringify(b.results)}`
+      : w.type === 'orchestration.failed'
+        ? `error "${b.error?.error}"`
+        : w.type === 'compensation.failed'
+          ? `${b.service_name} ${b.task_id}: ${b.failure}`
+          : '';
+  return `  ⇐ webhook ${w.type}  ${detail}\n    event_id ${w.eventId} · signature valid`;
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const dir = mkdtempSync(join(tmpdir(), 'orra-demo-'));
+  step('Starting the plan engine (embedded SQLite, no configuration)');
+  // Short retry settings so every path shows within seconds (defaults: 5 task attempts from 2 s, 10
+  // compensation attempts from 2 s).
+  const engine = await startEngine({
+    env: {},
+    overrides: {
+      port: isKeep ? 8005 : 0,
+      dataDir: dir,
+      logLevel: 'silent',
+      taskMaxAttempts: 2,
+      taskBackoffMs: 100,
+      compensationMaxAttempts: 3,
+      compensationBackoffMs: 100,
+    },
+  });
+  out(`  engine   ${engine.url}   data ${dir}/engine.db`);
+  out('           retries shortened for the demo: 2 task attempts, 3 compensation attempts, 100 ms backoff');
+  const admin = new OrraClient({ baseUrl: engine.url });
+  const project = (await admin.registerProject({ name: 'shop' })) as { id: string; apiKey: string };
+  const api = new OrraClient({ baseUrl: engine.url, apiKey: project.apiKey });
+  const configPath = join(dir, 'orra-cli.json');
+  writeFileSync(
+    configPath,
+    JSON.stringify({ current_project: 'shop', projects: { shop: { id: project.id, cli_auth: project.apiKey, server_addr: engine.url } } }, null, 2),
+  );
+  out(`  project  shop (${project.id})`);
+
+  const receiver = await new WebhookReceiver((w) => out(describeWebhook(w))).start();
+  for (const [route, path] of [
+    ['/webhooks', '/orra-notifications'],
+    ['/compensation-failure-webhooks', '/compensation-failures'],
+  ] as const) {
+    const endpoint = (await api.request('POST', route, { url: receiver.url(path) })) as { secret: string; id: string };
+    receiver.trust(path, endpoint.secret);
+    out(`  webhook  ${receiver.url(path)}  (${route === '/webhooks' ? 'orchestration events' : 'compensation failures'}, signed)`);
+  }
+
+  const events: ServiceEvent[] = [];
+  const eventWaiters: (() => void)[] = [];
+  const shop = await startEcommerceServices({
+    orraUrl: engine.url,
+    apiKey: project.apiKey,
+    onEvent: (e) => {
+      out(describeEvent(e));
+      events.push(e);
+      for (const wake of eventWaiters.splice(0)) wake();
+    },
+  });
+  const untilEvent = async (match: (e: ServiceEvent) => boolean) => {
+    while (!events.some(match)) await new Promise<void>((r) => eventWaiters.push(r));
+  };
+  out('  services inventory (revertible) · payment (revertible) · delivery');
+  await api.request('POST', '/groundings', SHOP_GROUNDING);
+  out(`  grounding "${SHOP_GROUNDING.name}": "${SHOP_GROUNDING.useCases[0]!.action}"`);
+
+  const orders: { title: string; orderId: string; expect: string }[] = [
+    { title: '1. An order that goes through', orderId: 'ORD-1001', expect: 'orchestration.completed' },
+    { title: '2. Delivery is impossible: payment and inventory are undone, newest first', orderId: 'ORD-1002-NODELIVERY', expect: 'orchestration.failed' },
+    { title: '3. Delivery is impossible and the refund is rejected: a failed compensation', orderId: 'ORD-1003-NOREFUND', expect: 'compensation.failed' },
+  ];
+  const ids: string[] = [];
+  for (const order of orders) {
+    step(order.title);
+    const action = `Place order ${order.orderId} and ship it to the customer`;
+    out(`  → "${action}"`);
+    const created = (await api.createOrchestration({
+      action: { content: action },
+      data: [
+        { field: 'orderId', value: order.orderId },
+        { field: 'sku', value: 'SKU-1' },
+        { field: 'quantity', value: 2 },
+        { field: 'amount', value: 59.9 },
+        { field: 'address', value: '221B Baker Street, London' },
+      ],
+    } as never)) as { id: string; planner: string; plan: { tasks: { id: string; service_name: string }[] } };
+    ids.push(created.id);
+    out(`    planned by the ${created.planner} planner: ${created.plan.tasks.map((t) => `${t.id} ${t.service_name}`).join(' → ')}`);
+    await receiver.waitFor((w) => w.body.orchestration_id === created.id && w.type === order.expect);
+    // Inventory is undone last (it completed first): once it is, this order's compensation is over.
+    if (order.expect !== 'orchestration.completed') {
+      await untilEvent((e) => e.kind === 'revert' && e.service === 'inventory' && e.orchestrationId === created.id);
+    }
+  }
+
+  step('The operator works the failed-compensation queue with the orra CLI');
+  const cli = (...args: string[]) => {
+    out(`  $ orra ${args.map((a) => (a.includes(' ') ? `"${a}"` : a)).join(' ')}`);
+    const text = execFileSync(process.execPath, [CLI, '--config', configPath, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    out(text.replace(/^/gm, '    ').trimEnd());
+  };
+  const [failure] = (await api.request('GET', '/compensation-failures?resolution=pending')) as { id: string }[];
+  cli('comp-fail', 'ls');
+  cli('comp-fail', 'inspect', failure!.id);
+  cli('comp-fail', 'resolve', failure!.id, '--reason', 'Manually refunded customer');
+  cli('comp-fail', 'ls', '--all');
+
+  step(`Done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  const byType = new Map<string, number>();
+  for (const w of receiver.received) byType.set(w.type, (byType.get(w.type) ?? 0) + 1);
+  out(`  webhooks received and verified: ${[...byType].map(([t, n]) => `${n} × ${t}`).join(', ')}`);
+  out(`  orchestrations: ${ids.join(', ')}`);
+  out('\n  Explore (run `npm run demo -- --keep` to leave the engine running on :8005):');
+  out(`    node packages/cli/dist/main.js --config ${configPath} ps`);
+  out(`    node packages/cli/dist/main.js --config ${configPath} inspect -d ${ids[1]}`);
+  out(`    curl ${engine.url}/metrics`);
+
+  if (isKeep) {
+    out('\n  Leaving everything running; Ctrl-C to stop.');
+    await new Promise<void>((r) => process.once('SIGINT', r));
+  }
+  await shop.shutdown();
+  await engine.close();
+  await receiver.close();
+  if (!isKeep) rmSync(dir, { recursive: true, force: true });
+}
+
+const deadline = setTimeout(() => {
+  process.stderr.write('demo: did not finish within 60 s\n');
+  process.exit(1);
+}, 60_000);
+deadline.unref();
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`demo failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  },
+);
