@@ -23,7 +23,7 @@ export async function startEngineChild(env: Record<string, string> = {}): Promis
 }> {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'orra-bench-'));
-  const child = spawn(process.execPath, [MAIN], {
+  const child = spawn(process.execPath, [...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : []), MAIN], {
     env: { ...process.env, PORT: String(port), ORRA_DATA_DIR: dataDir, ORRA_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'inherit', 'inherit'],
   });

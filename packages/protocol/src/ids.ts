@@ -1,18 +1,29 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomFillSync, randomUUID } from 'node:crypto';
 
 /** shortuuid's base57 alphabet, as used by orra for project, orchestration and execution ids. */
 export const BASE57_ALPHABET = '23456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
 const LOWER_ALPHABET = 'abcdefghijklmnopqrstuvwxyz';
+
+// Ids are minted several times per task; one randomBytes call per id showed up in profiles, so random
+// bytes come from a pool refilled 4 KiB at a time.
+const pool = Buffer.alloc(4096);
+let poolOffset = pool.length;
+
+function randomByte(): number {
+  if (poolOffset >= pool.length) {
+    randomFillSync(pool);
+    poolOffset = 0;
+  }
+  return pool[poolOffset++] as number;
+}
 
 function randomString(alphabet: string, length: number): string {
   // Rejection sampling keeps every character uniformly distributed.
   const limit = 256 - (256 % alphabet.length);
   let out = '';
   while (out.length < length) {
-    for (const byte of randomBytes(length * 2)) {
-      if (byte < limit) out += alphabet[byte % alphabet.length];
-      if (out.length === length) break;
-    }
+    const byte = randomByte();
+    if (byte < limit) out += alphabet[byte % alphabet.length];
   }
   return out;
 }

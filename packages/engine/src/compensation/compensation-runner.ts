@@ -200,7 +200,14 @@ export class CompensationRunner {
       serviceId: r.serviceId,
     };
     const socketId = this.connections.send(r.serviceId, message);
-    if (socketId) this.sentTo.set(r.id, socketId);
+    if (!socketId) {
+      // The socket closed while the attempt was being recorded: it never went out, so it does not count.
+      r.status = 'waiting';
+      r.attempts -= 1;
+      await this.save(r, []);
+      return;
+    }
+    this.sentTo.set(r.id, socketId);
     const executionId = r.executionId;
     this.timers.set(`next|${r.id}`, now + this.options.attemptTimeoutMs, () =>
       this.enqueue(r.orchestrationId, async () => {

@@ -40,6 +40,7 @@ export interface OrchestrationListFilter {
 
 export interface OrchestrationRepo {
   insert(orchestration: OrchestrationRecord): Promise<void>;
+  /** Writes the fields that change after creation: status, error, results, abortReason, updatedAt. */
   update(orchestration: OrchestrationRecord): Promise<void>;
   get(projectId: string, id: string): Promise<OrchestrationRecord | undefined>;
   getById(id: string): Promise<OrchestrationRecord | undefined>;

@@ -46,19 +46,30 @@ export function createSqliteRepos(db: Database.Database): Repos {
        VALUES (@id, @projectId, @action, @data, @plan, @taskZero, @status, @error, @results, @abortReason, @timeoutMs,
        @graceMs, @timeoutText, @graceText, @planner, @createdAt, @updatedAt)`,
     ),
+    // After creation only these change; rewriting the plan on every status change was measurable.
+    updateOrchestration: db.prepare(
+      `UPDATE orchestrations SET status = @status, error = @error, results = @results, abort_reason = @abortReason,
+       updated_at = @updatedAt WHERE id = @id`,
+    ),
     getOrchestration: db.prepare('SELECT * FROM orchestrations WHERE project_id = ? AND id = ?'),
     getOrchestrationById: db.prepare('SELECT * FROM orchestrations WHERE id = ?'),
     listOrchestrations: db.prepare('SELECT * FROM orchestrations WHERE project_id = ? ORDER BY created_at DESC LIMIT ?'),
     listInFlight: db.prepare(
       "SELECT * FROM orchestrations WHERE status IN ('pending', 'processing') ORDER BY created_at",
     ),
+    // An upsert rather than INSERT OR REPLACE: a replace deletes and re-inserts the row on every step.
     upsertTask: db.prepare(
-      `INSERT OR REPLACE INTO tasks (orchestration_id, task_id, seq, service_id, service_name, input, resolved_input,
+      `INSERT INTO tasks (orchestration_id, task_id, seq, service_id, service_name, input, resolved_input,
        state, attempts, consecutive_errors, idempotency_key, execution_id, output, error, paused_since,
        next_attempt_at, compensation, completed_at)
        VALUES (@orchestrationId, @taskId, @seq, @serviceId, @serviceName, @input, @resolvedInput, @state, @attempts,
        @consecutiveErrors, @idempotencyKey, @executionId, @output, @error, @pausedSince, @nextAttemptAt,
-       @compensation, @completedAt)`,
+       @compensation, @completedAt)
+       ON CONFLICT (orchestration_id, task_id) DO UPDATE SET resolved_input = excluded.resolved_input,
+       state = excluded.state, attempts = excluded.attempts, consecutive_errors = excluded.consecutive_errors,
+       idempotency_key = excluded.idempotency_key, execution_id = excluded.execution_id, output = excluded.output,
+       error = excluded.error, paused_since = excluded.paused_since, next_attempt_at = excluded.next_attempt_at,
+       compensation = excluded.compensation, completed_at = excluded.completed_at`,
     ),
     listTasks: db.prepare('SELECT * FROM tasks WHERE orchestration_id = ? ORDER BY seq'),
     appendJournal: db.prepare(
@@ -67,13 +78,15 @@ export function createSqliteRepos(db: Database.Database): Repos {
     ),
     listJournal: db.prepare('SELECT * FROM journal WHERE orchestration_id = ? ORDER BY seq'),
   };
+  // These run inside the store's (group-committed) transaction; a nested better-sqlite3 transaction would
+  // only add a SAVEPOINT round per call.
   const many = {
-    tasks: db.transaction((tasks: TaskRecord[]) => {
+    tasks: (tasks: TaskRecord[]) => {
       for (const t of tasks) st.upsertTask.run(taskParams(t));
-    }),
-    journal: db.transaction((entries: JournalEntry[]) => {
+    },
+    journal: (entries: JournalEntry[]) => {
       for (const e of entries) st.appendJournal.run({ ...e, value: toJson(e.value) });
-    }),
+    },
   };
 
   return {
@@ -109,7 +122,14 @@ export function createSqliteRepos(db: Database.Database): Repos {
         st.upsertOrchestration.run(orchestrationParams(o));
       },
       update: async (o) => {
-        st.upsertOrchestration.run(orchestrationParams(o));
+        st.updateOrchestration.run({
+          id: o.id,
+          status: o.status,
+          error: toJson(o.error),
+          results: toJson(o.results),
+          abortReason: toJson(o.abortReason),
+          updatedAt: o.updatedAt,
+        });
       },
       get: async (projectId, id) => mapOptional(st.getOrchestration.get(projectId, id), orchestrationFromRow),
       getById: async (id) => mapOptional(st.getOrchestrationById.get(id), orchestrationFromRow),

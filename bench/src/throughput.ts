@@ -1,0 +1,156 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { initService, OrraClient } from '@orra/sdk';
+import { Pool } from 'undici';
+import { startEngineChild } from './engine-child.js';
+import { round, summarize } from './stats.js';
+
+/**
+ * Throughput: 5-task diamond orchestrations (task1 → task2, task3, task4 → task5) on echo services,
+ * submitted open-loop at a fixed rate for a fixed time, completion observed through the engine's own
+ * `orchestration.completed` webhooks (no polling). Reports completed orchestrations/s, tasks/s,
+ * end-to-end latency from submit to webhook, and the engine's peak RSS.
+ */
+const RATE = Number(process.env.BENCH_RATE ?? 1000);
+const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 30);
+
+export async function throughput(): Promise<Record<string, unknown>> {
+  const engine = await startEngineChild();
+  const admin = new OrraClient({ baseUrl: engine.url });
+  const project = (await admin.registerProject({ name: 'bench' })) as { apiKey: string };
+  const client = new OrraClient({ baseUrl: engine.url, apiKey: project.apiKey });
+
+  const submittedAt = new Map<string, number>();
+  const latencies: number[] = [];
+  let completed = 0;
+  let lastCompletionAt = 0;
+  let submitted = 0;
+  let rejected = 0;
+  let isSubmitting = true;
+  let drained: () => void = () => undefined;
+  const checkDrained = () => {
+    if (!isSubmitting && completed + rejected >= submitted) drained();
+  };
+  const receiver = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      res.writeHead(200).end();
+      const body = JSON.parse(Buffer.concat(chunks).toString()) as { type: string; orchestration_id: string };
+      const start = submittedAt.get(body.orchestration_id);
+      if (body.type !== 'orchestration.completed' || start === undefined) return;
+      submittedAt.delete(body.orchestration_id);
+      latencies.push(performance.now() - start);
+      completed += 1;
+      lastCompletionAt = performance.now();
+      checkDrained();
+    });
+  });
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+  await client.request('POST', '/webhooks', { url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/done` });
+
+  let id: string | null = null;
+  const echo = initService({
+    name: 'echo',
+    orraUrl: engine.url,
+    orraKey: project.apiKey,
+    persistenceOpts: { method: 'custom', customSave: async (s: string) => void (id = s), customLoad: async () => id },
+  });
+  await echo.register({
+    description: 'echo',
+    schema: { input: { type: 'object', properties: { v: { type: 'string' } } }, output: { type: 'object', properties: { v: { type: 'string' } } } },
+  });
+  echo.start(async (task) => ({ v: (task.input as { v: string }).v }));
+  const svc = echo.info.id;
+  const body = JSON.stringify({
+    action: { content: 'diamond' },
+    data: [{ field: 'v', value: 'x' }],
+    plan: {
+      tasks: [
+        { id: 'task1', service: svc, input: { v: '$task0.v' } },
+        { id: 'task2', service: svc, input: { v: '$task1.v' } },
+        { id: 'task3', service: svc, input: { v: '$task1.v' } },
+        { id: 'task4', service: svc, input: { v: '$task1.v' } },
+        { id: 'task5', service: svc, input: { v: '$task2.v' } },
+      ],
+    },
+  });
+  // The 5th task reads only task2 so every task is on a path; task3 and task4 are sinks too.
+  const pool = new Pool(engine.url, { connections: 16, pipelining: 1 });
+  const headers = { 'content-type': 'application/json', authorization: `Bearer ${project.apiKey}` };
+  const startedAt = performance.now();
+  const endAt = startedAt + DURATION_S * 1000;
+  // Open loop: submissions follow the clock, not the responses.
+  await new Promise<void>((resolve) => {
+    const tick = () => {
+      const now = performance.now();
+      if (now >= endAt) return resolve();
+      const due = Math.floor(((now - startedAt) / 1000) * RATE);
+      while (submitted < due) {
+        submitted += 1;
+        const t0 = performance.now();
+        void pool.request({ path: '/orchestrations', method: 'POST', headers, body }).then(
+          async (res) => {
+            const text = await res.body.text();
+            if (res.statusCode !== 202) return void (rejected += 1, checkDrained());
+            submittedAt.set((JSON.parse(text) as { id: string }).id, t0);
+          },
+          () => void (rejected += 1, checkDrained()),
+        );
+      }
+      setTimeout(tick, 1);
+    };
+    tick();
+  });
+  // Wait (event-driven) for the backlog to drain, at most 60 s.
+  await new Promise<void>((resolve) => {
+    drained = resolve;
+    isSubmitting = false;
+    checkDrained();
+    setTimeout(resolve, 60_000).unref();
+  });
+  const rssKb = readPeakRssKb(engine.child.pid);
+  await pool.close();
+  await echo.shutdown();
+  await engine.stop();
+  receiver.close();
+
+  const seconds = (lastCompletionAt - startedAt) / 1000;
+  const lat = summarize(latencies);
+  const result = {
+    benchmark: 'throughput',
+    shape: '5-task diamond, echo services, durable on SQLite',
+    offeredRatePerS: RATE,
+    durationS: DURATION_S,
+    submitted,
+    completed,
+    rejected,
+    orchestrationsPerS: round(completed / seconds, 1),
+    tasksPerS: round((completed * 5) / seconds, 1),
+    endToEndMs: { p50: round(lat.p50), p99: round(lat.p99) },
+    enginePeakRssMiB: rssKb ? round(rssKb / 1024, 1) : null,
+    targetOrchestrationsPerS: 1000,
+  };
+  writeFileSync(new URL('../results/throughput.json', import.meta.url), `${JSON.stringify(result, null, 2)}\n`);
+  return result;
+}
+
+function readPeakRssKb(pid: number | undefined): number | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    return Number(/VmHWM:\s+(\d+)/.exec(status)?.[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  throughput().then(
+    (r) => console.log(JSON.stringify(r, null, 2)),
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}
