@@ -1,9 +1,19 @@
+import { queue } from './queue.js';
+import { recovery } from './recovery.js';
 import { taskOverhead } from './task-overhead.js';
+import { throughput } from './throughput.js';
 
 /** `npm run bench`: runs every benchmark in turn; each writes bench/results/<name>.json. */
-const benchmarks: [string, () => Promise<Record<string, unknown>>][] = [['task-overhead', taskOverhead]];
+const benchmarks: [string, () => Promise<Record<string, unknown>>][] = [
+  ['task-overhead', taskOverhead],
+  ['throughput', throughput],
+  ['queue', queue],
+  ['recovery', recovery],
+];
 
+const only = process.argv.slice(2);
 for (const [name, run] of benchmarks) {
+  if (only.length > 0 && !only.includes(name)) continue;
   process.stdout.write(`\n== ${name}\n`);
   const result = await run();
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

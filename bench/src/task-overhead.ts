@@ -1,14 +1,15 @@
 import { writeFileSync } from 'node:fs';
 import { initService, OrraClient } from '@orra/sdk';
-import { startEngineChild } from './engine-child.js';
+import { benchStorage, startEngineChild } from './engine-child.js';
 import { measureRawWsRoundTrip } from './raw-ws-rtt.js';
 import { round, summarize } from './stats.js';
 
 /**
- * Engine overhead per task: a chain of 20 echo tasks, durable on SQLite (WAL, synchronous=FULL), the
- * engine in its own process. The time between one task's request reaching the service and the next
- * task's request reaching it is one engine "hop": result in, commit, next request out. Subtracting the
- * raw cross-process WebSocket round trip, measured in the same run, leaves the engine's own cost.
+ * Engine overhead per task: a chain of 20 echo tasks, durable on SQLite (WAL, synchronous=FULL) or, with
+ * BENCH_DATABASE_URL, on PostgreSQL; the engine in its own process. The time between one task's request
+ * reaching the service and the next task's request reaching it is one engine "hop": result in, commit,
+ * next request out. Subtracting the raw cross-process WebSocket round trip, measured in the same run,
+ * leaves the engine's own cost.
  */
 const CHAIN = 20;
 const RUNS = Number(process.env.BENCH_RUNS ?? 60);
@@ -64,6 +65,7 @@ export async function taskOverhead(): Promise<Record<string, unknown>> {
   const hop = summarize(gaps);
   const result = {
     benchmark: 'task-overhead',
+    storage: benchStorage,
     chain: CHAIN,
     runs: RUNS,
     rawWsRoundTripMs: { p50: round(raw.p50), p99: round(raw.p99) },
@@ -71,9 +73,11 @@ export async function taskOverhead(): Promise<Record<string, unknown>> {
     engineOverheadPerTaskMs: { p50: round(hop.p50 - raw.p50), p99: round(hop.p99 - raw.p99) },
     hopToRoundTripRatio: { p50: round(hop.p50 / raw.p50, 2), p99: round(hop.p99 / raw.p99, 2) },
     chainOf20TotalMs: { p50: round(summarize(totals).p50) },
-    targetOverheadP50Ms: 1.5,
+    // The architecture's budget is for SQLite; PostgreSQL adds its commit round trips (no target yet).
+    ...(benchStorage === 'sqlite' ? { targetOverheadP50Ms: 1.5 } : {}),
   };
-  writeFileSync(new URL('../results/task-overhead.json', import.meta.url), `${JSON.stringify(result, null, 2)}\n`);
+  const file = benchStorage === 'sqlite' ? 'task-overhead.json' : `task-overhead-${benchStorage}.json`;
+  writeFileSync(new URL(`../results/${file}`, import.meta.url), `${JSON.stringify(result, null, 2)}\n`);
   return result;
 }
 

@@ -51,7 +51,9 @@ export function createCompensationRepo(db: Database.Database): CompensationRepo 
     listByOrchestration: async (id) => (byOrchestration.all(id) as Row[]).map(fromRow),
     listActive: async () => (active.all() as Row[]).map(fromRow),
     listFailed: async (projectId, filter) => {
-      const where = ['project_id = @projectId', 'failed_at IS NOT NULL'];
+      // With an orchestration filter, the (orchestration_id, task_id) index finds the few rows at once;
+      // the unary + keeps SQLite from preferring the project index and scanning every failure instead.
+      const where = [filter.orchestrationId ? '+project_id = @projectId' : 'project_id = @projectId', 'failed_at IS NOT NULL'];
       if (filter.resolution) where.push('resolution_state = @resolution');
       if (filter.orchestrationId) where.push('orchestration_id = @orchestrationId');
       if (filter.service) where.push('(service_id = @service OR lower(service_name) = lower(@service))');
