@@ -14,7 +14,7 @@ describe('webhook delivery', () => {
   beforeAll(async () => {
     engine = await startTestEngine({
       webhookRetrySchedule: '0s,50ms,100ms,200ms,400ms,800ms,1600ms',
-      webhookTimeoutMs: 400,
+      webhookTimeoutMs: 1_000,
       webhookMaxConcurrencyPerEndpoint: 2,
     });
   });

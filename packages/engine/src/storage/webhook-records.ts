@@ -121,12 +121,12 @@ export interface WebhookDeliveryRepo {
   getEvent(projectId: string, eventId: string): Promise<WebhookEventRecord | undefined>;
   insertDeliveries(deliveries: Omit<WebhookDeliveryRecord, 'seq'>[]): Promise<void>;
   /**
-   * Pending deliveries due by `now`, oldest due first, at most `limit`, leaving out the given deliveries
-   * (already in flight) and endpoints (at their concurrency limit).
+   * Each endpoint (but the excluded ones) with pending deliveries, and the earliest due time among them
+   * leaving out the given deliveries (in flight). One index seek per endpoint, whatever the backlog.
    */
-  listDue(now: EpochMs, limit: number, excludeSeqs: number[], excludeEndpoints: string[]): Promise<DueDelivery[]>;
-  /** The earliest due time of a pending delivery, with the same exclusions. */
-  nextDueAt(excludeSeqs: number[], excludeEndpoints: string[]): Promise<EpochMs | undefined>;
+  listDueEndpoints(excludeSeqs: number[], excludeEndpoints: string[]): Promise<{ endpointId: string; dueAt: EpochMs }[]>;
+  /** The endpoint's pending deliveries due by `now`, oldest due first, at most `limit`, leaving out `excludeSeqs`. */
+  listDue(endpointId: string, now: EpochMs, limit: number, excludeSeqs: number[]): Promise<DueDelivery[]>;
   /** Records attempts and applies each outcome whose delivery version is unchanged. */
   recordOutcomes(outcomes: AttemptOutcome[]): Promise<void>;
   /** Newest first, with the endpoint's URL. */

@@ -1,9 +1,10 @@
 import type { Logger } from '../logging/logger.js';
 import type { EngineMetrics } from '../metrics/engine-metrics.js';
 import type { AttemptOutcome, DueDelivery, Repos, Store } from '../storage/store.js';
-import { nextRetryDelayMs } from './retry-schedule.js';
-import type { AttemptResult, WebhookSender } from './webhook-sender.js';
+import { attemptOutcome } from './attempt-outcome.js';
+import { DeliveryClaims } from './delivery-claims.js';
 import { webhookHeaders } from './webhook-headers.js';
+import type { AttemptResult, WebhookSender } from './webhook-sender.js';
 
 export interface DispatcherOptions {
   /** Delay before each attempt (the first included). */
@@ -21,25 +22,33 @@ interface Finished {
 }
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/** How long outcomes gather before they are committed together. */
+const FLUSH_DELAY_MS = 10;
+/** A batch this large commits at once. */
+const FLUSH_BATCH = 512;
 /** After a storage error, look again this much later (the rows are still there). */
 const ERROR_RETRY_MS = 1_000;
 
 /**
  * Sends due deliveries from storage. No polling: it sleeps on one timer set to the earliest due
- * delivery, and wakes early when the outbox commits new events or an attempt frees a slot.
+ * delivery, and wakes early when the outbox commits new events or a response frees a slot.
  *
- * Memory stays bounded: at most `maxInFlight` deliveries are held (their rows stay in storage until the
- * outcome commits), and at most `maxPerEndpoint` per endpoint, so a slow receiver cannot take every slot.
- * Outcomes of attempts that finish together are committed in one transaction. A crash between an
- * attempt and its commit resends it after the restart: delivery is at least once, with the same id.
+ * Memory stays bounded: at most `maxInFlight` requests are out, at most `maxPerEndpoint` per endpoint
+ * (so a slow receiver cannot take every slot), and at most 4 × `maxInFlight` deliveries are claimed
+ * (queued, out, or awaiting the commit of their outcome). Outcomes are committed in batches — a commit
+ * blocks the event loop for its fsync — and a delivery stays claimed until its outcome commits, so it is
+ * never sent twice by this process. A crash before that commit resends it after the restart: delivery
+ * is at least once, always with the same event id.
  */
 export class WebhookDispatcher {
-  private readonly inFlight = new Map<number, AbortController>();
-  private readonly perEndpoint = new Map<string, number>();
+  private readonly claims = new DeliveryClaims();
   private readonly attempts = new Set<Promise<void>>();
   private finished: Finished[] = [];
   private flushing: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private isPumpScheduled = false;
+  /** Endpoints with a free slot and nothing queued, to read ahead for in the next tick. */
+  private readonly refills = new Set<string>();
   private isPumping = false;
   private isPumpRequested = false;
   private isStopped = false;
@@ -52,17 +61,31 @@ export class WebhookDispatcher {
     private readonly options: DispatcherOptions,
   ) {}
 
-  /** Looks for due deliveries now (after a commit that added some, or at start). */
+  /** Looks for due deliveries soon (after a commit that added some, at start, when a slot frees). */
   wake(): void {
-    if (this.isStopped) return;
-    void this.pump();
+    if (this.isStopped || this.isPumpScheduled) return;
+    // Coalesce: many wakes in one tick (a burst of commits or responses) make one pump.
+    this.isPumpScheduled = true;
+    setImmediate(() => {
+      this.isPumpScheduled = false;
+      if (!this.isStopped) void this.pump();
+    });
   }
 
-  /** Stops sending. Attempts in flight are abandoned: their deliveries stay pending for the next start. */
+  /** The endpoint was deleted or disabled: deliveries read for it but not yet sent are not sent. */
+  forgetEndpoint(endpointId: string): void {
+    this.claims.dropQueue(endpointId);
+  }
+
+  /**
+   * Stops sending. Requests out are abandoned (closing the sender aborts them): their deliveries stay
+   * pending for the next start.
+   */
   async stop(): Promise<void> {
     this.isStopped = true;
     clearTimeout(this.timer);
-    for (const controller of this.inFlight.values()) controller.abort();
+    this.claims.dropQueues();
+    await this.sender.close();
     await Promise.all(this.attempts);
     await this.flushing;
     await this.flush();
@@ -79,7 +102,6 @@ export class WebhookDispatcher {
         this.isPumpRequested = false;
         await this.fill();
       } while (this.isPumpRequested && !this.isStopped);
-      if (!this.isStopped) await this.armTimer();
     } catch (err) {
       this.log.error({ err }, 'webhook dispatcher could not read due deliveries');
       this.setTimer(this.options.now() + ERROR_RETRY_MS);
@@ -89,32 +111,77 @@ export class WebhookDispatcher {
     if (this.isPumpRequested && !this.isStopped) void this.pump();
   }
 
-  /** Claims due deliveries up to the free capacity, skipping endpoints at their limit. */
+  /**
+   * Sends what is queued, then reads due deliveries endpoint by endpoint (oldest due first) up to the
+   * free capacity, reading ahead a little so the next free slot needs no query; then sets the timer for
+   * the earliest later delivery. A busy endpoint is left out: a slot freeing up pumps again.
+   */
   private async fill(): Promise<void> {
-    const { maxInFlight, maxPerEndpoint } = this.options;
-    for (;;) {
-      const free = maxInFlight - this.inFlight.size;
-      if (free <= 0 || this.isStopped) return;
-      const due = await this.store.webhookDeliveries.listDue(this.options.now(), free, [...this.inFlight.keys()], this.saturated());
-      for (const d of due) {
-        if (this.inFlight.size >= maxInFlight || this.isStopped) return;
-        if ((this.perEndpoint.get(d.endpointId) ?? 0) >= maxPerEndpoint || this.inFlight.has(d.seq)) continue;
-        this.start(d);
+    const { maxInFlight, maxPerEndpoint, now } = this.options;
+    for (const endpointId of this.claims.queuedEndpoints()) this.sendQueued(endpointId);
+    const endpoints = await this.store.webhookDeliveries.listDueEndpoints(this.claims.seqs(), this.claims.saturated(maxPerEndpoint));
+    endpoints.sort((a, b) => a.dueAt - b.dueAt);
+    const at = now();
+    let nextDueAt: number | undefined;
+    for (const { endpointId, dueAt } of endpoints) {
+      if (this.isStopped) return;
+      if (dueAt > at) {
+        nextDueAt = Math.min(nextDueAt ?? dueAt, dueAt);
+        continue;
       }
-      // A short page means every due delivery was seen; a full one may hide more behind a busy endpoint.
-      if (due.length < free) return;
+      if (Math.min(maxPerEndpoint - this.claims.sendingTo(endpointId), maxInFlight - this.claims.sending) > 0) {
+        await this.readAhead(endpointId, at);
+      }
     }
+    // Due work that did not fit is picked up when a slot frees; the timer is only for later work.
+    if (nextDueAt === undefined) clearTimeout(this.timer);
+    else this.setTimer(nextDueAt);
   }
 
-  private saturated(): string[] {
-    return [...this.perEndpoint].filter(([, n]) => n >= this.options.maxPerEndpoint).map(([id]) => id);
+  /**
+   * Reads the endpoint's due deliveries into its queue — several slots' worth, so that most freed slots
+   * are refilled from memory without a query — and starts what fits.
+   */
+  private async readAhead(endpointId: string, at: number): Promise<void> {
+    const limit = Math.min(4 * this.options.maxPerEndpoint, 4 * this.options.maxInFlight - this.claims.size);
+    if (limit <= 0) return;
+    const due = await this.store.webhookDeliveries.listDue(endpointId, at, limit, this.claims.seqsOf(endpointId));
+    for (const d of due) {
+      if (this.claims.has(d.seq) || this.isStopped) continue;
+      this.claims.claim(d);
+      this.claims.enqueue(d);
+    }
+    this.sendQueued(endpointId);
   }
 
-  private async armTimer(): Promise<void> {
-    const next = await this.store.webhookDeliveries.nextDueAt([...this.inFlight.keys()], this.saturated());
-    // Due work that did not fit is picked up when a slot frees; only a free capacity needs the timer.
-    if (next === undefined || this.inFlight.size >= this.options.maxInFlight) return void clearTimeout(this.timer);
-    this.setTimer(next);
+  /** A slot of the endpoint is free and nothing is queued for it: read ahead for it in the next tick. */
+  private refill(endpointId: string): void {
+    if (this.isStopped) return;
+    if (this.refills.size === 0) {
+      setImmediate(() => {
+        const ids = [...this.refills];
+        this.refills.clear();
+        if (this.isStopped) return;
+        const at = this.options.now();
+        for (const id of ids) {
+          this.readAhead(id, at).catch((err: unknown) => this.log.error({ err, endpointId: id }, 'webhook dispatcher could not read due deliveries'));
+        }
+      });
+    }
+    this.refills.add(endpointId);
+  }
+
+  /** Starts queued deliveries of the endpoint while it (and the process) has free slots. */
+  private sendQueued(endpointId: string): void {
+    while (
+      !this.isStopped &&
+      this.claims.sendingTo(endpointId) < this.options.maxPerEndpoint &&
+      this.claims.sending < this.options.maxInFlight
+    ) {
+      const d = this.claims.dequeue(endpointId);
+      if (!d) return;
+      this.start(d);
+    }
   }
 
   private setTimer(dueAt: number): void {
@@ -125,53 +192,42 @@ export class WebhookDispatcher {
   }
 
   private start(d: DueDelivery): void {
-    const controller = new AbortController();
-    this.inFlight.set(d.seq, controller);
-    this.perEndpoint.set(d.endpointId, (this.perEndpoint.get(d.endpointId) ?? 0) + 1);
-    const attempt = this.attempt(d, controller.signal).catch((err: unknown) => {
+    this.claims.startSending(d);
+    const attempt = this.attempt(d).catch((err: unknown) => {
       this.log.error({ err, eventId: d.eventId, endpointId: d.endpointId }, 'webhook attempt failed unexpectedly');
-      this.release([d]);
+      this.claims.doneSending(d);
+      this.claims.unclaim(d);
     });
     this.attempts.add(attempt);
     void attempt.finally(() => this.attempts.delete(attempt));
   }
 
-  private async attempt(d: DueDelivery, signal: AbortSignal): Promise<void> {
-    const now = this.options.now();
-    const headers = webhookHeaders(d, now);
-    const result = await this.sender.send({ url: d.url, body: d.body, headers }, signal);
-    if (this.isStopped && signal.aborted) return this.release([d]);
-    const attempt = d.runAttempts + 1;
-    const delay = result.isSuccess || result.isGone ? undefined : nextRetryDelayMs(this.options.schedule, attempt, result.retryAfterMs, this.options.random);
-    const at = this.options.now();
-    const outcome: AttemptOutcome = {
-      attempt: {
-        deliverySeq: d.seq,
-        attempt: d.attempts + 1,
-        startedAt: result.startedAt,
-        durationMs: result.durationMs,
-        httpStatus: result.httpStatus,
-        responseBody: result.responseBody,
-        error: result.isGone ? 'HTTP 410 Gone: the endpoint is now disabled' : result.error,
-        isSuccess: result.isSuccess,
-      },
-      version: d.version,
-      status: result.isSuccess ? 'succeeded' : delay === undefined ? 'failed' : 'pending',
-      nextAttemptAt: delay === undefined ? null : at + delay,
-      now: at,
-    };
+  private async attempt(d: DueDelivery): Promise<void> {
+    const headers = webhookHeaders(d, this.options.now());
+    const result = await this.sender.send({ url: d.url, body: d.body, headers });
+    this.claims.doneSending(d);
+    // Cut off by stop(): not an answer from the receiver, so nothing to record.
+    if (this.isStopped) return this.claims.unclaim(d);
+    const outcome = attemptOutcome(d, result, this.options.schedule, this.options.now(), this.options.random);
     this.log.debug({ eventId: d.eventId, endpointId: d.endpointId, attempt: outcome.attempt.attempt, status: result.httpStatus, error: result.error }, 'webhook attempt');
     this.metrics.webhookAttempt(result.kind, result.durationMs);
+    if (result.isGone) this.forgetEndpoint(d.endpointId);
     this.finished.push({ delivery: d, result, outcome });
-    this.scheduleFlush();
+    if (this.finished.length >= FLUSH_BATCH && !this.flushing) this.flushing = this.flush();
+    else this.scheduleFlush();
+    // The endpoint has a free slot again: use it at once for what is queued, else read ahead for it.
+    this.sendQueued(d.endpointId);
+    if (!this.claims.hasQueue(d.endpointId) && this.claims.sendingTo(d.endpointId) < this.options.maxPerEndpoint) this.refill(d.endpointId);
+    // A slot freed at the process limit may serve another endpoint's queue.
+    if (this.claims.sending === this.options.maxInFlight - 1) this.wake();
   }
 
-  /** Commits the outcomes of every attempt that finished meanwhile, in one transaction. */
   private scheduleFlush(): void {
     if (this.flushing) return;
-    this.flushing = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.flush());
+    this.flushing = new Promise<void>((resolve) => setTimeout(resolve, FLUSH_DELAY_MS)).then(() => this.flush());
   }
 
+  /** Commits the outcomes that finished meanwhile in one transaction. */
   private async flush(): Promise<void> {
     const batch = this.finished;
     this.finished = [];
@@ -195,10 +251,10 @@ export class WebhookDispatcher {
       this.log.error({ err }, 'webhook attempt outcomes failed to commit');
     } finally {
       this.flushing = undefined;
-      this.release(batch.map((f) => f.delivery));
+      for (const f of batch) this.claims.unclaim(f.delivery);
       if (this.finished.length > 0) this.scheduleFlush();
     }
-    this.wake();
+    this.wake(); // retries now have their next due time
   }
 
   /** `410 Gone`: the receiver wants no more. Disable the endpoint; its pending deliveries become `skipped`. */
@@ -208,14 +264,5 @@ export class WebhookDispatcher {
     await tx.webhookEndpoints.update({ ...endpoint, isEnabled: false, disabledReason: 'the receiver answered 410 Gone', disabledAt: now, updatedAt: now });
     await tx.webhookDeliveries.endPending(d.endpointId, 'skipped', 'endpoint disabled (410 Gone); send with POST /webhooks/{id}/recover', now);
     this.log.warn({ endpointId: d.endpointId, eventId: d.eventId }, 'webhook endpoint disabled after 410 Gone');
-  }
-
-  private release(deliveries: DueDelivery[]): void {
-    for (const d of deliveries) {
-      if (!this.inFlight.delete(d.seq)) continue;
-      const n = (this.perEndpoint.get(d.endpointId) ?? 1) - 1;
-      if (n <= 0) this.perEndpoint.delete(d.endpointId);
-      else this.perEndpoint.set(d.endpointId, n);
-    }
   }
 }

@@ -1,7 +1,7 @@
 import { ERROR_CODES, type WebhookEventOut } from '@orra/protocol';
 import { rfc3339 } from '@orra/protocol';
 import { EngineError } from '../errors/engine-error.js';
-import type { Store, WebhookDeliveryFilter, WebhookDeliveryRecord } from '../storage/store.js';
+import type { Repos, Store, WebhookDeliveryFilter, WebhookDeliveryRecord } from '../storage/store.js';
 import { toAttemptOut, toDeliveryOut } from './webhook-view.js';
 
 /** The largest page of deliveries, and the default. */
@@ -23,12 +23,19 @@ export class WebhookHistory {
     };
   }
 
-  /** The exact body sent and, per endpoint, every attempt. */
-  async getEvent(projectId: string, eventId: string): Promise<WebhookEventOut> {
-    const event = await this.store.webhookDeliveries.getEvent(projectId, eventId);
+  /**
+   * The exact body sent and, per endpoint, every attempt. Read in one transaction, so the deliveries'
+   * status and their attempts come from one snapshot even while an outcome is being committed.
+   */
+  getEvent(projectId: string, eventId: string): Promise<WebhookEventOut> {
+    return this.store.transaction((tx) => this.readEvent(tx, projectId, eventId));
+  }
+
+  private async readEvent(tx: Repos, projectId: string, eventId: string): Promise<WebhookEventOut> {
+    const event = await tx.webhookDeliveries.getEvent(projectId, eventId);
     if (!event) throw new EngineError(ERROR_CODES.NOT_FOUND, `webhook event not found: ${eventId}`, { param: 'event_id' });
-    const deliveries = (await this.store.webhookDeliveries.list(projectId, { eventId, limit: 10_000 })).reverse();
-    const attempts = await this.store.webhookDeliveries.listAttempts(deliveries.map((d: WebhookDeliveryRecord) => d.seq));
+    const deliveries = (await tx.webhookDeliveries.list(projectId, { eventId, limit: 10_000 })).reverse();
+    const attempts = await tx.webhookDeliveries.listAttempts(deliveries.map((d: WebhookDeliveryRecord) => d.seq));
     return {
       eventId: event.id,
       type: event.type,

@@ -45,17 +45,20 @@ export interface WebhookSenderOptions {
 export class WebhookSender {
   private readonly agent: Agent;
   private readonly now: () => number;
+  private readonly targets = new Map<string, Target>();
+  private closing: Promise<void> | undefined;
 
   constructor(private readonly options: WebhookSenderOptions) {
     this.now = options.now ?? Date.now;
     this.agent = new Agent({
       connections: options.connectionsPerOrigin,
       keepAliveTimeout: 30_000,
-      connect: { timeout: options.timeoutMs, lookup: options.policy.lookup } as never,
+      // The policy's lookup runs on every new connection: the address actually used is the one checked.
+      connect: { timeout: options.timeoutMs, lookup: options.policy.lookup },
     });
   }
 
-  async send(request: WebhookRequest, signal?: AbortSignal): Promise<AttemptResult> {
+  async send(request: WebhookRequest): Promise<AttemptResult> {
     const startedAt = this.now();
     const started = performance.now();
     const done = (r: Omit<AttemptResult, 'startedAt' | 'durationMs' | 'retryAfterMs'> & { retryAfterMs?: number }): AttemptResult => ({
@@ -66,31 +69,23 @@ export class WebhookSender {
     });
     const failure = (kind: AttemptKind, error: string) =>
       done({ kind, isSuccess: false, isGone: false, httpStatus: null, responseBody: null, error });
-    let url: URL;
-    try {
-      url = new URL(request.url);
-    } catch {
-      return failure('network_error', `invalid URL ${request.url}`);
-    }
-    // An IP literal never goes through the lookup, so it is checked here.
-    const literal = url.hostname.replace(/^\[(.*)\]$/, '$1');
-    const refusal = isIP(literal) ? this.options.policy.refusalFor(literal) : undefined;
-    if (refusal) return failure('refused', `refused by the webhook address policy: ${refusal}`);
+    const target = this.targetOf(request.url);
+    if ('error' in target) return failure(target.kind, target.error);
 
-    const timeout = AbortSignal.timeout(this.options.timeoutMs);
+    // undici's own timers bound each phase (connect, response headers, body): a timer and an abort
+    // signal per request cost more than the rest of the request on loopback.
     try {
       const response = await this.agent.request({
-        origin: url.origin,
-        path: url.pathname + url.search,
+        origin: target.origin,
+        path: target.path,
         method: 'POST',
         headers: request.headers,
         body: request.body,
-        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
         headersTimeout: this.options.timeoutMs,
         bodyTimeout: this.options.timeoutMs,
       });
       const status = response.statusCode;
-      const responseBody = await readPrefix(response.body);
+      const responseBody = await readPrefix(response.body, response.headers['content-length']);
       const isSuccess = status >= 200 && status < 300;
       return done({
         kind: isSuccess ? 'success' : 'http_error',
@@ -102,22 +97,68 @@ export class WebhookSender {
         retryAfterMs: parseRetryAfter(response.headers['retry-after'], this.now()),
       });
     } catch (err) {
-      if (timeout.aborted) return failure('timeout', `timed out after ${this.options.timeoutMs} ms`);
       if (err instanceof SsrfRefusedError || (err as { cause?: unknown }).cause instanceof SsrfRefusedError) {
         return failure('refused', (err instanceof SsrfRefusedError ? err : ((err as { cause: Error }).cause)).message);
       }
       const isTimeout = err instanceof errors.HeadersTimeoutError || err instanceof errors.BodyTimeoutError || err instanceof errors.ConnectTimeoutError;
-      return failure(isTimeout ? 'timeout' : 'network_error', describeError(err));
+      return failure(isTimeout ? 'timeout' : 'network_error', describeError(err, this.options.timeoutMs));
     }
   }
 
+  /**
+   * Where a URL sends to, parsed once per URL. An IP literal never goes through the connection's
+   * lookup, so the address policy is applied to it here (a literal never resolves differently).
+   */
+  private targetOf(url: string): Target {
+    let target = this.targets.get(url);
+    if (target === undefined) {
+      target = parseTarget(url, this.options.policy);
+      if (this.targets.size >= 1_000) this.targets.clear();
+      this.targets.set(url, target);
+    }
+    return target;
+  }
+
+  /** Closes every connection; requests still out fail. Safe to call twice. */
   close(): Promise<void> {
-    return this.agent.destroy();
+    this.closing ??= this.agent.destroy();
+    return this.closing;
   }
 }
 
+type Target = { origin: string; path: string } | { kind: AttemptKind; error: string };
+
+function parseTarget(text: string, policy: SsrfPolicy): Target {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return { kind: 'network_error', error: `invalid URL ${text}` };
+  }
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  const refusal = isIP(host) ? policy.refusalFor(host) : undefined;
+  if (refusal) return { kind: 'refused', error: `refused by the webhook address policy: ${refusal}` };
+  return { origin: url.origin, path: url.pathname + url.search };
+}
+
+interface ResponseBody extends AsyncIterable<Buffer> {
+  arrayBuffer(): Promise<ArrayBuffer>;
+  destroy(err?: Error): unknown;
+}
+
 /** Keeps the first 4 KiB of a body; drains a bit more so the connection can be reused, then cuts off. */
-async function readPrefix(body: AsyncIterable<Buffer> & { destroy(err?: Error): unknown }): Promise<string | null> {
+async function readPrefix(body: ResponseBody, contentLength: string | string[] | undefined): Promise<string | null> {
+  // The common case, a small body of known length, in one read (iterating costs more than the request).
+  const length = Number(contentLength);
+  if (contentLength !== undefined && length <= DRAIN_LIMIT) {
+    if (length === 0) return (await body.arrayBuffer(), null);
+    try {
+      const bytes = Buffer.from(await body.arrayBuffer());
+      return bytes.length === 0 ? null : bytes.subarray(0, RESPONSE_BODY_LIMIT).toString('utf8');
+    } catch {
+      return null;
+    }
+  }
   const chunks: Buffer[] = [];
   let kept = 0;
   let total = 0;
@@ -139,9 +180,10 @@ async function readPrefix(body: AsyncIterable<Buffer> & { destroy(err?: Error): 
   return kept === 0 ? null : Buffer.concat(chunks).toString('utf8');
 }
 
-function describeError(err: unknown): string {
-  if (err instanceof errors.HeadersTimeoutError || err instanceof errors.BodyTimeoutError) return 'timed out waiting for the response';
-  if (err instanceof errors.ConnectTimeoutError) return 'timed out connecting';
+function describeError(err: unknown, timeoutMs: number): string {
+  if (err instanceof errors.HeadersTimeoutError) return `timed out after ${timeoutMs} ms waiting for the response`;
+  if (err instanceof errors.BodyTimeoutError) return `timed out after ${timeoutMs} ms reading the response`;
+  if (err instanceof errors.ConnectTimeoutError) return `timed out after ${timeoutMs} ms connecting`;
   const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };
   const code = e.code ?? e.cause?.code;
   const message = e.message ?? e.cause?.message ?? String(err);

@@ -12,6 +12,8 @@ export interface WebhookServiceOptions {
   now: () => number;
   /** Wakes the dispatcher after deliveries were queued again. */
   wake: () => void;
+  /** Tells the dispatcher an endpoint is gone, so deliveries it has read ahead are not sent. */
+  forget: (endpointId: string) => void;
 }
 
 /** A new endpoint's id: `wh_` + 22 base57 characters. */
@@ -76,6 +78,7 @@ export class WebhookService {
       await tx.webhookEndpoints.update({ ...endpoint, deletedAt: now, updatedAt: now });
       await tx.webhookDeliveries.endPending(id, 'failed', 'endpoint deleted', now);
     });
+    this.options.forget(id);
   }
 
   /** Re-enables a disabled endpoint. Events skipped meanwhile are sent by `recover`, not by this. */

@@ -7,9 +7,18 @@ export function newWebhookSecret(): string {
   return SECRET_PREFIX + randomBytes(32).toString('base64');
 }
 
+/** Decoded keys of recently used secrets (bounded; decoding on every request showed in profiles). */
+const keys = new Map<string, Buffer>();
+
 /** The HMAC key of a secret: the base64-decoded bytes after the prefix, as Standard Webhooks libraries use. */
 function keyOf(secret: string): Buffer {
-  return Buffer.from(secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret, 'base64');
+  let key = keys.get(secret);
+  if (!key) {
+    key = Buffer.from(secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret, 'base64');
+    if (keys.size >= 1_000) keys.clear();
+    keys.set(secret, key);
+  }
+  return key;
 }
 
 /**

@@ -42,7 +42,12 @@ export class Webhooks {
     });
     const wake = () => this.dispatcher.wake();
     this.outbox = new WebhookOutbox(now, config.webhookRetrySchedule[0] ?? 0, wake);
-    this.service = new WebhookService(store, policy, this.sender, { secretOverlapMs: config.webhookSecretOverlapMs, now, wake });
+    this.service = new WebhookService(store, policy, this.sender, {
+      secretOverlapMs: config.webhookSecretOverlapMs,
+      now,
+      wake,
+      forget: (id) => this.dispatcher.forgetEndpoint(id),
+    });
     this.history = new WebhookHistory(store);
   }
 
@@ -89,9 +94,9 @@ export class Webhooks {
     this.dispatcher.wake();
   }
 
+  /** Stops sending (the dispatcher closes the sender); undelivered events stay in storage. */
   async stop(): Promise<void> {
     await this.dispatcher.stop();
-    await this.sender.close();
   }
 }
 

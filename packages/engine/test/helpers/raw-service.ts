@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import { Api } from './api.js';
+import type { Api } from './api.js';
 
 /** What a raw service answers to a task: an output, an error, or an abort with a payload. */
 export type TaskAnswer = { output: unknown; compensation?: { data: unknown; ttl: number } } | { error: string } | { abort: unknown };

@@ -60,15 +60,17 @@ export function createWebhookDeliveryRepo(db: Database.Database): WebhookDeliver
        FROM webhook_deliveries d
        JOIN webhook_events e ON e.id = d.event_id
        JOIN webhook_endpoints ep ON ep.id = d.endpoint_id
-       WHERE d.status = 'pending' AND d.next_attempt_at <= @now
+       WHERE d.status = 'pending' AND d.endpoint_id = @endpointId AND d.next_attempt_at <= @now
          AND d.seq NOT IN (SELECT value FROM json_each(@seqs))
-         AND d.endpoint_id NOT IN (SELECT value FROM json_each(@endpoints))
        ORDER BY d.next_attempt_at LIMIT @limit`,
     ),
-    nextDue: db.prepare(
-      `SELECT min(next_attempt_at) AS at FROM webhook_deliveries
-       WHERE status = 'pending' AND seq NOT IN (SELECT value FROM json_each(@seqs))
-         AND endpoint_id NOT IN (SELECT value FROM json_each(@endpoints))`,
+    // Per endpoint rather than over all due rows: a slow endpoint's backlog is never scanned to find
+    // another endpoint's work. Only enabled endpoints can have pending deliveries (disable/delete end them).
+    dueEndpoints: db.prepare(
+      `SELECT id AS endpoint_id, (SELECT min(d.next_attempt_at) FROM webhook_deliveries d
+           WHERE d.status = 'pending' AND d.endpoint_id = ep.id AND d.seq NOT IN (SELECT value FROM json_each(@seqs))) AS due_at
+       FROM webhook_endpoints ep
+       WHERE ep.deleted_at IS NULL AND ep.is_enabled = 1 AND ep.id NOT IN (SELECT value FROM json_each(@endpoints))`,
     ),
     insertAttempt: db.prepare(
       `INSERT INTO webhook_attempts (delivery_seq, attempt, started_at, duration_ms, http_status, response_body, error, is_success)
@@ -126,17 +128,18 @@ export function createWebhookDeliveryRepo(db: Database.Database): WebhookDeliver
     insertDeliveries: async (rows) => {
       if (rows.length > 0) insertDeliveries(rows);
     },
-    listDue: async (now, limit, seqs, endpoints) =>
-      (st.due.all({ now, limit, seqs: JSON.stringify(seqs), endpoints: JSON.stringify(endpoints) }) as Row[]).map(dueFromRow),
-    nextDueAt: async (seqs, endpoints) => {
-      const row = st.nextDue.get({ seqs: JSON.stringify(seqs), endpoints: JSON.stringify(endpoints) }) as { at: number | null };
-      return row.at ?? undefined;
-    },
+    listDueEndpoints: async (seqs, endpoints) =>
+      (st.dueEndpoints.all({ seqs: JSON.stringify(seqs), endpoints: JSON.stringify(endpoints) }) as Row[])
+        .filter((r) => r.due_at !== null)
+        .map((r) => ({ endpointId: r.endpoint_id as string, dueAt: r.due_at as number })),
+    listDue: async (endpointId, now, limit, seqs) =>
+      (st.due.all({ endpointId, now, limit, seqs: JSON.stringify(seqs) }) as Row[]).map(dueFromRow),
     recordOutcomes: async (outcomes) => {
       if (outcomes.length > 0) recordOutcomes(outcomes);
     },
     list: async (projectId, f) => {
-      const where = ['d.project_id = @projectId'];
+      // For one event, look it up by event id (unary + keeps SQLite off the per-project index).
+      const where = [f.eventId ? '+d.project_id = @projectId' : 'd.project_id = @projectId'];
       if (f.status) where.push('d.status = @status');
       if (f.type) where.push('d.event_type = @type');
       if (f.endpointId) where.push('d.endpoint_id = @endpointId');

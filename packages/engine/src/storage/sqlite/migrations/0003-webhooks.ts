@@ -46,7 +46,7 @@ export const M0003_WEBHOOKS: Migration = {
         updated_at INTEGER NOT NULL,
         UNIQUE (event_id, endpoint_id)
       );
-      CREATE INDEX webhook_deliveries_due ON webhook_deliveries(next_attempt_at) WHERE status = 'pending';
+      CREATE INDEX webhook_deliveries_due ON webhook_deliveries(endpoint_id, next_attempt_at) WHERE status = 'pending';
       CREATE INDEX webhook_deliveries_project ON webhook_deliveries(project_id, seq DESC);
       CREATE INDEX webhook_deliveries_endpoint ON webhook_deliveries(endpoint_id, status, created_at);
       CREATE TABLE webhook_attempts (
