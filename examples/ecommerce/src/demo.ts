@@ -1,4 +1,5 @@
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -135,16 +136,20 @@ async function main(): Promise<void> {
   }
 
   step('The operator works the failed-compensation queue with the orra CLI');
-  const cli = (...args: string[]) => {
+  // Asynchronous: the engine runs in this process and must keep answering while the CLI talks to it.
+  const cli = async (...args: string[]) => {
     out(`  $ orra ${args.map((a) => (a.includes(' ') ? `"${a}"` : a)).join(' ')}`);
-    const text = execFileSync(process.execPath, [CLI, '--config', configPath, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
-    out(text.replace(/^/gm, '    ').trimEnd());
+    const { stdout } = await promisify(execFile)(process.execPath, [CLI, '--config', configPath, ...args], {
+      encoding: 'utf8',
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    out(stdout.replace(/^/gm, '    ').trimEnd());
   };
   const [failure] = (await api.request('GET', '/compensation-failures?resolution=pending')) as { id: string }[];
-  cli('comp-fail', 'ls');
-  cli('comp-fail', 'inspect', failure!.id);
-  cli('comp-fail', 'resolve', failure!.id, '--reason', 'Manually refunded customer');
-  cli('comp-fail', 'ls', '--all');
+  await cli('comp-fail', 'ls');
+  await cli('comp-fail', 'inspect', failure!.id);
+  await cli('comp-fail', 'resolve', failure!.id, '--reason', 'Manually refunded customer');
+  await cli('comp-fail', 'ls', '--all');
 
   step(`Done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   const byType = new Map<string, number>();

@@ -127,4 +127,48 @@ describe('OrraClient', () => {
     await client.registerProject({ name: 'p' }, { bearer: 'admin-token' });
     expect(seen[1]).toMatchObject({ url: '/register/project', authorization: 'Bearer admin-token' });
   });
+  it("reads the engine version from /health's X-Orra-PlaneEngine-Version header", async () => {
+    handler = (_req, _body, res) => res.writeHead(200, { 'X-Orra-PlaneEngine-Version': '0.2.5' }).end('{}');
+    expect(await new OrraClient({ baseUrl }).serverVersion()).toBe('0.2.5');
+    handler = json(200, {});
+    expect(await new OrraClient({ baseUrl }).serverVersion()).toBeNull();
+  });
+
+  it('sends list filters as a query string and turns a null list into []', async () => {
+    handler = json(200, null);
+    const client = new OrraClient({ baseUrl, apiKey: 'k' });
+    expect(
+      await client.listFailedCompensations({ resolution: 'pending', service: 'pay ments', limit: 21 }),
+    ).toEqual([]);
+    expect(await client.listFailedCompensations()).toEqual([]);
+    expect(await client.listGroundings()).toEqual([]);
+    handler = json(200, { deliveries: [], nextCursor: null });
+    await client.listWebhookDeliveries({ status: 'failed', type: 'compensation.failed', cursor: '' });
+    expect(seen.map((r) => r.url)).toEqual([
+      '/compensation-failures?resolution=pending&service=pay+ments&limit=21',
+      '/compensation-failures',
+      '/groundings',
+      '/webhooks/deliveries?status=failed&type=compensation.failed',
+    ]);
+  });
+
+  it('calls the operator routes with their bodies', async () => {
+    handler = json(200, {});
+    const client = new OrraClient({ baseUrl, apiKey: 'k' });
+    await client.abortOrchestration('o_1', 'customer cancelled');
+    await client.disposeFailedCompensation('c_1', 'ignore', 'test order');
+    await client.addWebhook('compensation_failure', 'http://h/x');
+    await client.redeliverWebhookEvent('o_1-failed-1', 'wh_1');
+    handler = (_req, _body, res) => res.writeHead(204).end();
+    await client.deleteWebhook('wh/1');
+    await client.removeGrounding();
+    expect(seen.map((r) => `${r.method} ${r.url} ${r.body}`)).toEqual([
+      'POST /orchestrations/o_1/abort {"reason":"customer cancelled"}',
+      'POST /compensation-failures/c_1/ignore {"reason":"test order"}',
+      'POST /compensation-failure-webhooks {"url":"http://h/x"}',
+      'POST /webhooks/events/o_1-failed-1/redeliver {"endpoint":"wh_1"}',
+      'DELETE /webhooks/wh%2F1 ',
+      'DELETE /groundings ',
+    ]);
+  });
 });

@@ -1,6 +1,9 @@
 import type {
   ApiKeyOut,
   ErrorBodyOut,
+  FailedCompensationOut,
+  GroundingSpecIn,
+  GroundingSpecOut,
   OrchestrationIn,
   OrchestrationInspectOut,
   OrchestrationListOut,
@@ -10,6 +13,15 @@ import type {
   ServiceIn,
   ServiceKind,
   ServiceOut,
+  RequeueOut,
+  ResolutionStateOut,
+  WebhookDeliveryPageOut,
+  WebhookDeliveryStatusOut,
+  WebhookEndpointKind,
+  WebhookEndpointOut,
+  WebhookEventOut,
+  WebhookEventType,
+  WebhookTestOut,
 } from '@orra/protocol';
 import { OrraApiError, OrraConnectionError } from './errors.js';
 
@@ -21,6 +33,28 @@ export interface OrraClientOptions {
   apiKey?: string;
   /** Per-request timeout (default 30 s). */
   timeoutMs?: number;
+}
+
+/** Server-side filters of `GET /compensation-failures` (all optional). */
+export interface FailedCompensationFilter {
+  resolution?: ResolutionStateOut;
+  /** An exact orchestration id. */
+  orchestration?: string;
+  /** An exact service id, or a service name (case-insensitive). */
+  service?: string;
+  limit?: number;
+  offset?: number;
+}
+
+/** Filters of `GET /webhooks/deliveries` (all optional). */
+export interface WebhookDeliveryFilter {
+  status?: WebhookDeliveryStatusOut;
+  type?: WebhookEventType;
+  /** An endpoint id. */
+  endpoint?: string;
+  limit?: number;
+  /** `nextCursor` of the previous page. */
+  cursor?: string;
 }
 
 /** Per-request overrides. */
@@ -80,12 +114,121 @@ export class OrraClient {
 
   /** `GET /orchestrations/{id}`. */
   getOrchestration(id: string): Promise<OrchestrationOut> {
-    return this.request('GET', `/orchestrations/${encodeURIComponent(id)}`);
+    return this.request('GET', `/orchestrations/${enc(id)}`);
   }
 
   /** `GET /orchestrations/inspections/{id}`. */
   inspectOrchestration(id: string): Promise<OrchestrationInspectOut> {
-    return this.request('GET', `/orchestrations/inspections/${encodeURIComponent(id)}`);
+    return this.request('GET', `/orchestrations/inspections/${enc(id)}`);
+  }
+
+  /**
+   * The engine's version from the `X-Orra-PlaneEngine-Version` header of `GET /health` (orra's
+   * spelling), or null when the engine does not send it.
+   */
+  async serverVersion(): Promise<string | null> {
+    const { headers } = await this.send('GET', '/health');
+    return headers.get('x-orra-planeengine-version');
+  }
+
+  /** `POST /orchestrations/{id}/abort`: an operator abort (our extension). */
+  abortOrchestration(id: string, reason?: string): Promise<OrchestrationOut> {
+    return this.request('POST', `/orchestrations/${enc(id)}/abort`, reason === undefined ? {} : { reason });
+  }
+
+  /** `GET /compensation-failures`, newest first; the engine sends `null` for none, returned as `[]`. */
+  async listFailedCompensations(filter: FailedCompensationFilter = {}): Promise<FailedCompensationOut[]> {
+    return (
+      (await this.request<FailedCompensationOut[] | null>(
+        'GET',
+        `/compensation-failures${query({ ...filter })}`,
+      )) ?? []
+    );
+  }
+
+  /** `GET /compensation-failures/{id}`, with its audit trail. */
+  getFailedCompensation(id: string): Promise<FailedCompensationOut> {
+    return this.request('GET', `/compensation-failures/${enc(id)}`);
+  }
+
+  /** `POST /compensation-failures/{id}/resolve` or `/ignore` with the operator's reason. */
+  disposeFailedCompensation(
+    id: string,
+    action: 'resolve' | 'ignore',
+    reason: string,
+  ): Promise<FailedCompensationOut> {
+    return this.request('POST', `/compensation-failures/${enc(id)}/${action}`, { reason });
+  }
+
+  /** `POST /compensation-failures/{id}/retry`: runs the compensation again and answers with the outcome. */
+  retryFailedCompensation(id: string): Promise<FailedCompensationOut> {
+    return this.request('POST', `/compensation-failures/${enc(id)}/retry`, {});
+  }
+
+  /** `POST /webhooks` or `/compensation-failure-webhooks`; the answer carries the signing secret. */
+  addWebhook(kind: WebhookEndpointKind, url: string): Promise<WebhookEndpointOut> {
+    return this.request('POST', kind === 'orchestration' ? '/webhooks' : '/compensation-failure-webhooks', {
+      url,
+    });
+  }
+
+  /** `GET /webhooks[?kind=]`: the project's endpoints, without secrets. */
+  listWebhooks(kind?: WebhookEndpointKind): Promise<WebhookEndpointOut[]> {
+    return this.request('GET', `/webhooks${query({ kind })}`);
+  }
+
+  /** `GET /webhooks/{id}`: one endpoint, with its signing secret. */
+  getWebhook(id: string): Promise<WebhookEndpointOut> {
+    return this.request('GET', `/webhooks/${enc(id)}`);
+  }
+
+  /** `DELETE /webhooks/{id}`. */
+  async deleteWebhook(id: string): Promise<void> {
+    await this.request('DELETE', `/webhooks/${enc(id)}`);
+  }
+
+  /** `POST /webhooks/{id}/enable`: re-enables an endpoint disabled by a `410 Gone`. */
+  enableWebhook(id: string): Promise<WebhookEndpointOut> {
+    return this.request('POST', `/webhooks/${enc(id)}/enable`, {});
+  }
+
+  /** `POST /webhooks/{id}/test`: one `webhook.test` attempt, no retries. */
+  testWebhook(id: string): Promise<WebhookTestOut> {
+    return this.request('POST', `/webhooks/${enc(id)}/test`, {});
+  }
+
+  /** `GET /webhooks/deliveries`: newest first, one page. */
+  listWebhookDeliveries(filter: WebhookDeliveryFilter = {}): Promise<WebhookDeliveryPageOut> {
+    return this.request('GET', `/webhooks/deliveries${query({ ...filter })}`);
+  }
+
+  /** `GET /webhooks/events/{event_id}`: the exact body sent and every attempt per endpoint. */
+  getWebhookEvent(eventId: string): Promise<WebhookEventOut> {
+    return this.request('GET', `/webhooks/events/${enc(eventId)}`);
+  }
+
+  /** `POST /webhooks/events/{event_id}/redeliver`, to every endpoint of the event or to one. */
+  redeliverWebhookEvent(eventId: string, endpoint?: string): Promise<RequeueOut> {
+    return this.request(
+      'POST',
+      `/webhooks/events/${enc(eventId)}/redeliver`,
+      endpoint === undefined ? {} : { endpoint },
+    );
+  }
+
+  /** `POST /groundings`: applies (or, with a new version, replaces) a grounding spec. */
+  applyGrounding(spec: GroundingSpecIn): Promise<GroundingSpecOut> {
+    return this.request('POST', '/groundings', spec);
+  }
+
+  /** `GET /groundings`, sorted by name; the engine sends `null` for none, returned as `[]`. */
+  async listGroundings(): Promise<GroundingSpecOut[]> {
+    return (await this.request<GroundingSpecOut[] | null>('GET', '/groundings')) ?? [];
+  }
+
+  /** `DELETE /groundings/{name}`, or every spec of the project when `name` is omitted. */
+  async removeGrounding(name?: string): Promise<void> {
+    await this.request('DELETE', name === undefined ? '/groundings' : `/groundings/${enc(name)}`);
   }
 
   /**
@@ -98,6 +241,22 @@ export class OrraClient {
     body?: unknown,
     options: RequestOptions = {},
   ): Promise<T> {
+    const { status, text } = await this.send(method, path, body, options);
+    if (text.trim() === '') return undefined as T;
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw new OrraApiError(`${method} ${path} answered ${status} with a body that is not JSON`, { status });
+    }
+  }
+
+  /** One HTTP exchange: throws for unreachable engines and non-2xx answers, else returns the raw answer. */
+  private async send(
+    method: string,
+    path: string,
+    body?: unknown,
+    options: RequestOptions = {},
+  ): Promise<{ status: number; headers: Headers; text: string }> {
     const url = `${this.baseUrl}${path}`;
     const headers: Record<string, string> = { accept: 'application/json' };
     const bearer = options.bearer ?? this.apiKey;
@@ -117,15 +276,18 @@ export class OrraClient {
       throw connectionError(err, method, url, this.timeoutMs);
     }
     if (!response.ok) throw apiError(response, text);
-    if (text.trim() === '') return undefined as T;
-    try {
-      return JSON.parse(text) as T;
-    } catch {
-      throw new OrraApiError(`${method} ${path} answered ${response.status} with a body that is not JSON`, {
-        status: response.status,
-      });
-    }
+    return { status: response.status, headers: response.headers, text };
   }
+}
+
+const enc = encodeURIComponent;
+
+/** `?a=1&b=x` from the defined, non-empty values (empty string when none). */
+function query(params: Record<string, string | number | undefined>): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== '') q.set(k, String(v));
+  const text = q.toString();
+  return text ? `?${text}` : '';
 }
 
 function connectionError(err: unknown, method: string, url: string, timeoutMs: number): OrraConnectionError {

@@ -23,7 +23,13 @@ export {
   type PersistenceOptions,
   type ServiceIdStore,
 } from './service-id-store.js';
-export { OrraClient, type OrraClientOptions, type RequestOptions } from './client.js';
+export {
+  OrraClient,
+  type OrraClientOptions,
+  type RequestOptions,
+  type FailedCompensationFilter,
+  type WebhookDeliveryFilter,
+} from './client.js';
 export { TaskAbortedError, OrraApiError, OrraConnectionError, ServiceShutdownError } from './errors.js';
 export { SILENT_LOGGER, type Logger } from './logger.js';
 export { DEFAULT_RECONNECT_BACKOFF, backoffDelayMs, type BackoffOptions } from './backoff.js';

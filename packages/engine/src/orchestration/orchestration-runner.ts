@@ -418,6 +418,13 @@ export class OrchestrationRunner {
     live.record.error = fields.error ?? null;
     live.record.abortReason = fields.abortReason ?? null;
     step.touchOrchestration();
+    // Tasks still out are abandoned: their results will be ignored, and the views should say so.
+    for (const task of live.tasks.values()) {
+      if (!this.isOpen(task)) continue;
+      task.state = 'aborted';
+      step.touch(task);
+      step.status(task, 'aborted', `abandoned: the orchestration ${status === 'aborted' ? 'was aborted' : 'failed'}`);
+    }
     step.entry({ type: 'orchestration_status', entryId: `orchestration_${status}`, taskId: null, producerId: 'engine', value: { status } });
     for (const hook of this.finalizeHooks) hook(step);
     step.afterCommit(() => this.forget(live));

@@ -103,9 +103,12 @@ export function toInspectView(
   view.tasks = tasks.map((t) =>
     inspectTask(t, byTask.get(t.taskId) ?? [], o, services.get(t.serviceId), compensationByTask.get(t.taskId)),
   );
-  const aborted = tasks.find((t) => t.state === 'aborted');
-  if (aborted && o.abortReason != null) {
-    view.abortInfo = { taskId: aborted.taskId, serviceId: aborted.serviceId, serviceName: aborted.serviceName, payload: o.abortReason };
+  // The task that aborted (its journal has the abort payload); none when an operator aborted.
+  const aborter = tasks.find((t) => (byTask.get(t.taskId) ?? []).some((e) => e.type === 'task_aborted_output'));
+  if (o.status === 'aborted' && o.abortReason != null) {
+    view.abortInfo = aborter
+      ? { taskId: aborter.taskId, serviceId: aborter.serviceId, serviceName: aborter.serviceName, payload: o.abortReason }
+      : { taskId: '', serviceId: '', serviceName: '', payload: o.abortReason };
   }
   view.results = o.results;
   view.plan = o.plan;

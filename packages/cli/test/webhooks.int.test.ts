@@ -1,0 +1,128 @@
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningCli } from './helpers/cli.js';
+import { CliFixture, waitFor } from './helpers/cli-fixture.js';
+
+/** A port that was free a moment ago (the listener under test binds it itself). */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+describe('verify webhooks start and the delivery history', () => {
+  const f = new CliFixture();
+  let echo: { id: string };
+  let hookUrl: string;
+  let listener: RunningCli | undefined;
+
+  beforeAll(async () => {
+    await f.start();
+    echo = await f.service({
+      name: 'echo',
+      input: { message: 'string' },
+      output: { echoed: 'string' },
+      handler: async (t) => ({ echoed: t.input.message }),
+    });
+    hookUrl = `http://127.0.0.1:${await freePort()}/webhooks`;
+    await f.expectOk(['webhooks', 'add', hookUrl]);
+  });
+  afterAll(async () => {
+    if (listener && listener.child.exitCode === null) await listener.stop('SIGTERM');
+    await f.dispose();
+  });
+
+  const echoPlan = () => f.planFile('echo', [[echo.id, { message: '$task0.message' }]]);
+  const completeOne = async (message: string) =>
+    (await f.json(['verify', 'run', `Echo ${message}`, '--plan', echoPlan(), '-d', `message:${message}`]))
+      .id as string;
+
+  it('receives a real event, prints it readably with pretty JSON, says the signature is valid, and stops on Ctrl-C', async () => {
+    listener = f.home.start(['verify', 'webhooks', 'start', hookUrl]);
+    await listener.waitFor(/Listening for webhooks on http:\/\/127\.0\.0\.1:\d+\/webhooks/, 'stderr');
+    expect(listener.stderr).toContain('Checking signatures with the endpoint secret');
+    const id = await completeOne('hello');
+    await listener.waitFor(/signature valid/);
+    expect(listener.stdout).toContain('┌─ orchestration.completed');
+    expect(listener.stdout).toMatch(new RegExp(`event_id: +${id}-completed-\\d+`));
+    expect(listener.stdout).toContain(
+      `summary:   orchestration ${id} completed; results: [{"echoed":"hello"}]`,
+    );
+    expect(listener.stdout).toContain('│     "type": "orchestration.completed",');
+    expect(await listener.stop('SIGINT')).toBe(0);
+    expect(listener.stderr).toContain('Stopped after 1 event');
+  });
+
+  it('says INVALID when the secret is wrong, and writes one JSON line per event with --json', async () => {
+    const wrong = `whsec_${randomBytes(32).toString('base64')}`;
+    listener = f.home.start(['verify', 'webhooks', 'start', hookUrl, '--secret', wrong]);
+    await listener.waitFor(/Listening/, 'stderr');
+    await completeOne('again');
+    await listener.waitFor(/signature INVALID/);
+    expect(await listener.stop('SIGTERM')).toBe(0);
+
+    listener = f.home.start(['verify', 'webhooks', 'start', hookUrl, '--json']);
+    await listener.waitFor(/Listening/, 'stderr');
+    const id = await completeOne('json');
+    const line = (await listener.waitFor(new RegExp(`^.*${id}.*$`, 'm')))[0];
+    expect(JSON.parse(line)).toMatchObject({
+      type: 'orchestration.completed',
+      signature: 'valid',
+      path: '/webhooks',
+      body: { orchestration_id: id },
+    });
+    expect(await listener.stop('SIGINT')).toBe(0);
+  });
+
+  it('lists deliveries, inspects an event with every attempt, and redelivers it with the same event id', async () => {
+    const id = await completeOne('history');
+    const page = await waitFor(async () => {
+      const p = await f.json(['webhooks', 'deliveries', '--type', 'orchestration.completed']);
+      return p.deliveries.find((d: any) => d.eventId.startsWith(id) && d.attempts >= 1) ? p : undefined;
+    });
+    const delivery = page.deliveries.find((d: any) => d.eventId.startsWith(id));
+    // Nothing listens now, so the first attempt failed and the delivery waits for its retry.
+    expect(delivery.attempts).toBeGreaterThanOrEqual(1);
+    const table = await f.expectOk(['webhooks', 'deliveries']);
+    expect(table.stdout).toContain('┌─ Webhook Deliveries');
+    expect(table.stdout).toContain(delivery.eventId);
+
+    const inspect = await f.expectOk(['webhooks', 'inspect', delivery.eventId]);
+    expect(inspect.stdout).toContain(`Type:    orchestration.completed`);
+    expect(inspect.stdout).toContain(`"orchestration_id": "${id}"`);
+    expect(inspect.stdout).toMatch(/#1 +\d\d:\d\d:\d\d +✕ no response/);
+    expect(
+      (await f.json(['webhooks', 'inspect', delivery.eventId])).deliveries[0].attemptLog.length,
+    ).toBeGreaterThanOrEqual(1);
+
+    listener = f.home.start(['verify', 'webhooks', 'start', hookUrl]);
+    await listener.waitFor(/Listening/, 'stderr');
+    const redeliver = await f.expectOk(['webhooks', 'redeliver', delivery.eventId]);
+    expect(redeliver.stdout).toContain(`✓ Queued 1 delivery of ${delivery.eventId}`);
+    await listener.waitFor(new RegExp(`event_id: +${delivery.eventId}[\\s\\S]*signature valid`));
+    expect(await listener.stop()).toBe(0);
+    expect(
+      await f.json(['webhooks', 'redeliver', delivery.eventId, '--endpoint', delivery.endpointId]),
+    ).toEqual({ eventId: delivery.eventId, requeued: 1 });
+  });
+
+  it('tests, re-enables and removes an endpoint', async () => {
+    const [endpoint] = await f.json(['webhooks', 'ls']);
+    const failedTest = await f.run(['webhooks', 'test', endpoint.id]);
+    expect(failedTest.code).toBe(1);
+    expect(failedTest.stderr).toMatch(new RegExp(`^Error: endpoint ${endpoint.id} failed the test: .+\\n$`));
+    expect((await f.expectOk(['webhooks', 'enable', endpoint.id])).stdout).toContain(
+      `Webhook ${endpoint.id} is enabled`,
+    );
+    const removed = await f.expectOk(['webhooks', 'rm', endpoint.id]);
+    expect(removed.stdout).toContain(`✓ Removed webhook ${endpoint.id} (${hookUrl})`);
+    expect(await f.json(['webhooks', 'ls'])).toEqual([]);
+    expect(f.config().projects.shop.webhooks).toBeUndefined();
+    const gone = await f.run(['webhooks', 'rm', endpoint.id]);
+    expect(gone.code).toBe(1);
+    expect(gone.stderr).toMatch(/^Error: .*not found.*; list the project's webhooks with 'orra webhooks ls'/);
+  });
+});
