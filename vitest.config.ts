@@ -6,7 +6,13 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
-    // The JSON report feeds the plain "N passed, N failed" line that .ci/run prints.
-    reporters: ['default', ['json', { outputFile: 'test-results/vitest.json' }]],
+    // Drops leftover PostgreSQL test schemas after a run with ORRA_TEST_DATABASE=postgres (no-op otherwise).
+    globalSetup: ['packages/engine/test/helpers/postgres-global-setup.ts'],
+    // The JSON reports feed the plain "N passed, N failed" line that .ci/run prints; the PostgreSQL run
+    // (scripts/run-postgres-tests.mjs) writes its own beside the main one.
+    reporters: [
+      'default',
+      ['json', { outputFile: `test-results/vitest${process.env.ORRA_TEST_DATABASE === 'postgres' ? '-postgres' : ''}.json` }],
+    ],
   },
 });

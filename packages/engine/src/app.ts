@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { loadConfig, sqlitePath, type Config, type LoadConfigOptions } from './config/config.js';
+import { loadConfig, redactUrl, type Config, type LoadConfigOptions } from './config/config.js';
 import { CompensationRunner } from './compensation/compensation-runner.js';
 import { planCompensations } from './compensation/compensation-planner.js';
 import { FailedCompensationService } from './compensation/failed-compensation-service.js';
@@ -13,7 +13,7 @@ import { createPlanningService } from './planning/create-planning-service.js';
 import { GroundingService } from './planning/grounding-service.js';
 import { ProjectService } from './projects/project-service.js';
 import { ServiceRegistry } from './services/service-registry.js';
-import { SqliteStore } from './storage/sqlite/sqlite-store.js';
+import { createStore } from './storage/create-store.js';
 import type { Store } from './storage/store.js';
 import { Webhooks } from './webhooks/webhooks.js';
 import { WsHub } from './ws/ws-hub.js';
@@ -47,7 +47,7 @@ export async function startEngine(options: StartEngineOptions = {}): Promise<Eng
   const config = options.config ?? loadConfig(options);
   const log = options.logger ?? createLogger(config.logLevel);
   const now = Date.now;
-  const store = new SqliteStore(sqlitePath(config.databaseUrl));
+  const store = await createStore(config, log.child({ component: 'storage' }));
   const projects = new ProjectService(store, now);
   const services = new ServiceRegistry(store, now);
   const hub = new WsHub(projects, services, log.child({ component: 'ws' }), {
@@ -107,7 +107,7 @@ export async function startEngine(options: StartEngineOptions = {}): Promise<Eng
   const port = (http.server.address() as AddressInfo).port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${host}:${port}`;
-  log.info({ url, resumed, resumedCompensations, database: config.databaseUrl.replace(/:\/\/[^@]*@/, '://***@') }, 'engine listening');
+  log.info({ url, resumed, resumedCompensations, database: redactUrl(config.databaseUrl) }, 'engine listening');
 
   let closing: Promise<void> | undefined;
   const close = () =>

@@ -137,7 +137,9 @@ describe('crash recovery', () => {
   });
 
   it('stops cleanly on SIGTERM with exit code 0', async () => {
-    const engine = await new EngineProcess(await freePort(), mkdtempSync(join(tmpdir(), 'orra-term-'))).start();
+    const dir = mkdtempSync(join(tmpdir(), 'orra-term-'));
+    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    const engine = await new EngineProcess(await freePort(), dir).start();
     expect(await engine.stop()).toBe(0);
   });
 });

@@ -33,6 +33,14 @@ describe('config', () => {
     expect(() => loadConfig({ env: { ORRA_CONFIG_FILE: file } })).toThrow(/unknown key "colour"/);
   });
 
+  it('accepts PostgreSQL URLs with a schema name, and never echoes a password back', () => {
+    const config = loadConfig({ env: { ORRA_DATABASE_URL: 'postgres://orra:pw@db:5432/orra', ORRA_DATABASE_SCHEMA: 'orra_prod' } });
+    expect(config).toMatchObject({ databaseUrl: 'postgres://orra:pw@db:5432/orra', databaseSchema: 'orra_prod' });
+    expect(loadConfig({ env: { ORRA_DATABASE_URL: 'postgresql://db/orra' } }).databaseSchema).toBe('public');
+    expect(() => loadConfig({ env: { ORRA_DATABASE_SCHEMA: 'Bad-Name' } })).toThrow(/ORRA_DATABASE_SCHEMA \(environment\)/);
+    expect(() => loadConfig({ env: { ORRA_DATABASE_URL: 'mysql://orra:hunter2@db/orra' } })).toThrow(/mysql:\/\/orra:\*\*\*@db\/orra/);
+  });
+
   it('documents every key in docs/config.md', () => {
     const docs = readFileSync(fileURLToPath(new URL('../../../../docs/config.md', import.meta.url)), 'utf8');
     for (const [key, env] of Object.entries(ENV_NAMES)) {

@@ -24,6 +24,8 @@ const ConfigSchema = z.object({
   host: z.string().min(1),
   dataDir: z.string().min(1),
   databaseUrl: z.string().min(1),
+  // PostgreSQL only. A plain lower-case identifier, so it needs no quoting in search_path (set at connect).
+  databaseSchema: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case identifier (a-z, 0-9, _; at most 63)'),
   logLevel: z.enum(LOG_LEVELS),
   adminToken: z.string().min(16).optional(),
   bodyLimitBytes: int(1024),
@@ -61,6 +63,7 @@ export const ENV_NAMES: Record<keyof Config, string> = {
   host: 'ORRA_HOST',
   dataDir: 'ORRA_DATA_DIR',
   databaseUrl: 'ORRA_DATABASE_URL',
+  databaseSchema: 'ORRA_DATABASE_SCHEMA',
   logLevel: 'ORRA_LOG_LEVEL',
   adminToken: 'ORRA_ADMIN_TOKEN',
   bodyLimitBytes: 'ORRA_BODY_LIMIT_BYTES',
@@ -95,6 +98,7 @@ export const ENV_NAMES: Record<keyof Config, string> = {
 export const DEFAULTS = {
   port: 8005,
   host: '127.0.0.1',
+  databaseSchema: 'public',
   logLevel: 'info',
   bodyLimitBytes: 16 * 1024 * 1024,
   taskTimeoutMs: 30_000,
@@ -175,9 +179,9 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   if (config.llmApiBaseUrl !== undefined && config.llmModel === undefined) {
     throw new ConfigError(`invalid configuration ${ENV_NAMES.llmModel}: required when ${ENV_NAMES.llmApiBaseUrl} is set`);
   }
-  if (!/^sqlite:/.test(config.databaseUrl)) {
+  if (!/^(sqlite:|postgres:\/\/|postgresql:\/\/)/.test(config.databaseUrl)) {
     throw new ConfigError(
-      `invalid configuration ${ENV_NAMES.databaseUrl}: only sqlite:<path> URLs are supported by this build, got "${config.databaseUrl}"`,
+      `invalid configuration ${ENV_NAMES.databaseUrl}: expected sqlite:<path> or postgres://…, got "${redactUrl(config.databaseUrl)}"`,
     );
   }
   return Object.freeze(config);
@@ -197,6 +201,11 @@ function readConfigFile(path: string): Record<string, unknown> {
   } catch (err) {
     throw new ConfigError(`config file ${path} is not a JSON object: ${(err as Error).message}`);
   }
+}
+
+/** The URL without its password, for messages and logs. */
+export function redactUrl(url: string): string {
+  return url.replace(/^([a-z]+:\/\/[^:@/]*):[^@/]*@/i, '$1:***@');
 }
 
 /** The SQLite file path of a `sqlite:` database URL. */

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { isPostgresRun, postgresEnv, prepareSchema } from './test-database.js';
 import { waitFor } from './wait-for.js';
 
 const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
@@ -16,7 +17,8 @@ export async function freePort(): Promise<number> {
 
 /**
  * The built engine (`dist/main.js`) as a child process, for tests that must kill it with SIGKILL.
- * `npm test` builds before running tests.
+ * `npm test` builds before running tests. With `ORRA_TEST_DATABASE=postgres` its storage is the data
+ * dir's PostgreSQL schema, so a restart on the same data dir finds the same data.
  */
 export class EngineProcess {
   private child: ChildProcess | undefined;
@@ -33,8 +35,10 @@ export class EngineProcess {
   }
 
   async start(): Promise<this> {
+    if (isPostgresRun) await prepareSchema(this.dataDir);
+    const storage = isPostgresRun ? postgresEnv(this.dataDir) : {};
     this.child = spawn(process.execPath, [MAIN], {
-      env: { ...process.env, PORT: String(this.port), ORRA_DATA_DIR: this.dataDir, ORRA_LOG_LEVEL: 'warn', ...this.env },
+      env: { ...process.env, PORT: String(this.port), ORRA_DATA_DIR: this.dataDir, ORRA_LOG_LEVEL: 'warn', ...storage, ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child.stdout?.on('data', (d: Buffer) => (this.output += d.toString()));

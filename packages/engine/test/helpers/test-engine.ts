@@ -2,26 +2,50 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEngine, type Engine } from '../../src/app.js';
+import {
+  dropSchema,
+  isPostgresRun,
+  prepareSchema,
+  schemaForDataDir,
+  TEST_DATABASE_URL,
+} from './test-database.js';
 
-/** A real engine on port 0 with its own SQLite file under a temporary data dir. */
+/**
+ * A real engine on port 0 with its own storage: a SQLite file under a temporary data dir, or, with
+ * `ORRA_TEST_DATABASE=postgres`, a PostgreSQL schema of its own (named after the data dir).
+ */
 export interface TestEngine extends Engine {
   dataDir: string;
-  /** Closes the engine and deletes its data dir. */
+  /** Closes the engine and deletes its data dir (and schema). */
   dispose(): Promise<void>;
 }
 
 /** Starts an engine for a test. Overrides use config key names (`taskBackoffMs`, …). */
-export async function startTestEngine(overrides: Record<string, unknown> = {}, dataDir?: string): Promise<TestEngine> {
+export async function startTestEngine(
+  overrides: Record<string, unknown> = {},
+  dataDir?: string,
+): Promise<TestEngine> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'orra-test-'));
+  const schema = schemaForDataDir(dir);
+  if (isPostgresRun) await prepareSchema(dir);
+  const storage = isPostgresRun ? { databaseUrl: TEST_DATABASE_URL, databaseSchema: schema } : {};
   const engine = await startEngine({
     env: {},
-    overrides: { port: 0, dataDir: dir, logLevel: process.env.TEST_LOG_LEVEL ?? 'silent', ...overrides },
+    overrides: {
+      port: 0,
+      dataDir: dir,
+      logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
+      ...storage,
+      ...overrides,
+    },
   });
   return Object.assign(engine, {
     dataDir: dir,
     async dispose() {
       await engine.close();
-      if (!dataDir) rmSync(dir, { recursive: true, force: true });
+      if (dataDir) return;
+      rmSync(dir, { recursive: true, force: true });
+      if (isPostgresRun) await dropSchema(schema);
     },
   });
 }

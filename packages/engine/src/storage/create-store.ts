@@ -1,0 +1,16 @@
+import { sqlitePath, type Config } from '../config/config.js';
+import type { Logger } from '../logging/logger.js';
+import { PostgresStore } from './postgres/postgres-store.js';
+import { SqliteStore } from './sqlite/sqlite-store.js';
+import type { Store } from './store.js';
+
+/** Opens the storage adapter the database URL names (config has already checked it is one of these). */
+export async function createStore(
+  config: Pick<Config, 'databaseUrl' | 'databaseSchema'>,
+  log?: Logger,
+): Promise<Store> {
+  if (/^postgres(ql)?:\/\//.test(config.databaseUrl)) {
+    return PostgresStore.open({ url: config.databaseUrl, schema: config.databaseSchema, log });
+  }
+  return new SqliteStore(sqlitePath(config.databaseUrl));
+}

@@ -1,0 +1,183 @@
+import pg from 'pg';
+import type { Logger } from '../../logging/logger.js';
+import type { Repos, Store } from '../store.js';
+import { migratePostgres } from './migrate-postgres.js';
+import { POSTGRES_MIGRATIONS } from './migrations/index.js';
+import { createPostgresRepos } from './postgres-repos.js';
+import { clientQueryable, poolQueryable } from './queryable.js';
+import { TransactionBatcher, type BatchUnit } from './transaction-batcher.js';
+
+export interface PostgresStoreOptions {
+  /** `postgres://user@host:port/database…` */
+  url: string;
+  /** Every table lives in this schema; it is created when missing and is the only one on search_path. */
+  schema: string;
+  /** Connections kept open at most (pg's default is 10). */
+  poolSize?: number;
+  log?: Pick<Logger, 'warn' | 'debug'>;
+}
+
+/** SQLSTATEs after which a transaction can simply run again: serialization failure, deadlock. */
+const RETRYABLE = new Set(['40001', '40P01']);
+const MAX_TRANSACTION_ATTEMPTS = 5;
+/**
+ * A unique violation may come from a concurrent insert committed after this transaction looked for the
+ * row ("add unless it exists"): run once more, and it sees the row, as it would have on SQLite. A second
+ * violation is a real duplicate.
+ */
+const UNIQUE_VIOLATION = '23505';
+const INT8_OID = 20;
+
+/**
+ * The PostgreSQL adapter. Calls outside a transaction go to the pool (any free connection, one
+ * statement each); `transaction(fn)` runs BEGIN … COMMIT on one checked-out connection, group-committed
+ * with the other transactions requested in the same turn when the store is busy (`TransactionBatcher`).
+ *
+ * SQLite runs transactions one at a time; here they run concurrently at REPEATABLE READ: every read in
+ * one sees the same snapshot (a view assembled from several reads is consistent), and a transaction that
+ * writes a row another one changed since its snapshot fails with a serialization error instead of
+ * overwriting it (a read-check-write such as "resolve a pending failure" cannot lose an update). Such a
+ * transaction, or one picked as a deadlock victim, is run again from the start, and a batch that fails
+ * runs each of its transactions again on its own; so `fn` must touch storage only through `tx` and keep
+ * no other effects until it returns (every transaction body in the engine is so).
+ */
+export class PostgresStore implements Store {
+  declare readonly projects: Repos['projects'];
+  declare readonly apiKeys: Repos['apiKeys'];
+  declare readonly services: Repos['services'];
+  declare readonly orchestrations: Repos['orchestrations'];
+  declare readonly tasks: Repos['tasks'];
+  declare readonly journal: Repos['journal'];
+  declare readonly compensations: Repos['compensations'];
+  declare readonly groundings: Repos['groundings'];
+  declare readonly webhookEndpoints: Repos['webhookEndpoints'];
+  declare readonly webhookDeliveries: Repos['webhookDeliveries'];
+  private isClosed = false;
+  private readonly batcher: TransactionBatcher<Repos>;
+
+  private constructor(
+    private readonly pool: pg.Pool,
+    private readonly log: PostgresStoreOptions['log'],
+  ) {
+    Object.assign(this, createPostgresRepos(poolQueryable(pool)));
+    // Leave connections for calls made outside transactions (reads, the dispatcher's scans).
+    this.batcher = new TransactionBatcher((units) => this.runBatch(units), Math.max(1, pool.options.max - 2));
+  }
+
+  /** Connects, applies pending migrations (once, even when several processes start together), and returns the store. */
+  static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
+    const pool = new pg.Pool({
+      connectionString: options.url,
+      max: options.poolSize ?? 10,
+      // How operators tell the engine's sessions apart in pg_stat_activity (a URL parameter overrides it).
+      application_name: 'orra-engine',
+      // Set in the start-up packet: no extra round trip, and no connection ever runs on another schema.
+      options: `-c search_path=${options.schema}`,
+      // Epoch milliseconds and counts are BIGINT; they fit a double exactly (below 2^53), so read numbers.
+      types: {
+        getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+          oid === INT8_OID ? Number : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+      },
+    });
+    // An idle connection that breaks (server restart) emits here; without a listener the process would crash.
+    pool.on('error', (err) => options.log?.warn({ err }, 'idle PostgreSQL connection failed'));
+    try {
+      const client = await pool.connect();
+      let broken: Error | undefined;
+      const onError = (err: Error) => (broken = err); // it also fails the query in progress
+      client.on('error', onError);
+      try {
+        await migratePostgres(client, options.schema, POSTGRES_MIGRATIONS);
+      } finally {
+        client.removeListener('error', onError);
+        client.release(broken);
+      }
+    } catch (err) {
+      await pool.end();
+      throw err;
+    }
+    return new PostgresStore(pool, options.log);
+  }
+
+  transaction<T>(fn: (tx: Repos) => Promise<T>): Promise<T> {
+    if (this.isClosed) return Promise.reject(new Error('storage: store is closed'));
+    return this.batcher.submit(fn);
+  }
+
+  /**
+   * Runs a batch in one transaction. If any unit fails (its own error, or a conflict), the batch rolls
+   * back and every unit runs again on its own, so a unit fails only by itself. Only a broken connection
+   * fails the whole batch: whether its COMMIT happened is then unknown, so nothing may run twice.
+   */
+  private async runBatch(units: BatchUnit<Repos>[]): Promise<void> {
+    if (units.length === 1) return settle(units[0]!, this.runAlone(units[0]!.fn));
+    const outcome = await this.attempt(async (tx) => {
+      const values: unknown[] = [];
+      for (const unit of units) values.push(await unit.fn(tx));
+      return values;
+    });
+    if (outcome.ok) return units.forEach((u, i) => u.resolve(outcome.value[i]));
+    if (outcome.isBroken) return units.forEach((u) => u.reject(outcome.error));
+    await Promise.all(units.map((u) => settle(u, this.runAlone(u.fn))));
+  }
+
+  /** One transaction on its own, run again after a serialization failure or deadlock. */
+  private async runAlone<T>(fn: (tx: Repos) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const outcome = await this.attempt(fn);
+      if (outcome.ok) return outcome.value;
+      const code = (outcome.error as { code?: unknown }).code;
+      const isRetryable = (typeof code === 'string' && RETRYABLE.has(code)) || (code === UNIQUE_VIOLATION && attempt === 1);
+      if (outcome.isBroken || !isRetryable || attempt >= MAX_TRANSACTION_ATTEMPTS) throw outcome.error;
+      this.log?.debug({ code, attempt }, 'transaction conflicted with another; running it again');
+      await new Promise((r) => setTimeout(r, Math.random() * 5 * attempt));
+    }
+  }
+
+  /** BEGIN … COMMIT on one pooled connection; a failure rolls back and is returned, not thrown. */
+  private async attempt<T>(fn: (tx: Repos) => Promise<T>): Promise<Attempt<T>> {
+    if (this.isClosed) return { ok: false, error: new Error('storage: store is closed'), isBroken: false };
+    const client = await this.pool.connect();
+    let isOpen = true;
+    let broken: Error | undefined;
+    // The pool listens for errors only on idle connections; a checked-out one that breaks while `fn`
+    // awaits something else would otherwise emit an unhandled 'error' and end the process.
+    const onError = (err: Error) => (broken = err);
+    client.on('error', onError);
+    try {
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
+      const value = await fn(createPostgresRepos(clientQueryable(client, () => isOpen)));
+      await client.query('COMMIT');
+      return { ok: true, value };
+    } catch (error) {
+      broken ??= await rollback(client);
+      return { ok: false, error, isBroken: broken !== undefined };
+    } finally {
+      isOpen = false;
+      client.removeListener('error', onError);
+      // A connection that failed, or whose rollback did, is in an unknown state: destroy, don't reuse.
+      client.release(broken);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    await this.pool.end();
+  }
+}
+
+type Attempt<T> = { ok: true; value: T } | { ok: false; error: unknown; isBroken: boolean };
+
+function settle(unit: BatchUnit<Repos>, result: Promise<unknown>): Promise<void> {
+  return result.then(unit.resolve, unit.reject);
+}
+
+async function rollback(client: pg.PoolClient): Promise<Error | undefined> {
+  try {
+    await client.query('ROLLBACK');
+    return undefined;
+  } catch (err) {
+    return err instanceof Error ? err : new Error(String(err));
+  }
+}

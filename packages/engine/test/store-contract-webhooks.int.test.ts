@@ -1,0 +1,272 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { AttemptOutcome, Store, WebhookAttemptRecord } from '../src/storage/store.js';
+import type { TestDatabase } from './helpers/store-adapters.js';
+import { contractAdapters } from './helpers/store-contract-adapters.js';
+import { delivery, endpoint, project, T0 } from './helpers/store-fixtures.js';
+
+// The storage contract, continued: webhook endpoints and the outbox (events, deliveries, attempts).
+const { adapters } = await contractAdapters();
+
+const event = (id: string, projectId = 'p_1') => ({
+  id,
+  projectId,
+  type: 'orchestration.completed' as const,
+  body: `{"event_id":"${id}","b":1,"a":[2]}`,
+  createdAt: T0,
+});
+
+const attempt = (deliverySeq: number, o: Partial<WebhookAttemptRecord> = {}): WebhookAttemptRecord => ({
+  deliverySeq,
+  attempt: 1,
+  startedAt: T0 + 10,
+  durationMs: 3,
+  httpStatus: 500,
+  responseBody: 'oops',
+  error: 'HTTP 500',
+  isSuccess: false,
+  ...o,
+});
+
+describe.each(adapters)('$name store: webhooks', (adapter) => {
+  let db: TestDatabase;
+  let store: Store;
+  beforeEach(async () => {
+    db = adapter.create();
+    store = await db.open();
+    await store.projects.insert(project('p_1'));
+    await store.projects.insert(project('p_2'));
+  });
+  afterEach(() => db.dispose());
+
+  /** Two endpoints, one event each addressed to both; returns the deliveries newest first. */
+  async function outbox() {
+    await store.webhookEndpoints.insert(endpoint('we_1'));
+    await store.webhookEndpoints.insert(endpoint('we_2', { createdAt: T0 + 1 }));
+    expect(await store.webhookDeliveries.insertEvent(event('ev_1'))).toBe(true);
+    expect(await store.webhookDeliveries.insertEvent(event('ev_2'))).toBe(true);
+    await store.webhookDeliveries.insertDeliveries([
+      delivery('ev_1', 'we_1'),
+      delivery('ev_1', 'we_2', { nextAttemptAt: T0 + 100 }),
+      delivery('ev_2', 'we_1', { nextAttemptAt: T0 + 50 }),
+      delivery('ev_2', 'we_2', { status: 'skipped', nextAttemptAt: null }),
+    ]);
+    return store.webhookDeliveries.list('p_1', { limit: 10 });
+  }
+
+  it('keeps live endpoints per project and kind, oldest first; deleted ones are hidden', async () => {
+    await store.webhookEndpoints.insert(endpoint('we_b', { createdAt: T0 + 1 }));
+    await store.webhookEndpoints.insert(
+      endpoint('we_a', {
+        kind: 'compensation_failure',
+        isEnabled: false,
+        disabledReason: '410',
+        disabledAt: T0,
+      }),
+    );
+    await store.webhookEndpoints.insert(endpoint('we_c', { projectId: 'p_2' }));
+    expect((await store.webhookEndpoints.list('p_1')).map((e) => e.id)).toEqual(['we_a', 'we_b']);
+    expect((await store.webhookEndpoints.list('p_1', 'orchestration')).map((e) => e.id)).toEqual(['we_b']);
+    expect(await store.webhookEndpoints.get('p_1', 'we_a')).toEqual(
+      endpoint('we_a', {
+        kind: 'compensation_failure',
+        isEnabled: false,
+        disabledReason: '410',
+        disabledAt: T0,
+      }),
+    );
+    expect(await store.webhookEndpoints.get('p_2', 'we_a')).toBeUndefined();
+    expect(
+      (await store.webhookEndpoints.findByUrl('p_1', 'orchestration', 'http://127.0.0.1:1/we_b'))?.id,
+    ).toBe('we_b');
+    const rotated = endpoint('we_b', {
+      createdAt: T0 + 1,
+      secret: 'whsec_new',
+      previousSecret: 'whsec_we_b',
+      previousSecretExpiresAt: T0 + 86_400_000,
+    });
+    await store.webhookEndpoints.update(rotated);
+    expect(await store.webhookEndpoints.get('p_1', 'we_b')).toEqual(rotated);
+    await store.webhookEndpoints.update({ ...rotated, deletedAt: T0 + 2 });
+    expect(await store.webhookEndpoints.get('p_1', 'we_b')).toBeUndefined();
+    expect(await store.webhookEndpoints.findByUrl('p_1', 'orchestration', rotated.url)).toBeUndefined();
+    expect((await store.webhookEndpoints.list('p_1')).map((e) => e.id)).toEqual(['we_a']);
+    await store.webhookEndpoints.insert(endpoint('we_z', { createdAt: T0 + 5 }));
+    await store.webhookEndpoints.insert(endpoint('we_m', { createdAt: T0 + 5 })); // same millisecond: insertion order
+    expect((await store.webhookEndpoints.list('p_1', 'orchestration')).map((e) => e.id)).toEqual([
+      'we_z',
+      'we_m',
+    ]);
+  });
+
+  it('stores an event once with its exact body, and each (event, endpoint) delivery once', async () => {
+    const deliveries = await outbox();
+    expect(await store.webhookDeliveries.insertEvent({ ...event('ev_1'), body: 'other' })).toBe(false);
+    expect(await store.webhookDeliveries.getEvent('p_1', 'ev_1')).toEqual(event('ev_1'));
+    expect(await store.webhookDeliveries.getEvent('p_2', 'ev_1')).toBeUndefined();
+    await store.webhookDeliveries.insertDeliveries([delivery('ev_1', 'we_1', { status: 'failed' })]);
+    await store.webhookDeliveries.insertDeliveries([]);
+    const again = await store.webhookDeliveries.list('p_1', { limit: 10 });
+    expect(again).toEqual(deliveries);
+    expect(deliveries.map((d) => [d.eventId, d.endpointId, d.status, d.url])).toEqual([
+      ['ev_2', 'we_2', 'skipped', 'http://127.0.0.1:1/we_2'],
+      ['ev_2', 'we_1', 'pending', 'http://127.0.0.1:1/we_1'],
+      ['ev_1', 'we_2', 'pending', 'http://127.0.0.1:1/we_2'],
+      ['ev_1', 'we_1', 'pending', 'http://127.0.0.1:1/we_1'],
+    ]);
+    expect(deliveries[3]).toMatchObject({ ...delivery('ev_1', 'we_1'), seq: expect.any(Number) });
+  });
+
+  it('filters and pages the delivery history newest first', async () => {
+    const all = await outbox();
+    const seqs = async (f: Partial<Parameters<Store['webhookDeliveries']['list']>[1]>) =>
+      (await store.webhookDeliveries.list('p_1', { limit: 10, ...f })).map((d) => d.seq);
+    const [s4, s3, s2, s1] = all.map((d) => d.seq) as [number, number, number, number];
+    expect(s4 > s3 && s3 > s2 && s2 > s1).toBe(true);
+    expect(await seqs({ status: 'pending' })).toEqual([s3, s2, s1]);
+    expect(await seqs({ endpointId: 'we_2' })).toEqual([s4, s2]);
+    expect(await seqs({ eventId: 'ev_1' })).toEqual([s2, s1]);
+    expect(await seqs({ type: 'compensation.failed' })).toEqual([]);
+    expect(await seqs({ limit: 2 })).toEqual([s4, s3]);
+    expect(await seqs({ limit: 2, beforeSeq: s3 })).toEqual([s2, s1]);
+    expect(await store.webhookDeliveries.list('p_2', { limit: 10 })).toEqual([]);
+  });
+
+  it('finds due work per endpoint, leaving out deliveries and endpoints already busy', async () => {
+    const [, d3, d2, d1] = await outbox();
+    const due = (await store.webhookDeliveries.listDueEndpoints([], [])).sort((a, b) =>
+      a.endpointId.localeCompare(b.endpointId),
+    );
+    expect(due).toEqual([
+      { endpointId: 'we_1', dueAt: T0 },
+      { endpointId: 'we_2', dueAt: T0 + 100 },
+    ]);
+    expect(await store.webhookDeliveries.listDueEndpoints([d1!.seq], ['we_2'])).toEqual([
+      { endpointId: 'we_1', dueAt: T0 + 50 },
+    ]);
+    const ready = await store.webhookDeliveries.listDue('we_1', T0 + 50, 10, []);
+    expect(ready.map((d) => d.seq)).toEqual([d1!.seq, d3!.seq]);
+    expect(ready[0]).toEqual({
+      seq: d1!.seq,
+      projectId: 'p_1',
+      eventId: 'ev_1',
+      eventType: 'orchestration.completed',
+      eventCreatedAt: T0,
+      endpointId: 'we_1',
+      body: event('ev_1').body,
+      url: 'http://127.0.0.1:1/we_1',
+      secret: 'whsec_we_1',
+      previousSecret: null,
+      previousSecretExpiresAt: null,
+      runAttempts: 0,
+      attempts: 0,
+      version: 0,
+    });
+    expect((await store.webhookDeliveries.listDue('we_1', T0 + 49, 10, [])).map((d) => d.seq)).toEqual([
+      d1!.seq,
+    ]);
+    expect((await store.webhookDeliveries.listDue('we_1', T0 + 50, 1, [d1!.seq])).map((d) => d.seq)).toEqual([
+      d3!.seq,
+    ]);
+    expect(await store.webhookDeliveries.listDue('we_2', T0 + 99, 10, [])).toEqual([]);
+    expect(d2!.status).toBe('pending');
+  });
+
+  it('applies an attempt outcome only to the delivery version it was claimed with', async () => {
+    const [skipped, , d2, d1] = await outbox();
+    const outcome = (
+      seq: number,
+      version: number,
+      o: Partial<AttemptOutcome> = {},
+      a: Partial<WebhookAttemptRecord> = {},
+    ): AttemptOutcome => ({
+      attempt: attempt(seq, a),
+      version,
+      status: 'pending',
+      nextAttemptAt: T0 + 5_000,
+      now: T0 + 20,
+      ...o,
+    });
+    await store.transaction((tx) =>
+      tx.webhookDeliveries.recordOutcomes([
+        outcome(d1!.seq, 0), // current version: applied
+        outcome(d2!.seq, 7, { status: 'failed', nextAttemptAt: null }), // stale: only noted
+        outcome(
+          skipped!.seq,
+          3,
+          { status: 'succeeded', nextAttemptAt: null },
+          { httpStatus: 200, isSuccess: true, error: null },
+        ),
+      ]),
+    );
+    await store.webhookDeliveries.recordOutcomes([]);
+    const bySeq = new Map((await store.webhookDeliveries.list('p_1', { limit: 10 })).map((d) => [d.seq, d]));
+    expect(bySeq.get(d1!.seq)).toMatchObject({
+      status: 'pending',
+      attempts: 1,
+      runAttempts: 1,
+      nextAttemptAt: T0 + 5_000,
+      lastHttpStatus: 500,
+      lastError: 'HTTP 500',
+      version: 1,
+      updatedAt: T0 + 20,
+    });
+    expect(bySeq.get(d2!.seq)).toMatchObject({
+      status: 'pending',
+      attempts: 1,
+      runAttempts: 0,
+      nextAttemptAt: T0 + 100,
+      version: 1,
+    });
+    expect(bySeq.get(skipped!.seq)).toMatchObject({
+      status: 'succeeded',
+      attempts: 1,
+      runAttempts: 0,
+      lastHttpStatus: 200,
+      lastError: null,
+    });
+    await store.webhookDeliveries.recordOutcomes([
+      outcome(
+        d1!.seq,
+        1,
+        { status: 'failed', nextAttemptAt: null },
+        { attempt: 2, responseBody: 'nul\u0000here' },
+      ),
+    ]);
+    expect(
+      (await store.webhookDeliveries.list('p_1', { limit: 1, eventId: 'ev_1', endpointId: 'we_1' }))[0],
+    ).toMatchObject({ status: 'failed', attempts: 2, version: 2 });
+    const attempts = await store.webhookDeliveries.listAttempts([d1!.seq, d2!.seq]);
+    expect(attempts.map((a) => [a.deliverySeq, a.attempt])).toEqual([
+      [d1!.seq, 1],
+      [d2!.seq, 1],
+      [d1!.seq, 2],
+    ]);
+    expect(attempts[0]).toEqual(attempt(d1!.seq));
+    expect(attempts[2]?.responseBody).toMatch(/^nul.here$/);
+    expect(await store.webhookDeliveries.listAttempts([])).toEqual([]);
+  });
+
+  it('requeues an event’s or an endpoint’s deliveries, and ends an endpoint’s pending ones', async () => {
+    const [skipped, d3] = await outbox();
+    expect(await store.webhookDeliveries.requeueEvent('ev_2', ['we_2'], T0 + 60)).toBe(1);
+    expect((await store.webhookDeliveries.list('p_1', { limit: 1 }))[0]).toMatchObject({
+      seq: skipped!.seq,
+      status: 'pending',
+      runAttempts: 0,
+      nextAttemptAt: T0 + 60,
+      version: 1,
+      updatedAt: T0 + 60,
+    });
+    expect(await store.webhookDeliveries.endPending('we_1', 'skipped', 'endpoint disabled', T0 + 70)).toBe(2);
+    expect((await store.webhookDeliveries.list('p_1', { limit: 10, endpointId: 'we_1' }))[0]).toMatchObject({
+      seq: d3!.seq,
+      status: 'skipped',
+      nextAttemptAt: null,
+      lastError: 'endpoint disabled',
+      version: 1,
+    });
+    expect(await store.webhookDeliveries.requeueEndpoint('we_1', T0 + 1, T0 + 80)).toBe(0); // created before `since`
+    expect(await store.webhookDeliveries.requeueEndpoint('we_1', T0, T0 + 80)).toBe(2);
+    expect(await store.webhookDeliveries.list('p_1', { limit: 10, status: 'pending' })).toHaveLength(4);
+  });
+});
