@@ -2,11 +2,13 @@ import { queue } from './queue.js';
 import { recovery } from './recovery.js';
 import { taskOverhead } from './task-overhead.js';
 import { throughput } from './throughput.js';
+import { webhooks } from './webhooks.js';
 
 /** `npm run bench`: runs every benchmark in turn; each writes bench/results/<name>.json. */
 const benchmarks: [string, () => Promise<Record<string, unknown>>][] = [
   ['task-overhead', taskOverhead],
   ['throughput', throughput],
+  ['webhooks', webhooks],
   ['queue', queue],
   ['recovery', recovery],
 ];

@@ -80,7 +80,11 @@ export interface Repos {
  * network database can implement the same port.
  */
 export interface Store extends Repos {
-  /** Runs `fn` in one transaction: everything it writes commits together or not at all. */
+  /**
+   * Runs `fn` in one transaction: everything it writes commits together or not at all. An adapter may run
+   * `fn` more than once (PostgreSQL does after a serialization conflict), so `fn` must touch storage only
+   * through `tx` and have no other effects; do those after the returned promise resolves.
+   */
   transaction<T>(fn: (tx: Repos) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }

@@ -119,7 +119,12 @@ export interface WebhookDeliveryRepo {
   /** Stores the event; false (and nothing written) when an event with that id exists already. */
   insertEvent(event: WebhookEventRecord): Promise<boolean>;
   getEvent(projectId: string, eventId: string): Promise<WebhookEventRecord | undefined>;
-  insertDeliveries(deliveries: Omit<WebhookDeliveryRecord, 'seq'>[]): Promise<void>;
+  /**
+   * Stores deliveries (one already stored for the event and endpoint is left as is). May resolve to the
+   * new rows' seqs, in order (`null` for a row left as is), when the adapter has them at no cost (SQLite):
+   * the outbox then hands them to the dispatcher, which need not read them back. Otherwise nothing.
+   */
+  insertDeliveries(deliveries: Omit<WebhookDeliveryRecord, 'seq'>[]): Promise<(number | null)[] | void>;
   /**
    * Each endpoint (but the excluded ones) with pending deliveries, and the earliest due time among them
    * leaving out the given deliveries (in flight). One index seek per endpoint, whatever the backlog.

@@ -14,10 +14,14 @@ export class TimerQueue {
   set(key: string, dueAt: number, fn: () => void): void {
     this.clear(key);
     const delay = Math.max(0, dueAt - this.now());
-    // Node caps timeouts at ~24.8 days; longer waits re-arm at the cap, and the handler re-checks the due time.
+    // Node caps timeouts at ~24.8 days; longer waits re-arm at the cap.
     const handle = setTimeout(() => {
       this.timers.delete(key);
-      if (delay > MAX_DELAY_MS) this.set(key, dueAt, fn);
+      // Node times out against the event loop's cached clock, which lags `now()` by however long the
+      // current turn has run, so a timer can fire a few ms before `dueAt`. Handlers check `now()` against
+      // the due time and would then do nothing, for good: re-arm until it is really due. (This also
+      // covers waits beyond Node's ~24.8-day cap.)
+      if (this.now() < dueAt) this.set(key, dueAt, fn);
       else fn();
     }, Math.min(delay, MAX_DELAY_MS));
     handle.unref();

@@ -60,6 +60,11 @@ export class DeliveryClaims {
     return this.queues.has(endpointId);
   }
 
+  /** Deliveries queued for the endpoint. */
+  queued(endpointId: string): number {
+    return this.queues.get(endpointId)?.length ?? 0;
+  }
+
   queuedEndpoints(): string[] {
     return [...this.queues.keys()];
   }

@@ -1,5 +1,5 @@
 import type { WebhookEndpointKind, WebhookEventType } from '@orra/protocol';
-import type { Repos } from '../storage/store.js';
+import type { DueDelivery, Repos } from '../storage/store.js';
 
 /** An event to send to every endpoint of `kind` in the project. */
 export interface OutboxEvent {
@@ -12,6 +12,13 @@ export interface OutboxEvent {
   payload: { event_id: string };
 }
 
+/** What `enqueue` stored. */
+export interface Enqueued {
+  eventId: string;
+  /** Its deliveries due now, with all an attempt needs, when the store told their seqs (SQLite). */
+  ready: DueDelivery[];
+}
+
 /**
  * The transactional outbox. `enqueue` runs inside the transaction that commits the state change the
  * event describes, so an event exists if and only if that state was committed; `wake` (after commit)
@@ -22,15 +29,16 @@ export class WebhookOutbox {
     private readonly now: () => number,
     /** Delay before the first attempt: the retry schedule's first entry (normally 0). */
     private readonly firstDelayMs: number,
-    private readonly onWake: () => void,
+    private readonly onWake: (ready: readonly DueDelivery[]) => void,
   ) {}
 
   /**
    * Stores the event and one delivery per endpoint of its kind: `pending` for enabled endpoints, `skipped`
    * for disabled ones (kept for `recover`). Nothing is stored when the project has no such endpoint.
-   * Enqueuing the same event twice stores it once. Returns the event id used, or undefined.
+   * Enqueuing the same event twice stores it once. Returns what was stored (the event id used, and the
+   * deliveries to hand to `wake`), or undefined.
    */
-  async enqueue(tx: Repos, event: OutboxEvent): Promise<string | undefined> {
+  async enqueue(tx: Repos, event: OutboxEvent): Promise<Enqueued | undefined> {
     const endpoints = await tx.webhookEndpoints.list(event.projectId, event.kind);
     if (endpoints.length === 0) return undefined;
     const now = this.now();
@@ -45,7 +53,7 @@ export class WebhookOutbox {
       payload = { ...event.payload, event_id: eventId };
       body = JSON.stringify(payload);
     }
-    await tx.webhookDeliveries.insertDeliveries(
+    const seqs = await tx.webhookDeliveries.insertDeliveries(
       endpoints.map((ep) => ({
         eventId,
         endpointId: ep.id,
@@ -62,11 +70,36 @@ export class WebhookOutbox {
         updatedAt: now,
       })),
     );
-    return eventId;
+    const ready: DueDelivery[] = [];
+    endpoints.forEach((ep, i) => {
+      const seq = seqs?.[i];
+      if (seq === undefined || seq === null || !ep.isEnabled || this.firstDelayMs > 0) return;
+      ready.push({
+        seq,
+        projectId: event.projectId,
+        eventId,
+        eventType: event.type,
+        eventCreatedAt: now,
+        endpointId: ep.id,
+        body,
+        url: ep.url,
+        secret: ep.secret,
+        previousSecret: ep.previousSecret,
+        previousSecretExpiresAt: ep.previousSecretExpiresAt,
+        runAttempts: 0,
+        attempts: 0,
+        version: 0,
+      });
+    });
+    return { eventId, ready };
   }
 
-  /** Call after the enqueuing transaction committed. */
-  wake(): void {
-    this.onWake();
+  /**
+   * Call once the enqueuing transaction has committed, in the same turn (as a step's afterCommit runs).
+   * Given what `enqueue` returned, the dispatcher may send those deliveries without reading them back;
+   * either way it looks for due deliveries in storage when it has to.
+   */
+  wake(enqueued?: Enqueued): void {
+    this.onWake(enqueued?.ready ?? []);
   }
 }

@@ -8,7 +8,7 @@ import type { CompensationRecord, Store } from '../storage/store.js';
 import { SsrfPolicy } from './ssrf-policy.js';
 import { WebhookDispatcher } from './webhook-dispatcher.js';
 import { WebhookHistory } from './webhook-history.js';
-import { WebhookOutbox, type OutboxEvent } from './webhook-outbox.js';
+import { WebhookOutbox, type Enqueued, type OutboxEvent } from './webhook-outbox.js';
 import { WebhookSender } from './webhook-sender.js';
 import { WebhookService } from './webhook-service.js';
 
@@ -41,7 +41,9 @@ export class Webhooks {
       now,
     });
     const wake = () => this.dispatcher.wake();
-    this.outbox = new WebhookOutbox(now, config.webhookRetrySchedule[0] ?? 0, wake);
+    this.outbox = new WebhookOutbox(now, config.webhookRetrySchedule[0] ?? 0, (ready) =>
+      ready.length > 0 ? this.dispatcher.offer(ready) : this.dispatcher.wake(),
+    );
     this.service = new WebhookService(store, policy, this.sender, {
       secretOverlapMs: config.webhookSecretOverlapMs,
       now,
@@ -69,12 +71,13 @@ export class Webhooks {
         error: r.error,
         abortReason: r.abortReason,
       });
+      let enqueued: Enqueued | undefined;
       step.addWrite(async (tx) => {
-        await this.outbox.enqueue(tx, { projectId: r.projectId, kind: 'orchestration', type: payload.type, eventId: payload.event_id, payload });
+        enqueued = await this.outbox.enqueue(tx, { projectId: r.projectId, kind: 'orchestration', type: payload.type, eventId: payload.event_id, payload });
       });
       step.afterCommit(() => {
         this.metrics.orchestrationFinished(status);
-        this.outbox.wake();
+        this.outbox.wake(enqueued);
       });
     });
     compensations.onFailure({

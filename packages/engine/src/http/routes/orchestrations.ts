@@ -48,12 +48,16 @@ export function orchestrationRoutes(app: FastifyInstance, deps: RouteDeps): void
   app.get<{ Params: { id: string } }>('/orchestrations/inspections/:id', async (request) => {
     const { projectId } = callerOf(request);
     const record = await deps.orchestrations.get(projectId, request.params.id);
-    const [tasks, journal, services, compensations] = await Promise.all([
-      deps.store.tasks.listByOrchestration(record.id),
-      deps.store.journal.listByOrchestration(record.id),
-      deps.store.services.listByProject(projectId),
-      deps.store.compensations.listByOrchestration(record.id),
-    ]);
+    // One transaction, so the parts come from one snapshot: on PostgreSQL separate reads could straddle a
+    // commit and show, say, a completed compensation whose journal does not have the completion yet.
+    const [tasks, journal, services, compensations] = await deps.store.transaction((tx) =>
+      Promise.all([
+        tx.tasks.listByOrchestration(record.id),
+        tx.journal.listByOrchestration(record.id),
+        tx.services.listByProject(projectId),
+        tx.compensations.listByOrchestration(record.id),
+      ]),
+    );
     return toInspectView(record, tasks, journal, new Map(services.map((s) => [s.id, s])), deps.now(), compensations);
   });
 }

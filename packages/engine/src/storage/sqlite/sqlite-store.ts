@@ -26,6 +26,8 @@ export class SqliteStore implements Store {
   declare readonly webhookDeliveries: Repos['webhookDeliveries'];
   private readonly db: Database.Database;
   private readonly txRepos: Repos;
+  /** Prepared once: `db.exec` parses its SQL on every call, and these run once or twice per transaction. */
+  private readonly tx: Record<'begin' | 'commit' | 'rollback' | 'savepoint' | 'release' | 'rollbackTo', Database.Statement>;
   private queue: Promise<unknown> = Promise.resolve();
   private isInTransaction = false;
   private batch: { fn: (tx: Repos) => Promise<unknown>; resolve: (value: unknown) => void; reject: (error: unknown) => void }[] = [];
@@ -38,6 +40,15 @@ export class SqliteStore implements Store {
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
     migrate(this.db);
+    const st = (sql: string) => this.db.prepare(sql);
+    this.tx = {
+      begin: st('BEGIN IMMEDIATE'),
+      commit: st('COMMIT'),
+      rollback: st('ROLLBACK'),
+      savepoint: st('SAVEPOINT unit'),
+      release: st('RELEASE unit'),
+      rollbackTo: st('ROLLBACK TO unit'),
+    };
     const raw = createSqliteRepos(this.db);
     this.txRepos = raw;
     Object.assign(this, guardRepos(raw, (fn) => this.outside(fn)));
@@ -63,25 +74,32 @@ export class SqliteStore implements Store {
   private async flushBatch(): Promise<void> {
     const items = this.batch.splice(0);
     if (items.length === 0) return;
+    const { tx } = this;
+    // A lone transaction needs no savepoint: on failure the whole (one-unit) transaction rolls back.
+    const isAlone = items.length === 1;
     const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
-    this.db.exec('BEGIN IMMEDIATE');
+    tx.begin.run();
     this.isInTransaction = true;
     try {
       for (const item of items) {
-        this.db.exec('SAVEPOINT unit');
+        if (!isAlone) tx.savepoint.run();
         try {
           const value = await item.fn(this.txRepos);
-          this.db.exec('RELEASE unit');
+          if (!isAlone) tx.release.run();
           outcomes.push({ ok: true, value });
         } catch (error) {
-          this.db.exec('ROLLBACK TO unit');
-          this.db.exec('RELEASE unit');
+          if (isAlone) {
+            if (this.db.inTransaction) tx.rollback.run();
+          } else {
+            tx.rollbackTo.run();
+            tx.release.run();
+          }
           outcomes.push({ ok: false, error });
         }
       }
-      this.db.exec('COMMIT');
+      if (this.db.inTransaction) tx.commit.run();
     } catch (error) {
-      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      if (this.db.inTransaction) tx.rollback.run();
       for (const item of items) item.reject(error);
       return;
     } finally {

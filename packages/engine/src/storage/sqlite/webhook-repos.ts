@@ -24,19 +24,20 @@ export function createWebhookEndpointRepo(db: Database.Database): WebhookEndpoin
   const update = db.prepare(
     `UPDATE webhook_endpoints SET ${ENDPOINT_COLUMNS.filter((c) => c !== 'id').map((c) => `${c} = @${c}`).join(', ')} WHERE id = @id`,
   );
-  const get = db.prepare('SELECT * FROM webhook_endpoints WHERE project_id = ? AND id = ? AND deleted_at IS NULL');
-  const listAll = db.prepare('SELECT * FROM webhook_endpoints WHERE project_id = ? AND deleted_at IS NULL ORDER BY created_at, rowid');
-  const listKind = db.prepare(
-    'SELECT * FROM webhook_endpoints WHERE project_id = ? AND kind = ? AND deleted_at IS NULL ORDER BY created_at, rowid',
-  );
-  const byUrl = db.prepare('SELECT * FROM webhook_endpoints WHERE project_id = ? AND kind = ? AND url = ? AND deleted_at IS NULL');
+  // Rows as arrays in ENDPOINT_COLUMNS order: the outbox lists a project's endpoints for every event, and
+  // building a keyed object per row cost more than the query.
+  const select = (where: string) => db.prepare(`SELECT ${ENDPOINT_COLUMNS.join(', ')} FROM webhook_endpoints WHERE ${where}`).raw(true);
+  const get = select('project_id = ? AND id = ? AND deleted_at IS NULL');
+  const listAll = select('project_id = ? AND deleted_at IS NULL ORDER BY created_at, rowid');
+  const listKind = select('project_id = ? AND kind = ? AND deleted_at IS NULL ORDER BY created_at, rowid');
+  const byUrl = select('project_id = ? AND kind = ? AND url = ? AND deleted_at IS NULL');
   return {
     insert: async (e) => void insert.run(endpointRow(e)),
     update: async (e) => void update.run(endpointRow(e)),
-    get: async (projectId, id) => optional(get.get(projectId, id), endpointFromRow),
+    get: async (projectId, id) => optional(get.get(projectId, id), endpointFromArray),
     list: async (projectId, kind) =>
-      ((kind ? listKind.all(projectId, kind) : listAll.all(projectId)) as Row[]).map(endpointFromRow),
-    findByUrl: async (projectId, kind, url) => optional(byUrl.get(projectId, kind, url), endpointFromRow),
+      ((kind ? listKind.all(projectId, kind) : listAll.all(projectId)) as unknown[][]).map(endpointFromArray),
+    findByUrl: async (projectId, kind, url) => optional(byUrl.get(projectId, kind, url), endpointFromArray),
   };
 }
 
@@ -54,16 +55,19 @@ export function createWebhookDeliveryRepo(db: Database.Database): WebhookDeliver
        @lastHttpStatus, @lastError, @version, @createdAt, @updatedAt)`,
     ),
     // The exclusion lists are small (bounded by the dispatcher's concurrency), passed as JSON arrays.
-    due: db.prepare(
-      `SELECT d.seq, d.project_id, d.event_id, d.event_type, d.endpoint_id, d.run_attempts, d.attempts, d.version, e.body,
-         e.created_at AS event_created_at, ep.url, ep.secret, ep.previous_secret, ep.previous_secret_expires_at
-       FROM webhook_deliveries d
-       JOIN webhook_events e ON e.id = d.event_id
-       JOIN webhook_endpoints ep ON ep.id = d.endpoint_id
-       WHERE d.status = 'pending' AND d.endpoint_id = @endpointId AND d.next_attempt_at <= @now
-         AND d.seq NOT IN (SELECT value FROM json_each(@seqs))
-       ORDER BY d.next_attempt_at LIMIT @limit`,
-    ),
+    // Rows as arrays, in the order dueFromArray reads them (keyed rows cost twice as much to build).
+    due: db
+      .prepare(
+        `SELECT d.seq, d.project_id, d.event_id, d.event_type, d.endpoint_id, d.run_attempts, d.attempts, d.version, e.body,
+           e.created_at AS event_created_at, ep.url, ep.secret, ep.previous_secret, ep.previous_secret_expires_at
+         FROM webhook_deliveries d
+         JOIN webhook_events e ON e.id = d.event_id
+         JOIN webhook_endpoints ep ON ep.id = d.endpoint_id
+         WHERE d.status = 'pending' AND d.endpoint_id = @endpointId AND d.next_attempt_at <= @now
+           AND d.seq NOT IN (SELECT value FROM json_each(@seqs))
+         ORDER BY d.next_attempt_at LIMIT @limit`,
+      )
+      .raw(true),
     // Per endpoint rather than over all due rows: a slow endpoint's backlog is never scanned to find
     // another endpoint's work. Only enabled endpoints can have pending deliveries (disable/delete end them).
     dueEndpoints: db.prepare(
@@ -72,23 +76,23 @@ export function createWebhookDeliveryRepo(db: Database.Database): WebhookDeliver
        FROM webhook_endpoints ep
        WHERE ep.deleted_at IS NULL AND ep.is_enabled = 1 AND ep.id NOT IN (SELECT value FROM json_each(@endpoints))`,
     ),
+    // Positional parameters (see recordOutcomes): these run once per attempt.
     insertAttempt: db.prepare(
       `INSERT INTO webhook_attempts (delivery_seq, attempt, started_at, duration_ms, http_status, response_body, error, is_success)
-       VALUES (@deliverySeq, @attempt, @startedAt, @durationMs, @httpStatus, @responseBody, @error, @isSuccess)`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     applyOutcome: db.prepare(
-      `UPDATE webhook_deliveries SET status = @status, attempts = attempts + 1, run_attempts = run_attempts + 1,
-         next_attempt_at = @nextAttemptAt, last_http_status = @httpStatus, last_error = @error, version = version + 1,
-         updated_at = @now
-       WHERE seq = @seq AND version = @version`,
+      `UPDATE webhook_deliveries SET status = ?, attempts = attempts + 1, run_attempts = run_attempts + 1,
+         next_attempt_at = ?, last_http_status = ?, last_error = ?, version = version + 1, updated_at = ?
+       WHERE seq = ? AND version = ?`,
     ),
     // Someone changed the delivery while the attempt was out (redeliver, disable, delete): keep their state,
     // except that a success on a delivery that was given up on is still a success.
     noteOutcome: db.prepare(
-      `UPDATE webhook_deliveries SET attempts = attempts + 1, last_http_status = @httpStatus, last_error = @error,
-         status = CASE WHEN @isSuccess = 1 AND status IN ('skipped', 'failed') THEN 'succeeded' ELSE status END,
-         version = version + 1, updated_at = @now
-       WHERE seq = @seq AND version <> @version`,
+      `UPDATE webhook_deliveries SET attempts = attempts + 1, last_http_status = ?, last_error = ?,
+         status = CASE WHEN ? = 1 AND status IN ('skipped', 'failed') THEN 'succeeded' ELSE status END,
+         version = version + 1, updated_at = ?
+       WHERE seq = ? AND version <> ?`,
     ),
     requeueEvent: db.prepare(
       `UPDATE webhook_deliveries SET status = 'pending', run_attempts = 0, next_attempt_at = @now, version = version + 1,
@@ -106,16 +110,19 @@ export function createWebhookDeliveryRepo(db: Database.Database): WebhookDeliver
        WHERE endpoint_id = @endpointId AND status = 'pending'`,
     ),
   };
-  const insertDeliveries = db.transaction((rows: Omit<WebhookDeliveryRecord, 'seq'>[]) => {
-    for (const r of rows) st.insertDelivery.run(r);
-  });
-  const recordOutcomes = db.transaction((outcomes: AttemptOutcome[]) => {
+  const insertDeliveries = atomically(db, (rows: Omit<WebhookDeliveryRecord, 'seq'>[]) =>
+    rows.map((r) => {
+      const { changes, lastInsertRowid } = st.insertDelivery.run(r);
+      return changes === 1 ? Number(lastInsertRowid) : null;
+    }),
+  );
+  const recordOutcomes = atomically(db, (outcomes: AttemptOutcome[]) => {
     for (const o of outcomes) {
       const a = o.attempt;
-      st.insertAttempt.run({ ...a, isSuccess: a.isSuccess ? 1 : 0 });
-      const params = { seq: a.deliverySeq, version: o.version, httpStatus: a.httpStatus, error: a.error, now: o.now };
-      const applied = st.applyOutcome.run({ ...params, status: o.status, nextAttemptAt: o.nextAttemptAt });
-      if (applied.changes === 0) st.noteOutcome.run({ ...params, isSuccess: a.isSuccess ? 1 : 0 });
+      const isSuccess = a.isSuccess ? 1 : 0;
+      st.insertAttempt.run(a.deliverySeq, a.attempt, a.startedAt, a.durationMs, a.httpStatus, a.responseBody, a.error, isSuccess);
+      const applied = st.applyOutcome.run(o.status, o.nextAttemptAt, a.httpStatus, a.error, o.now, a.deliverySeq, o.version);
+      if (applied.changes === 0) st.noteOutcome.run(a.httpStatus, a.error, isSuccess, o.now, a.deliverySeq, o.version);
     }
   });
 
@@ -125,15 +132,13 @@ export function createWebhookDeliveryRepo(db: Database.Database): WebhookDeliver
       const r = st.getEvent.get(projectId, id) as Row | undefined;
       return r && { id: r.id as string, projectId: r.project_id as string, type: r.type as never, body: r.body as string, createdAt: r.created_at as number };
     },
-    insertDeliveries: async (rows) => {
-      if (rows.length > 0) insertDeliveries(rows);
-    },
+    insertDeliveries: async (rows) => (rows.length > 0 ? insertDeliveries(rows) : []),
     listDueEndpoints: async (seqs, endpoints) =>
       (st.dueEndpoints.all({ seqs: JSON.stringify(seqs), endpoints: JSON.stringify(endpoints) }) as Row[])
         .filter((r) => r.due_at !== null)
         .map((r) => ({ endpointId: r.endpoint_id as string, dueAt: r.due_at as number })),
     listDue: async (endpointId, now, limit, seqs) =>
-      (st.due.all({ endpointId, now, limit, seqs: JSON.stringify(seqs) }) as Row[]).map(dueFromRow),
+      (st.due.all({ endpointId, now, limit, seqs: JSON.stringify(seqs) }) as unknown[][]).map(dueFromArray),
     recordOutcomes: async (outcomes) => {
       if (outcomes.length > 0) recordOutcomes(outcomes);
     },
@@ -164,8 +169,17 @@ export function createWebhookDeliveryRepo(db: Database.Database): WebhookDeliver
   };
 }
 
-function optional<T>(row: unknown, map: (row: Row) => T): T | undefined {
-  return row === undefined ? undefined : map(row as Row);
+function optional<R, T>(row: unknown, map: (row: R) => T): T | undefined {
+  return row === undefined ? undefined : map(row as R);
+}
+
+/**
+ * `fn` in a transaction of its own when called outside one; inside the caller's transaction as is, since
+ * that already makes it atomic (better-sqlite3 would add a savepoint: two more statements per call).
+ */
+function atomically<A, R>(db: Database.Database, fn: (arg: A) => R): (arg: A) => R {
+  const inOwnTransaction = db.transaction(fn);
+  return (arg) => (db.inTransaction ? fn(arg) : inOwnTransaction(arg));
 }
 
 const endpointRow = (e: WebhookEndpointRecord) => ({
@@ -184,20 +198,21 @@ const endpointRow = (e: WebhookEndpointRecord) => ({
   deleted_at: e.deletedAt,
 });
 
-const endpointFromRow = (r: Row): WebhookEndpointRecord => ({
-  id: r.id as string,
-  projectId: r.project_id as string,
-  kind: r.kind as WebhookEndpointRecord['kind'],
-  url: r.url as string,
-  secret: r.secret as string,
-  previousSecret: r.previous_secret as string | null,
-  previousSecretExpiresAt: r.previous_secret_expires_at as number | null,
-  isEnabled: r.is_enabled === 1,
-  disabledReason: r.disabled_reason as string | null,
-  disabledAt: r.disabled_at as number | null,
-  createdAt: r.created_at as number,
-  updatedAt: r.updated_at as number,
-  deletedAt: r.deleted_at as number | null,
+/** A row of ENDPOINT_COLUMNS, in that order. */
+const endpointFromArray = (r: unknown[]): WebhookEndpointRecord => ({
+  id: r[0] as string,
+  projectId: r[1] as string,
+  kind: r[2] as WebhookEndpointRecord['kind'],
+  url: r[3] as string,
+  secret: r[4] as string,
+  previousSecret: r[5] as string | null,
+  previousSecretExpiresAt: r[6] as number | null,
+  isEnabled: r[7] === 1,
+  disabledReason: r[8] as string | null,
+  disabledAt: r[9] as number | null,
+  createdAt: r[10] as number,
+  updatedAt: r[11] as number,
+  deletedAt: r[12] as number | null,
 });
 
 const deliveryFromRow = (r: Row): WebhookDeliveryRecord => ({
@@ -217,21 +232,22 @@ const deliveryFromRow = (r: Row): WebhookDeliveryRecord => ({
   updatedAt: r.updated_at as number,
 });
 
-const dueFromRow = (r: Row): DueDelivery => ({
-  seq: r.seq as number,
-  projectId: r.project_id as string,
-  eventId: r.event_id as string,
-  eventType: r.event_type as DueDelivery['eventType'],
-  eventCreatedAt: r.event_created_at as number,
-  endpointId: r.endpoint_id as string,
-  body: r.body as string,
-  url: r.url as string,
-  secret: r.secret as string,
-  previousSecret: r.previous_secret as string | null,
-  previousSecretExpiresAt: r.previous_secret_expires_at as number | null,
-  runAttempts: r.run_attempts as number,
-  attempts: r.attempts as number,
-  version: r.version as number,
+/** A row of the `due` statement, in its column order. */
+const dueFromArray = (r: unknown[]): DueDelivery => ({
+  seq: r[0] as number,
+  projectId: r[1] as string,
+  eventId: r[2] as string,
+  eventType: r[3] as DueDelivery['eventType'],
+  endpointId: r[4] as string,
+  runAttempts: r[5] as number,
+  attempts: r[6] as number,
+  version: r[7] as number,
+  body: r[8] as string,
+  eventCreatedAt: r[9] as number,
+  url: r[10] as string,
+  secret: r[11] as string,
+  previousSecret: r[12] as string | null,
+  previousSecretExpiresAt: r[13] as number | null,
 });
 
 const attemptFromRow = (r: Row): WebhookAttemptRecord => ({
