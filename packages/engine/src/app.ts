@@ -13,7 +13,12 @@ import { createPlanningService } from './planning/create-planning-service.js';
 import { GroundingService } from './planning/grounding-service.js';
 import { ProjectService } from './projects/project-service.js';
 import { ServiceRegistry } from './services/service-registry.js';
+import { LocalCluster, type Cluster } from './cluster/cluster.js';
+import { newNodeId } from './cluster/node-id.js';
+import { PostgresCluster } from './cluster/postgres-cluster.js';
+import type { ServiceConnections } from './orchestration/service-connections.js';
 import { createStore } from './storage/create-store.js';
+import { PostgresStore } from './storage/postgres/postgres-store.js';
 import type { Store } from './storage/store.js';
 import { Webhooks } from './webhooks/webhooks.js';
 import { WsHub } from './ws/ws-hub.js';
@@ -23,6 +28,8 @@ export { loadConfig, ConfigError, type Config } from './config/config.js';
 /** A running engine. */
 export interface Engine {
   config: Config;
+  /** This process's id among engines sharing a PostgreSQL database (`local` on SQLite). */
+  nodeId: string;
   /** Base URL of the HTTP API, e.g. `http://127.0.0.1:8005`. */
   url: string;
   port: number;
@@ -40,6 +47,11 @@ export interface Engine {
 export interface StartEngineOptions extends LoadConfigOptions {
   config?: Config;
   logger?: Logger;
+  /**
+   * The engine can no longer work safely (on PostgreSQL: its cluster session ended, so other processes
+   * take its work over). The process entry stops the engine and exits non-zero.
+   */
+  onFatal?: (err: Error) => void;
 }
 
 /** The composition root: builds every part, resumes in-flight work, then starts listening. */
@@ -47,20 +59,27 @@ export async function startEngine(options: StartEngineOptions = {}): Promise<Eng
   const config = options.config ?? loadConfig(options);
   const log = options.logger ?? createLogger(config.logLevel);
   const now = Date.now;
-  const store = await createStore(config, log.child({ component: 'storage' }));
+  const nodeId = newNodeId();
+  const store = await createStore(config, log.child({ component: 'storage' }), nodeId);
   const projects = new ProjectService(store, now);
   const services = new ServiceRegistry(store, now);
   const hub = new WsHub(projects, services, log.child({ component: 'ws' }), {
     pingIntervalMs: config.wsPingIntervalMs,
     appPingIntervalMs: config.wsAppPingIntervalMs,
   });
-  const runner = new OrchestrationRunner(store, hub, log.child({ component: 'runner' }), {
+  // The runners reach services through the cluster: local sockets, or another engine process's.
+  // (`cluster` is built below, once the runners it connects exist; nothing sends before start-up ends.)
+  const connections: ServiceConnections = {
+    isConnected: (serviceId) => cluster.isConnected(serviceId),
+    send: (serviceId, message) => cluster.send(serviceId, message),
+  };
+  const runner = new OrchestrationRunner(store, connections, log.child({ component: 'runner' }), {
     taskMaxAttempts: config.taskMaxAttempts,
     taskBackoffMs: config.taskBackoffMs,
     taskBackoffCapMs: config.taskBackoffCapMs,
     now,
   });
-  const compensations = new CompensationRunner(store, hub, log.child({ component: 'compensation' }), {
+  const compensations = new CompensationRunner(store, connections, log.child({ component: 'compensation' }), {
     attemptTimeoutMs: config.compensationAttemptTimeoutMs,
     backoffMs: config.compensationBackoffMs,
     backoffCapMs: config.compensationBackoffCapMs,
@@ -77,37 +96,55 @@ export async function startEngine(options: StartEngineOptions = {}): Promise<Eng
   const metrics = new EngineMetrics();
   const webhooks = new Webhooks(store, config, log.child({ component: 'webhooks' }), metrics, now);
   webhooks.attach(runner, compensations);
-  const failedCompensations = new FailedCompensationService(store, compensations, hub, now);
+  const parts = { hub, runner, compensations, wakeWebhooks: () => webhooks.start() };
+  const cluster: Cluster =
+    store instanceof PostgresStore
+      ? new PostgresCluster(store.pool, store, parts, log.child({ component: 'cluster' }), {
+          nodeId: store.nodeId,
+          url: config.databaseUrl,
+          schema: config.databaseSchema,
+          checkIntervalMs: config.clusterCheckIntervalMs,
+          onSessionLost: (err) => options.onFatal?.(err),
+        })
+      : new LocalCluster(parts);
+  const failedCompensations = new FailedCompensationService(store, compensations, connections, now);
   const planning = createPlanningService(config, store, log.child({ component: 'planning' }), now);
   const groundings = new GroundingService(store, now);
   const orchestrations = new OrchestrationService(store, runner, config, now, planning);
   const http = createHttpServer(
-    { config, store, projects, services, orchestrations, failedCompensations, groundings, runner, webhooks, metrics, now },
+    {
+      config,
+      store,
+      projects,
+      services,
+      orchestrations,
+      failedCompensations,
+      groundings,
+      aborts: cluster,
+      webhooks,
+      metrics,
+      now,
+    },
     log,
   );
-  hub.attach(http.server, {
-    // Each side looks the message up by its own idempotency keys and ignores the rest.
-    handlePayload: async (serviceId, payload) => {
-      await Promise.all([runner.handlePayload(serviceId, payload), compensations.handlePayload(serviceId, payload)]);
-    },
-    onServiceConnected: (serviceId) => {
-      runner.onServiceConnected(serviceId);
-      compensations.onServiceConnected(serviceId);
-    },
-    onSocketClosed: (serviceId, socketId) => {
-      runner.onSocketClosed(serviceId, socketId);
-      compensations.onSocketClosed(serviceId, socketId);
-    },
-  });
+  hub.attach(http.server, cluster);
 
-  const resumed = await runner.resumeAll();
-  const resumedCompensations = await compensations.resumeAll();
+  const resumed = await cluster.start();
   webhooks.start();
   await http.listen({ port: config.port, host: config.host });
   const port = (http.server.address() as AddressInfo).port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${host}:${port}`;
-  log.info({ url, resumed, resumedCompensations, database: redactUrl(config.databaseUrl) }, 'engine listening');
+  log.info(
+    {
+      url,
+      nodeId: cluster.nodeId,
+      resumed: resumed.orchestrations,
+      resumedCompensations: resumed.compensations,
+      database: redactUrl(config.databaseUrl),
+    },
+    'engine listening',
+  );
 
   let closing: Promise<void> | undefined;
   const close = () =>
@@ -117,8 +154,22 @@ export async function startEngine(options: StartEngineOptions = {}): Promise<Eng
       await runner.stop();
       await compensations.stop();
       await webhooks.stop();
+      await cluster.close();
       await store.close();
       log.info('engine stopped');
     })());
-  return { config, url, port, http, store, runner, compensations, webhooks, metrics, log, close };
+  return {
+    config,
+    nodeId: cluster.nodeId,
+    url,
+    port,
+    http,
+    store,
+    runner,
+    compensations,
+    webhooks,
+    metrics,
+    log,
+    close,
+  };
 }

@@ -68,11 +68,24 @@ export class CompensationRunner {
 
   /** Loads compensations that had not reached an outcome and carries on (restart = resume). */
   async resumeAll(): Promise<number> {
-    const active = await this.store.compensations.listActive();
+    return this.resume(await this.store.compensations.listActive());
+  }
+
+  /**
+   * Carries on with the given active compensations, read from storage: all of them after a restart, or
+   * those of a dead engine process this one has just claimed (cluster/). Ones already here are skipped.
+   */
+  resume(records: CompensationRecord[]): number {
+    const active = records.filter((r) => !this.records.has(r.id));
     // An attempt that was out when the engine stopped is not counted: its socket is gone.
     for (const r of active) if (r.status === 'processing') Object.assign(r, { status: 'waiting', attempts: r.attempts - 1 });
     this.begin(active);
     return active.length;
+  }
+
+  /** True while a compensation with this idempotency key is running here (it may still receive a result). */
+  owns(idempotencyKey: string): boolean {
+    return this.byKey.has(idempotencyKey);
   }
 
   /**

@@ -2,7 +2,6 @@ import type { FastifyRequest } from 'fastify';
 import type { FailedCompensationService } from '../compensation/failed-compensation-service.js';
 import type { Config } from '../config/config.js';
 import type { EngineMetrics } from '../metrics/engine-metrics.js';
-import type { OrchestrationRunner } from '../orchestration/orchestration-runner.js';
 import type { OrchestrationService } from '../orchestration/orchestration-service.js';
 import type { GroundingService } from '../planning/grounding-service.js';
 import type { Caller, ProjectService } from '../projects/project-service.js';
@@ -19,7 +18,8 @@ export interface RouteDeps {
   orchestrations: OrchestrationService;
   failedCompensations: FailedCompensationService;
   groundings: GroundingService;
-  runner: OrchestrationRunner;
+  /** Aborts an in-flight orchestration wherever it runs (its owner may be another engine process). */
+  aborts: { abortOrchestration(orchestrationId: string, payload: unknown): Promise<boolean> };
   webhooks: Webhooks;
   metrics: EngineMetrics;
   now: () => number;

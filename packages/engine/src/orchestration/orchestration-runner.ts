@@ -60,8 +60,18 @@ export class OrchestrationRunner {
 
   /** Loads every in-flight orchestration from storage and carries on with it (restart = resume). */
   async resumeAll(): Promise<number> {
-    const records = await this.store.orchestrations.listInFlight();
+    return this.resume(await this.store.orchestrations.listInFlight());
+  }
+
+  /**
+   * Carries on with the given in-flight orchestrations, read from storage: all of them after a restart,
+   * or those of a dead engine process this one has just claimed (cluster/). Ones already here are skipped.
+   */
+  async resume(records: LiveOrchestration['record'][]): Promise<number> {
+    let resumed = 0;
     for (const record of records) {
+      if (this.live.has(record.id)) continue;
+      resumed += 1;
       const tasks = await this.store.tasks.listByOrchestration(record.id);
       const live = this.adopt(record, tasks);
       await this.enqueue(live, (step) => {
@@ -75,7 +85,17 @@ export class OrchestrationRunner {
         this.advance(step);
       });
     }
-    return records.length;
+    return resumed;
+  }
+
+  /** True while the orchestration is in flight in this process. */
+  isRunning(orchestrationId: string): boolean {
+    return this.live.has(orchestrationId);
+  }
+
+  /** True while a task with this idempotency key is in flight here (it may still receive a result). */
+  owns(idempotencyKey: string): boolean {
+    return this.byKey.has(idempotencyKey);
   }
 
   /** Starts a newly created orchestration (already stored as `pending` with its tasks). */

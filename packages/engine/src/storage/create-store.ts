@@ -8,9 +8,10 @@ import type { Store } from './store.js';
 export async function createStore(
   config: Pick<Config, 'databaseUrl' | 'databaseSchema'>,
   log?: Logger,
+  nodeId?: string,
 ): Promise<Store> {
   if (/^postgres(ql)?:\/\//.test(config.databaseUrl)) {
-    return PostgresStore.open({ url: config.databaseUrl, schema: config.databaseSchema, log });
+    return PostgresStore.open({ url: config.databaseUrl, schema: config.databaseSchema, log, nodeId });
   }
   return new SqliteStore(sqlitePath(config.databaseUrl));
 }

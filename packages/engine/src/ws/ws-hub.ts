@@ -11,7 +11,7 @@ import type { ServiceRegistry } from '../services/service-registry.js';
 export interface ServiceEvents {
   /** Resolves once the message's effect is durable; only then is the message ACKed. */
   handlePayload(serviceId: string, payload: SdkPayload): Promise<void>;
-  onServiceConnected(serviceId: string): void;
+  onServiceConnected(serviceId: string, socketId: string): void;
   onSocketClosed(serviceId: string, socketId: string): void;
 }
 
@@ -64,6 +64,11 @@ export class WsHub implements ServiceConnections {
 
   isConnected(serviceId: string): boolean {
     return (this.byService.get(serviceId)?.length ?? 0) > 0;
+  }
+
+  /** Open sockets of the service on this process. */
+  socketCount(serviceId: string): number {
+    return this.byService.get(serviceId)?.length ?? 0;
   }
 
   send(serviceId: string, message: ServerMessage): string | undefined {
@@ -130,7 +135,7 @@ export class WsHub implements ServiceConnections {
       log.info({ code }, 'service disconnected');
       this.events?.onSocketClosed(serviceId, conn.id);
     });
-    this.events?.onServiceConnected(serviceId);
+    this.events?.onServiceConnected(serviceId, conn.id);
   }
 
   private async receive(conn: Connection, text: string, log: Logger): Promise<void> {

@@ -56,7 +56,8 @@ export class EngineProcess {
   /** SIGKILL: no shutdown code runs, exactly like a crash. */
   async kill(): Promise<void> {
     const child = this.child;
-    if (!child || child.exitCode !== null) return;
+    // A killed child has a signalCode and no exitCode: both mean it is gone already.
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((r) => child.once('exit', r));
     child.kill('SIGKILL');
     await exited;

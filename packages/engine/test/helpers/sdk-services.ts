@@ -6,7 +6,7 @@ export function objectSchema(props: Record<string, string>): { type: 'object'; p
 }
 
 export interface TestServiceOptions {
-  orraUrl: string;
+  orraUrl: string | string[];
   apiKey: string;
   name: string;
   input: Record<string, string>;
@@ -16,11 +16,13 @@ export interface TestServiceOptions {
   revertTTL?: number;
   onRevert?: (originalTask: any, taskResult: any, context: any) => Promise<unknown>;
   description?: string;
+  /** Start as this (already registered) service id: another instance of the same service. */
+  id?: string;
 }
 
 /** A real SDK service registered with the engine, its id kept in memory (no key file on disk). */
 export async function startService(opts: TestServiceOptions) {
-  let savedId: string | null = null;
+  let savedId: string | null = opts.id ?? null;
   const svc = initService({
     name: opts.name,
     orraUrl: opts.orraUrl,

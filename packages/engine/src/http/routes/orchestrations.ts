@@ -34,7 +34,7 @@ export function orchestrationRoutes(app: FastifyInstance, deps: RouteDeps): void
     const payload = { reason: reason || 'aborted by an operator', abortedBy: 'operator' };
     const isAborted =
       (record.status === 'pending' || record.status === 'processing') &&
-      (await deps.runner.abortOrchestration(record.id, payload));
+      (await deps.aborts.abortOrchestration(record.id, payload));
     if (!isAborted) {
       throw new EngineError(ERROR_CODES.CONFLICT, `orchestration ${record.id} is ${record.status}; only pending or processing orchestrations can be aborted`);
     }

@@ -21,12 +21,14 @@ const SELECT = `SELECT ${COLUMNS.join(', ')} FROM compensations`;
 const AUDIT = 'compensation_id, at, key_id, action, reason, previous_state, new_state';
 
 const ST = {
-  // SQLite's INSERT OR REPLACE keyed by id; any number of records in one statement.
+  // SQLite's INSERT OR REPLACE keyed by id; any number of records in one statement. The process that
+  // writes a compensation owns it from then on (owner_node defaults to its orra.node setting).
   save: {
     name: 'orra_compensation_save',
     text: `INSERT INTO compensations (${COLUMNS.join(', ')})
       SELECT * FROM unnest(${TYPES.map((t, i) => `$${i + 1}::${t}[]`).join(', ')})
-      ON CONFLICT (id) DO UPDATE SET ${COLUMNS.filter((c) => c !== 'id').map((c) => `${c} = EXCLUDED.${c}`).join(', ')}`,
+      ON CONFLICT (id) DO UPDATE SET ${COLUMNS.filter((c) => c !== 'id').map((c) => `${c} = EXCLUDED.${c}`).join(', ')},
+        owner_node = DEFAULT`,
   },
   get: { name: 'orra_compensation_get', text: `${SELECT} WHERE id = $1` },
   byOrchestration: {

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { newNodeId } from '../../cluster/node-id.js';
 import type { Logger } from '../../logging/logger.js';
 import type { Repos, Store } from '../store.js';
 import { migratePostgres } from './migrate-postgres.js';
@@ -14,6 +15,12 @@ export interface PostgresStoreOptions {
   schema: string;
   /** Connections kept open at most (pg's default is 10). */
   poolSize?: number;
+  /**
+   * This process's id among the engines sharing the database. Every connection carries it as the
+   * `orra.node` setting, which the ownership columns default to (migration 0005), so work a process
+   * creates is owned by it without another statement.
+   */
+  nodeId?: string;
   log?: Pick<Logger, 'warn' | 'debug'>;
 }
 
@@ -56,7 +63,9 @@ export class PostgresStore implements Store {
   private readonly batcher: TransactionBatcher<Repos>;
 
   private constructor(
-    private readonly pool: pg.Pool,
+    /** The pool, for the scale-out machinery (cluster/) that speaks SQL of its own. */
+    readonly pool: pg.Pool,
+    readonly nodeId: string,
     private readonly log: PostgresStoreOptions['log'],
   ) {
     Object.assign(this, createPostgresRepos(poolQueryable(pool)));
@@ -66,13 +75,15 @@ export class PostgresStore implements Store {
 
   /** Connects, applies pending migrations (once, even when several processes start together), and returns the store. */
   static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
+    const nodeId = options.nodeId ?? newNodeId();
+    if (!/^[A-Za-z0-9_-]+$/.test(nodeId)) throw new Error(`storage: node id ${JSON.stringify(nodeId)} must be letters, digits, _ or -`);
     const pool = new pg.Pool({
       connectionString: options.url,
       max: options.poolSize ?? 10,
       // How operators tell the engine's sessions apart in pg_stat_activity (a URL parameter overrides it).
       application_name: 'orra-engine',
       // Set in the start-up packet: no extra round trip, and no connection ever runs on another schema.
-      options: `-c search_path=${options.schema}`,
+      options: `-c search_path=${options.schema} -c orra.node=${nodeId}`,
       // Epoch milliseconds and counts are BIGINT; they fit a double exactly (below 2^53), so read numbers.
       types: {
         getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
@@ -96,7 +107,7 @@ export class PostgresStore implements Store {
       await pool.end();
       throw err;
     }
-    return new PostgresStore(pool, options.log);
+    return new PostgresStore(pool, nodeId, options.log);
   }
 
   transaction<T>(fn: (tx: Repos) => Promise<T>): Promise<T> {

@@ -33,14 +33,18 @@ export const WEBHOOK_DELIVERY_STATEMENTS = {
       JOIN webhook_events e ON e.id = d.event_id
       JOIN webhook_endpoints ep ON ep.id = d.endpoint_id
       WHERE d.status = 'pending' AND d.endpoint_id = $1 AND d.next_attempt_at <= $2 AND d.seq <> ALL($4::bigint[])
+        AND d.claimed_by = current_setting('orra.node')
       ORDER BY d.next_attempt_at, d.seq LIMIT $3`,
   },
   // Per endpoint: one index seek each, however long a slow endpoint's backlog. Only enabled endpoints can
-  // have pending deliveries (disable and delete end them).
+  // have pending deliveries (disable and delete end them). Both due queries see only the deliveries this
+  // process has claimed (claimed_by, migration 0005): with several engines on one database, each pending
+  // delivery is sent by exactly one of them; cluster/ hands a dead engine's deliveries to a live one.
   dueEndpoints: {
     name: 'orra_webhook_due_endpoints',
     text: `SELECT ep.id AS endpoint_id, (SELECT min(d.next_attempt_at) FROM webhook_deliveries d
-          WHERE d.status = 'pending' AND d.endpoint_id = ep.id AND d.seq <> ALL($1::bigint[])) AS due_at
+          WHERE d.status = 'pending' AND d.endpoint_id = ep.id AND d.seq <> ALL($1::bigint[])
+            AND d.claimed_by = current_setting('orra.node')) AS due_at
       FROM webhook_endpoints ep
       WHERE ep.deleted_at IS NULL AND ep.is_enabled AND ep.id <> ALL($2::text[])
       ORDER BY ep.created_at, ep.rowid`,
@@ -81,13 +85,13 @@ export const WEBHOOK_DELIVERY_STATEMENTS = {
   requeueEvent: {
     name: 'orra_webhook_requeue_event',
     text: `UPDATE webhook_deliveries SET status = 'pending', run_attempts = 0, next_attempt_at = $3, version = version + 1,
-        updated_at = $3
+        updated_at = $3, claimed_by = DEFAULT
       WHERE event_id = $1 AND endpoint_id = ANY($2::text[])`,
   },
   requeueEndpoint: {
     name: 'orra_webhook_requeue_endpoint',
     text: `UPDATE webhook_deliveries SET status = 'pending', run_attempts = 0, next_attempt_at = $3, version = version + 1,
-        updated_at = $3
+        updated_at = $3, claimed_by = DEFAULT
       WHERE endpoint_id = $1 AND status IN ('failed', 'skipped') AND created_at >= $2`,
   },
   endPending: {

@@ -1,0 +1,476 @@
+import { hostname } from 'node:os';
+import type { SdkPayload, ServerMessage } from '@orra/protocol';
+import pg from 'pg';
+import type { Logger } from '../logging/logger.js';
+import { quoteIdent } from '../storage/postgres/migrate-postgres.js';
+import type { Store } from '../storage/store.js';
+import { CLUSTER_SQL as SQL } from './cluster-statements.js';
+import { handleLocally, notifyConnected, type Cluster, type ClusterParts } from './cluster.js';
+
+export interface PostgresClusterOptions {
+  nodeId: string;
+  /** For the node's own session (LISTEN, and the liveness others see). */
+  url: string;
+  schema: string;
+  /** How often this node looks for dead nodes to take work over from. */
+  checkIntervalMs: number;
+  /** Routed messages nobody took within this long are dropped (the owner's timers have acted long since). */
+  routedRetentionMs?: number;
+  /** The node's session ended: others now own its work, so this process must stop working. */
+  onSessionLost(err: Error): void;
+  now?: () => number;
+}
+
+/** The local hub, which also says how many sockets of a service it holds (for weighted spreading). */
+export interface LocalSockets {
+  isConnected(serviceId: string): boolean;
+  send(serviceId: string, message: ServerMessage): string | undefined;
+  socketCount(serviceId: string): number;
+}
+
+type Note =
+  | { t: 's'; s: string; n: string } // a socket of service s opened or closed on node n
+  | { t: 'd'; s: string; n: string | null } // a message for service s waits in cluster_dispatch
+  | { t: 'i'; id: number; k: string } // a service message for the owner of key k waits in cluster_inbox
+  | { t: 'n'; n: string } // node n left cleanly
+  | { t: 'a'; o: string; ok: boolean }; // the owner of orchestration o handled a forwarded abort
+
+const CLAIM_BATCH = 64;
+/** Inbox keys of operator aborts forwarded to an orchestration's owner (service keys never look like this). */
+const ABORT_KEY = 'abort:';
+/** How long an abort call waits for the owning process to answer. */
+const ABORT_WAIT_MS = 10_000;
+const INBOX_PAGE = 500;
+/** Returned as the socket id of a message that went to another node: no local socket close concerns it. */
+export const REMOTE_SOCKET = 'remote';
+
+/**
+ * Several engine processes on one PostgreSQL database (architecture §11).
+ *
+ * - Ownership: the process that creates an orchestration (or writes a compensation, or commits a webhook
+ *   event) owns it; ownership columns default to the session's `orra.node`. A node is alive while its
+ *   listening session is; when it dies PostgreSQL ends that session, and the next liveness check of any
+ *   other node claims the dead node's in-flight orchestrations, active compensations and pending
+ *   deliveries (FOR UPDATE SKIP LOCKED: each to exactly one node) and resumes them from storage. Timers
+ *   (retries, timeouts, grace periods, TTLs) belong to their orchestration or compensation and are
+ *   re-armed from their stored due times.
+ * - Sockets: a connection registry (`service_sockets`) says which node holds which service socket;
+ *   nodes hear of changes by NOTIFY and keep a per-service count of remote sockets.
+ * - Sending: a message for a service goes to a local socket or, in proportion to the sockets elsewhere,
+ *   through `cluster_dispatch` to a node holding one, which claims it (SKIP LOCKED) and sends it.
+ * - Receiving: a message whose idempotency key no local runner knows is stored in `cluster_inbox` before
+ *   the service gets its ACK; the owner hears of it by NOTIFY and takes it. A new owner takes what waited
+ *   for the old one after claiming its work.
+ */
+export class PostgresCluster implements Cluster {
+  readonly nodeId: string;
+  private session: pg.Client | undefined;
+  private readonly channel: string;
+  /** Service id → node id → sockets there (live nodes other than this one). */
+  private readonly remote = new Map<string, Map<string, number>>();
+  private readonly roundRobin = new Map<string, number>();
+  private readonly claiming = new Map<string, boolean>();
+  /** Abort calls waiting for the owner's answer, by orchestration id. */
+  private readonly abortWaiters = new Map<string, Set<(ok: boolean) => void>>();
+  private timer: NodeJS.Timeout | undefined;
+  private checking: Promise<void> | undefined;
+  private isCheckRequested = false;
+  private checks = 0;
+  private isClosed = false;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly store: Store,
+    private readonly parts: ClusterParts & { hub: LocalSockets },
+    private readonly log: Logger,
+    private readonly options: PostgresClusterOptions,
+  ) {
+    this.nodeId = options.nodeId;
+    this.channel = channelFor(options.schema);
+    this.now = options.now ?? Date.now;
+  }
+
+  async start(): Promise<{ orchestrations: number; compensations: number }> {
+    const session = new pg.Client({
+      connectionString: this.options.url,
+      application_name: 'orra-engine-node',
+      options: `-c search_path=${this.options.schema} -c orra.node=${this.nodeId}`,
+    });
+    await session.connect();
+    this.session = session;
+    session.on('notification', (msg) => {
+      if (msg.channel === this.channel && msg.payload) this.onNote(msg.payload);
+    });
+    session.on('error', (err) => this.lost(err));
+    session.on('end', () => this.lost(new Error('the node session ended')));
+    await session.query(`LISTEN ${quoteIdent(this.channel)}`);
+    await session.query(SQL.register, [this.nodeId, hostname(), process.pid, this.now()]);
+    await this.reloadRemoteSockets();
+    const taken = await this.takeOver();
+    this.timer = setInterval(() => this.requestCheck(), this.options.checkIntervalMs);
+    this.timer.unref();
+    this.log.info({ nodeId: this.nodeId, ...taken }, 'joined the engine cluster');
+    return taken;
+  }
+
+  // ---- ServiceConnections (what the runners see) ----------------------------------------------------
+
+  isConnected(serviceId: string): boolean {
+    return this.parts.hub.isConnected(serviceId) || (this.remote.get(serviceId)?.size ?? 0) > 0;
+  }
+
+  /**
+   * Spreads a service's messages over all its sockets in the cluster: local ones directly, the others
+   * through cluster_dispatch to the node holding them (round-robin weighted by socket count).
+   */
+  send(serviceId: string, message: ServerMessage): string | undefined {
+    const local = this.parts.hub.socketCount(serviceId);
+    const nodes = this.remote.get(serviceId);
+    let remoteTotal = 0;
+    for (const n of nodes?.values() ?? []) remoteTotal += n;
+    if (local + remoteTotal === 0) return undefined;
+    const slot = (this.roundRobin.get(serviceId) ?? 0) % (local + remoteTotal);
+    this.roundRobin.set(serviceId, slot + 1);
+    if (slot < local) return this.parts.hub.send(serviceId, message);
+    let target: string | null = null;
+    let at = local;
+    for (const [node, n] of nodes ?? []) {
+      at += n;
+      if (slot < at) {
+        target = node;
+        break;
+      }
+    }
+    this.route(serviceId, target, JSON.stringify(message));
+    return REMOTE_SOCKET;
+  }
+
+  /**
+   * Aborts here when this process runs the orchestration; otherwise forwards the abort to its owner
+   * through the inbox (durable: an owner that dies first leaves it to whoever takes over) and waits for
+   * the owner's answer.
+   */
+  async abortOrchestration(orchestrationId: string, payload: unknown): Promise<boolean> {
+    if (this.parts.runner.isRunning(orchestrationId)) return this.parts.runner.abortOrchestration(orchestrationId, payload);
+    const answer = new Promise<boolean>((resolve) => {
+      let waiters = this.abortWaiters.get(orchestrationId);
+      if (!waiters) this.abortWaiters.set(orchestrationId, (waiters = new Set()));
+      const done = (ok: boolean) => {
+        clearTimeout(timer);
+        waiters.delete(done);
+        if (waiters.size === 0) this.abortWaiters.delete(orchestrationId);
+        resolve(ok);
+      };
+      const timer = setTimeout(() => done(false), ABORT_WAIT_MS);
+      waiters.add(done);
+    });
+    await this.pool.query(SQL.enqueueInbox, [ABORT_KEY + orchestrationId, '', JSON.stringify(payload), this.now(), this.channel]);
+    return answer;
+  }
+
+  // ---- ServiceEvents (what the hub reports) ---------------------------------------------------------
+
+  async handlePayload(serviceId: string, payload: SdkPayload): Promise<void> {
+    if (payload.type === 'pong' || payload.type === 'task_status') return;
+    const key = payload.idempotencyKey;
+    if (!key || this.owns(key)) return handleLocally(this.parts, serviceId, payload);
+    // Another node owns it (or will, once it takes a dead node's work over): store it for them first,
+    // so the service's ACK means the message is durable.
+    await this.pool.query(SQL.enqueueInbox, [
+      key,
+      serviceId,
+      JSON.stringify(payload),
+      this.now(),
+      this.channel,
+    ]);
+  }
+
+  onServiceConnected(serviceId: string, socketId: string): void {
+    notifyConnected(this.parts, serviceId);
+    this.run('register a socket', async () => {
+      await this.pool.query(SQL.socketUp, [
+        socketId,
+        this.nodeId,
+        serviceId,
+        this.now(),
+        this.channel,
+        note({ t: 's', s: serviceId, n: this.nodeId }),
+      ]);
+      await this.claimDispatch(serviceId);
+    });
+  }
+
+  onSocketClosed(serviceId: string, socketId: string): void {
+    this.parts.runner.onSocketClosed(serviceId, socketId);
+    this.parts.compensations.onSocketClosed(serviceId, socketId);
+    if (this.isClosed) return;
+    this.run('unregister a socket', () =>
+      this.pool.query(SQL.socketDown, [
+        socketId,
+        this.channel,
+        note({ t: 's', s: serviceId, n: this.nodeId }),
+      ]),
+    );
+  }
+
+  async close(): Promise<void> {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    clearInterval(this.timer);
+    await this.checking;
+    const session = this.session;
+    this.session = undefined;
+    if (!session) return;
+    try {
+      await session.query(SQL.leave, [this.nodeId, this.channel, note({ t: 'n', n: this.nodeId })]);
+    } catch (err) {
+      this.log.warn({ err }, 'could not leave the cluster cleanly; others take over once the session ends');
+    }
+    await session.end().catch(() => undefined);
+  }
+
+  // ---- internals ------------------------------------------------------------------------------------
+
+  private owns(key: string): boolean {
+    if (key.startsWith(ABORT_KEY)) return this.parts.runner.isRunning(key.slice(ABORT_KEY.length));
+    return this.parts.runner.owns(key) || this.parts.compensations.owns(key);
+  }
+
+  private onNote(text: string): void {
+    let n: Note;
+    try {
+      n = JSON.parse(text) as Note;
+    } catch {
+      return;
+    }
+    switch (n.t) {
+      case 's':
+        if (n.n !== this.nodeId) this.run('refresh remote sockets', () => this.reloadRemoteSocketsOf(n.s));
+        break;
+      case 'd':
+        if ((n.n === null || n.n === this.nodeId) && this.parts.hub.isConnected(n.s)) {
+          this.run('claim routed messages', () => this.claimDispatch(n.s));
+        }
+        break;
+      case 'i':
+        if (this.owns(n.k)) this.run('take a routed result', () => this.takeInbox(n.id));
+        break;
+      case 'n':
+        if (n.n !== this.nodeId) this.requestCheck(true);
+        break;
+      case 'a':
+        for (const done of [...(this.abortWaiters.get(n.o) ?? [])]) done(n.ok);
+        break;
+    }
+  }
+
+  private route(serviceId: string, target: string | null, message: string): void {
+    this.run('route a message', () =>
+      this.pool.query(SQL.enqueueDispatch, [
+        serviceId,
+        target,
+        message,
+        this.now(),
+        this.channel,
+        note({ t: 'd', s: serviceId, n: target }),
+      ]),
+    );
+  }
+
+  /** Sends what waits in cluster_dispatch for a service this node holds a socket of. */
+  private async claimDispatch(serviceId: string): Promise<void> {
+    if (this.claiming.has(serviceId)) {
+      this.claiming.set(serviceId, true); // look again when the claim in progress ends
+      return;
+    }
+    this.claiming.set(serviceId, false);
+    try {
+      for (;;) {
+        if (!this.parts.hub.isConnected(serviceId) || this.isClosed) return;
+        const { rows } = await this.pool.query<{ id: number; message: string }>(SQL.claimDispatch, [
+          serviceId,
+          this.nodeId,
+          CLAIM_BATCH,
+        ]);
+        rows.sort((a, b) => Number(a.id) - Number(b.id));
+        for (const row of rows) {
+          if (this.parts.hub.send(serviceId, JSON.parse(row.message) as ServerMessage) === undefined) {
+            // The socket closed meanwhile: leave it to any node that has one.
+            this.route(serviceId, null, row.message);
+          }
+        }
+        if (rows.length < CLAIM_BATCH && !this.claiming.get(serviceId)) return;
+        this.claiming.set(serviceId, false);
+      }
+    } finally {
+      this.claiming.delete(serviceId);
+    }
+  }
+
+  private async takeInbox(id: number): Promise<void> {
+    const { rows } = await this.pool.query<{ idempotency_key: string; service_id: string; payload: string }>(SQL.claimInbox, [id]);
+    const row = rows[0];
+    if (!row) return; // another node took it
+    if (row.idempotency_key.startsWith(ABORT_KEY)) {
+      const orchestrationId = row.idempotency_key.slice(ABORT_KEY.length);
+      const ok = await this.parts.runner.abortOrchestration(orchestrationId, JSON.parse(row.payload));
+      await this.pool.query('SELECT pg_notify($1, $2)', [this.channel, note({ t: 'a', o: orchestrationId, ok })]);
+      return;
+    }
+    await handleLocally(this.parts, row.service_id, JSON.parse(row.payload) as SdkPayload);
+  }
+
+  /** Takes every waiting inbox message whose key this node now owns (after claiming a dead node's work). */
+  private async drainInbox(): Promise<void> {
+    for (let after = 0; ;) {
+      const { rows } = await this.pool.query<{ id: number; idempotency_key: string }>(SQL.listInbox, [
+        after,
+        INBOX_PAGE,
+      ]);
+      for (const row of rows) if (this.owns(row.idempotency_key)) await this.takeInbox(Number(row.id));
+      if (rows.length < INBOX_PAGE) return;
+      after = Number(rows[rows.length - 1]!.id);
+    }
+  }
+
+  /** Claims the work of nodes that are not alive and carries on with it. */
+  private async takeOver(): Promise<{ orchestrations: number; compensations: number; deliveries: number }> {
+    const orchestrationIds = (
+      await this.pool.query<{ id: string }>(SQL.claimOrchestrations, [this.nodeId])
+    ).rows.map((r) => r.id);
+    const compensationIds = (
+      await this.pool.query<{ id: string }>(SQL.claimCompensations, [this.nodeId])
+    ).rows.map((r) => r.id);
+    const deliveries = (await this.pool.query(SQL.claimDeliveries, [this.nodeId])).rowCount ?? 0;
+    const records = [];
+    for (const id of orchestrationIds) {
+      const record = await this.store.orchestrations.getById(id);
+      if (record) records.push(record);
+    }
+    const orchestrations = await this.parts.runner.resume(records);
+    const compensationRecords = [];
+    for (const id of compensationIds) {
+      const record = await this.store.compensations.get(id);
+      if (record) compensationRecords.push(record);
+    }
+    const compensations = this.parts.compensations.resume(compensationRecords);
+    await this.drainInbox();
+    if (deliveries > 0) this.parts.wakeWebhooks();
+    if (orchestrations + compensations + deliveries > 0) {
+      this.log.info(
+        { orchestrations, compensations, deliveries },
+        'took over work from engine processes that are gone',
+      );
+    }
+    return { orchestrations, compensations, deliveries };
+  }
+
+  private requestCheck(isUrgent = false): void {
+    if (this.isClosed) return;
+    if (this.checking) {
+      this.isCheckRequested = true;
+      return;
+    }
+    this.checking = this.check(isUrgent)
+      .catch((err: unknown) => this.log.warn({ err }, 'cluster liveness check failed'))
+      .finally(() => {
+        this.checking = undefined;
+        if (this.isCheckRequested) {
+          this.isCheckRequested = false;
+          this.requestCheck(true);
+        }
+      });
+  }
+
+  /**
+   * Looks for nodes whose session has ended. Their work is claimed first; their rows go only once a pass
+   * finds nothing left to claim, so work another node skipped (it was claiming it) is never stranded.
+   */
+  private async check(isUrgent: boolean): Promise<void> {
+    this.checks += 1;
+    const dead = (await this.pool.query<{ id: string }>(SQL.deadNodes)).rows.map((r) => r.id);
+    if (dead.length > 0 || isUrgent) {
+      const taken = await this.takeOver();
+      if (taken.orchestrations + taken.compensations + taken.deliveries === 0) {
+        await this.pool.query(SQL.forgetDeadSockets);
+        await this.pool.query(SQL.forgetDeadNodes);
+      } else {
+        this.isCheckRequested = true;
+      }
+      const retargeted = (await this.pool.query<{ service_id: string }>(SQL.retargetDeadDispatch)).rows;
+      for (const s of new Set(retargeted.map((r) => r.service_id))) {
+        if (this.parts.hub.isConnected(s)) await this.claimDispatch(s);
+      }
+      await this.reloadRemoteSockets();
+    }
+    // About once a minute at the default interval: drop routed messages nobody could take.
+    if (this.checks % 60 === 0) {
+      const before = this.now() - (this.options.routedRetentionMs ?? 3_600_000);
+      await this.pool.query(SQL.pruneDispatch, [before]);
+      await this.pool.query(SQL.pruneInbox, [before]);
+    }
+  }
+
+  private async reloadRemoteSockets(): Promise<void> {
+    const { rows } = await this.pool.query<{ service_id: string; node_id: string; n: number }>(
+      SQL.remoteSockets,
+      [this.nodeId],
+    );
+    const before = new Set([...this.remote.keys()]);
+    this.remote.clear();
+    for (const r of rows) {
+      let nodes = this.remote.get(r.service_id);
+      if (!nodes) this.remote.set(r.service_id, (nodes = new Map()));
+      nodes.set(r.node_id, r.n);
+    }
+    for (const serviceId of this.remote.keys())
+      if (!before.has(serviceId)) notifyConnected(this.parts, serviceId);
+  }
+
+  private async reloadRemoteSocketsOf(serviceId: string): Promise<void> {
+    const { rows } = await this.pool.query<{ node_id: string; n: number }>(SQL.remoteSocketsOf, [
+      this.nodeId,
+      serviceId,
+    ]);
+    const wasConnected = (this.remote.get(serviceId)?.size ?? 0) > 0;
+    if (rows.length === 0) this.remote.delete(serviceId);
+    else this.remote.set(serviceId, new Map(rows.map((r) => [r.node_id, r.n])));
+    // A socket elsewhere is as good as one here: paused tasks for the service go out through it.
+    if (!wasConnected && rows.length > 0) notifyConnected(this.parts, serviceId);
+  }
+
+  private lost(err: Error): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    clearInterval(this.timer);
+    this.log.error(
+      { err, nodeId: this.nodeId },
+      'lost the cluster session: other engine processes take this one’s work over',
+    );
+    this.options.onSessionLost(err);
+  }
+
+  /** Runs background cluster work; a failure is logged (the owner's timers retry what it affected). */
+  private run(what: string, work: () => Promise<unknown>): void {
+    work().catch((err: unknown) => {
+      if (!this.isClosed) this.log.warn({ err }, `cluster: could not ${what}`);
+    });
+  }
+}
+
+function note(n: Note): string {
+  return JSON.stringify(n);
+}
+
+/** One channel per schema: engines on other schemas of the same database never hear each other. */
+function channelFor(schema: string): string {
+  const name = `orra_${schema}`;
+  return name.length <= 63 ? name : `orra_${schema.slice(0, 40)}_${simpleHash(schema)}`;
+}
+
+function simpleHash(s: string): string {
+  let h = 0;
+  for (let i = 0; i < s.length; i++) h = (Math.imul(h, 31) + s.charCodeAt(i)) | 0;
+  return (h >>> 0).toString(36);
+}

@@ -1,0 +1,344 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { startEngine, type Engine } from '../src/app.js';
+import { Api, newProject } from './helpers/api.js';
+import { EngineProcess, freePort } from './helpers/engine-process.js';
+import { startService } from './helpers/sdk-services.js';
+import {
+  adminQuery,
+  dropSchema,
+  isPostgresReachable,
+  isPostgresRun,
+  TEST_DATABASE_URL,
+  uniqueSchema,
+} from './helpers/test-database.js';
+import { waitFor } from './helpers/wait-for.js';
+import { WebhookReceiver } from './helpers/webhook-receiver.js';
+
+// Several engine processes on one PostgreSQL schema. These tests always use PostgreSQL, so the run that
+// repeats the suite on PostgreSQL skips them rather than running them twice.
+const isSkipped = isPostgresRun || !(await isPostgresReachable());
+
+/** A chain of `n` tasks on one service, each adding 1. */
+function chain(serviceId: string, n: number, label: string) {
+  const tasks: { id: string; service?: string; input: Record<string, unknown> }[] = [
+    { id: 'task0', input: { n: 0, label } },
+  ];
+  for (let i = 1; i <= n; i++)
+    tasks.push({
+      id: `task${i}`,
+      service: serviceId,
+      input: { n: `$task${i - 1}.n`, label: '$task0.label' },
+    });
+  return { action: { content: `count to ${n} (${label})` }, plan: { tasks } };
+}
+
+describe.skipIf(isSkipped)('several engine processes on one PostgreSQL database', () => {
+  const cleanup: (() => unknown)[] = [];
+  afterAll(async () => {
+    for (const c of cleanup.reverse()) {
+      await c();
+    }
+  });
+
+  function newSchema(label: string): string {
+    const schema = uniqueSchema(label);
+    cleanup.push(() => dropSchema(schema));
+    return schema;
+  }
+
+  async function inProcessEngine(schema: string): Promise<Engine> {
+    const dataDir = mkdtempSync(join(tmpdir(), 'orra-cluster-'));
+    const engine = await startEngine({
+      env: {},
+      overrides: {
+        port: 0,
+        dataDir,
+        logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
+        databaseUrl: TEST_DATABASE_URL,
+        databaseSchema: schema,
+        clusterCheckIntervalMs: 200,
+      },
+    });
+    cleanup.push(async () => {
+      await engine.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    });
+    return engine;
+  }
+
+  it('runs an orchestration submitted to B on a service connected to A; both read the result', async () => {
+    const schema = newSchema('ab');
+    const a = await inProcessEngine(schema);
+    const b = await inProcessEngine(schema);
+    const { api: apiA, apiKey } = await newProject(a.url);
+    const apiB = new Api(b.url, apiKey);
+    const inc = await startService({
+      orraUrl: a.url,
+      apiKey,
+      name: 'inc',
+      input: { n: 'number', label: 'string' },
+      output: { n: 'number', label: 'string' },
+      handler: async (t) => ({ n: t.input.n + 1, label: t.input.label }),
+    });
+    cleanup.push(() => inc.shutdown());
+
+    const res = await apiB.post('/orchestrations', chain(inc.id, 3, 'via-b'));
+    expect(res.status).toBe(202);
+    const view = await waitFor(
+      async () => {
+        const v = (await apiB.get(`/orchestrations/inspections/${res.body.id}`)).body;
+        return v.status === 'completed' ? v : undefined;
+      },
+      { what: 'the orchestration submitted to B to complete', timeoutMs: 15_000 },
+    );
+    expect(view.results).toEqual([{ n: 3, label: 'via-b' }]);
+    const fromA = (await apiA.get(`/orchestrations/${res.body.id}`)).body;
+    expect(fromA.status).toBe('completed');
+    expect(fromA.results).toEqual([{ n: 3, label: 'via-b' }]);
+    // B owned it; the service's socket was on A: the tasks went through the routing tables, which are empty again.
+    const { rows: owner } = await adminQuery(
+      `SELECT owner_node FROM ${schema}.orchestrations WHERE id = $1`,
+      [res.body.id],
+    );
+    const { rows: nodes } = await adminQuery(`SELECT id FROM ${schema}.engine_nodes`);
+    expect(nodes.map((n) => n.id).sort()).toEqual([a.nodeId, b.nodeId].sort());
+    expect(owner[0]?.owner_node).toBe(b.nodeId);
+    const { rows: waiting } = await adminQuery(
+      `SELECT (SELECT count(*) FROM ${schema}.cluster_dispatch)::int AS d, (SELECT count(*) FROM ${schema}.cluster_inbox)::int AS i`,
+    );
+    expect(waiting[0]).toEqual({ d: 0, i: 0 });
+  });
+
+  it('aborts, through any process, an orchestration another process owns', async () => {
+    const schema = newSchema('abort');
+    const a = await inProcessEngine(schema);
+    const b = await inProcessEngine(schema);
+    const { api: apiA, apiKey } = await newProject(a.url);
+    const apiB = new Api(b.url, apiKey);
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    cleanup.push(() => release());
+    const stuck = await startService({
+      orraUrl: a.url,
+      apiKey,
+      name: 'stuck',
+      input: { n: 'number', label: 'string' },
+      output: { n: 'number', label: 'string' },
+      handler: async (t) => {
+        await held;
+        return { n: t.input.n, label: t.input.label };
+      },
+    });
+    cleanup.push(() => stuck.shutdown());
+    const res = await apiA.post('/orchestrations', chain(stuck.id, 1, 'held'));
+    expect(res.status).toBe(202);
+    await waitFor(async () => (await apiA.get(`/orchestrations/${res.body.id}`)).body.status === 'processing', {
+      what: 'the orchestration to be processing on A',
+    });
+    const aborted = await apiB.post(`/orchestrations/${res.body.id}/abort`, { reason: 'stop it from B' });
+    expect(aborted.status).toBe(200);
+    expect(aborted.body.status).toBe('aborted');
+    expect((await apiA.get(`/orchestrations/${res.body.id}`)).body.status).toBe('aborted');
+    // A second abort finds nothing in flight anywhere.
+    expect((await apiB.post(`/orchestrations/${res.body.id}/abort`, {})).status).toBe(409);
+  });
+
+  it('spreads one service’s tasks over its instances on different processes, each task run once', async () => {
+    const schema = newSchema('spread');
+    const a = await inProcessEngine(schema);
+    const b = await inProcessEngine(schema);
+    const { api: apiA, apiKey } = await newProject(a.url);
+    const runs = new Map<string, number>();
+    const byInstance = { onA: 0, onB: 0 };
+    const handler = (where: 'onA' | 'onB') => async (t: any) => {
+      const key = `${t.input.label}/${t.id}`;
+      runs.set(key, (runs.get(key) ?? 0) + 1);
+      byInstance[where] += 1;
+      return { n: t.input.n + 1, label: t.input.label };
+    };
+    const first = await startService({
+      orraUrl: a.url,
+      apiKey,
+      name: 'worker',
+      input: { n: 'number', label: 'string' },
+      output: { n: 'number', label: 'string' },
+      handler: handler('onA'),
+    });
+    cleanup.push(() => first.shutdown());
+    // A second instance of the same service (same id), connected to B.
+    const second = await startService({
+      orraUrl: b.url,
+      apiKey,
+      name: 'worker',
+      id: first.id,
+      input: { n: 'number', label: 'string' },
+      output: { n: 'number', label: 'string' },
+      handler: handler('onB'),
+    });
+    expect(second.id).toBe(first.id);
+    cleanup.push(() => second.shutdown());
+    await waitFor(
+      async () =>
+        (await adminQuery(`SELECT count(*)::int AS n FROM ${schema}.service_sockets`)).rows[0].n === 2,
+      {
+        what: 'both instances to be registered',
+      },
+    );
+
+    const ids: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const res = await apiA.post('/orchestrations', chain(first.id, 2, `o${i}`));
+      expect(res.status).toBe(202);
+      ids.push(res.body.id);
+    }
+    for (const id of ids) {
+      await waitFor(async () => (await apiA.get(`/orchestrations/${id}`)).body.status === 'completed', {
+        what: `orchestration ${id} to complete`,
+        timeoutMs: 15_000,
+      });
+    }
+    expect(runs.size).toBe(40);
+    expect([...runs.values()].every((n) => n === 1)).toBe(true);
+    // Submitted to A, yet B's instance took a share (about half; at least a quarter).
+    expect(byInstance.onA + byInstance.onB).toBe(40);
+    expect(byInstance.onB).toBeGreaterThanOrEqual(10);
+    expect(byInstance.onA).toBeGreaterThanOrEqual(10);
+  });
+
+  it('takes over from a SIGKILLed engine: sockets move, orchestrations finish, every webhook arrives, no task runs twice', async () => {
+    const schema = newSchema('failover');
+    const dataDir = mkdtempSync(join(tmpdir(), 'orra-cluster-a-'));
+    cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    const env = {
+      ORRA_DATABASE_URL: TEST_DATABASE_URL,
+      ORRA_DATABASE_SCHEMA: schema,
+      ORRA_CLUSTER_CHECK_INTERVAL_MS: '200',
+    };
+    const a = await new EngineProcess(await freePort(), dataDir, env).start();
+    cleanup.push(() => a.kill());
+    const b = await inProcessEngine(schema);
+    const { api: apiA, apiKey } = await newProject(a.url);
+    const apiB = new Api(b.url, apiKey);
+    const receiver = await new WebhookReceiver().listen();
+    cleanup.push(() => receiver.close());
+    expect((await apiA.post('/webhooks', { url: receiver.url })).status).toBe(201);
+
+    const runs = new Map<string, number>();
+    let started = 0;
+    let someRunning!: () => void;
+    const running = new Promise<void>((r) => (someRunning = r));
+    // Services list both engines: when A dies they reconnect to B (the SDK moves on to the next URL).
+    const slow = await startService({
+      orraUrl: [a.url, b.url],
+      apiKey,
+      name: 'slow',
+      input: { n: 'number', label: 'string' },
+      output: { n: 'number', label: 'string' },
+      handler: async (t) => {
+        const key = `${t.input.label}/${t.id}`;
+        runs.set(key, (runs.get(key) ?? 0) + 1);
+        started += 1;
+        if (started === 12) someRunning();
+        await new Promise((r) => setTimeout(r, 250));
+        return { n: t.input.n + 1, label: t.input.label };
+      },
+    });
+    cleanup.push(() => slow.shutdown());
+
+    // Half owned by A, half by B; all of them start on the socket held by A.
+    const ids: string[] = [];
+    for (let i = 0; i < 16; i++) {
+      const res = await (i % 2 === 0 ? apiA : apiB).post('/orchestrations', chain(slow.id, 3, `f${i}`));
+      expect(res.status).toBe(202);
+      ids.push(res.body.id);
+    }
+    await running;
+    await a.kill();
+
+    for (const id of ids) {
+      const o = await waitFor(
+        async () => {
+          const r = (await apiB.get(`/orchestrations/${id}`)).body;
+          return r.status === 'completed' ? r : undefined;
+        },
+        { what: `orchestration ${id} to complete on B`, timeoutMs: 30_000 },
+      );
+      expect(o.results).toEqual([{ n: 3, label: expect.stringMatching(/^f\d+$/) }]);
+    }
+    // B owns them all now: the half A owned were claimed when A's session ended.
+    const { rows: owners } = await adminQuery(
+      `SELECT owner_node, count(*)::int AS n FROM ${schema}.orchestrations GROUP BY owner_node`,
+    );
+    expect(owners).toEqual([{ owner_node: b.nodeId, n: 16 }]);
+    expect(runs.size).toBe(48);
+    expect([...runs.entries()].filter(([, n]) => n !== 1)).toEqual([]);
+    // Every orchestration's completion event reached the receiver (a resend of an attempt in flight at
+    // the crash is allowed; a missing one is not).
+    await waitFor(
+      () =>
+        ids.every((id) =>
+          receiver.received.some(
+            (h) =>
+              h.json?.orchestration_id === id || h.json?.data?.orchestration_id === id || h.body.includes(id),
+          ),
+        ),
+      { what: 'an orchestration.completed webhook for each orchestration', timeoutMs: 20_000 },
+    );
+    // A is gone from the cluster: B removed its node row and its socket rows.
+    await waitFor(
+      async () => (await adminQuery(`SELECT count(*)::int AS n FROM ${schema}.engine_nodes`)).rows[0].n === 1,
+      {
+        what: "A's node row to be removed",
+      },
+    );
+  });
+
+  it('delivers each webhook event once to each endpoint under load across two engines', async () => {
+    const schema = newSchema('load');
+    const a = await inProcessEngine(schema);
+    const b = await inProcessEngine(schema);
+    const { api: apiA, apiKey } = await newProject(a.url);
+    const apiB = new Api(b.url, apiKey);
+    const receivers = [await new WebhookReceiver().listen(), await new WebhookReceiver().listen()];
+    for (const r of receivers) {
+      cleanup.push(() => r.close());
+      expect((await apiA.post('/webhooks', { url: r.url })).status).toBe(201);
+    }
+    const echoA = await startService({
+      orraUrl: a.url,
+      apiKey,
+      name: 'echo',
+      input: { n: 'number', label: 'string' },
+      output: { n: 'number', label: 'string' },
+      handler: async (t) => ({ n: t.input.n + 1, label: t.input.label }),
+    });
+    cleanup.push(() => echoA.shutdown());
+
+    const total = 200;
+    const submitted = await Promise.all(
+      Array.from({ length: total }, async (_, i) => {
+        const res = await (i % 2 === 0 ? apiA : apiB).post('/orchestrations', chain(echoA.id, 2, `l${i}`));
+        expect(res.status).toBe(202);
+        return res.body.id as string;
+      }),
+    );
+    for (const r of receivers) {
+      await waitFor(() => r.received.length >= total, {
+        what: `${total} webhooks at ${r.url}`,
+        timeoutMs: 30_000,
+      });
+    }
+    // Give a duplicate the chance to show up before counting.
+    await new Promise((r) => setTimeout(r, 500));
+    for (const r of receivers) {
+      const eventIds = r.received.map((h) => h.headers['webhook-id']);
+      expect(new Set(eventIds).size).toBe(total);
+      expect(eventIds.length).toBe(total);
+      const reported = new Set(r.received.map((h) => submitted.find((id) => h.body.includes(id))));
+      expect(reported.size).toBe(total);
+    }
+  });
+});
