@@ -49,7 +49,7 @@ describe.skipIf(isSkipped)('several engine processes on one PostgreSQL database'
     return schema;
   }
 
-  async function inProcessEngine(schema: string): Promise<Engine> {
+  async function inProcessEngine(schema: string, overrides: Record<string, unknown> = {}): Promise<Engine> {
     const dataDir = mkdtempSync(join(tmpdir(), 'orra-cluster-'));
     const engine = await startEngine({
       env: {},
@@ -60,6 +60,7 @@ describe.skipIf(isSkipped)('several engine processes on one PostgreSQL database'
         databaseUrl: TEST_DATABASE_URL,
         databaseSchema: schema,
         clusterCheckIntervalMs: 200,
+        ...overrides,
       },
     });
     cleanup.push(async () => {
@@ -135,15 +136,62 @@ describe.skipIf(isSkipped)('several engine processes on one PostgreSQL database'
     cleanup.push(() => stuck.shutdown());
     const res = await apiA.post('/orchestrations', chain(stuck.id, 1, 'held'));
     expect(res.status).toBe(202);
-    await waitFor(async () => (await apiA.get(`/orchestrations/${res.body.id}`)).body.status === 'processing', {
-      what: 'the orchestration to be processing on A',
-    });
+    await waitFor(
+      async () => (await apiA.get(`/orchestrations/${res.body.id}`)).body.status === 'processing',
+      {
+        what: 'the orchestration to be processing on A',
+      },
+    );
     const aborted = await apiB.post(`/orchestrations/${res.body.id}/abort`, { reason: 'stop it from B' });
     expect(aborted.status).toBe(200);
     expect(aborted.body.status).toBe('aborted');
     expect((await apiA.get(`/orchestrations/${res.body.id}`)).body.status).toBe('aborted');
     // A second abort finds nothing in flight anywhere.
     expect((await apiB.post(`/orchestrations/${res.body.id}/abort`, {})).status).toBe(409);
+  });
+
+  it('sends a task again when the process it was routed to no longer holds a socket of its service', async () => {
+    const schema = newSchema('resend');
+    const a = await inProcessEngine(schema);
+    const b = await inProcessEngine(schema, { taskTimeoutMs: 120_000 });
+    const { apiKey } = await newProject(a.url);
+    const apiB = new Api(b.url, apiKey);
+    let gotFirst!: () => void;
+    const firstGot = new Promise<void>((r) => (gotFirst = r));
+    const first = await startService({
+      orraUrl: a.url,
+      apiKey,
+      name: 'flaky',
+      input: { n: 'number', label: 'string' },
+      output: { n: 'number', label: 'string' },
+      handler: async () => {
+        gotFirst();
+        return new Promise(() => undefined); // never answers: its process goes away
+      },
+    });
+    const res = await apiB.post('/orchestrations', chain(first.id, 1, 'moved'));
+    expect(res.status).toBe(202);
+    await firstGot; // B owns the task; it went out through A's socket
+    await first.shutdown();
+    const second = await startService({
+      orraUrl: b.url,
+      apiKey,
+      name: 'flaky',
+      id: first.id,
+      input: { n: 'number', label: 'string' },
+      output: { n: 'number', label: 'string' },
+      handler: async (t) => ({ n: t.input.n + 1, label: t.input.label }),
+    });
+    cleanup.push(() => second.shutdown());
+    // Far sooner than the 120 s attempt timeout: B resends as soon as A reports the socket gone.
+    const done = await waitFor(
+      async () => {
+        const o = (await apiB.get(`/orchestrations/${res.body.id}`)).body;
+        return o.status === 'completed' ? o : undefined;
+      },
+      { what: 'the task to be sent again and complete', timeoutMs: 10_000 },
+    );
+    expect(done.results).toEqual([{ n: 1, label: 'moved' }]);
   });
 
   it('spreads one service’s tasks over its instances on different processes, each task run once', async () => {
@@ -216,10 +264,13 @@ describe.skipIf(isSkipped)('several engine processes on one PostgreSQL database'
       ORRA_DATABASE_URL: TEST_DATABASE_URL,
       ORRA_DATABASE_SCHEMA: schema,
       ORRA_CLUSTER_CHECK_INTERVAL_MS: '200',
+      // Longer than the test waits: a task lost with A must be sent again because A died, not because
+      // its attempt timed out.
+      ORRA_TASK_TIMEOUT_MS: '120000',
     };
     const a = await new EngineProcess(await freePort(), dataDir, env).start();
     cleanup.push(() => a.kill());
-    const b = await inProcessEngine(schema);
+    const b = await inProcessEngine(schema, { taskTimeoutMs: 120_000 });
     const { api: apiA, apiKey } = await newProject(a.url);
     const apiB = new Api(b.url, apiKey);
     const receiver = await new WebhookReceiver().listen();
@@ -265,7 +316,11 @@ describe.skipIf(isSkipped)('several engine processes on one PostgreSQL database'
           return r.status === 'completed' ? r : undefined;
         },
         { what: `orchestration ${id} to complete on B`, timeoutMs: 30_000 },
-      );
+      ).catch(async (err: Error) => {
+        // Say where it stopped: the inspection shows each task's state and history.
+        const view = (await apiB.get(`/orchestrations/inspections/${id}`)).body;
+        throw new Error(`${err.message}\n${JSON.stringify(view, null, 1).slice(0, 4000)}`);
+      });
       expect(o.results).toEqual([{ n: 3, label: expect.stringMatching(/^f\d+$/) }]);
     }
     // B owns them all now: the half A owned were claimed when A's session ended.
@@ -299,7 +354,7 @@ describe.skipIf(isSkipped)('several engine processes on one PostgreSQL database'
   it('delivers each webhook event once to each endpoint under load across two engines', async () => {
     const schema = newSchema('load');
     const a = await inProcessEngine(schema);
-    const b = await inProcessEngine(schema);
+    const b = await inProcessEngine(schema, { taskTimeoutMs: 120_000 });
     const { api: apiA, apiKey } = await newProject(a.url);
     const apiB = new Api(b.url, apiKey);
     const receivers = [await new WebhookReceiver().listen(), await new WebhookReceiver().listen()];

@@ -41,8 +41,12 @@ const ABORT_KEY = 'abort:';
 /** How long an abort call waits for the owning process to answer. */
 const ABORT_WAIT_MS = 10_000;
 const INBOX_PAGE = 500;
-/** Returned as the socket id of a message that went to another node: no local socket close concerns it. */
-export const REMOTE_SOCKET = 'remote';
+/**
+ * The "socket id" the runners record for a message routed to another node. When that node no longer
+ * holds a socket of the service (it died, or its sockets closed), the runners hear it as this socket
+ * closing and send the message again, as they do when a local socket closes.
+ */
+export const remoteSocketId = (nodeId: string): string => `remote:${nodeId}`;
 
 /**
  * Several engine processes on one PostgreSQL database (architecture §11).
@@ -143,7 +147,7 @@ export class PostgresCluster implements Cluster {
       }
     }
     this.route(serviceId, target, JSON.stringify(message));
-    return REMOTE_SOCKET;
+    return remoteSocketId(target as string);
   }
 
   /**
@@ -152,7 +156,8 @@ export class PostgresCluster implements Cluster {
    * the owner's answer.
    */
   async abortOrchestration(orchestrationId: string, payload: unknown): Promise<boolean> {
-    if (this.parts.runner.isRunning(orchestrationId)) return this.parts.runner.abortOrchestration(orchestrationId, payload);
+    if (this.parts.runner.isRunning(orchestrationId))
+      return this.parts.runner.abortOrchestration(orchestrationId, payload);
     const answer = new Promise<boolean>((resolve) => {
       let waiters = this.abortWaiters.get(orchestrationId);
       if (!waiters) this.abortWaiters.set(orchestrationId, (waiters = new Set()));
@@ -165,7 +170,13 @@ export class PostgresCluster implements Cluster {
       const timer = setTimeout(() => done(false), ABORT_WAIT_MS);
       waiters.add(done);
     });
-    await this.pool.query(SQL.enqueueInbox, [ABORT_KEY + orchestrationId, '', JSON.stringify(payload), this.now(), this.channel]);
+    await this.pool.query(SQL.enqueueInbox, [
+      ABORT_KEY + orchestrationId,
+      '',
+      JSON.stringify(payload),
+      this.now(),
+      this.channel,
+    ]);
     return answer;
   }
 
@@ -309,13 +320,19 @@ export class PostgresCluster implements Cluster {
   }
 
   private async takeInbox(id: number): Promise<void> {
-    const { rows } = await this.pool.query<{ idempotency_key: string; service_id: string; payload: string }>(SQL.claimInbox, [id]);
+    const { rows } = await this.pool.query<{ idempotency_key: string; service_id: string; payload: string }>(
+      SQL.claimInbox,
+      [id],
+    );
     const row = rows[0];
     if (!row) return; // another node took it
     if (row.idempotency_key.startsWith(ABORT_KEY)) {
       const orchestrationId = row.idempotency_key.slice(ABORT_KEY.length);
       const ok = await this.parts.runner.abortOrchestration(orchestrationId, JSON.parse(row.payload));
-      await this.pool.query('SELECT pg_notify($1, $2)', [this.channel, note({ t: 'a', o: orchestrationId, ok })]);
+      await this.pool.query('SELECT pg_notify($1, $2)', [
+        this.channel,
+        note({ t: 'a', o: orchestrationId, ok }),
+      ]);
       return;
     }
     await handleLocally(this.parts, row.service_id, JSON.parse(row.payload) as SdkPayload);
@@ -417,15 +434,15 @@ export class PostgresCluster implements Cluster {
       SQL.remoteSockets,
       [this.nodeId],
     );
-    const before = new Set([...this.remote.keys()]);
-    this.remote.clear();
+    const next = new Map<string, Map<string, number>>();
     for (const r of rows) {
-      let nodes = this.remote.get(r.service_id);
-      if (!nodes) this.remote.set(r.service_id, (nodes = new Map()));
+      let nodes = next.get(r.service_id);
+      if (!nodes) next.set(r.service_id, (nodes = new Map()));
       nodes.set(r.node_id, r.n);
     }
-    for (const serviceId of this.remote.keys())
-      if (!before.has(serviceId)) notifyConnected(this.parts, serviceId);
+    for (const serviceId of new Set([...this.remote.keys(), ...next.keys()])) {
+      this.replaceRemote(serviceId, next.get(serviceId));
+    }
   }
 
   private async reloadRemoteSocketsOf(serviceId: string): Promise<void> {
@@ -433,11 +450,23 @@ export class PostgresCluster implements Cluster {
       this.nodeId,
       serviceId,
     ]);
-    const wasConnected = (this.remote.get(serviceId)?.size ?? 0) > 0;
-    if (rows.length === 0) this.remote.delete(serviceId);
-    else this.remote.set(serviceId, new Map(rows.map((r) => [r.node_id, r.n])));
+    this.replaceRemote(serviceId, rows.length === 0 ? undefined : new Map(rows.map((r) => [r.node_id, r.n])));
+  }
+
+  /** Updates what this node knows of a service's sockets elsewhere, and tells the runners what changed. */
+  private replaceRemote(serviceId: string, nodes: Map<string, number> | undefined): void {
+    const before = this.remote.get(serviceId);
+    if (nodes) this.remote.set(serviceId, nodes);
+    else this.remote.delete(serviceId);
+    // Messages routed to a node that holds no socket of the service any more may never have reached
+    // it: the runners send them again (same idempotency key), as when a local socket closes.
+    for (const node of before?.keys() ?? []) {
+      if (nodes?.has(node)) continue;
+      this.parts.runner.onSocketClosed(serviceId, remoteSocketId(node));
+      this.parts.compensations.onSocketClosed(serviceId, remoteSocketId(node));
+    }
     // A socket elsewhere is as good as one here: paused tasks for the service go out through it.
-    if (!wasConnected && rows.length > 0) notifyConnected(this.parts, serviceId);
+    if (!before && nodes) notifyConnected(this.parts, serviceId);
   }
 
   private lost(err: Error): void {
