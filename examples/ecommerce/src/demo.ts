@@ -171,11 +171,14 @@ async function main(): Promise<void> {
   if (!isKeep) rmSync(dir, { recursive: true, force: true });
 }
 
-const deadline = setTimeout(() => {
-  process.stderr.write('demo: did not finish within 60 s\n');
-  process.exit(1);
-}, 60_000);
-deadline.unref();
+// Not with --keep: the engine then stays up until Ctrl-C, and the deadline would end it after a minute.
+if (!isKeep) {
+  const deadline = setTimeout(() => {
+    process.stderr.write('demo: did not finish within 60 s\n');
+    process.exit(1);
+  }, 60_000);
+  deadline.unref();
+}
 main().then(
   () => process.exit(0),
   (err: unknown) => {

@@ -1,0 +1,303 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Api, newProject } from './helpers/api.js';
+import { parseCurlCommands, sendCurl } from './helpers/curl-command.js';
+import { fillPlaceholders, parseDocJson, shapeMismatches } from './helpers/doc-json.js';
+import { MarkdownDoc, type MarkdownSection } from './helpers/markdown-doc.js';
+import { startRefundServices } from './helpers/refund-services.js';
+import { startTestEngine, type TestEngine } from './helpers/test-engine.js';
+import { waitFor } from './helpers/wait-for.js';
+
+/**
+ * The examples of docs/http-api.md, outside its Webhooks part (docs-http-api-webhooks.int.test.ts runs
+ * those): each request the document shows is sent as written (placeholders such as `s_payments…` filled
+ * with real ids) to a real engine, and the answer must have the documented status and every documented
+ * field, with the documented value where the example is not a placeholder.
+ */
+const doc = MarkdownDoc.read('docs/http-api.md');
+const webhookHeadings = new Set(
+  new MarkdownDoc('docs/http-api.md#webhooks', doc.section('Webhooks', 2).body)
+    .sections(3)
+    .map((s) => s.heading),
+);
+const exercised = new Set<string>();
+
+/** The section documenting a route, marked as exercised by this file. */
+function route(name: string): MarkdownSection {
+  const section = doc.sections(3).find((s) => s.routes.includes(name));
+  if (!section) throw new Error(`docs/http-api.md has no section for ${name}`);
+  exercised.add(section.heading);
+  return section;
+}
+
+/** The first `` `201 {"apiKey":…}` `` (or bare `` `204` ``) of a section's prose: status and optional body. */
+function inlineAnswer(section: MarkdownSection): { status: number; body?: unknown } {
+  const m = /`([1-5]\d\d)(?: (\{[^`]*\}))?`/.exec(section.body.replace(/```[\s\S]*?```/g, ''));
+  if (!m) throw new Error(`${section.heading}: no status in the prose`);
+  return { status: Number(m[1]), ...(m[2] ? { body: parseDocJson(m[2]) } : {}) };
+}
+
+/** The text of a section's code block, placeholders filled; fails when one is left. */
+function block(
+  section: MarkdownSection,
+  lang: string,
+  index = 0,
+  values: Record<string, string> = {},
+): string {
+  const found = section.blocks.filter((b) => b.lang === lang)[index];
+  if (!found) throw new Error(`${section.heading}: no ${lang} block #${index}`);
+  return fillPlaceholders(found.text, values);
+}
+
+function requestBody(section: MarkdownSection, values: Record<string, string> = {}): string {
+  const text = block(section, 'json', 0, values);
+  expect(text, `${section.heading}: unfilled placeholder in the request`).not.toContain('…');
+  return text;
+}
+
+describe('docs/http-api.md examples against a real engine', () => {
+  let engine: TestEngine;
+  let shop: Api;
+  let shopId: string;
+
+  beforeAll(async () => {
+    engine = await startTestEngine({ taskMaxAttempts: 1, taskBackoffMs: 10, compensationBackoffMs: 10 });
+  });
+  afterAll(() => engine.dispose());
+
+  it('the comparison with an example fails on a missing field, another value or another type', () => {
+    const example = parseDocJson(
+      '{"id":"wh_8fKq2…","kind":"orchestration","n":1,…,"at":"2026-11-28T10:00:00Z"}',
+    );
+    expect(
+      shapeMismatches(example, { id: 'wh_x', kind: 'orchestration', n: 1, at: '2026-11-29T01:02:03.456Z' }),
+    ).toEqual([]);
+    expect(
+      shapeMismatches(example, { id: 'wh_x', kind: 'orchestration', at: '2026-11-29T01:02:03Z' }),
+    ).toEqual(['n: documented but missing']);
+    expect(
+      shapeMismatches(example, { id: 7, kind: 'compensation_failure', n: 1, at: 'yesterday' }),
+    ).toHaveLength(3);
+    expect(() => parseDocJson('{"a":}')).toThrow(/not JSON/);
+  });
+
+  it('GET /health', async () => {
+    const expected = inlineAnswer(route('GET /health'));
+    const res = await new Api(engine.url).get('/health');
+    expect(res.status).toBe(expected.status);
+    expect(res.body).toEqual(expected.body);
+  });
+
+  it('POST /register/project: the curl example, answered with the documented record', async () => {
+    const section = route('POST /register/project');
+    const [command, ...more] = parseCurlCommands(block(section, 'sh'));
+    expect(more).toHaveLength(0);
+    const res = await sendCurl(command!, engine.url);
+    expect(res.status).toBe(inlineAnswer(section).status);
+    expect(shapeMismatches(parseDocJson(block(section, 'json')), res.body)).toEqual([]);
+    expect(res.body.apiKey).toMatch(/^sk-orra-v1-[0-9a-f]{64}$/); // the example's `<64 hex>`
+    expect(res.body.id).toMatch(/^p_/);
+    shop = new Api(engine.url, res.body.apiKey);
+    shopId = res.body.id;
+  });
+
+  it('POST /apikeys', async () => {
+    const expected = inlineAnswer(route('POST /apikeys'));
+    const res = await shop.post('/apikeys');
+    expect(res.status).toBe(expected.status);
+    expect(shapeMismatches(expected.body, res.body)).toEqual([]);
+    expect((await shop.withKey(res.body.apiKey).get('/groundings')).status).toBe(200);
+  });
+
+  it('POST /register/service and POST /register/agent, then re-registration by id', async () => {
+    const section = route('POST /register/service');
+    const expected = inlineAnswer(section);
+    expect(section.routes).toEqual(['POST /register/service', 'POST /register/agent']);
+    for (const path of ['/register/service', '/register/agent']) {
+      const res = await shop.request('POST', path, undefined, requestBody(section));
+      expect(res.status, path).toBe(expected.status);
+      expect(shapeMismatches(expected.body, res.body), path).toEqual([]);
+      const again = await shop.request(
+        'POST',
+        path,
+        undefined,
+        requestBody(section).replace('"id":null', `"id":"${res.body.id}"`),
+      );
+      expect(again.body).toMatchObject({ id: res.body.id, version: 2 });
+    }
+    const unknown = await shop.request(
+      'POST',
+      '/register/service',
+      undefined,
+      requestBody(section).replace('"id":null', '"id":"s_notinthisproject"'),
+    );
+    expect(unknown.status).toBe(404);
+  });
+
+  describe('orchestrations', () => {
+    let orders: Api;
+    let services: Awaited<ReturnType<typeof startRefundServices>>;
+    const failed: string[] = [];
+    let processing: string;
+
+    beforeAll(async () => {
+      ({ api: orders } = await newProject(engine.url, 'orders'));
+      services = await startRefundServices({ orraUrl: engine.url, apiKey: orders.apiKey!, notify: 'fail' });
+    });
+    afterAll(() => services.close());
+
+    const status = async (id: string) => (await orders.get(`/orchestrations/${id}`)).body.status as string;
+
+    it('POST /orchestrations: the documented request is accepted with 202 and the stored record', async () => {
+      const section = route('POST /orchestrations');
+      const body = requestBody(section, services.placeholders);
+      for (let i = 0; i < 2; i++) {
+        const res = await orders.request('POST', '/orchestrations', undefined, body);
+        expect(res.status, JSON.stringify(res.body)).toBe(202);
+        expect(res.body).toMatchObject({
+          status: 'pending',
+          planner: 'explicit',
+          taskZero: { reason: 'damaged', orderId: 'ORD1' },
+        });
+        expect(res.body.plan.tasks.map((t: { id: string }) => t.id)).toEqual(['task1', 'task2']);
+        failed.push(res.body.id);
+        // notify always fails: the orchestration fails at task2 and the payment is undone.
+        await waitFor(async () => (await status(res.body.id)) === 'failed', {
+          what: 'the orchestration to fail',
+        });
+      }
+      services.hold();
+      processing = (await orders.request('POST', '/orchestrations', undefined, body)).body.id;
+      await waitFor(async () => (await status(processing)) === 'processing', {
+        what: 'a processing orchestration',
+      });
+    });
+
+    it('GET /orchestrations: grouped by status, as documented', async () => {
+      const example = parseDocJson(block(route('GET /orchestrations'), 'json'));
+      const list = await waitFor(
+        async () => {
+          const res = await orders.get('/orchestrations');
+          return res.body.failed?.every((o: any) => o.compensation?.completed === 1) ? res : undefined;
+        },
+        { what: 'the failed orchestrations to be compensated' },
+      );
+      expect(list.status).toBe(200);
+      expect(shapeMismatches(example, list.body)).toEqual([]);
+      expect(list.body.failed.map((o: { id: string }) => o.id)).toEqual([...failed].reverse());
+      expect(list.body.processing.map((o: { id: string }) => o.id)).toEqual([processing]);
+    });
+
+    it('GET /orchestrations/{id}: the stored record with the documented fields', async () => {
+      route('GET /orchestrations/{id}');
+      const res = await orders.get(`/orchestrations/${failed[0]}`);
+      expect(res.status).toBe(200);
+      for (const key of ['status', 'results', 'plan', 'taskZero', 'planner', 'error'])
+        expect(res.body, key).toHaveProperty(key);
+      expect(res.body.results).toBeNull();
+      expect(res.body.error).toMatchObject({
+        id: expect.stringMatching(/^task_fail_task2_/),
+        producer: 'task2',
+      });
+      expect(res.body).not.toHaveProperty('abortReason');
+    });
+
+    it('GET /orchestrations/inspections/{id}: the documented task fields', async () => {
+      route('GET /orchestrations/inspections/{id}');
+      const res = await orders.get(`/orchestrations/inspections/${failed[0]}`);
+      expect(res.status).toBe(200);
+      for (const key of ['results', 'plan', 'tasks']) expect(res.body, key).toHaveProperty(key);
+      const [payment, notify] = res.body.tasks;
+      for (const key of [
+        'status',
+        'statusHistory',
+        'input',
+        'duration',
+        'isRevertible',
+        'output',
+        'compensation',
+        'compensationHistory',
+      ]) {
+        expect(payment, key).toHaveProperty(key);
+      }
+      expect(payment).toMatchObject({
+        id: 'task1',
+        input: { orderId: 'ORD1' },
+        isRevertible: true,
+        compensation: { status: 'completed' },
+      });
+      expect(notify).toMatchObject({
+        id: 'task2',
+        status: 'failed',
+        error: expect.stringContaining('no courier available'),
+      });
+    });
+
+    it('POST /orchestrations/{id}/abort: the documented body, then 409 once it has ended', async () => {
+      const section = route('POST /orchestrations/{id}/abort');
+      const body = /`(\{"reason":[^`]*\})`/.exec(section.body)![1]!;
+      const res = await orders.request('POST', `/orchestrations/${processing}/abort`, undefined, body);
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({
+        status: 'aborted',
+        abortReason: { reason: 'customer cancelled', abortedBy: 'operator' },
+      });
+      expect(section.body).toContain(JSON.stringify(res.body.abortReason));
+      services.release();
+      expect(
+        (await orders.request('POST', `/orchestrations/${processing}/abort`, undefined, body)).status,
+      ).toBe(409);
+      const inspection = await orders.get(`/orchestrations/inspections/${processing}`);
+      expect(inspection.body.abortInfo.payload).toEqual(res.body.abortReason);
+    });
+  });
+
+  describe('grounding specs', () => {
+    it('POST /groundings: 201 with the spec echoed plus projectID; the same version again is 400', async () => {
+      const section = route('POST /groundings');
+      const spec = JSON.parse(requestBody(section));
+      const res = await shop.request('POST', '/groundings', undefined, requestBody(section));
+      expect(res.status).toBe(201);
+      expect(res.body).toEqual({ ...spec, projectID: shopId });
+      const again = await shop.request('POST', '/groundings', undefined, requestBody(section));
+      expect(again.status).toBe(400);
+      expect(again.body.error).toMatchObject({
+        kind: 'invalid operation',
+        code: 'Orra:GroundingVersionExists',
+        param: 'version',
+      });
+      const documented = /message `([^`]*)`/.exec(section.body.replace(/\n/g, ' '))![1]!;
+      expect(again.body.error.message).toBe(
+        fillPlaceholders(documented, { '<pid>': shopId, '<name>': spec.name, '<version>': spec.version }),
+      );
+    });
+
+    it('GET /groundings, DELETE /groundings/{name} and DELETE /groundings', async () => {
+      route('GET /groundings');
+      const list = await shop.get('/groundings');
+      expect(list.status).toBe(200);
+      expect(list.body.map((s: { name: string }) => s.name)).toEqual(['ecommerce-support']);
+      const expected = inlineAnswer(route('DELETE /groundings/{name}'));
+      expect((await shop.delete('/groundings/ecommerce-support')).status).toBe(expected.status);
+      expect((await shop.get('/groundings')).body).toBeNull();
+      expect((await shop.delete('/groundings/never-there')).status).toBe(expected.status);
+      expect((await shop.delete('/groundings')).status).toBe(expected.status);
+    });
+  });
+
+  it('GET /metrics: Prometheus text without an API key', async () => {
+    route('GET /metrics');
+    const res = await new Api(engine.url).get('/metrics');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+    expect(res.body).toMatch(/^# TYPE orra_orchestration_failures_total counter$/m);
+    expect(res.body).toMatch(/^orra_orchestration_failures_total 2$/m);
+  });
+
+  it('exercises every route section of the document outside its Webhooks part', () => {
+    const routeSections = doc
+      .sections(3)
+      .filter((s) => s.routes.length > 0 && !webhookHeadings.has(s.heading));
+    expect(routeSections.length).toBeGreaterThan(10);
+    expect(routeSections.map((s) => s.heading).filter((h) => !exercised.has(h))).toEqual([]);
+  });
+});
