@@ -21,11 +21,12 @@ describe('README.md examples against a real engine', () => {
   let engine: TestEngine;
   let api: Api;
   let projectId: string;
-  const dir = mkdtempSync(join(tmpdir(), 'orra-readme-'));
+  let dir = '';
   let child: ChildProcess | undefined;
   let output = '';
 
   beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'orra-readme-'));
     engine = await startTestEngine();
     ({ api, projectId } = await newProject(engine.url, 'readme'));
   });

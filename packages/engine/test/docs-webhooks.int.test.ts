@@ -50,10 +50,13 @@ describe('docs/webhooks.md against a real engine', () => {
   }
 
   describe('the receiver example', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'orra-doc-receiver-'));
+    let dir = '';
     let child: ChildProcess | undefined;
     let stdout = '';
 
+    beforeAll(() => {
+      dir = mkdtempSync(join(tmpdir(), 'orra-doc-receiver-'));
+    });
     afterAll(() => {
       child?.kill();
       rmSync(dir, { recursive: true, force: true });
