@@ -17,6 +17,7 @@ import { LocalCluster, type Cluster } from './cluster/cluster.js';
 import { newNodeId } from './cluster/node-id.js';
 import { PostgresCluster } from './cluster/postgres-cluster.js';
 import type { ServiceConnections } from './orchestration/service-connections.js';
+import { RetentionSweeper } from './retention/retention-sweeper.js';
 import { createStore } from './storage/create-store.js';
 import { PostgresStore } from './storage/postgres/postgres-store.js';
 import type { Store } from './storage/store.js';
@@ -131,6 +132,12 @@ export async function startEngine(options: StartEngineOptions = {}): Promise<Eng
 
   const resumed = await cluster.start();
   webhooks.start();
+  const retention = new RetentionSweeper(store, log.child({ component: 'retention' }), {
+    retentionMs: config.retentionMs,
+    intervalMs: config.retentionSweepIntervalMs,
+    now,
+  });
+  retention.start();
   await http.listen({ port: config.port, host: config.host });
   const port = (http.server.address() as AddressInfo).port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -154,6 +161,7 @@ export async function startEngine(options: StartEngineOptions = {}): Promise<Eng
       await runner.stop();
       await compensations.stop();
       await webhooks.stop();
+      await retention.stop();
       await cluster.close();
       await store.close();
       log.info('engine stopped');

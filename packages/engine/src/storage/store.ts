@@ -8,11 +8,13 @@ import type {
 } from './records.js';
 import type { CompensationRepo } from './compensation-records.js';
 import type { GroundingRepo } from './grounding-records.js';
+import type { RetentionRepo } from './retention-records.js';
 import type { WebhookDeliveryRepo, WebhookEndpointRepo } from './webhook-records.js';
 
 export type * from './records.js';
 export type * from './compensation-records.js';
 export type * from './grounding-records.js';
+export type * from './retention-records.js';
 export type * from './webhook-records.js';
 
 export interface ProjectRepo {
@@ -73,6 +75,7 @@ export interface Repos {
   groundings: GroundingRepo;
   webhookEndpoints: WebhookEndpointRepo;
   webhookDeliveries: WebhookDeliveryRepo;
+  retention: RetentionRepo;
 }
 
 /**

@@ -2,6 +2,7 @@ import type { Repos } from '../store.js';
 import type { ApiKeyRecord, JournalEntry, OrchestrationRecord, ProjectRecord, ServiceRecord, TaskRecord } from '../records.js';
 import { lastPerKey, toColumns } from './batch-rows.js';
 import { createCompensationRepo } from './compensation-repos.js';
+import { createRetentionRepo } from './retention-repo.js';
 import { createGroundingRepo } from './grounding-repos.js';
 import { first, toJson, type Queryable, type Row } from './queryable.js';
 import { createWebhookDeliveryRepo, createWebhookEndpointRepo } from './webhook-repos.js';
@@ -109,6 +110,7 @@ export function createPostgresRepos(q: Queryable): Repos {
     groundings: createGroundingRepo(q),
     webhookEndpoints: createWebhookEndpointRepo(q),
     webhookDeliveries: createWebhookDeliveryRepo(q),
+    retention: createRetentionRepo(q),
     projects: {
       insert: async (p) => {
         const hooks = [JSON.stringify(p.webhooks), JSON.stringify(p.compensationFailureWebhooks)];

@@ -59,6 +59,7 @@ export class PostgresStore implements Store {
   declare readonly groundings: Repos['groundings'];
   declare readonly webhookEndpoints: Repos['webhookEndpoints'];
   declare readonly webhookDeliveries: Repos['webhookDeliveries'];
+  declare readonly retention: Repos['retention'];
   private isClosed = false;
   private readonly batcher: TransactionBatcher<Repos>;
 

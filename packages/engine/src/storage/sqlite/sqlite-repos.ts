@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import type { Repos } from '../store.js';
 import { createCompensationRepo } from './compensation-repos.js';
 import { createGroundingRepo } from './grounding-repos.js';
+import { createRetentionRepo } from './retention-repo.js';
 import { createWebhookDeliveryRepo, createWebhookEndpointRepo } from './webhook-repos.js';
 import type {
   ApiKeyRecord,
@@ -94,6 +95,7 @@ export function createSqliteRepos(db: Database.Database): Repos {
     groundings: createGroundingRepo(db),
     webhookEndpoints: createWebhookEndpointRepo(db),
     webhookDeliveries: createWebhookDeliveryRepo(db),
+    retention: createRetentionRepo(db),
     projects: {
       insert: async (p) => {
         st.insertProject.run(p.id, p.name, p.createdAt, toJson(p.webhooks), toJson(p.compensationFailureWebhooks));

@@ -24,6 +24,7 @@ export class SqliteStore implements Store {
   declare readonly groundings: Repos['groundings'];
   declare readonly webhookEndpoints: Repos['webhookEndpoints'];
   declare readonly webhookDeliveries: Repos['webhookDeliveries'];
+  declare readonly retention: Repos['retention'];
   private readonly db: Database.Database;
   private readonly txRepos: Repos;
   /** Prepared once: `db.exec` parses its SQL on every call, and these run once or twice per transaction. */
