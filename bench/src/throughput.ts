@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { initService, OrraClient } from '@orra/sdk';
 import { Pool } from 'undici';
-import { startEngineChild } from './engine-child.js';
+import { benchStorage, startEngineChild } from './engine-child.js';
 import { round, summarize } from './stats.js';
 
 /**
@@ -120,7 +120,8 @@ export async function throughput(): Promise<Record<string, unknown>> {
   const lat = summarize(latencies);
   const result = {
     benchmark: 'throughput',
-    shape: '5-task diamond, echo services, durable on SQLite',
+    shape: `5-task diamond, echo services, durable on ${benchStorage === 'sqlite' ? 'SQLite' : 'PostgreSQL'}`,
+    storage: benchStorage,
     offeredRatePerS: RATE,
     durationS: DURATION_S,
     submitted,
@@ -132,7 +133,9 @@ export async function throughput(): Promise<Record<string, unknown>> {
     enginePeakRssMiB: rssKb ? round(rssKb / 1024, 1) : null,
     targetOrchestrationsPerS: 1000,
   };
-  writeFileSync(new URL('../results/throughput.json', import.meta.url), `${JSON.stringify(result, null, 2)}\n`);
+  // A PostgreSQL run goes to its own file, so it never overwrites the SQLite figures.
+  const file = benchStorage === 'sqlite' ? 'throughput.json' : `throughput-${benchStorage}.json`;
+  writeFileSync(new URL(`../results/${file}`, import.meta.url), `${JSON.stringify(result, null, 2)}\n`);
   return result;
 }
 
