@@ -1,3 +1,4 @@
+import { cluster } from './cluster.js';
 import { queue } from './queue.js';
 import { recovery } from './recovery.js';
 import { taskOverhead } from './task-overhead.js';
@@ -11,6 +12,7 @@ const benchmarks: [string, () => Promise<Record<string, unknown>>][] = [
   ['webhooks', webhooks],
   ['queue', queue],
   ['recovery', recovery],
+  ['cluster', cluster],
 ];
 
 const only = process.argv.slice(2);
