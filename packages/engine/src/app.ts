@@ -105,6 +105,7 @@ export async function startEngine(options: StartEngineOptions = {}): Promise<Eng
           url: config.databaseUrl,
           schema: config.databaseSchema,
           checkIntervalMs: config.clusterCheckIntervalMs,
+          routing: config.clusterRouting,
           onSessionLost: (err) => options.onFatal?.(err),
         })
       : new LocalCluster(parts);

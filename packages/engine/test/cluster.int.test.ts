@@ -194,10 +194,10 @@ describe.skipIf(isSkipped)('several engine processes on one PostgreSQL database'
     expect(done.results).toEqual([{ n: 1, label: 'moved' }]);
   });
 
-  it('spreads one service’s tasks over its instances on different processes, each task run once', async () => {
+  it('with spread routing, shares one service’s tasks among its instances on different processes, each task run once', async () => {
     const schema = newSchema('spread');
-    const a = await inProcessEngine(schema);
-    const b = await inProcessEngine(schema);
+    const a = await inProcessEngine(schema, { clusterRouting: 'spread' });
+    const b = await inProcessEngine(schema, { clusterRouting: 'spread' });
     const { api: apiA, apiKey } = await newProject(a.url);
     const runs = new Map<string, number>();
     const byInstance = { onA: 0, onB: 0 };
@@ -254,6 +254,63 @@ describe.skipIf(isSkipped)('several engine processes on one PostgreSQL database'
     expect(byInstance.onA + byInstance.onB).toBe(40);
     expect(byInstance.onB).toBeGreaterThanOrEqual(10);
     expect(byInstance.onA).toBeGreaterThanOrEqual(10);
+  });
+
+  it('with local-first routing (the default), serves each process’s orchestrations from its own instance', async () => {
+    const schema = newSchema('local');
+    const a = await inProcessEngine(schema);
+    const b = await inProcessEngine(schema);
+    const { api: apiA, apiKey } = await newProject(a.url);
+    const apiB = new Api(b.url, apiKey);
+    const served = { onA: [] as string[], onB: [] as string[] };
+    const handler = (where: 'onA' | 'onB') => async (t: any) => {
+      served[where].push(t.input.label);
+      return { n: t.input.n + 1, label: t.input.label };
+    };
+    const io = { input: { n: 'number', label: 'string' }, output: { n: 'number', label: 'string' } };
+    const first = await startService({
+      orraUrl: a.url,
+      apiKey,
+      name: 'worker',
+      ...io,
+      handler: handler('onA'),
+    });
+    cleanup.push(() => first.shutdown());
+    const second = await startService({
+      orraUrl: b.url,
+      apiKey,
+      name: 'worker',
+      id: first.id,
+      ...io,
+      handler: handler('onB'),
+    });
+    cleanup.push(() => second.shutdown());
+    await waitFor(
+      async () =>
+        (await adminQuery(`SELECT count(*)::int AS n FROM ${schema}.service_sockets`)).rows[0].n === 2,
+      {
+        what: 'both instances to be registered',
+      },
+    );
+    const ids: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      const res = await (i % 2 === 0 ? apiA : apiB).post(
+        '/orchestrations',
+        chain(first.id, 2, i % 2 === 0 ? `a${i}` : `b${i}`),
+      );
+      expect(res.status).toBe(202);
+      ids.push(res.body.id);
+    }
+    for (const id of ids) {
+      await waitFor(async () => (await apiA.get(`/orchestrations/${id}`)).body.status === 'completed', {
+        what: `orchestration ${id} to complete`,
+      });
+    }
+    // Both instances took a share, and each only of its own process's orchestrations: nothing was routed.
+    expect(served.onA.length).toBe(10);
+    expect(served.onB.length).toBe(10);
+    expect(served.onA.every((l) => l.startsWith('a'))).toBe(true);
+    expect(served.onB.every((l) => l.startsWith('b'))).toBe(true);
   });
 
   it('takes over from a SIGKILLed engine: sockets move, orchestrations finish, every webhook arrives, no task runs twice', async () => {

@@ -14,6 +14,12 @@ export interface PostgresClusterOptions {
   schema: string;
   /** How often this node looks for dead nodes to take work over from. */
   checkIntervalMs: number;
+  /**
+   * `local-first`: a service's messages go to this process's sockets of it when there are any, else to
+   * another process holding one. `spread`: over every socket of the service in the cluster, weighted by
+   * socket count, whichever process holds it.
+   */
+  routing: 'local-first' | 'spread';
   /** Routed messages nobody took within this long are dropped (the owner's timers have acted long since). */
   routedRetentionMs?: number;
   /** The node's session ended: others now own its work, so this process must stop working. */
@@ -60,8 +66,9 @@ export const remoteSocketId = (nodeId: string): string => `remote:${nodeId}`;
  *   re-armed from their stored due times.
  * - Sockets: a connection registry (`service_sockets`) says which node holds which service socket;
  *   nodes hear of changes by NOTIFY and keep a per-service count of remote sockets.
- * - Sending: a message for a service goes to a local socket or, in proportion to the sockets elsewhere,
- *   through `cluster_dispatch` to a node holding one, which claims it (SKIP LOCKED) and sends it.
+ * - Sending: a message for a service goes to a local socket (local-first routing, the default) or, when
+ *   there is none here (or with spread routing, in proportion to the sockets elsewhere), through
+ *   `cluster_dispatch` to a node holding one, which claims it (SKIP LOCKED) and sends it.
  * - Receiving: a message whose idempotency key no local runner knows is stored in `cluster_inbox` before
  *   the service gets its ACK; the owner hears of it by NOTIFY and takes it. A new owner takes what waited
  *   for the old one after claiming its work.
@@ -130,6 +137,9 @@ export class PostgresCluster implements Cluster {
    */
   send(serviceId: string, message: ServerMessage): string | undefined {
     const local = this.parts.hub.socketCount(serviceId);
+    // local-first: a process's own sockets serve its orchestrations, and only a service with no socket
+    // here is reached through another process (routing costs several database round trips per task).
+    if (local > 0 && this.options.routing === 'local-first') return this.parts.hub.send(serviceId, message);
     const nodes = this.remote.get(serviceId);
     let remoteTotal = 0;
     for (const n of nodes?.values() ?? []) remoteTotal += n;
