@@ -125,10 +125,11 @@ describe('HTTP API', () => {
   });
 
   it('answers 401 for a missing, malformed or unknown key', async () => {
-    for (const headers of [{}, { authorization: 'Basic abc' }, { authorization: 'Bearer sk-orra-v1-unknown' }]) {
+    const cases: Record<string, string>[] = [{}, { authorization: 'Basic abc' }, { authorization: 'Bearer sk-orra-v1-unknown' }];
+    for (const headers of cases) {
       const res = await fetch(`${engine.url}/orchestrations`, { headers });
       expect(res.status).toBe(401);
-      expect((await res.json()).error.code).toBe('Orra:Unauthenticated');
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('Orra:Unauthenticated');
     }
   });
 

@@ -79,7 +79,7 @@ describe.each(adapters)('$name store: core repositories', (adapter) => {
   it('treats insert of an existing orchestration id as replace; update writes only what changes later', async () => {
     await store.orchestrations.insert(orchestration('o_1'));
     await store.orchestrations.insert(orchestration('o_1', { action: 'again' }));
-    const outcome = { status: 'failed', error: { code: 1 }, results: [{ n: 1 }], abortReason: 'stop', updatedAt: T0 + 9 } as const;
+    const outcome = { status: 'failed' as const, error: { code: 1 }, results: [{ n: 1 }], abortReason: 'stop', updatedAt: T0 + 9 };
     await store.orchestrations.update(orchestration('o_1', { ...outcome, action: 'ignored', planner: 'ignored' }));
     expect(await store.orchestrations.getById('o_1')).toEqual(orchestration('o_1', { ...outcome, action: 'again' }));
   });

@@ -27,7 +27,7 @@ describe('webhook signing', () => {
     const [a, b] = [newWebhookSecret(), newWebhookSecret()];
     expect(signatureHeader([a, b], 'id', 1, 'x').split(' ')).toHaveLength(2);
     const message = { eventId: 'id', eventType: 'webhook.test' as const, body: '{}', secret: a, previousSecret: b };
-    expect(webhookHeaders({ ...message, previousSecretExpiresAt: 2_000 }, 1_000)['webhook-signature'].split(' ')).toHaveLength(2);
-    expect(webhookHeaders({ ...message, previousSecretExpiresAt: 2_000 }, 3_000)['webhook-signature'].split(' ')).toHaveLength(1);
+    expect(webhookHeaders({ ...message, previousSecretExpiresAt: 2_000 }, 1_000)['webhook-signature']!.split(' ')).toHaveLength(2);
+    expect(webhookHeaders({ ...message, previousSecretExpiresAt: 2_000 }, 3_000)['webhook-signature']!.split(' ')).toHaveLength(1);
   });
 });
