@@ -21,6 +21,9 @@ import { WebhookReceiver } from './helpers/webhook-receiver.js';
 // repeats the suite on PostgreSQL skips them rather than running them twice.
 const isSkipped = isPostgresRun || !(await isPostgresReachable());
 
+/** The schema of every service here: a number to count on, and a label carried along. */
+const COUNTER_IO = { input: { n: 'number', label: 'string' }, output: { n: 'number', label: 'string' } };
+
 /** A chain of `n` tasks on one service, each adding 1. */
 function chain(serviceId: string, n: number, label: string) {
   const tasks: { id: string; service?: string; input: Record<string, unknown> }[] = [
@@ -80,8 +83,7 @@ describe.skipIf(isSkipped)('several engine processes on one PostgreSQL database'
       orraUrl: a.url,
       apiKey,
       name: 'inc',
-      input: { n: 'number', label: 'string' },
-      output: { n: 'number', label: 'string' },
+      ...COUNTER_IO,
       handler: async (t) => ({ n: t.input.n + 1, label: t.input.label }),
     });
     cleanup.push(() => inc.shutdown());
@@ -126,8 +128,7 @@ describe.skipIf(isSkipped)('several engine processes on one PostgreSQL database'
       orraUrl: a.url,
       apiKey,
       name: 'stuck',
-      input: { n: 'number', label: 'string' },
-      output: { n: 'number', label: 'string' },
+      ...COUNTER_IO,
       handler: async (t) => {
         await held;
         return { n: t.input.n, label: t.input.label };
@@ -162,8 +163,7 @@ describe.skipIf(isSkipped)('several engine processes on one PostgreSQL database'
       orraUrl: a.url,
       apiKey,
       name: 'flaky',
-      input: { n: 'number', label: 'string' },
-      output: { n: 'number', label: 'string' },
+      ...COUNTER_IO,
       handler: async () => {
         gotFirst();
         return new Promise(() => undefined); // never answers: its process goes away
@@ -178,8 +178,7 @@ describe.skipIf(isSkipped)('several engine processes on one PostgreSQL database'
       apiKey,
       name: 'flaky',
       id: first.id,
-      input: { n: 'number', label: 'string' },
-      output: { n: 'number', label: 'string' },
+      ...COUNTER_IO,
       handler: async (t) => ({ n: t.input.n + 1, label: t.input.label }),
     });
     cleanup.push(() => second.shutdown());
@@ -211,8 +210,7 @@ describe.skipIf(isSkipped)('several engine processes on one PostgreSQL database'
       orraUrl: a.url,
       apiKey,
       name: 'worker',
-      input: { n: 'number', label: 'string' },
-      output: { n: 'number', label: 'string' },
+      ...COUNTER_IO,
       handler: handler('onA'),
     });
     cleanup.push(() => first.shutdown());
@@ -222,8 +220,7 @@ describe.skipIf(isSkipped)('several engine processes on one PostgreSQL database'
       apiKey,
       name: 'worker',
       id: first.id,
-      input: { n: 'number', label: 'string' },
-      output: { n: 'number', label: 'string' },
+      ...COUNTER_IO,
       handler: handler('onB'),
     });
     expect(second.id).toBe(first.id);
@@ -267,12 +264,11 @@ describe.skipIf(isSkipped)('several engine processes on one PostgreSQL database'
       served[where].push(t.input.label);
       return { n: t.input.n + 1, label: t.input.label };
     };
-    const io = { input: { n: 'number', label: 'string' }, output: { n: 'number', label: 'string' } };
     const first = await startService({
       orraUrl: a.url,
       apiKey,
       name: 'worker',
-      ...io,
+      ...COUNTER_IO,
       handler: handler('onA'),
     });
     cleanup.push(() => first.shutdown());
@@ -281,7 +277,7 @@ describe.skipIf(isSkipped)('several engine processes on one PostgreSQL database'
       apiKey,
       name: 'worker',
       id: first.id,
-      ...io,
+      ...COUNTER_IO,
       handler: handler('onB'),
     });
     cleanup.push(() => second.shutdown());
@@ -343,8 +339,7 @@ describe.skipIf(isSkipped)('several engine processes on one PostgreSQL database'
       orraUrl: [a.url, b.url],
       apiKey,
       name: 'slow',
-      input: { n: 'number', label: 'string' },
-      output: { n: 'number', label: 'string' },
+      ...COUNTER_IO,
       handler: async (t) => {
         const key = `${t.input.label}/${t.id}`;
         runs.set(key, (runs.get(key) ?? 0) + 1);
@@ -423,8 +418,7 @@ describe.skipIf(isSkipped)('several engine processes on one PostgreSQL database'
       orraUrl: a.url,
       apiKey,
       name: 'echo',
-      input: { n: 'number', label: 'string' },
-      output: { n: 'number', label: 'string' },
+      ...COUNTER_IO,
       handler: async (t) => ({ n: t.input.n + 1, label: t.input.label }),
     });
     cleanup.push(() => echoA.shutdown());
