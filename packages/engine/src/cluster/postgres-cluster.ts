@@ -106,6 +106,9 @@ export class PostgresCluster implements Cluster {
     const session = new pg.Client({
       connectionString: this.options.url,
       application_name: 'orra-engine-node',
+      // A half-open connection (the database's machine gone) must end this node's session on our side too.
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 5_000,
       options: `-c search_path=${this.options.schema} -c orra.node=${this.nodeId}`,
     });
     await session.connect();
