@@ -106,6 +106,7 @@ export async function startEngine(options: StartEngineOptions = {}): Promise<Eng
           schema: config.databaseSchema,
           checkIntervalMs: config.clusterCheckIntervalMs,
           routing: config.clusterRouting,
+          metrics,
           onSessionLost: (err) => options.onFatal?.(err),
         })
       : new LocalCluster(parts);

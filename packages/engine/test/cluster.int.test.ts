@@ -24,6 +24,13 @@ const isSkipped = isPostgresRun || !(await isPostgresReachable());
 /** The schema of every service here: a number to count on, and a label carried along. */
 const COUNTER_IO = { input: { n: 'number', label: 'string' }, output: { n: 'number', label: 'string' } };
 
+/** A counter's value in an engine's /metrics (0 when absent). */
+async function metric(url: string, series: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line ? Number(line.slice(series.length + 1)) : 0;
+}
+
 /** A chain of `n` tasks on one service, each adding 1. */
 function chain(serviceId: string, n: number, label: string) {
   const tasks: { id: string; service?: string; input: Record<string, unknown> }[] = [
@@ -113,6 +120,9 @@ describe.skipIf(isSkipped)('several engine processes on one PostgreSQL database'
       `SELECT (SELECT count(*) FROM ${schema}.cluster_dispatch)::int AS d, (SELECT count(*) FROM ${schema}.cluster_inbox)::int AS i`,
     );
     expect(waiting[0]).toEqual({ d: 0, i: 0 });
+    // Three tasks went from B to A's socket, three results from A back to B.
+    expect(await metric(b.url, 'orra_cluster_routed_messages_total{direction="to_service"}')).toBe(3);
+    expect(await metric(a.url, 'orra_cluster_routed_messages_total{direction="to_owner"}')).toBe(3);
   });
 
   it('aborts, through any process, an orchestration another process owns', async () => {
@@ -380,6 +390,7 @@ describe.skipIf(isSkipped)('several engine processes on one PostgreSQL database'
       `SELECT owner_node, count(*)::int AS n FROM ${schema}.orchestrations GROUP BY owner_node`,
     );
     expect(owners).toEqual([{ owner_node: b.nodeId, n: 16 }]);
+    expect(await metric(b.url, 'orra_cluster_takeovers_total{kind="orchestration"}')).toBe(8);
     expect(runs.size).toBe(48);
     expect([...runs.entries()].filter(([, n]) => n !== 1)).toEqual([]);
     // Every orchestration's completion event reached the receiver (a resend of an attempt in flight at

@@ -22,9 +22,16 @@ export interface PostgresClusterOptions {
   routing: 'local-first' | 'spread';
   /** Routed messages nobody took within this long are dropped (the owner's timers have acted long since). */
   routedRetentionMs?: number;
+  /** Counts takeovers and routed messages (Prometheus). */
+  metrics?: ClusterMetrics;
   /** The node's session ended: others now own its work, so this process must stop working. */
   onSessionLost(err: Error): void;
   now?: () => number;
+}
+
+export interface ClusterMetrics {
+  clusterTookOver(kind: 'orchestration' | 'compensation' | 'delivery', n: number): void;
+  clusterRouted(direction: 'to_service' | 'to_owner'): void;
 }
 
 /** The local hub, which also says how many sockets of a service it holds (for weighted spreading). */
@@ -208,6 +215,7 @@ export class PostgresCluster implements Cluster {
       this.now(),
       this.channel,
     ]);
+    this.options.metrics?.clusterRouted('to_owner');
   }
 
   onServiceConnected(serviceId: string, socketId: string): void {
@@ -290,6 +298,7 @@ export class PostgresCluster implements Cluster {
   }
 
   private route(serviceId: string, target: string | null, message: string): void {
+    this.options.metrics?.clusterRouted('to_service');
     this.run('route a message', () =>
       this.pool.query(SQL.enqueueDispatch, [
         serviceId,
@@ -386,6 +395,10 @@ export class PostgresCluster implements Cluster {
     }
     const compensations = this.parts.compensations.resume(compensationRecords);
     await this.drainInbox();
+    const m = this.options.metrics;
+    m?.clusterTookOver('orchestration', orchestrations);
+    m?.clusterTookOver('compensation', compensations);
+    m?.clusterTookOver('delivery', deliveries);
     if (deliveries > 0) this.parts.wakeWebhooks();
     if (orchestrations + compensations + deliveries > 0) {
       this.log.info(

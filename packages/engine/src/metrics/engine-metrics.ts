@@ -18,6 +18,8 @@ export class EngineMetrics {
   private readonly attempts: Counter<'result'>;
   private readonly attemptDuration: Histogram;
   private readonly deliveryLatency: Histogram;
+  private readonly takeovers: Counter<'kind'>;
+  private readonly routed: Counter<'direction'>;
   private pendingCompensations: (() => Promise<number>) | undefined;
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
@@ -66,6 +68,18 @@ export class EngineMetrics {
       buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 300, 1800, 7200, 36000, 86400],
       registers,
     });
+    this.takeovers = new Counter({
+      name: 'orra_cluster_takeovers_total',
+      help: 'Work this process took over from engine processes that died or left (PostgreSQL, several processes).',
+      labelNames: ['kind'],
+      registers,
+    });
+    this.routed = new Counter({
+      name: 'orra_cluster_routed_messages_total',
+      help: 'Service messages that went through the database to or from another engine process.',
+      labelNames: ['direction'],
+      registers,
+    });
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
   }
 
@@ -92,6 +106,16 @@ export class EngineMetrics {
   webhookDelivered(outcome: 'succeeded' | 'failed' | 'skipped', latencyMs?: number): void {
     this.deliveries.inc({ outcome });
     if (outcome === 'succeeded' && latencyMs !== undefined) this.deliveryLatency.observe(Math.max(0, latencyMs) / 1000);
+  }
+
+  /** `kind`: orchestration, compensation or delivery. */
+  clusterTookOver(kind: 'orchestration' | 'compensation' | 'delivery', n: number): void {
+    if (n > 0) this.takeovers.inc({ kind }, n);
+  }
+
+  /** `to_service`: a task or compensation request for another process's socket; `to_owner`: a result for another process's orchestration. */
+  clusterRouted(direction: 'to_service' | 'to_owner'): void {
+    this.routed.inc({ direction });
   }
 
   /** The text exposition and its content type. */
