@@ -98,3 +98,42 @@ function codeBlocks(markdown: string): CodeBlock[] {
   }
   return out;
 }
+
+/** A markdown table: its header cells and its body rows, each cell's text trimmed. */
+export interface MarkdownTable {
+  header: string[];
+  rows: string[][];
+  /** The line its header is on (1-based, within the markdown it was read from). */
+  line: number;
+}
+
+/**
+ * The tables of a markdown text. Cells are split at `|` outside backticks, so a cell may show
+ * `` `pending|resolved` `` as the document does.
+ */
+export function markdownTables(markdown: string): MarkdownTable[] {
+  const lines = markdown.split('\n');
+  const out: MarkdownTable[] = [];
+  for (let i = 0; i + 1 < lines.length; i++) {
+    if (!lines[i]!.startsWith('|') || !/^\|(\s*:?-+:?\s*\|)+\s*$/.test(lines[i + 1]!)) continue;
+    const table: MarkdownTable = { header: tableCells(lines[i]!), rows: [], line: i + 1 };
+    for (i += 2; i < lines.length && lines[i]!.startsWith('|'); i++) table.rows.push(tableCells(lines[i]!));
+    out.push(table);
+  }
+  return out;
+}
+
+function tableCells(line: string): string[] {
+  const cells: string[] = [];
+  let cell = '';
+  let isInCode = false;
+  for (const c of line.trim().replace(/^\||\|$/g, '')) {
+    if (c === '`') isInCode = !isInCode;
+    if (c === '|' && !isInCode) {
+      cells.push(cell.trim());
+      cell = '';
+    } else cell += c;
+  }
+  cells.push(cell.trim());
+  return cells;
+}

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEngine, type Engine } from '../../src/app.js';
+import type { Logger } from '../../src/logging/logger.js';
 import {
   dropSchema,
   isPostgresRun,
@@ -20,16 +21,21 @@ export interface TestEngine extends Engine {
   dispose(): Promise<void>;
 }
 
-/** Starts an engine for a test. Overrides use config key names (`taskBackoffMs`, …). */
+/**
+ * Starts an engine for a test. Overrides use config key names (`taskBackoffMs`, …); `logger` replaces
+ * the engine's (for tests that read what it logs).
+ */
 export async function startTestEngine(
   overrides: Record<string, unknown> = {},
   dataDir?: string,
+  logger?: Logger,
 ): Promise<TestEngine> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'orra-test-'));
   const schema = schemaForDataDir(dir);
   if (isPostgresRun) await prepareSchema(dir);
   const storage = isPostgresRun ? { databaseUrl: TEST_DATABASE_URL, databaseSchema: schema } : {};
   const engine = await startEngine({
+    ...(logger ? { logger } : {}),
     env: {},
     overrides: {
       port: 0,
