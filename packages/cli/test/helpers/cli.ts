@@ -30,10 +30,11 @@ export class CliHome {
   }
 
   /** Runs `orra ARGS` as a subprocess (asynchronously: the engine runs in this process). */
-  run(args: string[], extraEnv: Record<string, string | undefined> = {}): Promise<CliResult> {
+  run(args: string[], extraEnv: Record<string, string | undefined> = {}, cwd?: string): Promise<CliResult> {
     return new Promise((resolve, reject) => {
       const child = spawn(process.execPath, [CLI_PATH, ...args], {
         env: this.env(extraEnv),
+        ...(cwd ? { cwd } : {}),
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let stdout = '';
@@ -64,18 +65,26 @@ export class CliHome {
 export class RunningCli {
   stdout = '';
   stderr = '';
+  /** Both streams in the order they arrived, as a terminal shows them. */
+  output = '';
   readonly exited: Promise<number | null>;
 
   constructor(readonly child: ChildProcess) {
-    child.stdout?.on('data', (c: Buffer) => (this.stdout += String(c)));
-    child.stderr?.on('data', (c: Buffer) => (this.stderr += String(c)));
+    child.stdout?.on('data', (c: Buffer) => {
+      this.stdout += String(c);
+      this.output += String(c);
+    });
+    child.stderr?.on('data', (c: Buffer) => {
+      this.stderr += String(c);
+      this.output += String(c);
+    });
     this.exited = new Promise((resolve) => child.on('close', (code) => resolve(code)));
   }
 
   /** Waits until stdout or stderr matches `pattern` (or the deadline passes). */
   async waitFor(
     pattern: RegExp,
-    stream: 'stdout' | 'stderr' = 'stdout',
+    stream: 'stdout' | 'stderr' | 'output' = 'stdout',
     timeoutMs = 15_000,
   ): Promise<RegExpMatchArray> {
     const deadline = Date.now() + timeoutMs;

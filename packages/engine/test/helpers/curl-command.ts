@@ -64,6 +64,11 @@ export async function sendCurl(command: CurlCommand, baseUrl: string): Promise<A
   return { status: res.status, body, headers: res.headers };
 }
 
+/** The words of one command line, split as sh splits them (quotes, `\` continuations, comments). */
+export function shellWords(command: string, env: Record<string, string> = {}): string[] {
+  return splitCommands(command, env)[0] ?? [];
+}
+
 function splitCommands(script: string, env: Record<string, string>): string[][] {
   const commands: string[][] = [];
   let words: string[] = [];
