@@ -3,7 +3,11 @@ import { Api, newProject } from './helpers/api.js';
 import { startTestEngine, type TestEngine } from './helpers/test-engine.js';
 
 const schema = {
-  input: { type: 'object', properties: { orderId: { type: 'string' }, qty: { type: 'number' } }, required: ['orderId'] },
+  input: {
+    type: 'object',
+    properties: { orderId: { type: 'string' }, qty: { type: 'number' } },
+    required: ['orderId'],
+  },
   output: { type: 'object', properties: { ok: { type: 'boolean' } } },
 };
 
@@ -15,14 +19,23 @@ describe('HTTP API', () => {
   beforeAll(async () => {
     engine = await startTestEngine({ bodyLimitBytes: 64 * 1024 });
     ({ api } = await newProject(engine.url));
-    const res = await api.post('/register/service', { name: 'orders', description: 'Looks up orders', schema });
+    const res = await api.post('/register/service', {
+      name: 'orders',
+      description: 'Looks up orders',
+      schema,
+    });
     serviceId = res.body.id;
   });
   afterAll(() => engine.dispose());
 
   const plan = (input: Record<string, unknown>) => ({
     action: { content: 'look up order' },
-    plan: { tasks: [{ id: 'task0', input: { orderId: 'O1' } }, { id: 'task1', service: serviceId, input }] },
+    plan: {
+      tasks: [
+        { id: 'task0', input: { orderId: 'O1' } },
+        { id: 'task1', service: serviceId, input },
+      ],
+    },
   });
 
   async function orchestrationCount(a = api): Promise<number> {
@@ -36,8 +49,26 @@ describe('HTTP API', () => {
     expect(res.body).toEqual({});
   });
 
+  it('answers an over-long path parameter or a malformed path in its own error format', async () => {
+    const long = await api.get(`/orchestrations/o_${'x'.repeat(120)}`);
+    expect(long.status).toBe(404);
+    expect(long.body).toEqual({
+      error: {
+        kind: 'item does not exist',
+        code: 'Orra:NotFound',
+        message: expect.stringContaining('longer than any id'),
+      },
+    });
+    const bad = await api.get('/orchestrations/%E0%A4%A');
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.code).toBe('Orra:ValidationFailed');
+  });
+
   it('registers a project with an sk-orra key and a p_ id', async () => {
-    const res = await new Api(engine.url).post('/register/project', { name: 'p1', webhooks: ['http://localhost:1/x'] });
+    const res = await new Api(engine.url).post('/register/project', {
+      name: 'p1',
+      webhooks: ['http://localhost:1/x'],
+    });
     expect(res.status).toBe(201);
     expect(res.body.id).toMatch(/^p_[2-9A-HJ-NP-Za-km-z]{22}$/);
     expect(res.body.apiKey).toMatch(/^sk-orra-v1-[0-9a-f]{64}$/);
@@ -46,9 +77,19 @@ describe('HTTP API', () => {
   it('registers services with s_ ids and bumps the version on re-registration', async () => {
     const first = await api.post('/register/service', { name: 'orders-two', description: 'x', schema });
     expect(first.status).toBe(200);
-    expect(first.body).toMatchObject({ name: 'orders-two', status: 'registered', revertible: false, version: 1 });
+    expect(first.body).toMatchObject({
+      name: 'orders-two',
+      status: 'registered',
+      revertible: false,
+      version: 1,
+    });
     expect(first.body.id).toMatch(/^s_[a-z]{28}$/);
-    const again = await api.post('/register/service', { id: first.body.id, name: 'orders-two', description: 'y', schema });
+    const again = await api.post('/register/service', {
+      id: first.body.id,
+      name: 'orders-two',
+      description: 'y',
+      schema,
+    });
     expect(again.body).toMatchObject({ id: first.body.id, version: 2 });
   });
 
@@ -63,7 +104,12 @@ describe('HTTP API', () => {
     });
     expect(noProps.status).toBe(400);
     expect(noProps.body.error.message).toContain('schema.input.properties');
-    const unknownId = await api.post('/register/service', { id: 's_doesnotexist', name: 'svc-x', description: 'x', schema });
+    const unknownId = await api.post('/register/service', {
+      id: 's_doesnotexist',
+      name: 'svc-x',
+      description: 'x',
+      schema,
+    });
     expect(unknownId.status).toBe(404);
   });
 
@@ -76,7 +122,12 @@ describe('HTTP API', () => {
       plan: { tasks: [{ id: 'task1', service: serviceId, input: { orderId: '$task0.orderId' } }] },
     });
     expect(res.status).toBe(202);
-    expect(res.body).toMatchObject({ status: 'pending', timeout: '45s', healthCheckGracePeriod: '10m0s', taskZero: { orderId: 'O9' } });
+    expect(res.body).toMatchObject({
+      status: 'pending',
+      timeout: '45s',
+      healthCheckGracePeriod: '10m0s',
+      taskZero: { orderId: 'O9' },
+    });
     expect(res.body.id).toMatch(/^o_/);
     const stored = await api.get(`/orchestrations/${res.body.id}`);
     expect(stored.body.id).toBe(res.body.id);
@@ -86,10 +137,26 @@ describe('HTTP API', () => {
     const before = await orchestrationCount();
     const cases: [number, string, () => Promise<{ status: number; body: any }>][] = [
       [400, 'not valid JSON', () => api.request('POST', '/orchestrations', undefined, '{"action":')],
-      [400, 'action.content', () => api.post('/orchestrations', { plan: plan({ orderId: '$task0.orderId' }).plan })],
-      [400, 'unknown service', () => api.post('/orchestrations', { ...plan({}), plan: { tasks: [{ id: 'task1', service: 's_nope', input: {} }] } })],
+      [
+        400,
+        'action.content',
+        () => api.post('/orchestrations', { plan: plan({ orderId: '$task0.orderId' }).plan }),
+      ],
+      [
+        400,
+        'unknown service',
+        () =>
+          api.post('/orchestrations', {
+            ...plan({}),
+            plan: { tasks: [{ id: 'task1', service: 's_nope', input: {} }] },
+          }),
+      ],
       [400, 'task1.input.orderId: required', () => api.post('/orchestrations', plan({ qty: 1 }))],
-      [400, 'task1.input.colour: not an input', () => api.post('/orchestrations', plan({ orderId: 'x', colour: 'red' }))],
+      [
+        400,
+        'task1.input.colour: not an input',
+        () => api.post('/orchestrations', plan({ orderId: 'x', colour: 'red' })),
+      ],
       [
         400,
         'must reference an earlier task',
@@ -105,9 +172,17 @@ describe('HTTP API', () => {
           }),
       ],
       [400, 'task0 does not have', () => api.post('/orchestrations', plan({ orderId: '$task0.missing' }))],
-      [400, '"30 parsecs" is not a duration', () => api.post('/orchestrations', { ...plan({ orderId: 'x' }), timeout: '30 parsecs' })],
+      [
+        400,
+        '"30 parsecs" is not a duration',
+        () => api.post('/orchestrations', { ...plan({ orderId: 'x' }), timeout: '30 parsecs' }),
+      ],
       [400, 'no plan given', () => api.post('/orchestrations', { action: { content: 'x' } })],
-      [413, 'larger than the limit', () => api.post('/orchestrations', { ...plan({ orderId: 'x'.repeat(100_000) }) })],
+      [
+        413,
+        'larger than the limit',
+        () => api.post('/orchestrations', { ...plan({ orderId: 'x'.repeat(100_000) }) }),
+      ],
     ];
     for (const [status, text, call] of cases) {
       const res = await call();
@@ -121,11 +196,16 @@ describe('HTTP API', () => {
   it('names every problem of a plan in one 400', async () => {
     const res = await api.post('/orchestrations', plan({ qty: '$task0.nope', colour: 1 }));
     expect(res.status).toBe(400);
-    for (const part of ['task1.input.colour', 'task1.input.orderId', '$task0.nope']) expect(res.body.error.message).toContain(part);
+    for (const part of ['task1.input.colour', 'task1.input.orderId', '$task0.nope'])
+      expect(res.body.error.message).toContain(part);
   });
 
   it('answers 401 for a missing, malformed or unknown key', async () => {
-    const cases: Record<string, string>[] = [{}, { authorization: 'Basic abc' }, { authorization: 'Bearer sk-orra-v1-unknown' }];
+    const cases: Record<string, string>[] = [
+      {},
+      { authorization: 'Basic abc' },
+      { authorization: 'Bearer sk-orra-v1-unknown' },
+    ];
     for (const headers of cases) {
       const res = await fetch(`${engine.url}/orchestrations`, { headers });
       expect(res.status).toBe(401);

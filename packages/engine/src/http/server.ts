@@ -1,7 +1,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from '../logging/logger.js';
 import { installJsonParser } from './body.js';
-import { installErrorHandler } from './error-handler.js';
+import { frameworkError, installErrorHandler } from './error-handler.js';
 import { bearerToken, type RouteDeps } from './route-deps.js';
 import { compensationFailureRoutes } from './routes/compensation-failures.js';
 import { groundingRoutes } from './routes/groundings.js';
@@ -22,6 +22,7 @@ export function createHttpServer(deps: RouteDeps, log: Logger): FastifyInstance 
     bodyLimit: deps.config.bodyLimitBytes,
     // Our route paths are exact; `/orchestrations/` must not silently match `/orchestrations`.
     routerOptions: { ignoreTrailingSlash: false },
+    frameworkErrors: frameworkError,
   });
   installJsonParser(app);
   installErrorHandler(app);
