@@ -33,12 +33,28 @@ export function shortId(): string {
   return randomString(BASE57_ALPHABET, 22);
 }
 
+/**
+ * 22 base57 characters that sort by creation time: 8 for the millisecond clock (base57 digits in the
+ * alphabet's ascending order, fixed width, so byte order is time order), then 14 random (81 bits). Rows
+ * keyed by these (an orchestration's tasks, journal, compensations, webhook events) are inserted at the
+ * right edge of their indexes instead of all over them, so a commit dirties far fewer pages.
+ */
+export function sortableId(now = Date.now()): string {
+  let t = Math.max(0, Math.floor(now));
+  let head = '';
+  for (let i = 0; i < 8; i++) {
+    head = BASE57_ALPHABET[t % 57]! + head;
+    t = Math.floor(t / 57);
+  }
+  return head + randomString(BASE57_ALPHABET, 14);
+}
+
 /** A project id: `p_` + 22 base57 characters. */
 export const newProjectId = (): string => `p_${shortId()}`;
-/** An orchestration id: `o_` + 22 base57 characters. */
-export const newOrchestrationId = (): string => `o_${shortId()}`;
-/** A compensation id: `c_` + 22 base57 characters. */
-export const newCompensationId = (): string => `c_${shortId()}`;
+/** An orchestration id: `o_` + 22 base57 characters, time-ordered (see sortableId). */
+export const newOrchestrationId = (): string => `o_${sortableId()}`;
+/** A compensation id: `c_` + 22 base57 characters, time-ordered (see sortableId). */
+export const newCompensationId = (): string => `c_${sortableId()}`;
 /** A task execution id, new on every attempt: `e_` + 22 base57 characters. */
 export const newExecutionId = (): string => `e_${shortId()}`;
 /** A compensation execution id, new on every attempt. */
