@@ -6,6 +6,7 @@ import { startEngine, type Engine } from '@orra/engine';
 import { initService, OrraClient } from '@orra/sdk';
 import pg from 'pg';
 import { Pool } from 'undici';
+import { diamondBody } from './diamond.js';
 import { profiled } from './cpu-profile.js';
 import { measureRawWsRoundTrip } from './raw-ws-rtt.js';
 import { round, summarize } from './stats.js';
@@ -58,7 +59,9 @@ const machineJiffies = () => {
 /** BENCH_DATABASE_URL, or the first of root and postgres that logs in to `test` on 127.0.0.1 (trust auth). */
 async function pickDatabaseUrl(): Promise<string> {
   const env = process.env.BENCH_DATABASE_URL;
-  const candidates = env ? [env] : ['root', 'postgres'].map((user) => `postgres://${user}@127.0.0.1:5432/test`);
+  const candidates = env
+    ? [env]
+    : ['root', 'postgres'].map((user) => `postgres://${user}@127.0.0.1:5432/test`);
   for (const url of candidates) {
     const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
     try {
@@ -79,12 +82,21 @@ function startClusterEngine(databaseUrl: string, databaseSchema: string): Promis
 }
 
 /** An echo service instance; pass `id` to start another instance of an already registered service. */
-async function startEcho(orraUrl: string, apiKey: string, onTask: (taskId: string) => void, id: string | null = null) {
+async function startEcho(
+  orraUrl: string,
+  apiKey: string,
+  onTask: (taskId: string) => void,
+  id: string | null = null,
+) {
   const echo = initService({
     name: 'echo',
     orraUrl,
     orraKey: apiKey,
-    persistenceOpts: { method: 'custom', customSave: async (s: string) => void (id = s), customLoad: async () => id },
+    persistenceOpts: {
+      method: 'custom',
+      customSave: async (s: string) => void (id = s),
+      customLoad: async () => id,
+    },
   });
   await echo.register({
     description: 'echo',
@@ -139,7 +151,9 @@ export async function cluster(): Promise<Record<string, unknown>> {
     cleanup.push(() => a.close());
     const b = await startClusterEngine(databaseUrl, schema);
     cleanup.push(() => b.close());
-    const project = (await new OrraClient({ baseUrl: a.url }).registerProject({ name: 'bench' })) as { apiKey: string };
+    const project = (await new OrraClient({ baseUrl: a.url }).registerProject({ name: 'bench' })) as {
+      apiKey: string;
+    };
     const clients = {
       local: new OrraClient({ baseUrl: a.url, apiKey: project.apiKey }),
       routed: new OrraClient({ baseUrl: b.url, apiKey: project.apiKey }),
@@ -153,10 +167,18 @@ export async function cluster(): Promise<Record<string, unknown>> {
 
     if (PHASES.includes('latency')) {
       const raw = await measureRawWsRoundTrip();
-      const tasks = Array.from({ length: CHAIN }, (_, i) => ({ id: `task${i + 1}`, service: svc, input: { v: `$task${i}.v` } }));
+      const tasks = Array.from({ length: CHAIN }, (_, i) => ({
+        id: `task${i + 1}`,
+        service: svc,
+        input: { v: `$task${i}.v` },
+      }));
       const gaps: Record<Mode, number[]> = { local: [], routed: [] };
       const totals: Record<Mode, number[]> = { local: [], routed: [] };
-      const legs = { resultToInbox: [] as number[], inboxToDispatch: [] as number[], dispatchToService: [] as number[] };
+      const legs = {
+        resultToInbox: [] as number[],
+        inboxToDispatch: [] as number[],
+        dispatchToService: [] as number[],
+      };
       let localRunsRouted = 0; // tasks of local runs that went through cluster_dispatch: must stay 0
       await profiled('cluster-latency', true, async () => {
         for (let run = 0; run < RUNS; run++) {
@@ -166,7 +188,10 @@ export async function cluster(): Promise<Record<string, unknown>> {
             notes.length = 0;
             isListening = true;
             const finished = new Promise<void>((resolve, reject) => {
-              const timer = setTimeout(() => reject(new Error(`${mode} chain not done in ${CHAIN_TIMEOUT_MS} ms`)), CHAIN_TIMEOUT_MS);
+              const timer = setTimeout(
+                () => reject(new Error(`${mode} chain not done in ${CHAIN_TIMEOUT_MS} ms`)),
+                CHAIN_TIMEOUT_MS,
+              );
               onTask = (taskId) => {
                 arrivals.push(performance.now());
                 if (taskId === `task${CHAIN}`) setImmediate(() => (clearTimeout(timer), resolve()));
@@ -174,7 +199,11 @@ export async function cluster(): Promise<Record<string, unknown>> {
             });
             finished.catch(() => undefined); // awaited below; this only keeps an early timeout from going unhandled
             const start = performance.now();
-            await clients[mode].createOrchestration({ action: { content: 'echo chain' }, data: [{ field: 'v', value: 'hello' }], plan: { tasks } } as never);
+            await clients[mode].createOrchestration({
+              action: { content: 'echo chain' },
+              data: [{ field: 'v', value: 'hello' }],
+              plan: { tasks },
+            } as never);
             await finished;
             totals[mode].push(performance.now() - start);
             isListening = false;
@@ -229,7 +258,17 @@ export async function cluster(): Promise<Record<string, unknown>> {
     }
 
     if (PHASES.includes('throughput')) {
-      const phase = await diamondPhases(a, b, project.apiKey, svc, admin, schema, notes, (on) => (isListening = on), cleanup);
+      const phase = await diamondPhases(
+        a,
+        b,
+        project.apiKey,
+        svc,
+        admin,
+        schema,
+        notes,
+        (on) => (isListening = on),
+        cleanup,
+      );
       Object.assign(result, { throughput: phase });
     }
   } finally {
@@ -242,7 +281,9 @@ export async function cluster(): Promise<Record<string, unknown>> {
 
 async function waitForSockets(admin: pg.Client, schema: string, n: number): Promise<void> {
   for (let i = 0; i < 200; i++) {
-    const { rows } = await admin.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${schema}.service_sockets`);
+    const { rows } = await admin.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM ${schema}.service_sockets`,
+    );
     if ((rows[0]?.n ?? 0) >= n) {
       await sleep(300); // and let every engine hear of it
       return;
@@ -281,19 +322,7 @@ async function diamondPhases(
     url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/done`,
   });
   const headers = { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` };
-  const body = JSON.stringify({
-    action: { content: 'diamond' },
-    data: [{ field: 'v', value: 'x' }],
-    plan: {
-      tasks: [
-        { id: 'task1', service: svc, input: { v: '$task0.v' } },
-        { id: 'task2', service: svc, input: { v: '$task1.v' } },
-        { id: 'task3', service: svc, input: { v: '$task1.v' } },
-        { id: 'task4', service: svc, input: { v: '$task1.v' } },
-        { id: 'task5', service: svc, input: { v: '$task2.v' } },
-      ],
-    },
-  });
+  const body = diamondBody(svc);
 
   const run = async (engines: Engine[]) => {
     const pools = engines.map((e) => new Pool(e.url, { connections: 16, pipelining: 1 }));
@@ -372,7 +401,10 @@ async function diamondPhases(
       // This process: engines, echo services, load generator and webhook receiver. 100 % = one core.
       benchProcessCpuPercent: round(cpu / 10 / wallMs, 1),
       benchProcessCpuUsPerOrchestration: round(cpu / Math.max(1, completedInWindow), 0),
-      machineCpuBusyPercent: round((100 * (machine1.busy - machine0.busy)) / Math.max(1, machine1.total - machine0.total), 1),
+      machineCpuBusyPercent: round(
+        (100 * (machine1.busy - machine0.busy)) / Math.max(1, machine1.total - machine0.total),
+        1,
+      ),
     };
   };
 

@@ -3,6 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { initService, OrraClient } from '@orra/sdk';
 import { Pool } from 'undici';
+import { diamondBody } from './diamond.js';
 import { benchStorage, startEngineChild } from './engine-child.js';
 import { round, summarize } from './stats.js';
 
@@ -48,35 +49,31 @@ export async function throughput(): Promise<Record<string, unknown>> {
     });
   });
   await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
-  await client.request('POST', '/webhooks', { url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/done` });
+  await client.request('POST', '/webhooks', {
+    url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/done`,
+  });
 
   let id: string | null = null;
   const echo = initService({
     name: 'echo',
     orraUrl: engine.url,
     orraKey: project.apiKey,
-    persistenceOpts: { method: 'custom', customSave: async (s: string) => void (id = s), customLoad: async () => id },
+    persistenceOpts: {
+      method: 'custom',
+      customSave: async (s: string) => void (id = s),
+      customLoad: async () => id,
+    },
   });
   await echo.register({
     description: 'echo',
-    schema: { input: { type: 'object', properties: { v: { type: 'string' } } }, output: { type: 'object', properties: { v: { type: 'string' } } } },
-  });
-  echo.start(async (task) => ({ v: (task.input as { v: string }).v }));
-  const svc = echo.info.id;
-  const body = JSON.stringify({
-    action: { content: 'diamond' },
-    data: [{ field: 'v', value: 'x' }],
-    plan: {
-      tasks: [
-        { id: 'task1', service: svc, input: { v: '$task0.v' } },
-        { id: 'task2', service: svc, input: { v: '$task1.v' } },
-        { id: 'task3', service: svc, input: { v: '$task1.v' } },
-        { id: 'task4', service: svc, input: { v: '$task1.v' } },
-        { id: 'task5', service: svc, input: { v: '$task2.v' } },
-      ],
+    schema: {
+      input: { type: 'object', properties: { v: { type: 'string' } } },
+      output: { type: 'object', properties: { v: { type: 'string' } } },
     },
   });
-  // The 5th task reads only task2 so every task is on a path; task3 and task4 are sinks too.
+  echo.start(async (task) => ({ v: (task.input as { v: string }).v }));
+  // Set by register() above.
+  const body = diamondBody(echo.info.id as string);
   const pool = new Pool(engine.url, { connections: 16, pipelining: 1 });
   const headers = { 'content-type': 'application/json', authorization: `Bearer ${project.apiKey}` };
   const startedAt = performance.now();
@@ -93,10 +90,10 @@ export async function throughput(): Promise<Record<string, unknown>> {
         void pool.request({ path: '/orchestrations', method: 'POST', headers, body }).then(
           async (res) => {
             const text = await res.body.text();
-            if (res.statusCode !== 202) return void (rejected += 1, checkDrained());
+            if (res.statusCode !== 202) return void ((rejected += 1), checkDrained());
             submittedAt.set((JSON.parse(text) as { id: string }).id, t0);
           },
-          () => void (rejected += 1, checkDrained()),
+          () => void ((rejected += 1), checkDrained()),
         );
       }
       setTimeout(tick, 1);

@@ -64,8 +64,7 @@ export class LocalCluster implements Cluster {
   }
 
   onSocketClosed(serviceId: string, socketId: string): void {
-    this.parts.runner.onSocketClosed(serviceId, socketId);
-    this.parts.compensations.onSocketClosed(serviceId, socketId);
+    notifySocketClosed(this.parts, serviceId, socketId);
   }
 
   async close(): Promise<void> {}
@@ -87,4 +86,10 @@ export async function handleLocally(
 export function notifyConnected(parts: ClusterParts, serviceId: string): void {
   parts.runner.onServiceConnected(serviceId);
   parts.compensations.onServiceConnected(serviceId);
+}
+
+/** A socket closed: what was sent on it goes to another socket of the service, or waits for one. */
+export function notifySocketClosed(parts: ClusterParts, serviceId: string, socketId: string): void {
+  parts.runner.onSocketClosed(serviceId, socketId);
+  parts.compensations.onSocketClosed(serviceId, socketId);
 }

@@ -5,7 +5,13 @@ import type { Logger } from '../logging/logger.js';
 import { quoteIdent } from '../storage/postgres/migrate-postgres.js';
 import type { Store } from '../storage/store.js';
 import { CLUSTER_SQL as SQL } from './cluster-statements.js';
-import { handleLocally, notifyConnected, type Cluster, type ClusterParts } from './cluster.js';
+import {
+  handleLocally,
+  notifyConnected,
+  notifySocketClosed,
+  type Cluster,
+  type ClusterParts,
+} from './cluster.js';
 
 export interface PostgresClusterOptions {
   nodeId: string;
@@ -234,8 +240,7 @@ export class PostgresCluster implements Cluster {
   }
 
   onSocketClosed(serviceId: string, socketId: string): void {
-    this.parts.runner.onSocketClosed(serviceId, socketId);
-    this.parts.compensations.onSocketClosed(serviceId, socketId);
+    notifySocketClosed(this.parts, serviceId, socketId);
     if (this.isClosed) return;
     this.run('unregister a socket', () =>
       this.pool.query(SQL.socketDown, [
@@ -488,8 +493,7 @@ export class PostgresCluster implements Cluster {
     // it: the runners send them again (same idempotency key), as when a local socket closes.
     for (const node of before?.keys() ?? []) {
       if (nodes?.has(node)) continue;
-      this.parts.runner.onSocketClosed(serviceId, remoteSocketId(node));
-      this.parts.compensations.onSocketClosed(serviceId, remoteSocketId(node));
+      notifySocketClosed(this.parts, serviceId, remoteSocketId(node));
     }
     // A socket elsewhere is as good as one here: paused tasks for the service go out through it.
     if (!before && nodes) notifyConnected(this.parts, serviceId);
