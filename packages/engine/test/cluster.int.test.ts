@@ -80,12 +80,21 @@ describe.skipIf(isSkipped)('several engine processes on one PostgreSQL database'
     return engine;
   }
 
-  it('runs an orchestration submitted to B on a service connected to A; both read the result', async () => {
-    const schema = newSchema('ab');
-    const a = await inProcessEngine(schema);
-    const b = await inProcessEngine(schema);
+  /** Engines A and B on a fresh schema, a project registered through A, and clients for both. */
+  async function twoEngines(
+    label: string,
+    overridesA: Record<string, unknown> = {},
+    overridesB = overridesA,
+  ) {
+    const schema = newSchema(label);
+    const a = await inProcessEngine(schema, overridesA);
+    const b = await inProcessEngine(schema, overridesB);
     const { api: apiA, apiKey } = await newProject(a.url);
-    const apiB = new Api(b.url, apiKey);
+    return { schema, a, b, apiA, apiB: new Api(b.url, apiKey), apiKey };
+  }
+
+  it('runs an orchestration submitted to B on a service connected to A; both read the result', async () => {
+    const { schema, a, b, apiA, apiB, apiKey } = await twoEngines('ab');
     const inc = await startService({
       orraUrl: a.url,
       apiKey,
@@ -126,11 +135,7 @@ describe.skipIf(isSkipped)('several engine processes on one PostgreSQL database'
   });
 
   it('aborts, through any process, an orchestration another process owns', async () => {
-    const schema = newSchema('abort');
-    const a = await inProcessEngine(schema);
-    const b = await inProcessEngine(schema);
-    const { api: apiA, apiKey } = await newProject(a.url);
-    const apiB = new Api(b.url, apiKey);
+    const { a, apiA, apiB, apiKey } = await twoEngines('abort');
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));
     cleanup.push(() => release());
@@ -162,11 +167,7 @@ describe.skipIf(isSkipped)('several engine processes on one PostgreSQL database'
   });
 
   it('sends a task again when the process it was routed to no longer holds a socket of its service', async () => {
-    const schema = newSchema('resend');
-    const a = await inProcessEngine(schema);
-    const b = await inProcessEngine(schema, { taskTimeoutMs: 120_000 });
-    const { apiKey } = await newProject(a.url);
-    const apiB = new Api(b.url, apiKey);
+    const { a, b, apiB, apiKey } = await twoEngines('resend', {}, { taskTimeoutMs: 120_000 });
     let gotFirst!: () => void;
     const firstGot = new Promise<void>((r) => (gotFirst = r));
     const first = await startService({
@@ -204,10 +205,7 @@ describe.skipIf(isSkipped)('several engine processes on one PostgreSQL database'
   });
 
   it('with spread routing, shares one service’s tasks among its instances on different processes, each task run once', async () => {
-    const schema = newSchema('spread');
-    const a = await inProcessEngine(schema, { clusterRouting: 'spread' });
-    const b = await inProcessEngine(schema, { clusterRouting: 'spread' });
-    const { api: apiA, apiKey } = await newProject(a.url);
+    const { schema, a, b, apiA, apiKey } = await twoEngines('spread', { clusterRouting: 'spread' });
     const runs = new Map<string, number>();
     const byInstance = { onA: 0, onB: 0 };
     const handler = (where: 'onA' | 'onB') => async (t: any) => {
@@ -264,11 +262,7 @@ describe.skipIf(isSkipped)('several engine processes on one PostgreSQL database'
   });
 
   it('with local-first routing (the default), serves each process’s orchestrations from its own instance', async () => {
-    const schema = newSchema('local');
-    const a = await inProcessEngine(schema);
-    const b = await inProcessEngine(schema);
-    const { api: apiA, apiKey } = await newProject(a.url);
-    const apiB = new Api(b.url, apiKey);
+    const { schema, a, b, apiA, apiB, apiKey } = await twoEngines('local');
     const served = { onA: [] as string[], onB: [] as string[] };
     const handler = (where: 'onA' | 'onB') => async (t: any) => {
       served[where].push(t.input.label);
@@ -415,11 +409,7 @@ describe.skipIf(isSkipped)('several engine processes on one PostgreSQL database'
   });
 
   it('delivers each webhook event once to each endpoint under load across two engines', async () => {
-    const schema = newSchema('load');
-    const a = await inProcessEngine(schema);
-    const b = await inProcessEngine(schema, { taskTimeoutMs: 120_000 });
-    const { api: apiA, apiKey } = await newProject(a.url);
-    const apiB = new Api(b.url, apiKey);
+    const { a, apiA, apiB, apiKey } = await twoEngines('load', {}, { taskTimeoutMs: 120_000 });
     const receivers = [await new WebhookReceiver().listen(), await new WebhookReceiver().listen()];
     for (const r of receivers) {
       cleanup.push(() => r.close());
