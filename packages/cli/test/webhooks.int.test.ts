@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningCli } from './helpers/cli.js';
 import { CliFixture, waitFor } from './helpers/cli-fixture.js';
 
@@ -30,10 +30,11 @@ describe('verify webhooks start and the delivery history', () => {
     hookUrl = `http://127.0.0.1:${await freePort()}/webhooks`;
     await f.expectOk(['webhooks', 'add', hookUrl]);
   });
-  afterAll(async () => {
+  // A listener a failed test left running would answer the next test's deliveries and hold its port.
+  afterEach(async () => {
     if (listener && listener.child.exitCode === null) await listener.stop('SIGTERM');
-    await f.dispose();
   });
+  afterAll(() => f.dispose());
 
   const echoPlan = () => f.planFile('echo', [[echo.id, { message: '$task0.message' }]]);
   const completeOne = async (message: string) =>

@@ -40,6 +40,12 @@ export async function startWebhookListener(
   });
   try {
     const bound = await listener.listen();
+    // "Listening" comes last: scripts and tests take it as the sign that the listener is ready.
+    ctx.out.note(
+      secret
+        ? 'Checking signatures with the endpoint secret'
+        : 'Signatures are not checked (no secret: pass --secret whsec_…)',
+    );
     ctx.out.note(
       `Listening for webhooks on http://${bound.family === 'IPv6' ? `[${bound.address}]` : bound.address}:${bound.port}${address.path} (Ctrl-C to stop)`,
     );
@@ -51,12 +57,6 @@ export async function startWebhookListener(
       );
     throw describeError(err, undefined);
   }
-  ctx.out.note(
-    secret
-      ? 'Checking signatures with the endpoint secret'
-      : 'Signatures are not checked (no secret: pass --secret whsec_…)',
-  );
-
   await new Promise<void>((resolve) => {
     const stop = () => {
       process.off('SIGINT', stop);
