@@ -100,7 +100,7 @@ export async function webhooks(): Promise<Record<string, unknown>> {
     n += 1;
     const payload = orchestrationEventPayload({
       projectId: project.id,
-      orchestrationId: newOrchestrationId(), // random, as real ones: they land all over the id indexes
+      orchestrationId: newOrchestrationId(), // time-ordered, as the engine makes them
       status: 'completed',
       finalizedAt: Date.now(),
       results: [{ orderId: `ORD${n}`, status: 'shipped', amount: 42.5, eta: '2 days' }],

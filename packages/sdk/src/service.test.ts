@@ -212,15 +212,21 @@ describe('tasks', () => {
     });
   });
 
-  it('ignores tasks that arrive before start()', async () => {
+  it('keeps tasks that arrive between register() and start(), and runs them when start() is called', async () => {
     const svc = await connected();
     engine.send(taskRequest('k-early'));
     engine.send({ type: 'ping', serviceId: 's_fakeservice' });
-    await engine.waitForFrame((p) => p.type === 'pong', 'the pong'); // the early task has been handled by now
-    svc.start(async () => ({ ok: true }));
-    engine.send(taskRequest('k-late'));
-    await engine.waitForFrame(resultFor('k-late'), 'the late result');
+    await engine.waitForFrame((p) => p.type === 'pong', 'the pong'); // the early task has arrived by now
     expect(engine.payloads(resultFor('k-early'))).toEqual([]);
+    const ran: string[] = [];
+    svc.start(async (task) => {
+      ran.push(task.idempotencyKey);
+      return { ok: true };
+    });
+    engine.send(taskRequest('k-late'));
+    await engine.waitForFrame(resultFor('k-early'), 'the early result');
+    await engine.waitForFrame(resultFor('k-late'), 'the late result');
+    expect(ran).toEqual(['k-early', 'k-late']);
   });
 
   it('pushes interim results and aborts without a task_result', async () => {

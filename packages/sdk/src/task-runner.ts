@@ -37,6 +37,9 @@ export type RevertHandler<TInput = Record<string, any>, TOutput = any> = (
   context: CompensationContext | null,
 ) => RevertResult | Promise<RevertResult>;
 
+/** Requests kept between register() and start(); past this the oldest go (the engine re-sends them). */
+const MAX_EARLY_REQUESTS = 1000;
+
 /** What the runner needs from the service around it. */
 export interface TaskRunnerOptions {
   send(payload: SdkPayload): void;
@@ -56,12 +59,17 @@ type Request = Pick<TaskRequest, 'id' | 'executionId' | 'idempotencyKey'>;
 export class TaskRunner {
   private taskHandler: TaskHandler<any, unknown> | undefined;
   private revertHandler: RevertHandler<any, any> | undefined;
+  /** Requests that arrived between `register()` (which connects) and `start()`; run by `start()`. */
+  private early: Record<string, unknown>[] = [];
 
   constructor(private readonly options: TaskRunnerOptions) {}
 
-  /** Installs the task handler; requests are ignored until then. */
+  /** Installs the task handler and runs the requests that arrived before it. */
   setTaskHandler(handler: TaskHandler<any, unknown>): void {
     this.taskHandler = handler;
+    const early = this.early;
+    this.early = [];
+    for (const message of early) this.handle(message);
   }
 
   /** Installs the revert handler. */
@@ -88,12 +96,21 @@ export class TaskRunner {
       this.options.logger.warn('ignoring a malformed request', { type: message.type });
       return;
     }
-    // orra's SDK: requests that arrive before start() are ignored; the engine re-sends them.
+    // orra's SDK drops requests that arrive before start(), and the engine sends them again only when
+    // the attempt times out (30 s by default): a service that connects in register() and starts a moment
+    // later would lose its first task for that long. Keep them for start() instead, a bounded number.
     if (!this.taskHandler) {
-      this.options.logger.debug('request before start(), ignored', {
+      if (this.early.length >= MAX_EARLY_REQUESTS) {
+        const dropped = this.early.shift()!;
+        this.options.logger.warn('too many requests before start(); the oldest is dropped and will be re-sent', {
+          taskId: dropped.id,
+        });
+      }
+      this.options.logger.debug('request before start(), kept until start()', {
         type: message.type,
         taskId: message.id,
       });
+      this.early.push(message);
       return;
     }
     if (!this.answeredFromCache(message as unknown as Request)) {
