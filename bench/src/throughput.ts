@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { initService, OrraClient } from '@orra/sdk';
 import { Pool } from 'undici';
 import { diamondBody } from './diamond.js';
+import { measureRawWsThroughput } from './raw-ws-rtt.js';
 import { benchStorage, startEngineChild } from './engine-child.js';
 import { round, summarize } from './stats.js';
 
@@ -11,12 +12,16 @@ import { round, summarize } from './stats.js';
  * Throughput: 5-task diamond orchestrations (task1 → task2, task3, task4 → task5) on echo services,
  * submitted open-loop at a fixed rate for a fixed time, completion observed through the engine's own
  * `orchestration.completed` webhooks (no polling). Reports completed orchestrations/s, tasks/s,
- * end-to-end latency from submit to webhook, and the engine's peak RSS.
+ * end-to-end latency from submit to webhook, and the engine's peak RSS, next to the reference measured
+ * in the same run: raw WebSocket echo round trips/s between two processes (÷ 5 = the diamond ceiling).
  */
 const RATE = Number(process.env.BENCH_RATE ?? 1000);
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 30);
 
 export async function throughput(): Promise<Record<string, unknown>> {
+  // The reference, measured first so nothing else competes for the cores: raw WebSocket echo round trips
+  // between two processes. A diamond is 5 of them at least.
+  const rawWs = await measureRawWsThroughput();
   const engine = await startEngineChild();
   const admin = new OrraClient({ baseUrl: engine.url });
   const project = (await admin.registerProject({ name: 'bench' })) as { apiKey: string };
@@ -128,6 +133,11 @@ export async function throughput(): Promise<Record<string, unknown>> {
     tasksPerS: round((completed * 5) / seconds, 1),
     endToEndMs: { p50: round(lat.p50), p99: round(lat.p99) },
     enginePeakRssMiB: rssKb ? round(rssKb / 1024, 1) : null,
+    reference: {
+      rawWsEchoRoundTripsPerS: rawWs.perS,
+      ceilingOrchestrationsPerS: round(rawWs.perS / 5, 1),
+    },
+    ratioToCeiling: round(completed / seconds / (rawWs.perS / 5), 3),
     targetOrchestrationsPerS: 1000,
   };
   // A PostgreSQL run goes to its own file, so it never overwrites the SQLite figures.
