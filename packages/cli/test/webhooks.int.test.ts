@@ -46,7 +46,8 @@ describe('verify webhooks start and the delivery history', () => {
     await listener.waitFor(/Listening for webhooks on http:\/\/127\.0\.0\.1:\d+\/webhooks/, 'stderr');
     expect(listener.stderr).toContain('Checking signatures with the endpoint secret');
     const id = await completeOne('hello');
-    await listener.waitFor(/signature valid/);
+    // The whole printed event: the body lines come after the signature line, maybe in a later chunk.
+    await listener.waitFor(/signature valid[\s\S]*└─────/);
     expect(listener.stdout).toContain('┌─ orchestration.completed');
     expect(listener.stdout).toMatch(new RegExp(`event_id: +${id}-completed-\\d+`));
     expect(listener.stdout).toContain(

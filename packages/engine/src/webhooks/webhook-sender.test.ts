@@ -14,8 +14,8 @@ describe('WebhookSender', () => {
       res.writeHead(500, { 'content-type': 'text/plain' });
       const chunk = 'b'.repeat(8192);
       const write = (left: number) => {
-        if (left === 0 || res.destroyed) return res.end();
-        res.write(chunk, () => write(left - 1));
+        if (left === 0 || res.destroyed) res.end();
+        else res.write(chunk, () => write(left - 1));
       };
       write(25);
     },
