@@ -269,4 +269,15 @@ describe.each(adapters)('$name store: webhooks', (adapter) => {
     expect(await store.webhookDeliveries.requeueEndpoint('we_1', T0, T0 + 80)).toBe(2);
     expect(await store.webhookDeliveries.list('p_1', { limit: 10, status: 'pending' })).toHaveLength(4);
   });
+
+  it('sums up the pending deliveries of every project: how many, and when the oldest arose', async () => {
+    expect(await store.webhookDeliveries.pendingSummary()).toEqual({ count: 0, oldestCreatedAt: null });
+    await outbox(); // three pending in p_1, one skipped
+    await store.webhookEndpoints.insert(endpoint('we_3', { projectId: 'p_2' }));
+    expect(await store.webhookDeliveries.insertEvent(event('ev_3', 'p_2'))).toBe(true);
+    await store.webhookDeliveries.insertDeliveries([delivery('ev_3', 'we_3', { projectId: 'p_2', createdAt: T0 - 5 })]);
+    expect(await store.webhookDeliveries.pendingSummary()).toEqual({ count: 4, oldestCreatedAt: T0 - 5 });
+    expect(await store.webhookDeliveries.endPending('we_1', 'skipped', 'endpoint disabled', T0 + 70)).toBe(2);
+    expect(await store.webhookDeliveries.pendingSummary()).toEqual({ count: 2, oldestCreatedAt: T0 - 5 });
+  });
 });

@@ -21,6 +21,7 @@ export class EngineMetrics {
   private readonly takeovers: Counter<'kind'>;
   private readonly routed: Counter<'direction'>;
   private pendingCompensations: (() => Promise<number>) | undefined;
+  private pendingDeliveries: (() => Promise<{ count: number; oldestCreatedAt: number | null }>) | undefined;
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -42,6 +43,26 @@ export class EngineMetrics {
         // A failed read leaves the last value rather than failing the whole scrape.
         const n = await readPending()?.catch(() => undefined);
         if (n !== undefined) this.set(n);
+      },
+    });
+    // Each gauge reads for itself: a scrape is rare, and a shared answer could be stale.
+    const readDeliveries = () => this.pendingDeliveries?.().catch(() => undefined);
+    new Gauge({
+      name: 'orra_webhook_deliveries_pending',
+      help: 'Webhook deliveries still to be sent or retried (all projects, all endpoints), read from storage.',
+      registers,
+      async collect() {
+        const summary = await readDeliveries();
+        if (summary) this.set(summary.count);
+      },
+    });
+    new Gauge({
+      name: 'orra_webhook_oldest_pending_delivery_age_seconds',
+      help: 'Age of the oldest webhook delivery still to be sent or retried (0 when none), read from storage.',
+      registers,
+      async collect() {
+        const summary = await readDeliveries();
+        if (summary) this.set(summary.oldestCreatedAt === null ? 0 : Math.max(0, (Date.now() - summary.oldestCreatedAt) / 1000));
       },
     });
     this.deliveries = new Counter({
@@ -86,6 +107,11 @@ export class EngineMetrics {
   /** Where the pending failed-compensation gauge reads its value (a count query on storage). */
   setPendingCompensationsSource(source: () => Promise<number>): void {
     this.pendingCompensations = source;
+  }
+
+  /** Where the pending-delivery gauges read from (storage), at scrape time. */
+  setPendingDeliveriesSource(source: () => Promise<{ count: number; oldestCreatedAt: number | null }>): void {
+    this.pendingDeliveries = source;
   }
 
   /** Call after the finalising step has committed. */

@@ -143,4 +143,6 @@ export interface WebhookDeliveryRepo {
   requeueEndpoint(endpointId: string, sinceMs: EpochMs, now: EpochMs): Promise<number>;
   /** Ends the endpoint's pending deliveries (it was disabled: `skipped`; deleted: `failed`). */
   endPending(endpointId: string, status: 'skipped' | 'failed', reason: string, now: EpochMs): Promise<number>;
+  /** Deliveries still to be sent or retried, across all projects, and when the oldest of them arose. */
+  pendingSummary(): Promise<{ count: number; oldestCreatedAt: EpochMs | null }>;
 }

@@ -90,6 +90,7 @@ export class Webhooks {
       },
     });
     this.metrics.setPendingCompensationsSource(() => this.store.compensations.countPendingFailures());
+    this.metrics.setPendingDeliveriesSource(() => this.store.webhookDeliveries.pendingSummary());
   }
 
   /** Sends what is due, including deliveries left pending by a previous run (restart = resume). */

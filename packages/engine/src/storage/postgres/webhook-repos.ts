@@ -126,6 +126,10 @@ export function createWebhookDeliveryRepo(q: Queryable): WebhookDeliveryRepo {
       (await q.query(ST.requeueEndpoint, [endpointId, since, now])).rowCount ?? 0,
     endPending: async (endpointId, status, reason, now) =>
       (await q.query(ST.endPending, [endpointId, status, reason, now])).rowCount ?? 0,
+    pendingSummary: async () => {
+      const row = (await q.query(ST.pendingSummary)).rows[0] as Row;
+      return { count: Number(row.n), oldestCreatedAt: row.oldest === null ? null : Number(row.oldest) };
+    },
   };
 }
 

@@ -94,6 +94,10 @@ export const WEBHOOK_DELIVERY_STATEMENTS = {
         updated_at = $3, claimed_by = DEFAULT
       WHERE endpoint_id = $1 AND status IN ('failed', 'skipped') AND created_at >= $2`,
   },
+  pendingSummary: {
+    name: 'orra_webhook_pending_summary',
+    text: "SELECT count(*)::int AS n, min(created_at) AS oldest FROM webhook_deliveries WHERE status = 'pending'",
+  },
   endPending: {
     name: 'orra_webhook_end_pending',
     text: `UPDATE webhook_deliveries SET status = $2, next_attempt_at = NULL, last_error = $3, version = version + 1,

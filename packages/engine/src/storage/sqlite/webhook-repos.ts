@@ -104,6 +104,7 @@ export function createWebhookDeliveryRepo(db: Database.Database): WebhookDeliver
          updated_at = @now
        WHERE endpoint_id = @endpointId AND status IN ('failed', 'skipped') AND created_at >= @since`,
     ),
+    pendingSummary: db.prepare("SELECT count(*) AS n, min(created_at) AS oldest FROM webhook_deliveries WHERE status = 'pending'"),
     endPending: db.prepare(
       `UPDATE webhook_deliveries SET status = @status, next_attempt_at = NULL, last_error = @reason, version = version + 1,
          updated_at = @now
@@ -166,6 +167,10 @@ export function createWebhookDeliveryRepo(db: Database.Database): WebhookDeliver
       st.requeueEvent.run({ eventId, endpoints: JSON.stringify(endpoints), now }).changes,
     requeueEndpoint: async (endpointId, since, now) => st.requeueEndpoint.run({ endpointId, since, now }).changes,
     endPending: async (endpointId, status, reason, now) => st.endPending.run({ endpointId, status, reason, now }).changes,
+    pendingSummary: async () => {
+      const row = st.pendingSummary.get() as { n: number; oldest: number | null };
+      return { count: row.n, oldestCreatedAt: row.oldest };
+    },
   };
 }
 
