@@ -134,6 +134,49 @@ describe.skipIf(isSkipped)('several engine processes on one PostgreSQL database'
     expect(await metric(a.url, 'orra_cluster_routed_messages_total{direction="to_owner"}')).toBe(3);
   });
 
+  it('fences a process out of an orchestration another has taken over: its step rolls back, nothing is sent', async () => {
+    const { schema, a, b, apiA, apiKey } = await twoEngines('fence');
+    const seen: string[] = [];
+    const service = {
+      orraUrl: a.url,
+      apiKey,
+      name: 'inc',
+      ...COUNTER_IO,
+      handler: async (t: { input: { n: number; label: string } }) => {
+        seen.push(t.input.label);
+        return { n: t.input.n + 1, label: t.input.label };
+      },
+    };
+    const offline = await startService(service);
+    await offline.shutdown();
+    const first = await apiA.post('/orchestrations', chain(offline.id, 1, 'first'));
+    expect(first.status).toBe(202);
+    await waitFor(
+      async () => {
+        const task = (await apiA.get(`/orchestrations/inspections/${first.body.id}`)).body.tasks?.[0];
+        return task?.statusHistory.at(-1)?.status === 'paused';
+      },
+      { what: 'the first task to wait for its service' },
+    );
+    // What a takeover does: another live process becomes the owner. A still holds the orchestration in memory.
+    await adminQuery(`UPDATE ${schema}.orchestrations SET owner_node = $1 WHERE id = $2`, [b.nodeId, first.body.id]);
+    const journalBefore = await adminQuery(`SELECT count(*)::int AS n FROM ${schema}.journal WHERE orchestration_id = $1`, [first.body.id]);
+
+    // The service comes back: A tries to send the paused task, which takes a step on the orchestration.
+    const online = await startService({ ...service, id: offline.id });
+    cleanup.push(() => online.shutdown());
+    // A later orchestration of A's own runs through: by then A has acted on the first one's paused task.
+    const second = await apiA.post('/orchestrations', chain(online.id, 1, 'second'));
+    await waitFor(async () => (await apiA.get(`/orchestrations/${second.body.id}`)).body.status === 'completed', {
+      what: 'the second orchestration to complete',
+    });
+    expect(seen).toEqual(['second']);
+    const journalAfter = await adminQuery(`SELECT count(*)::int AS n FROM ${schema}.journal WHERE orchestration_id = $1`, [first.body.id]);
+    expect(journalAfter.rows[0].n).toBe(journalBefore.rows[0].n);
+    const { rows } = await adminQuery(`SELECT state FROM ${schema}.tasks WHERE orchestration_id = $1 AND task_id = 'task1'`, [first.body.id]);
+    expect(rows[0]?.state).toBe('paused');
+  });
+
   it('aborts, through any process, an orchestration another process owns', async () => {
     const { a, apiA, apiB, apiKey } = await twoEngines('abort');
     let release!: () => void;
