@@ -93,6 +93,33 @@ describe.skipIf(isSkipped)('several engine processes on one PostgreSQL database'
     return { schema, a, b, apiA, apiB: new Api(b.url, apiKey), apiKey };
   }
 
+  /**
+   * Two instances of one service `worker` (same id), the first connected to A and the second to B, each
+   * with the handler `handler(where)`; resolves once both sockets are in the registry.
+   */
+  async function workerOnBoth(
+    { schema, a, b, apiKey }: Awaited<ReturnType<typeof twoEngines>>,
+    handler: (where: 'onA' | 'onB') => (t: any) => Promise<unknown>,
+  ) {
+    const first = await startService({ orraUrl: a.url, apiKey, name: 'worker', ...COUNTER_IO, handler: handler('onA') });
+    cleanup.push(() => first.shutdown());
+    const second = await startService({
+      orraUrl: b.url,
+      apiKey,
+      name: 'worker',
+      id: first.id,
+      ...COUNTER_IO,
+      handler: handler('onB'),
+    });
+    expect(second.id).toBe(first.id);
+    cleanup.push(() => second.shutdown());
+    await waitFor(
+      async () => (await adminQuery(`SELECT count(*)::int AS n FROM ${schema}.service_sockets`)).rows[0].n === 2,
+      { what: 'both instances to be registered' },
+    );
+    return first.id;
+  }
+
   it('runs an orchestration submitted to B on a service connected to A; both read the result', async () => {
     const { schema, a, b, apiA, apiB, apiKey } = await twoEngines('ab');
     const inc = await startService({
@@ -248,45 +275,20 @@ describe.skipIf(isSkipped)('several engine processes on one PostgreSQL database'
   });
 
   it('with spread routing, shares one service’s tasks among its instances on different processes, each task run once', async () => {
-    const { schema, a, b, apiA, apiKey } = await twoEngines('spread', { clusterRouting: 'spread' });
+    const engines = await twoEngines('spread', { clusterRouting: 'spread' });
+    const { apiA } = engines;
     const runs = new Map<string, number>();
     const byInstance = { onA: 0, onB: 0 };
-    const handler = (where: 'onA' | 'onB') => async (t: any) => {
+    const serviceId = await workerOnBoth(engines, (where) => async (t: any) => {
       const key = `${t.input.label}/${t.id}`;
       runs.set(key, (runs.get(key) ?? 0) + 1);
       byInstance[where] += 1;
       return { n: t.input.n + 1, label: t.input.label };
-    };
-    const first = await startService({
-      orraUrl: a.url,
-      apiKey,
-      name: 'worker',
-      ...COUNTER_IO,
-      handler: handler('onA'),
     });
-    cleanup.push(() => first.shutdown());
-    // A second instance of the same service (same id), connected to B.
-    const second = await startService({
-      orraUrl: b.url,
-      apiKey,
-      name: 'worker',
-      id: first.id,
-      ...COUNTER_IO,
-      handler: handler('onB'),
-    });
-    expect(second.id).toBe(first.id);
-    cleanup.push(() => second.shutdown());
-    await waitFor(
-      async () =>
-        (await adminQuery(`SELECT count(*)::int AS n FROM ${schema}.service_sockets`)).rows[0].n === 2,
-      {
-        what: 'both instances to be registered',
-      },
-    );
 
     const ids: string[] = [];
     for (let i = 0; i < 20; i++) {
-      const res = await apiA.post('/orchestrations', chain(first.id, 2, `o${i}`));
+      const res = await apiA.post('/orchestrations', chain(serviceId, 2, `o${i}`));
       expect(res.status).toBe(202);
       ids.push(res.body.id);
     }
@@ -305,41 +307,18 @@ describe.skipIf(isSkipped)('several engine processes on one PostgreSQL database'
   });
 
   it('with local-first routing (the default), serves each process’s orchestrations from its own instance', async () => {
-    const { schema, a, b, apiA, apiB, apiKey } = await twoEngines('local');
+    const engines = await twoEngines('local');
+    const { apiA, apiB } = engines;
     const served = { onA: [] as string[], onB: [] as string[] };
-    const handler = (where: 'onA' | 'onB') => async (t: any) => {
+    const serviceId = await workerOnBoth(engines, (where) => async (t: any) => {
       served[where].push(t.input.label);
       return { n: t.input.n + 1, label: t.input.label };
-    };
-    const first = await startService({
-      orraUrl: a.url,
-      apiKey,
-      name: 'worker',
-      ...COUNTER_IO,
-      handler: handler('onA'),
     });
-    cleanup.push(() => first.shutdown());
-    const second = await startService({
-      orraUrl: b.url,
-      apiKey,
-      name: 'worker',
-      id: first.id,
-      ...COUNTER_IO,
-      handler: handler('onB'),
-    });
-    cleanup.push(() => second.shutdown());
-    await waitFor(
-      async () =>
-        (await adminQuery(`SELECT count(*)::int AS n FROM ${schema}.service_sockets`)).rows[0].n === 2,
-      {
-        what: 'both instances to be registered',
-      },
-    );
     const ids: string[] = [];
     for (let i = 0; i < 10; i++) {
       const res = await (i % 2 === 0 ? apiA : apiB).post(
         '/orchestrations',
-        chain(first.id, 2, i % 2 === 0 ? `a${i}` : `b${i}`),
+        chain(serviceId, 2, i % 2 === 0 ? `a${i}` : `b${i}`),
       );
       expect(res.status).toBe(202);
       ids.push(res.body.id);
