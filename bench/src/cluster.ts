@@ -1,15 +1,15 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { loadavg } from 'node:os';
 import { startEngine, type Engine } from '@orra/engine';
-import { initService, OrraClient } from '@orra/sdk';
+import { OrraClient } from '@orra/sdk';
 import pg from 'pg';
 import { Pool } from 'undici';
 import { diamondBody } from './diamond.js';
 import { profiled } from './cpu-profile.js';
 import { measureRawWsRoundTrip } from './raw-ws-rtt.js';
 import { round, summarize } from './stats.js';
+import { startEcho } from './echo-service.js';
+import { listenForCompletions } from './completion-receiver.js';
 
 /**
  * Two engine processes on one PostgreSQL schema (engines A and B, in this process, started with
@@ -81,37 +81,6 @@ function startClusterEngine(databaseUrl: string, databaseSchema: string): Promis
   return startEngine({ env: {}, overrides: { databaseUrl, databaseSchema, port: 0, logLevel: 'silent' } });
 }
 
-/** An echo service instance; pass `id` to start another instance of an already registered service. */
-async function startEcho(
-  orraUrl: string,
-  apiKey: string,
-  onTask: (taskId: string) => void,
-  id: string | null = null,
-) {
-  const echo = initService({
-    name: 'echo',
-    orraUrl,
-    orraKey: apiKey,
-    persistenceOpts: {
-      method: 'custom',
-      customSave: async (s: string) => void (id = s),
-      customLoad: async () => id,
-    },
-  });
-  await echo.register({
-    description: 'echo',
-    schema: {
-      input: { type: 'object', properties: { v: { type: 'string' } } },
-      output: { type: 'object', properties: { v: { type: 'string' } } },
-    },
-  });
-  echo.start(async (task) => {
-    onTask(task.id);
-    return { v: (task.input as { v: string }).v };
-  });
-  return echo;
-}
-
 const hopFigures = (gaps: number[], totals: number[], raw: { p50: number; p99: number }) => {
   const hop = summarize(gaps);
   return {
@@ -160,7 +129,7 @@ export async function cluster(): Promise<Record<string, unknown>> {
     };
 
     let onTask: (taskId: string) => void = () => undefined;
-    const echoA = await startEcho(a.url, project.apiKey, (taskId) => onTask(taskId));
+    const echoA = await startEcho(a.url, project.apiKey, (task) => onTask(task.id));
     cleanup.push(() => echoA.shutdown());
     const svc = echoA.info.id as string;
     await waitForSockets(admin, schema, 1);
@@ -307,20 +276,9 @@ async function diamondPhases(
 ) {
   // Completion through the engines' own webhooks, as in throughput.ts.
   let onCompleted: (orchestrationId: string) => void = () => undefined;
-  const receiver = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      res.writeHead(200).end();
-      const body = JSON.parse(Buffer.concat(chunks).toString()) as { type: string; orchestration_id: string };
-      if (body.type === 'orchestration.completed') onCompleted(body.orchestration_id);
-    });
-  });
-  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
-  cleanup.push(() => new Promise<void>((r) => receiver.close(() => r())));
-  await new OrraClient({ baseUrl: a.url, apiKey }).request('POST', '/webhooks', {
-    url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/done`,
-  });
+  cleanup.push(
+    await listenForCompletions(new OrraClient({ baseUrl: a.url, apiKey }), (id) => onCompleted(id)),
+  );
   const headers = { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` };
   const body = diamondBody(svc);
 

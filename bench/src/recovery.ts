@@ -1,9 +1,8 @@
 import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { initService, OrraClient } from '@orra/sdk';
 import { startEngineChild } from './engine-child.js';
 import { round } from './stats.js';
+import { listenForCompletions } from './completion-receiver.js';
 
 /**
  * Recovery: 1,000 three-task orchestrations in flight, the engine killed with SIGKILL, restarted on the
@@ -25,18 +24,10 @@ export async function recovery(): Promise<Record<string, unknown>> {
   const client = new OrraClient({ baseUrl: engine.url, apiKey: project.apiKey });
   const completed = new Set<string>();
   let allDone: () => void = () => undefined;
-  const receiver = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      res.writeHead(200).end();
-      const body = JSON.parse(Buffer.concat(chunks).toString()) as { type: string; orchestration_id: string };
-      if (body.type === 'orchestration.completed') completed.add(body.orchestration_id);
-      if (completed.size >= IN_FLIGHT) allDone();
-    });
+  const stopReceiver = await listenForCompletions(client, (orchestrationId) => {
+    completed.add(orchestrationId);
+    if (completed.size >= IN_FLIGHT) allDone();
   });
-  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
-  await client.request('POST', '/webhooks', { url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/done` });
 
   const runsByKey = new Map<string, number>();
   let id: string | null = null;
@@ -85,7 +76,7 @@ export async function recovery(): Promise<Record<string, unknown>> {
   const duplicates = [...runsByKey.values()].filter((n) => n > 1).length;
   await slow.shutdown();
   await engine.stop();
-  receiver.close();
+  await stopReceiver();
 
   const result = {
     benchmark: 'recovery',

@@ -1,8 +1,9 @@
 import { writeFileSync } from 'node:fs';
-import { initService, OrraClient } from '@orra/sdk';
+import { OrraClient } from '@orra/sdk';
 import { benchStorage, startEngineChild } from './engine-child.js';
 import { measureRawWsRoundTrip } from './raw-ws-rtt.js';
 import { round, summarize } from './stats.js';
+import { startEcho } from './echo-service.js';
 
 /**
  * Engine overhead per task: a chain of 20 echo tasks, durable on SQLite (WAL, synchronous=FULL) or, with
@@ -23,24 +24,9 @@ export async function taskOverhead(): Promise<Record<string, unknown>> {
 
   let arrivals: number[] = [];
   let done: (() => void) | undefined;
-  let id: string | null = null;
-  const echo = initService({
-    name: 'echo',
-    orraUrl: engine.url,
-    orraKey: project.apiKey,
-    persistenceOpts: { method: 'custom', customSave: async (s: string) => void (id = s), customLoad: async () => id },
-  });
-  await echo.register({
-    description: 'echo',
-    schema: {
-      input: { type: 'object', properties: { v: { type: 'string' } } },
-      output: { type: 'object', properties: { v: { type: 'string' } } },
-    },
-  });
-  echo.start(async (task) => {
+  const echo = await startEcho(engine.url, project.apiKey, (task) => {
     arrivals.push(performance.now());
     if (task.id === `task${CHAIN}`) setImmediate(() => done?.());
-    return { v: (task.input as { v: string }).v };
   });
   const tasks = Array.from({ length: CHAIN }, (_, i) => ({
     id: `task${i + 1}`,

@@ -1,12 +1,12 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { initService, OrraClient } from '@orra/sdk';
+import { OrraClient } from '@orra/sdk';
 import { Pool } from 'undici';
 import { diamondBody } from './diamond.js';
 import { measureRawWsThroughput } from './raw-ws-rtt.js';
 import { benchStorage, startEngineChild } from './engine-child.js';
 import { round, summarize } from './stats.js';
+import { startEcho } from './echo-service.js';
+import { listenForCompletions } from './completion-receiver.js';
 
 /**
  * Throughput: 5-task diamond orchestrations (task1 → task2, task3, task4 → task5) on echo services,
@@ -38,45 +38,17 @@ export async function throughput(): Promise<Record<string, unknown>> {
   const checkDrained = () => {
     if (!isSubmitting && completed + rejected >= submitted) drained();
   };
-  const receiver = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      res.writeHead(200).end();
-      const body = JSON.parse(Buffer.concat(chunks).toString()) as { type: string; orchestration_id: string };
-      const start = submittedAt.get(body.orchestration_id);
-      if (body.type !== 'orchestration.completed' || start === undefined) return;
-      submittedAt.delete(body.orchestration_id);
-      latencies.push(performance.now() - start);
-      completed += 1;
-      lastCompletionAt = performance.now();
-      checkDrained();
-    });
-  });
-  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
-  await client.request('POST', '/webhooks', {
-    url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/done`,
+  const stopReceiver = await listenForCompletions(client, (orchestrationId) => {
+    const start = submittedAt.get(orchestrationId);
+    if (start === undefined) return;
+    submittedAt.delete(orchestrationId);
+    latencies.push(performance.now() - start);
+    completed += 1;
+    lastCompletionAt = performance.now();
+    checkDrained();
   });
 
-  let id: string | null = null;
-  const echo = initService({
-    name: 'echo',
-    orraUrl: engine.url,
-    orraKey: project.apiKey,
-    persistenceOpts: {
-      method: 'custom',
-      customSave: async (s: string) => void (id = s),
-      customLoad: async () => id,
-    },
-  });
-  await echo.register({
-    description: 'echo',
-    schema: {
-      input: { type: 'object', properties: { v: { type: 'string' } } },
-      output: { type: 'object', properties: { v: { type: 'string' } } },
-    },
-  });
-  echo.start(async (task) => ({ v: (task.input as { v: string }).v }));
+  const echo = await startEcho(engine.url, project.apiKey);
   // Set by register() above.
   const body = diamondBody(echo.info.id as string);
   const pool = new Pool(engine.url, { connections: 16, pipelining: 1 });
@@ -116,7 +88,7 @@ export async function throughput(): Promise<Record<string, unknown>> {
   await pool.close();
   await echo.shutdown();
   await engine.stop();
-  receiver.close();
+  await stopReceiver();
 
   const seconds = (lastCompletionAt - startedAt) / 1000;
   const lat = summarize(latencies);
