@@ -45,8 +45,13 @@ export class EngineMetrics {
         if (n !== undefined) this.set(n);
       },
     });
-    // Each gauge reads for itself: a scrape is rare, and a shared answer could be stale.
-    const readDeliveries = () => this.pendingDeliveries?.().catch(() => undefined);
+    // One query serves both gauges: a scrape collects all metrics at once, so the second gauge joins the
+    // read the first started. Once it settles the next scrape reads anew (a cached answer could be stale).
+    let reading: Promise<{ count: number; oldestCreatedAt: number | null } | undefined> | undefined;
+    const readDeliveries = () =>
+      (reading ??= (this.pendingDeliveries?.() ?? Promise.resolve(undefined))
+        .catch(() => undefined)
+        .finally(() => (reading = undefined)));
     new Gauge({
       name: 'orra_webhook_deliveries_pending',
       help: 'Webhook deliveries still to be sent or retried (all projects, all endpoints), read from storage.',
