@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildProgram, run } from '../src/program.js';
-import { ANSI, CLI_PATH, CliHome } from './helpers/cli.js';
+import { ANSI, CLI_PATH, testHome, type CliHome } from './helpers/cli.js';
 import { CliFixture } from './helpers/cli-fixture.js';
 
 /** A server that answers every request 404 "no route", like an engine without the grounding routes. */
@@ -131,7 +131,7 @@ describe('orra: config, help, version and errors', () => {
       client: expect.any(String),
       server: expect.any(String),
     });
-    const home = new CliHome();
+    const home = testHome();
     expect((await home.run(['version'])).stdout).toContain('Server Version: unknown (no project configured');
   });
 
@@ -157,7 +157,7 @@ describe('orra: config, help, version and errors', () => {
       expect(r.stderr).toContain(hint);
       expect(r.stdout).toBe('');
     }
-    const empty = await new CliHome().run(['ps']);
+    const empty = await testHome().run(['ps']);
     expect(empty.code).toBe(1);
     expect(empty.stderr).toMatch(
       /^Error: no project configured in .*; add one with 'orra projects add NAME --server URL'\n$/,
@@ -193,7 +193,7 @@ describe('orra: config, help, version and errors', () => {
   it('names the URL of an unreachable server and suggests orra projects add --server', async () => {
     const { server, url } = await engineWithoutRoutes();
     await new Promise((r) => server.close(r)); // now nothing listens there
-    const home = new CliHome();
+    const home = testHome();
     projectAt(home, url);
     for (const args of [['ps'], ['comp-fail', 'ls'], ['webhooks', 'ls'], ['version']]) {
       const r = await home.run(args);
@@ -211,7 +211,7 @@ describe('orra: config, help, version and errors', () => {
   it('says grounding is not available on an engine without the routes', async () => {
     const { server, url } = await engineWithoutRoutes();
     try {
-      const home = new CliHome();
+      const home = testHome();
       projectAt(home, url);
       const r = await home.run(['grounding', 'ls']);
       expect(r.code).toBe(1);
@@ -224,7 +224,7 @@ describe('orra: config, help, version and errors', () => {
   });
 
   it('reports an unreadable config file in one line', async () => {
-    const home = new CliHome();
+    const home = testHome();
     writeFileSync(home.configPath, '{ not json');
     const r = await home.run(['ps']);
     expect(r.code).toBe(1);

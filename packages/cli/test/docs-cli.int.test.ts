@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initService } from '@orra/sdk';
@@ -10,7 +10,7 @@ import { MarkdownDoc, REPO_ROOT, type CodeBlock } from '../../engine/test/helper
 import { startTestEngine, type TestEngine } from '../../engine/test/helpers/test-engine.js';
 import { waitFor } from '../../engine/test/helpers/wait-for.js';
 import { WebhookReceiver } from '../../engine/test/helpers/webhook-receiver.js';
-import { CLI_PATH, CliHome, type CliResult } from './helpers/cli.js';
+import { CLI_PATH, CliHome, testHome, type CliResult } from './helpers/cli.js';
 import { Bindings, transcriptSteps } from './helpers/transcript.js';
 
 /**
@@ -250,7 +250,7 @@ class Shop {
   async dispose(): Promise<void> {
     this.release();
     for (const svc of this.services) await svc.shutdown();
-    rmSync(this.home.dir, { recursive: true, force: true });
+    this.home.dispose();
   }
 }
 
@@ -351,7 +351,7 @@ describe('docs/cli.md with the built orra binary against a real engine', () => {
     expect(lines).toHaveLength(4);
     const s = await shop();
     const closed = `http://127.0.0.1:${await freePort()}`;
-    const elsewhere = new CliHome();
+    const elsewhere = testHome();
     writeFileSync(
       elsewhere.configPath,
       JSON.stringify({
@@ -359,31 +359,27 @@ describe('docs/cli.md with the built orra binary against a real engine', () => {
         projects: { dev: { id: 'p_x', cli_auth: 'sk-orra-v1-x', server_addr: closed } },
       }),
     );
-    try {
-      const cases: [string, () => Promise<CliResult>, number, Record<string, string>][] = [
-        [lines[0]!, () => elsewhere.run(['ps']), 1, { 'http://localhost:8005': closed }],
-        [
-          lines[1]!,
-          () => elsewhere.run(['ps', '-p', 'prod']),
-          1,
-          { '/home/me/.orra/config.json': elsewhere.configPath },
-        ],
-        [
-          lines[2]!,
-          () => s.run(['inspect', 'o_MdB26xtW9PpbRDbZiqvPTg']),
-          1,
-          { o_MdB26xtW9PpbRDbZiqvPTg: 'o_MdB26xtW9PpbRDbZiqvPTg' },
-        ],
-        [lines[3]!, () => s.run(['comp-fail', 'resolve', 'c_vo9SxiPXv3JUEeokVwCq6B']), 2, {}],
-      ];
-      for (const [line, run, code, bind] of cases) {
-        const r = await run();
-        expect(r.code, line).toBe(code);
-        expect(r.stdout, line).toBe('');
-        expect(new Bindings(bind).mismatches([line], r.stderr), line).toEqual([]);
-      }
-    } finally {
-      rmSync(elsewhere.dir, { recursive: true, force: true });
+    const cases: [string, () => Promise<CliResult>, number, Record<string, string>][] = [
+      [lines[0]!, () => elsewhere.run(['ps']), 1, { 'http://localhost:8005': closed }],
+      [
+        lines[1]!,
+        () => elsewhere.run(['ps', '-p', 'prod']),
+        1,
+        { '/home/me/.orra/config.json': elsewhere.configPath },
+      ],
+      [
+        lines[2]!,
+        () => s.run(['inspect', 'o_MdB26xtW9PpbRDbZiqvPTg']),
+        1,
+        { o_MdB26xtW9PpbRDbZiqvPTg: 'o_MdB26xtW9PpbRDbZiqvPTg' },
+      ],
+      [lines[3]!, () => s.run(['comp-fail', 'resolve', 'c_vo9SxiPXv3JUEeokVwCq6B']), 2, {}],
+    ];
+    for (const [line, run, code, bind] of cases) {
+      const r = await run();
+      expect(r.code, line).toBe(code);
+      expect(r.stdout, line).toBe('');
+      expect(new Bindings(bind).mismatches([line], r.stderr), line).toEqual([]);
     }
   });
 

@@ -106,6 +106,7 @@ export class CliFixture {
   async dispose(): Promise<void> {
     for (const fn of this.cleanup.reverse()) await fn();
     await this.engine?.dispose();
+    this.home.dispose();
   }
 }
 

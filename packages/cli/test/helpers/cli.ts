@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { onTestFinished } from 'vitest';
 
 /** The built `orra` executable (root `npm test` runs `tsc -b` first). */
 export const CLI_PATH = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
@@ -14,10 +15,18 @@ export interface CliResult {
   stderr: string;
 }
 
-/** A temporary home with its own config file, so tests never touch ~/.orra. */
+/**
+ * A temporary home with its own config file, so tests never touch ~/.orra. Whoever makes one removes
+ * it with `dispose()` (its config holds API keys); inside a test, `testHome()` does that by itself.
+ */
 export class CliHome {
   readonly dir = mkdtempSync(join(tmpdir(), 'orra-cli-'));
   readonly configPath = join(this.dir, 'config.json');
+
+  /** Removes the home and everything in it. */
+  dispose(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
 
   /** The environment `orra` runs with: ORRA_CONFIG set, no colour forcing, HOME in the temp dir. */
   env(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
@@ -59,6 +68,13 @@ export class CliHome {
       spawn(process.execPath, [CLI_PATH, ...args], { env: this.env(), stdio: ['ignore', 'pipe', 'pipe'] }),
     );
   }
+}
+
+/** A CliHome removed when the current test finishes, whether it passes or not. */
+export function testHome(): CliHome {
+  const home = new CliHome();
+  onTestFinished(() => home.dispose());
+  return home;
 }
 
 /** A running `orra` process whose output can be awaited. */
