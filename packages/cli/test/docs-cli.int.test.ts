@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { lookup } from 'node:dns/promises';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -254,6 +255,27 @@ class Shop {
   }
 }
 
+/**
+ * Checks a step whose documented output holds progress notes: a terminal shows them among the output
+ * lines, but they go to stderr, so stdout must be the other lines and stderr the notes.
+ */
+function expectNotesOnStderr(
+  bindings: Bindings,
+  expected: string[],
+  printed: { stdout: string; stderr: string },
+  isNote: (line: string) => boolean,
+): void {
+  const notes = expected.filter(isNote);
+  expect(notes.length).toBeGreaterThan(0);
+  expect(
+    bindings.mismatches(
+      expected.filter((l) => !isNote(l)),
+      printed.stdout,
+    ),
+  ).toEqual([]);
+  expect(bindings.mismatches(notes, printed.stderr)).toEqual([]);
+}
+
 describe('docs/cli.md with the built orra binary against a real engine', () => {
   let engine: TestEngine;
   const receiver = new WebhookReceiver();
@@ -336,9 +358,20 @@ describe('docs/cli.md with the built orra binary against a real engine', () => {
       expect(statSync(s.home.configPath).mode & 0o777).toBe(0o600);
     });
 
-    it('orra config reset', async () => {
+    it('orra config reset: refused in a script without --yes, then done with it', async () => {
       s.bindings.set('/home/me/.orra/config.json', s.home.configPath);
-      await s.transcript(block('`orra config reset`'));
+      const refusal = /in a script without `--yes` it refuses with `([^`]+)`/.exec(
+        doc.section('`orra config reset').body.replace(/\n/g, ' '),
+      )![1]!;
+      const before = readFileSync(s.home.configPath, 'utf8');
+      const refused = await s.run(['config', 'reset']);
+      expect(refused.code).toBe(2);
+      expect(s.bindings.mismatches([refusal], refused.stderr)).toEqual([]);
+      expect(readFileSync(s.home.configPath, 'utf8')).toBe(before);
+      const [step] = transcriptSteps(block('`orra config reset').text);
+      const r = await s.run(step!.args.map((a) => s.bindings.fill(a)));
+      expect(r.code).toBe(0);
+      expectNotesOnStderr(s.bindings, step!.expected, r, (line) => line.startsWith('Forgetting '));
       expect(s.config()).toEqual({});
     });
   });
@@ -434,9 +467,12 @@ describe('docs/cli.md with the built orra binary against a real engine', () => {
     it('orra verify webhooks start', async () => {
       const port = await freePort();
       const code = block('`orra verify webhooks start URL');
+      // The document shows a machine where localhost is 127.0.0.1 only; some have ::1 as well.
+      const addresses = [...new Set((await lookup('localhost', { all: true })).map((a) => a.address))];
       const bindings = s.bindings.with({
         'http://localhost:8888/webhooks': `http://localhost:${port}/webhooks`,
         '8888': String(port),
+        'at 127.0.0.1 (': `at ${addresses.map((a) => (a.includes(':') ? `[${a}]` : a)).join(', ')} (`,
       });
       const [add, start] = transcriptSteps(code.text);
       expect((await s.run(add!.args.map((a) => bindings.fill(a)))).code).toBe(0);
@@ -507,11 +543,38 @@ describe('docs/cli.md with the built orra binary against a real engine', () => {
     it('orra ps', async () => {
       const failed = await s.shipOrder('ORD2');
       s.bindings.set('o_Pqp3mdJka7kJLcncyhPFNA', failed);
-      await s.transcript(block('`orra ps [-w]`'));
+      await s.transcript(block('`orra ps [-w]'));
     });
 
     it('orra inspect -d', async () => {
       await s.transcript(block('`orra inspect ID'));
+    });
+
+    it('orra inspect --follow', async () => {
+      s.held.add('ORD8');
+      s.failing.add('ORD8');
+      const id = await s.shipOrder('ORD8', { wait: false });
+      await waitFor(
+        async () =>
+          (await s.api.get(`/orchestrations/inspections/${id}`)).body.tasks?.[1]?.status === 'processing',
+        { what: 'the delivery of ORD8 to be processing' },
+      );
+      const [step] = transcriptSteps(block('`orra inspect ID', 1).text);
+      const bindings = s.bindings.with({ o_Pqp3mdJka7kJLcncyhPFNA: id });
+      const follow = s.home.start(step!.args.map((a) => bindings.fill(a)));
+      await follow.waitFor(/^Following /m, 'stderr');
+      s.release();
+      expect(await follow.exited, follow.stderr).toBe(0);
+      expectNotesOnStderr(bindings, step!.expected, follow, (line) => line.startsWith('Following '));
+    });
+
+    it('orra verify run --wait', async () => {
+      const [step] = transcriptSteps(block('`orra verify run ACTION', 1).text);
+      // A new orchestration: its id is bound afresh.
+      const bindings = new Bindings({ 'http://localhost:8005': engine.url });
+      const r = await s.run(step!.args.map((a) => bindings.fill(a)));
+      expect(r.code, r.stderr).toBe(0);
+      expectNotesOnStderr(bindings, step!.expected, r, (line) => line.startsWith('Waiting for the outcome'));
     });
 
     it('orra abort', async () => {

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -55,6 +55,27 @@ export class CliHome {
     });
   }
 
+  /**
+   * Runs `orra ARGS` on a pseudo-terminal, as from a person's shell (`script` gives it one); `input` is
+   * what the person types. The output is both streams as the terminal shows them, typed input echoed.
+   */
+  runOnTty(
+    args: string[],
+    { input = '', env = {} }: { input?: string; env?: Record<string, string | undefined> } = {},
+  ): Promise<{ code: number; output: string }> {
+    const quote = (word: string) => `'${word.replace(/'/g, "'\\''")}'`;
+    const command = [process.execPath, CLI_PATH, ...args].map(quote).join(' ');
+    return new Promise((resolve, reject) => {
+      const child = spawn('script', ['-qec', command, '/dev/null'], { env: this.env(env) });
+      let output = '';
+      child.stdout.on('data', (c: Buffer) => (output += String(c)));
+      child.stderr.on('data', (c: Buffer) => (output += String(c)));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code: code ?? -1, output }));
+      child.stdin.end(input);
+    });
+  }
+
   /** Runs `orra ARGS --json`-style commands and parses stdout, failing loudly on a non-zero exit. */
   async json<T = any>(args: string[]): Promise<T> {
     const r = await this.run(args);
@@ -69,6 +90,9 @@ export class CliHome {
     );
   }
 }
+
+/** True where `script` (util-linux) can give a command a pseudo-terminal. */
+export const hasScript = existsSync('/usr/bin/script');
 
 /** A CliHome removed when the current test finishes, whether it passes or not. */
 export function testHome(): CliHome {
