@@ -22,15 +22,8 @@ describe('messages an operator reads', () => {
     });
     const gate = new Promise<void>((resolve) => (release = resolve));
     f.onDispose(() => release());
-    const inventory = await f.service({
-      name: 'inventory',
-      input: { orderId: 'string' },
-      output: { holdId: 'string' },
-      revertible: true,
-      handler: async (t) => ({ holdId: `hold-${t.input.orderId}` }),
-      onRevert: async () => {
-        throw new Error('warehouse API down');
-      },
+    const inventory = await f.inventory(async () => {
+      throw new Error('warehouse API down');
     });
     const courier = await f.service({
       name: 'courier',

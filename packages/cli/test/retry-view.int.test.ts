@@ -71,16 +71,9 @@ describe('retries in the inspect view', () => {
 
   it('shows a compensation between attempts as retrying, with its next attempt', async () => {
     let reverts = 0;
-    const inventory = await f.service({
-      name: 'inventory',
-      input: { orderId: 'string' },
-      output: { holdId: 'string' },
-      revertible: true,
-      handler: async (t) => ({ holdId: `hold-${t.input.orderId}` }),
-      onRevert: async () => {
-        reverts += 1;
-        if (reverts === 1) throw new Error('warehouse API down');
-      },
+    const inventory = await f.inventory(async () => {
+      reverts += 1;
+      if (reverts === 1) throw new Error('warehouse API down');
     });
     const packer = await f.service({
       name: 'packer',

@@ -17,7 +17,7 @@ describe('waiting and watching', () => {
     for (const open of gates) open();
     gates.clear();
   };
-  let plans: { quick: string; failing: string; held: string; undone: string };
+  let plans: { quick: string; courier: string; undone: string };
 
   beforeAll(async () => {
     await f.start({ taskMaxAttempts: 1, compensationMaxAttempts: 1 });
@@ -33,22 +33,15 @@ describe('waiting and watching', () => {
       input: { orderId: 'string' },
       output: { eta: 'string' },
       handler: async (t) => {
-        if (t.input.orderId.startsWith('HELD')) await gate();
+        if (t.input.orderId.includes('HELD')) await gate();
         throw new Error('no courier available');
       },
     });
-    const inventory = await f.service({
-      name: 'inventory',
-      input: { orderId: 'string' },
-      output: { holdId: 'string' },
-      revertible: true,
-      handler: async (t) => ({ holdId: `HELD-${t.input.orderId}` }),
-      onRevert: async () => undefined,
-    });
+    const inventory = await f.inventory();
     plans = {
       quick: f.planFile('quick', [[echo.id, { orderId: '$task0.orderId' }]]),
-      failing: f.planFile('failing', [[courier.id, { orderId: '$task0.orderId' }]]),
-      held: f.planFile('held', [[courier.id, { orderId: '$task0.orderId' }]]),
+      // Fails at once, or (for orders named HELD…) once the test releases it.
+      courier: f.planFile('courier', [[courier.id, { orderId: '$task0.orderId' }]]),
       undone: f.planFile('undone', [
         [inventory.id, { orderId: '$task0.orderId' }],
         [courier.id, { orderId: '$task1.holdId' }],
@@ -77,13 +70,13 @@ describe('waiting and watching', () => {
   });
 
   it('verify run --wait exits 3 when the orchestration fails; with --json it prints the ended record', async () => {
-    const r = await f.run(run(plans.failing, 'ORD2', '--wait', '--json'));
+    const r = await f.run(run(plans.courier, 'ORD2', '--wait', '--json'));
     expect(r.code, r.stderr).toBe(3);
     expect(JSON.parse(r.stdout)).toMatchObject({
       status: 'failed',
       error: { producer: 'task1', error: expect.stringContaining('no courier available') },
     });
-    const text = await f.run(run(plans.failing, 'ORD3', '-q', '--wait'));
+    const text = await f.run(run(plans.courier, 'ORD3', '-q', '--wait'));
     expect(text.code).toBe(3);
     expect(text.stdout).toMatch(
       /\n✕ Failed after \S+: task1 failed after 1 attempt: no courier available\nCompleted revertible tasks are undone now; follow it with: orra inspect o_\w+ --follow\n$/,
@@ -91,7 +84,7 @@ describe('waiting and watching', () => {
   });
 
   it('verify run --wait exits 4 when the orchestration is aborted, and 130 when Ctrl-C stops the wait', async () => {
-    const waiting = f.home.start(run(plans.held, 'HELD1', '-q', '--wait'));
+    const waiting = f.home.start(run(plans.courier, 'HELD1', '-q', '--wait'));
     await waiting.waitFor(/Waiting for the outcome/, 'stderr');
     const id = (await waiting.waitFor(/Created orchestration: (o_\w+)/))[1]!;
     await f.expectOk(['abort', id, '--reason', 'Customer cancelled']);
@@ -100,7 +93,7 @@ describe('waiting and watching', () => {
       /\n⊟ Aborted after \S+: \{"reason":"Customer cancelled","abortedBy":"operator"\}\n/,
     );
 
-    const stopped = f.home.start(run(plans.held, 'HELD2', '-q', '--wait'));
+    const stopped = f.home.start(run(plans.courier, 'HELD2', '-q', '--wait'));
     await stopped.waitFor(/Waiting for the outcome/, 'stderr');
     const other = (await stopped.waitFor(/Created orchestration: (o_\w+)/))[1]!;
     expect(await stopped.stop('SIGINT')).toBe(130);
@@ -110,7 +103,7 @@ describe('waiting and watching', () => {
   });
 
   it('inspect --follow prints what happens until the orchestration ends and its compensations finish', async () => {
-    const { id } = await f.json(run(plans.undone, 'ORD4'));
+    const { id } = await f.json(run(plans.undone, 'HELD4'));
     await f.settled(id, (v) => v.tasks[1].status === 'processing');
     const follow = f.home.start(['inspect', id, '--follow']);
     await follow.waitFor(/Following o_\w+ until it ends and its compensations finish/, 'stderr');
@@ -187,12 +180,12 @@ describe('waiting and watching', () => {
     expect(view.duration).toBe(3_600_000 * 1e6);
     expect(Date.parse(view.createdAt)).toBe(now - 2 * 3_600_000);
     const text = (await f.expectOk(['inspect', id])).stdout;
-    expect(text).toContain('│ Created:  2.0h ago\n│ Duration: 1.0h\n');
+    expect(text).toContain('│ Created: 2.0h ago\n│ Runtime: 1.0h\n');
 
     // While an orchestration runs, its duration is the time so far.
-    const running = await f.json(run(plans.held, 'HELD3'));
+    const running = await f.json(run(plans.courier, 'HELD3'));
     await waitFor(async () => (await f.json(['inspect', running.id])).duration > 0, { what: 'time to pass' });
-    expect((await f.expectOk(['inspect', running.id])).stdout).toMatch(/│ Duration: \S+ so far\n/);
+    expect((await f.expectOk(['inspect', running.id])).stdout).toMatch(/│ Runtime: \S+ so far\n/);
     await f.expectOk(['abort', running.id]);
   });
 });

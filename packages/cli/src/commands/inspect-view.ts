@@ -7,10 +7,10 @@ import type {
 import {
   ago,
   clockTime,
-  ICONS,
   compactValue,
   dueTime,
   formatDurationNs,
+  ICONS,
   prettyJson,
   statusStyle,
   titleCase,
@@ -37,17 +37,17 @@ export function renderInspection(out: Output, view: OrchestrationInspectOut, det
     : '';
   const isInFlight = view.status === 'pending' || view.status === 'processing';
   out.section(`Orchestration Details${suffix}`, [
-    `ID:       ${view.id}`,
-    `Status:   ${out.cell(out.status(view.status))}`,
-    `Action:   ${view.action}`,
-    // orra's engine sends no createdAt, and its duration is the age.
+    `ID:      ${view.id}`,
+    `Status:  ${out.cell(out.status(view.status))}`,
+    `Action:  ${view.action}`,
+    // orra's engine sends no createdAt, and its duration is the age. Labels keep orra's alignment.
     ...(view.createdAt
       ? [
-          `Created:  ${ago(view.createdAt)}`,
-          `Duration: ${formatDurationNs(view.duration)}${isInFlight ? ' so far' : ''}`,
+          `Created: ${ago(view.createdAt)}`,
+          `Runtime: ${formatDurationNs(view.duration)}${isInFlight ? ' so far' : ''}`,
         ]
-      : [`Created:  ${formatDurationNs(view.duration)} ago`]),
-    ...(view.error === undefined || view.error === null ? [] : [`Error:    ${compactValue(view.error)}`]),
+      : [`Created: ${formatDurationNs(view.duration)} ago`]),
+    ...(view.error === undefined || view.error === null ? [] : [`Error:   ${compactValue(view.error)}`]),
   ]);
 
   if (view.status === 'aborted') {
@@ -208,7 +208,7 @@ export function nextCompensationAttempt(out: Output, c: TaskCompensationOut | un
 
 /**
  * What is still to come for retrying tasks and compensations, under the task table: the attempt number
- * and when it is due (`task2: attempt 2/3 at 15:41:31 (in 2.0s)`).
+ * and when it is due (`task2: ↻ Attempt 2/3 at 15:41:31 (in 2.0s)`).
  */
 function retryNotes(out: Output, tasks: TaskInspectOut[]): string[] {
   const notes: string[] = [];
