@@ -112,7 +112,7 @@ export class WsHub implements ServiceConnections {
       const fields = { status, code, reason, serviceId, remoteAddress: req.socket.remoteAddress };
       if (err) this.log.error({ ...fields, err }, 'websocket upgrade refused');
       else this.log.warn(fields, 'websocket upgrade refused');
-      refuseUpgrade(socket, status, code, reason);
+      refuseUpgrade(socket, status, status < 500 ? { code, message: reason } : undefined);
     };
     if (url.pathname !== '/ws') {
       return refuse(404, ERROR_CODES.ROUTE_NOT_FOUND, `no WebSocket endpoint at ${url.pathname.slice(0, 100)}: services connect to /ws`);
