@@ -64,8 +64,12 @@ describe('README.md examples against a real engine', () => {
     expect(build!.replace(/\s+#.*$/, '')).toBe('npm ci && npm run build'); // done: `npm test` builds first
     const home = join(dir, 'home');
     mkdirSync(home);
+    // A user's shell: none of the npm_* variables and INIT_CWD that `npm test` hands down.
+    const shellEnv = Object.fromEntries(
+      Object.entries(process.env).filter(([key]) => !key.startsWith('npm_') && key !== 'INIT_CWD'),
+    );
     const env = {
-      ...process.env,
+      ...shellEnv,
       HOME: home,
       npm_config_offline: 'true',
       npm_config_audit: 'false',
