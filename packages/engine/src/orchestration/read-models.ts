@@ -10,6 +10,7 @@ import {
   type TaskInspectOut,
   type TaskStatus,
   type TaskStatusEventOut,
+  type UseCaseOut,
 } from '@orra/protocol';
 import type {
   CompensationRecord,
@@ -114,6 +115,8 @@ export function toInspectView(
     createdAt: rfc3339(o.createdAt),
     duration: Math.max(0, (ENDED.has(o.status) ? o.updatedAt : context.now) - o.createdAt) * NS_PER_MS,
   };
+  const useCase = journal.find((e) => e.type === 'use_case_match');
+  if (useCase) view.useCase = useCase.value as UseCaseOut;
   if (!o.plan) return view;
   const compensationByTask = new Map(compensations.map((c) => [c.taskId, c]));
   view.tasks = tasks.map((t) =>
