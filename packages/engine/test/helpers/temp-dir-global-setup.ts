@@ -25,7 +25,9 @@ export function teardown(): void {
   runDir = undefined;
   if (previousTmpdir === undefined) delete process.env.TMPDIR;
   else process.env.TMPDIR = previousTmpdir;
-  const left = readdirSync(dir);
+  // Only what the project's code makes counts (every temporary name it picks starts with orra-); what other
+  // tools leave there (npm, say) goes with the directory.
+  const left = readdirSync(dir).filter((name) => name.startsWith('orra-'));
   rmSync(dir, { recursive: true, force: true });
   if (left.length > 0) {
     // Vitest only logs an error thrown here ("error during close") and would still exit 0.
