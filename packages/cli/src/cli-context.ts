@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { describeError, type ErrorHints } from './cli-error.js';
 import { ConfigFile, resolveConfigPath, type ProjectEntry } from './config-file.js';
 import { Output, shouldColor, type OutStream } from './output.js';
+import { poll, POLL_INTERVAL_MS, type PollEnd } from './poll.js';
 
 /** Per-call HTTP timeout: orra's CLI allows 5 minutes, since planning with an LLM can be slow. */
 const CLIENT_TIMEOUT_MS = 5 * 60_000;
@@ -11,6 +12,8 @@ const CLIENT_TIMEOUT_MS = 5 * 60_000;
 export interface CliIo {
   stdout: OutStream;
   stderr: OutStream;
+  /** For questions on a terminal (`config reset`); without it nothing is asked. */
+  stdin?: NodeJS.ReadableStream & { isTTY?: boolean };
   env: NodeJS.ProcessEnv;
 }
 
@@ -77,6 +80,30 @@ export class CliContext {
   clientFor(server: string, apiKey?: string): OrraClient {
     this.server = server;
     return new OrraClient({ baseUrl: server, apiKey, timeoutMs: CLIENT_TIMEOUT_MS });
+  }
+
+  /**
+   * Polls the engine with `read` until `onValue` returns true or the user stops it (see poll.ts), noting
+   * on stderr when the engine cannot be reached and when it answers again; other failures end it as
+   * `call` reports them.
+   */
+  async watch<T>(
+    read: () => Promise<T>,
+    onValue: (value: T) => boolean | void,
+    hints: ErrorHints = {},
+  ): Promise<PollEnd> {
+    try {
+      return await poll(read, onValue, {
+        onReachability: (isReachable, err) =>
+          this.out.note(
+            isReachable
+              ? `The engine at ${this.server} answers again`
+              : `${describeError(err, this.server).message}; trying again every ${POLL_INTERVAL_MS / 1000}s`,
+          ),
+      });
+    } catch (err) {
+      throw describeError(err, this.server, hints);
+    }
   }
 
   /** Runs an API call, turning its failure into a one-line `CliError` with a hint. */

@@ -4,6 +4,11 @@ import { OrraApiError, OrraConnectionError } from '@orra/sdk';
 export const EXIT_FAILURE = 1;
 /** Exit code of a usage error (unknown command or flag, missing argument, malformed value). */
 export const EXIT_USAGE = 2;
+/** Exit codes of `verify run --wait` for an orchestration that failed, or was aborted. */
+export const EXIT_ORCHESTRATION_FAILED = 3;
+export const EXIT_ORCHESTRATION_ABORTED = 4;
+/** Exit code of a wait stopped with Ctrl-C before it had an outcome (128 + SIGINT, as shells report it). */
+export const EXIT_INTERRUPTED = 130;
 
 /** An error the CLI reports as one line, `Error: <message>`, with its exit code. */
 export class CliError extends Error {
@@ -15,6 +20,18 @@ export class CliError extends Error {
     readonly exitCode: number = EXIT_FAILURE,
   ) {
     super(message);
+  }
+}
+
+/**
+ * Ends a command with a non-zero exit code after it has printed what it had to say (an outcome, not an
+ * error): nothing more is printed.
+ */
+export class CliExit extends Error {
+  override readonly name = 'CliExit';
+
+  constructor(readonly exitCode: number) {
+    super(`exit ${exitCode}`);
   }
 }
 

@@ -11,6 +11,7 @@ export const ICONS = {
   failed: '✕',
   not_actionable: '⊘',
   paused: '⏸',
+  retrying: '↻',
   aborted: '⊟',
   resolved: '●',
   ignored: '⊖',
@@ -48,6 +49,8 @@ export function statusStyle(status: string): { icon: string; tone: Tone } {
       return { icon: ICONS.not_actionable, tone: 'warn' };
     case 'paused':
       return { icon: ICONS.paused, tone: 'warn' };
+    case 'retrying':
+      return { icon: ICONS.retrying, tone: 'warn' };
     case 'aborted':
       return { icon: ICONS.aborted, tone: 'bad' };
     case 'ignored':
@@ -78,6 +81,22 @@ export function relativeTime(timestamp: string, now = Date.now()): string {
   return `${Math.floor(ms / 86_400_000)}d`;
 }
 
+/** `2.8s ago`: the time since an RFC 3339 timestamp in orra's duration format. */
+export function ago(timestamp: string, now = Date.now()): string {
+  return `${formatDurationNs(Math.max(0, now - Date.parse(timestamp)) * 1e6)} ago`;
+}
+
+/** `in 2.0s`, or `due now`: how far off a due time is. */
+export function timeUntil(timestamp: string, now = Date.now()): string {
+  const ms = Date.parse(timestamp) - now;
+  return ms > 0 ? `in ${formatDurationNs(ms * 1e6)}` : 'due now';
+}
+
+/** `15:41:31 (in 2.0s)`: a due time, local, with how far off it is. */
+export function dueTime(timestamp: string, now = Date.now()): string {
+  return `${clockTime(timestamp)} (${timeUntil(timestamp, now)})`;
+}
+
 /** orra's duration format from nanoseconds: `120ms`, `1.5s`, `2.0m`, `1.2h`. */
 export function formatDurationNs(ns: number): string {
   const ms = ns / 1e6;
@@ -103,4 +122,10 @@ export function prettyJson(value: unknown): string {
 /** A value as compact text: strings as they are, everything else as JSON. */
 export function compactValue(value: unknown): string {
   return typeof value === 'string' ? value : JSON.stringify(value ?? null);
+}
+
+/** An orchestration's error: a task failure's message (it names the task), other errors as text. */
+export function errorMessage(error: unknown): string {
+  const e = error as { error?: unknown } | null;
+  return e && typeof e === 'object' && typeof e.error === 'string' ? e.error : compactValue(error);
 }

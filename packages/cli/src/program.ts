@@ -1,7 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { CliContext, type CliIo } from './cli-context.js';
 import { shouldColor } from './output.js';
-import { CliError, describeError, EXIT_USAGE, oneLine } from './cli-error.js';
+import { CliError, CliExit, describeError, EXIT_USAGE, oneLine } from './cli-error.js';
 import { registerAbort } from './commands/abort.js';
 import { registerApiKeys } from './commands/api-keys.js';
 import { registerCompFail } from './commands/comp-fail.js';
@@ -75,6 +75,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     return 0;
   } catch (err) {
     if (err instanceof CommanderError) return commanderExit(err, program, args, io);
+    if (err instanceof CliExit) return err.exitCode;
     const error = err instanceof CliError ? err : describeError(err, undefined);
     io.stderr.write(`${errorPrefix(io, args)} ${error.message}\n`);
     return error.exitCode;
@@ -90,7 +91,8 @@ function commanderExit(err: CommanderError, program: Command, args: string[], io
   ) {
     return 0;
   }
-  const message = oneLine(err.message.replace(/^error: /, '')) || 'invalid command line';
+  // Commander's sentences end in a full stop ("Allowed choices are a, b."); ours go on with "; see".
+  const message = oneLine(err.message.replace(/^error: /, '')).replace(/\.$/, '') || 'invalid command line';
   io.stderr.write(`${errorPrefix(io, args)} ${message}; see '${commandPath(program, args)} --help'\n`);
   return EXIT_USAGE;
 }

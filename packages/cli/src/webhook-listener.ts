@@ -1,6 +1,6 @@
+import { lookup } from 'node:dns/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { isIP } from 'node:net';
+import { isIP, type AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 
 /** Bodies larger than the engine ever sends (its limit is far lower) are refused. */
@@ -22,7 +22,8 @@ export interface ReceivedEvent {
 
 /** Where to listen and how to check signatures. */
 export interface WebhookListenerOptions {
-  host: string | undefined;
+  /** The IP addresses to listen on (one server each, all on one port). */
+  addresses: string[];
   port: number;
   path: string;
   /** The endpoint's `whsec_…` secret; without it signatures are not checked. */
@@ -38,34 +39,54 @@ export interface WebhookListenerOptions {
  * 200 even for a bad signature: it is a debugging tool, and a retry storm would only hide the report.
  */
 export class WebhookListener {
-  private server: Server | undefined;
+  private readonly servers: Server[] = [];
   private readonly verifier: Webhook | undefined;
 
   constructor(private readonly options: WebhookListenerOptions) {
     this.verifier = options.secret ? new Webhook(options.secret) : undefined;
   }
 
-  /** Starts listening; resolves with the bound address once the port is open. */
-  async listen(): Promise<AddressInfo> {
-    const server = createServer((req, res) => this.handle(req, res));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.options.port, this.options.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    this.server = server;
-    return server.address() as AddressInfo;
+  /**
+   * Starts listening on every address, all on one port (port 0: the one the first gets); resolves with
+   * the bound addresses once they are open. An address this machine does not have (::1 without IPv6)
+   * is skipped while another one works.
+   */
+  async listen(): Promise<AddressInfo[]> {
+    let port = this.options.port;
+    let skipped: unknown;
+    for (const address of this.options.addresses) {
+      const server = createServer((req, res) => this.handle(req, res));
+      try {
+        await new Promise<void>((resolve, reject) => {
+          server.once('error', reject);
+          server.listen(port, address, () => {
+            server.off('error', reject);
+            resolve();
+          });
+        });
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== 'EADDRNOTAVAIL' && code !== 'EAFNOSUPPORT') {
+          await this.close();
+          throw err;
+        }
+        skipped = err;
+        continue;
+      }
+      this.servers.push(server);
+      port = (server.address() as AddressInfo).port;
+    }
+    if (this.servers.length === 0) throw skipped;
+    return this.servers.map((s) => s.address() as AddressInfo);
   }
 
   /** Stops listening and drops open connections (keep-alive sockets would hold the process open). */
   async close(): Promise<void> {
-    const server = this.server;
-    this.server = undefined;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
+    const servers = this.servers.splice(0);
+    for (const server of servers) {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
@@ -132,15 +153,18 @@ export class WebhookListener {
 }
 
 /**
- * Where to listen for a webhook URL: its port (orra's default 8888) and path; an IP literal is bound
- * as given, a name (localhost, host.docker.internal) on all interfaces, since the engine may resolve it
- * to IPv4 or IPv6 or reach it from a container.
+ * Where to listen for a webhook URL: its port (orra's default 8888), its path, and the addresses its
+ * host names: an IP literal as given, a name (`localhost`) every address it resolves to, so the engine
+ * reaches it over IPv4 or IPv6 but nothing else on the network can. `listen` (`--listen 0.0.0.0`, say)
+ * replaces the URL's host. Throws when the name does not resolve.
  */
-export function listenAddress(url: URL): { host: string | undefined; port: number; path: string } {
-  const hostname = url.hostname.replace(/^\[|\]$/g, '');
-  return {
-    host: isIP(hostname) ? hostname : undefined,
-    port: url.port ? Number(url.port) : 8888,
-    path: url.pathname || '/',
-  };
+export async function listenAddress(
+  url: URL,
+  listen?: string,
+): Promise<{ addresses: string[]; port: number; path: string }> {
+  const host = (listen ?? url.hostname).replace(/^\[|\]$/g, '');
+  const addresses = isIP(host)
+    ? [host]
+    : [...new Set((await lookup(host, { all: true })).map((a) => a.address))];
+  return { addresses, port: url.port ? Number(url.port) : 8888, path: url.pathname || '/' };
 }

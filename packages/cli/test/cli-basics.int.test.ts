@@ -1,11 +1,10 @@
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildProgram, run } from '../src/program.js';
-import { ANSI, CLI_PATH, CliHome } from './helpers/cli.js';
+import { ANSI, hasScript, testHome, type CliHome } from './helpers/cli.js';
 import { CliFixture } from './helpers/cli-fixture.js';
 
 /** A server that answers every request 404 "no route", like an engine without the grounding routes. */
@@ -117,7 +116,7 @@ describe('orra: config, help, version and errors', () => {
     });
     expect(atHome.code).toBe(0);
     expect(existsSync(join(f.home.dir, '.orra', 'config.json'))).toBe(true);
-    const reset = await f.expectOk(['--config', other, 'config', 'reset']);
+    const reset = await f.expectOk(['--config', other, 'config', 'reset', '--yes']);
     expect(reset.stdout).toBe(`Config successfully reset, path: ${other}\n`);
     expect(readFileSync(other, 'utf8').trim()).toBe('{}');
   });
@@ -131,7 +130,7 @@ describe('orra: config, help, version and errors', () => {
       client: expect.any(String),
       server: expect.any(String),
     });
-    const home = new CliHome();
+    const home = testHome();
     expect((await home.run(['version'])).stdout).toContain('Server Version: unknown (no project configured');
   });
 
@@ -157,7 +156,7 @@ describe('orra: config, help, version and errors', () => {
       expect(r.stderr).toContain(hint);
       expect(r.stdout).toBe('');
     }
-    const empty = await new CliHome().run(['ps']);
+    const empty = await testHome().run(['ps']);
     expect(empty.code).toBe(1);
     expect(empty.stderr).toMatch(
       /^Error: no project configured in .*; add one with 'orra projects add NAME --server URL'\n$/,
@@ -193,7 +192,7 @@ describe('orra: config, help, version and errors', () => {
   it('names the URL of an unreachable server and suggests orra projects add --server', async () => {
     const { server, url } = await engineWithoutRoutes();
     await new Promise((r) => server.close(r)); // now nothing listens there
-    const home = new CliHome();
+    const home = testHome();
     projectAt(home, url);
     for (const args of [['ps'], ['comp-fail', 'ls'], ['webhooks', 'ls'], ['version']]) {
       const r = await home.run(args);
@@ -211,7 +210,7 @@ describe('orra: config, help, version and errors', () => {
   it('says grounding is not available on an engine without the routes', async () => {
     const { server, url } = await engineWithoutRoutes();
     try {
-      const home = new CliHome();
+      const home = testHome();
       projectAt(home, url);
       const r = await home.run(['grounding', 'ls']);
       expect(r.code).toBe(1);
@@ -224,32 +223,21 @@ describe('orra: config, help, version and errors', () => {
   });
 
   it('reports an unreadable config file in one line', async () => {
-    const home = new CliHome();
+    const home = testHome();
     writeFileSync(home.configPath, '{ not json');
     const r = await home.run(['ps']);
     expect(r.code).toBe(1);
     oneErrorLine(r.stderr);
     expect(r.stderr).toContain("orra config reset'");
-    expect((await home.run(['config', 'reset'])).code).toBe(0);
+    expect((await home.run(['config', 'reset', '--yes'])).code).toBe(0);
   });
 
-  it.skipIf(!existsSync('/usr/bin/script'))(
-    'colours only on a terminal, and never with NO_COLOR or --no-color',
-    async () => {
-      const onTty = (args: string, env: Record<string, string | undefined> = {}) =>
-        new Promise<string>((resolve) => {
-          // `script` gives the CLI a pseudo-terminal, as a person's shell would.
-          const child = spawn('script', ['-qec', `${process.execPath} ${CLI_PATH} ${args}`, '/dev/null'], {
-            env: f.home.env(env),
-          });
-          let out = '';
-          child.stdout.on('data', (c: Buffer) => (out += String(c)));
-          child.on('close', () => resolve(out));
-        });
-      expect(ANSI.test(await onTty('projects ls'))).toBe(true);
-      expect(ANSI.test(await onTty('projects ls', { NO_COLOR: '1' }))).toBe(false);
-      expect(ANSI.test(await onTty('projects ls --no-color'))).toBe(false);
-      expect(ANSI.test((await f.run(['projects', 'ls'])).stdout)).toBe(false);
-    },
-  );
+  it.skipIf(!hasScript)('colours only on a terminal, and never with NO_COLOR or --no-color', async () => {
+    const onTty = async (args: string[], env: Record<string, string | undefined> = {}) =>
+      (await f.home.runOnTty(args, { env })).output;
+    expect(ANSI.test(await onTty(['projects', 'ls']))).toBe(true);
+    expect(ANSI.test(await onTty(['projects', 'ls'], { NO_COLOR: '1' }))).toBe(false);
+    expect(ANSI.test(await onTty(['projects', 'ls', '--no-color']))).toBe(false);
+    expect(ANSI.test((await f.run(['projects', 'ls'])).stdout)).toBe(false);
+  });
 });

@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { lookup } from 'node:dns/promises';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initService } from '@orra/sdk';
@@ -10,7 +11,7 @@ import { MarkdownDoc, REPO_ROOT, type CodeBlock } from '../../engine/test/helper
 import { startTestEngine, type TestEngine } from '../../engine/test/helpers/test-engine.js';
 import { waitFor } from '../../engine/test/helpers/wait-for.js';
 import { WebhookReceiver } from '../../engine/test/helpers/webhook-receiver.js';
-import { CLI_PATH, CliHome, type CliResult } from './helpers/cli.js';
+import { CLI_PATH, CliHome, testHome, type CliResult } from './helpers/cli.js';
 import { Bindings, transcriptSteps } from './helpers/transcript.js';
 
 /**
@@ -250,8 +251,29 @@ class Shop {
   async dispose(): Promise<void> {
     this.release();
     for (const svc of this.services) await svc.shutdown();
-    rmSync(this.home.dir, { recursive: true, force: true });
+    this.home.dispose();
   }
+}
+
+/**
+ * Checks a step whose documented output holds progress notes: a terminal shows them among the output
+ * lines, but they go to stderr, so stdout must be the other lines and stderr the notes.
+ */
+function expectNotesOnStderr(
+  bindings: Bindings,
+  expected: string[],
+  printed: { stdout: string; stderr: string },
+  isNote: (line: string) => boolean,
+): void {
+  const notes = expected.filter(isNote);
+  expect(notes.length).toBeGreaterThan(0);
+  expect(
+    bindings.mismatches(
+      expected.filter((l) => !isNote(l)),
+      printed.stdout,
+    ),
+  ).toEqual([]);
+  expect(bindings.mismatches(notes, printed.stderr)).toEqual([]);
 }
 
 describe('docs/cli.md with the built orra binary against a real engine', () => {
@@ -336,9 +358,20 @@ describe('docs/cli.md with the built orra binary against a real engine', () => {
       expect(statSync(s.home.configPath).mode & 0o777).toBe(0o600);
     });
 
-    it('orra config reset', async () => {
+    it('orra config reset: refused in a script without --yes, then done with it', async () => {
       s.bindings.set('/home/me/.orra/config.json', s.home.configPath);
-      await s.transcript(block('`orra config reset`'));
+      const refusal = /in a script without `--yes` it refuses with `([^`]+)`/.exec(
+        doc.section('`orra config reset').body.replace(/\n/g, ' '),
+      )![1]!;
+      const before = readFileSync(s.home.configPath, 'utf8');
+      const refused = await s.run(['config', 'reset']);
+      expect(refused.code).toBe(2);
+      expect(s.bindings.mismatches([refusal], refused.stderr)).toEqual([]);
+      expect(readFileSync(s.home.configPath, 'utf8')).toBe(before);
+      const [step] = transcriptSteps(block('`orra config reset').text);
+      const r = await s.run(step!.args.map((a) => s.bindings.fill(a)));
+      expect(r.code).toBe(0);
+      expectNotesOnStderr(s.bindings, step!.expected, r, (line) => line.startsWith('Forgetting '));
       expect(s.config()).toEqual({});
     });
   });
@@ -351,7 +384,7 @@ describe('docs/cli.md with the built orra binary against a real engine', () => {
     expect(lines).toHaveLength(4);
     const s = await shop();
     const closed = `http://127.0.0.1:${await freePort()}`;
-    const elsewhere = new CliHome();
+    const elsewhere = testHome();
     writeFileSync(
       elsewhere.configPath,
       JSON.stringify({
@@ -359,31 +392,27 @@ describe('docs/cli.md with the built orra binary against a real engine', () => {
         projects: { dev: { id: 'p_x', cli_auth: 'sk-orra-v1-x', server_addr: closed } },
       }),
     );
-    try {
-      const cases: [string, () => Promise<CliResult>, number, Record<string, string>][] = [
-        [lines[0]!, () => elsewhere.run(['ps']), 1, { 'http://localhost:8005': closed }],
-        [
-          lines[1]!,
-          () => elsewhere.run(['ps', '-p', 'prod']),
-          1,
-          { '/home/me/.orra/config.json': elsewhere.configPath },
-        ],
-        [
-          lines[2]!,
-          () => s.run(['inspect', 'o_MdB26xtW9PpbRDbZiqvPTg']),
-          1,
-          { o_MdB26xtW9PpbRDbZiqvPTg: 'o_MdB26xtW9PpbRDbZiqvPTg' },
-        ],
-        [lines[3]!, () => s.run(['comp-fail', 'resolve', 'c_vo9SxiPXv3JUEeokVwCq6B']), 2, {}],
-      ];
-      for (const [line, run, code, bind] of cases) {
-        const r = await run();
-        expect(r.code, line).toBe(code);
-        expect(r.stdout, line).toBe('');
-        expect(new Bindings(bind).mismatches([line], r.stderr), line).toEqual([]);
-      }
-    } finally {
-      rmSync(elsewhere.dir, { recursive: true, force: true });
+    const cases: [string, () => Promise<CliResult>, number, Record<string, string>][] = [
+      [lines[0]!, () => elsewhere.run(['ps']), 1, { 'http://localhost:8005': closed }],
+      [
+        lines[1]!,
+        () => elsewhere.run(['ps', '-p', 'prod']),
+        1,
+        { '/home/me/.orra/config.json': elsewhere.configPath },
+      ],
+      [
+        lines[2]!,
+        () => s.run(['inspect', 'o_MdB26xtW9PpbRDbZiqvPTg']),
+        1,
+        { o_MdB26xtW9PpbRDbZiqvPTg: 'o_MdB26xtW9PpbRDbZiqvPTg' },
+      ],
+      [lines[3]!, () => s.run(['comp-fail', 'resolve', 'c_vo9SxiPXv3JUEeokVwCq6B']), 2, {}],
+    ];
+    for (const [line, run, code, bind] of cases) {
+      const r = await run();
+      expect(r.code, line).toBe(code);
+      expect(r.stdout, line).toBe('');
+      expect(new Bindings(bind).mismatches([line], r.stderr), line).toEqual([]);
     }
   });
 
@@ -438,9 +467,12 @@ describe('docs/cli.md with the built orra binary against a real engine', () => {
     it('orra verify webhooks start', async () => {
       const port = await freePort();
       const code = block('`orra verify webhooks start URL');
+      // The document shows a machine where localhost is 127.0.0.1 only; some have ::1 as well.
+      const addresses = [...new Set((await lookup('localhost', { all: true })).map((a) => a.address))];
       const bindings = s.bindings.with({
         'http://localhost:8888/webhooks': `http://localhost:${port}/webhooks`,
         '8888': String(port),
+        'at 127.0.0.1 (': `at ${addresses.map((a) => (a.includes(':') ? `[${a}]` : a)).join(', ')} (`,
       });
       const [add, start] = transcriptSteps(code.text);
       expect((await s.run(add!.args.map((a) => bindings.fill(a)))).code).toBe(0);
@@ -511,11 +543,38 @@ describe('docs/cli.md with the built orra binary against a real engine', () => {
     it('orra ps', async () => {
       const failed = await s.shipOrder('ORD2');
       s.bindings.set('o_Pqp3mdJka7kJLcncyhPFNA', failed);
-      await s.transcript(block('`orra ps [-w]`'));
+      await s.transcript(block('`orra ps [-w]'));
     });
 
     it('orra inspect -d', async () => {
       await s.transcript(block('`orra inspect ID'));
+    });
+
+    it('orra inspect --follow', async () => {
+      s.held.add('ORD8');
+      s.failing.add('ORD8');
+      const id = await s.shipOrder('ORD8', { wait: false });
+      await waitFor(
+        async () =>
+          (await s.api.get(`/orchestrations/inspections/${id}`)).body.tasks?.[1]?.status === 'processing',
+        { what: 'the delivery of ORD8 to be processing' },
+      );
+      const [step] = transcriptSteps(block('`orra inspect ID', 1).text);
+      const bindings = s.bindings.with({ o_Pqp3mdJka7kJLcncyhPFNA: id });
+      const follow = s.home.start(step!.args.map((a) => bindings.fill(a)));
+      await follow.waitFor(/^Following /m, 'stderr');
+      s.release();
+      expect(await follow.exited, follow.stderr).toBe(0);
+      expectNotesOnStderr(bindings, step!.expected, follow, (line) => line.startsWith('Following '));
+    });
+
+    it('orra verify run --wait', async () => {
+      const [step] = transcriptSteps(block('`orra verify run ACTION', 1).text);
+      // A new orchestration: its id is bound afresh.
+      const bindings = new Bindings({ 'http://localhost:8005': engine.url });
+      const r = await s.run(step!.args.map((a) => bindings.fill(a)));
+      expect(r.code, r.stderr).toBe(0);
+      expectNotesOnStderr(bindings, step!.expected, r, (line) => line.startsWith('Waiting for the outcome'));
     });
 
     it('orra abort', async () => {

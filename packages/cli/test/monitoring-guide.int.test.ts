@@ -159,7 +159,9 @@ describe('the monitoring guide, as written', () => {
     const retry = await f.run(['comp-fail', 'retry', compensationId]);
     expect(retry.code).toBe(1);
     expect(retry.stderr).toMatch(
-      new RegExp(`^Error: the retry of ${compensationId} failed: .*refund API down.*stays pending`),
+      new RegExp(
+        `^Error: manual retry \\(attempt \\d+\\) failed: refund API down; ${compensationId} stays pending`,
+      ),
     );
 
     const ignored = await f.expectOk([

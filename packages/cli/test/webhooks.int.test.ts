@@ -111,6 +111,36 @@ describe('verify webhooks start and the delivery history', () => {
     ).toEqual({ eventId: delivery.eventId, requeued: 1 });
   });
 
+  it('listens only on the address its URL names (localhost: loopback), or on the one --listen gives', async () => {
+    const port = await freePort();
+    const post = (host: string) =>
+      fetch(`http://${host}:${port}/hooks`, { method: 'POST', body: '{}' }).then(
+        (res) => res.status,
+        (err: { cause?: { code?: string } }) => err.cause?.code,
+      );
+    listener = f.home.start(['verify', 'webhooks', 'start', `http://localhost:${port}/hooks`]);
+    await listener.waitFor(/Listening for webhooks/, 'stderr');
+    expect(await post('127.0.0.1')).toBe(200);
+    // Another address of this machine: a listener on every interface would answer it.
+    expect(await post('127.0.0.2')).toBe('ECONNREFUSED');
+    expect(listener.stderr).toMatch(
+      new RegExp(`Listening for webhooks on http://localhost:${port}/hooks at (127\\.0\\.0\\.1|\\[::1\\])`),
+    );
+    expect(await listener.stop('SIGINT')).toBe(0);
+
+    listener = f.home.start([
+      'verify',
+      'webhooks',
+      'start',
+      `http://localhost:${port}/hooks`,
+      '--listen',
+      '0.0.0.0',
+    ]);
+    await listener.waitFor(new RegExp(`on http://localhost:${port}/hooks at 0\\.0\\.0\\.0 `), 'stderr');
+    expect(await post('127.0.0.2')).toBe(200);
+    expect(await listener.stop('SIGINT')).toBe(0);
+  });
+
   it('tests, re-enables and removes an endpoint', async () => {
     const [endpoint] = await f.json(['webhooks', 'ls']);
     const failedTest = await f.run(['webhooks', 'test', endpoint.id]);

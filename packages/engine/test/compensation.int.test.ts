@@ -173,10 +173,16 @@ describe('compensation and the failed-compensation queue', () => {
     expect(failure.failure).toContain('ledger locked');
     const stillFailing = await api.post(`/compensation-failures/${failure.id}/retry`);
     expect(stillFailing.status).toBe(200);
-    expect(stillFailing.body).toMatchObject({ resolutionState: 'pending', attemptsMade: 4 });
+    // One attempt beyond the three automatic ones: counted, but the automatic budget stays as it was.
+    expect(stillFailing.body).toMatchObject({
+      resolutionState: 'pending',
+      attemptsMade: 4,
+      maxAttempts: 3,
+      failure: 'manual retry (attempt 4) failed: ledger locked',
+    });
     isFixed = true;
     const retried = await api.post(`/compensation-failures/${failure.id}/retry`);
-    expect(retried.body).toMatchObject({ resolutionState: 'resolved', attemptsMade: 5 });
+    expect(retried.body).toMatchObject({ resolutionState: 'resolved', attemptsMade: 5, maxAttempts: 3 });
     expect(retried.body.resolution).toContain('retried successfully');
     expect((await api.post(`/compensation-failures/${failure.id}/retry`)).status).toBe(409);
     const audit = (await api.get(`/compensation-failures/${failure.id}`)).body.audit.map((a: any) => a.action);

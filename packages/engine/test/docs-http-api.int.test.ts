@@ -230,6 +230,12 @@ describe('docs/http-api.md examples against a real engine', () => {
         status: 'failed',
         error: expect.stringContaining('no courier available'),
       });
+      // Ours: attempt numbers, the creation time, and a duration that stopped when the orchestration ended.
+      expect(payment).toMatchObject({ attempt: 1, maxAttempts: 1 });
+      expect(notify).toMatchObject({ attempt: 1, maxAttempts: 1 });
+      expect(notify).not.toHaveProperty('nextAttemptAt');
+      const { createdAt, timestamp, duration } = res.body;
+      expect(duration).toBe((Date.parse(timestamp) - Date.parse(createdAt)) * 1e6);
     });
 
     it('POST /orchestrations/{id}/abort: the documented body, then 409 once it has ended', async () => {

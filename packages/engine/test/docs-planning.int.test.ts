@@ -1,4 +1,4 @@
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -54,7 +54,7 @@ interface GroundedPlanLog {
 /** A project on `engine` added with `orra projects add`, with the document's spec applied by `orra grounding apply -f`. */
 async function projectWithSpec(engine: TestEngine, name: string, cleanup: (() => unknown)[]) {
   const home = new CliHome();
-  cleanup.push(() => rmSync(home.dir, { recursive: true, force: true }));
+  cleanup.push(() => home.dispose());
   const added = await home.run(['projects', 'add', name, '--server', engine.url]);
   expect(added.code, added.stderr).toBe(0);
   const file = join(home.dir, 'spec.yaml');

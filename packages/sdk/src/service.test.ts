@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -86,7 +86,10 @@ describe('initService', () => {
     const dir = mkdtempSync(join(tmpdir(), 'orra-sdk-'));
     const cwd = process.cwd();
     process.chdir(dir);
-    h.onStop(() => process.chdir(cwd));
+    h.onStop(() => {
+      process.chdir(cwd);
+      rmSync(dir, { recursive: true, force: true });
+    });
     engine.registerReply = (reg) => ({
       status: 200,
       body: { id: reg.body.id ?? 's_fromfile', version: engine.registrations.length },

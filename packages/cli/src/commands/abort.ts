@@ -1,4 +1,5 @@
 import type { Register } from '../program.js';
+import { reasonText } from '../reason-flag.js';
 import { examples } from './examples.js';
 
 /** `orra abort ID`: an operator abort (our addition; orra only lets a service abort from inside a task). */
@@ -7,7 +8,11 @@ export const registerAbort: Register = (program, context) => {
     .command('abort')
     .argument('<id>', 'a pending or processing orchestration (o_…)')
     .description('Abort a running orchestration; completed revertible tasks are then compensated')
-    .option('--reason <text>', 'why; sent as the abort reason to webhooks and compensation handlers')
+    .option(
+      '--reason <text>',
+      'why; sent as the abort reason to webhooks and compensation handlers',
+      reasonText,
+    )
     .option('--json', 'print the orchestration as JSON')
     .action(async (id: string, opts: { reason?: string; json?: boolean }, command) => {
       const ctx = context(command);

@@ -20,7 +20,7 @@ export function renderFailedCompensation(out: Output, r: FailedCompensationOut):
     `Orchestration: ${r.orchestrationId}`,
     `Task:          ${r.taskId}`,
     `Service:       ${r.serviceName} (${r.serviceId})`,
-    `Attempts:      ${r.attemptsMade}/${r.maxAttempts}`,
+    `Attempts:      ${attemptsText(r)}`,
     `Failed:        ${r.timestamp} (${relativeTime(r.timestamp)}${relativeTime(r.timestamp) === 'just now' ? '' : ' ago'})`,
   ]);
 
@@ -86,4 +86,15 @@ function failureLines(failure: string | undefined): string[] {
   const at = failure.indexOf(':');
   if (at < 0) return [`Service error: ${failure}`];
   return [`System info:   ${failure.slice(0, at).trim()}`, `Service error: ${failure.slice(at + 1).trim()}`];
+}
+
+/**
+ * `10/10`, or with an operator's retries (each one attempt beyond the automatic ones, counted in
+ * `attemptsMade`): `11 (10 automatic + 1 manual retry)`.
+ */
+function attemptsText(r: FailedCompensationOut): string {
+  const retries = (r.audit ?? []).filter((a) => a.action.startsWith('retry_')).length;
+  if (retries === 0) return `${r.attemptsMade}/${r.maxAttempts}`;
+  const automatic = r.attemptsMade - retries;
+  return `${r.attemptsMade} (${automatic} automatic + ${retries} manual ${retries === 1 ? 'retry' : 'retries'})`;
 }

@@ -3,6 +3,7 @@ import { Option, type Command } from 'commander';
 import type { CliContext } from '../cli-context.js';
 import { CliError } from '../cli-error.js';
 import { relativeTime } from '../format.js';
+import { reasonText } from '../reason-flag.js';
 import type { Cell } from '../output.js';
 import type { Register } from '../program.js';
 import { renderFailedCompensation } from './comp-fail-inspect.js';
@@ -34,7 +35,7 @@ export const registerCompFail: Register = (program, context) => {
     .alias('list')
     .description('List failed compensations (pending ones unless --all or -r)')
     .option('--all', 'include resolved and ignored ones')
-    .option('-o, --orchestration <id>', 'only for orchestrations whose id contains this')
+    .option('-o, --orchestration <id>', 'only for orchestrations whose id contains this (any case)')
     .option(
       '-s, --service <name>',
       'only for services whose name contains this (any case), or this service id',
@@ -119,7 +120,7 @@ export const registerCompFail: Register = (program, context) => {
           ? 'Mark a failed compensation as resolved (you fixed the data by hand)'
           : 'Mark a failed compensation as ignored (nothing needs fixing)',
       )
-      .requiredOption('-r, --reason <text>', 'why; kept in the audit trail')
+      .requiredOption('-r, --reason <text>', 'why; kept in the audit trail', reasonText)
       .option('--json', 'print the updated record as JSON')
       .action(async (id: string, opts: { reason: string; json?: boolean }, command: Command) => {
         const ctx = context(command);
@@ -149,7 +150,7 @@ export const registerCompFail: Register = (program, context) => {
       if (opts.json) ctx.out.json(record);
       if (record.resolutionState !== 'resolved') {
         throw new CliError(
-          `the retry of ${id} failed: ${record.failure ?? 'unknown failure'}; it stays pending (see 'orra comp-fail inspect ${id}')`,
+          `${record.failure ?? `the retry of ${id} failed`}; ${id} stays pending (see 'orra comp-fail inspect ${id}')`,
         );
       }
       if (opts.json) return;
@@ -188,11 +189,12 @@ async function listFailures(
     );
     return { records: records.slice(0, opts.limit), hasMore: records.length > opts.limit };
   }
-  const o = opts.orchestration;
+  // Both match in any case, as docs/cli.md says (orra matched the orchestration id case-sensitively).
+  const o = opts.orchestration?.toLowerCase();
   const s = opts.service?.toLowerCase();
   const matches = (await ctx.call(() => client.listFailedCompensations({ resolution }))).filter(
     (r) =>
-      (!o || r.orchestrationId.includes(o)) &&
+      (!o || r.orchestrationId.toLowerCase().includes(o)) &&
       (!s || r.serviceName.toLowerCase().includes(s) || r.serviceId === opts.service),
   );
   return { records: matches.slice(0, opts.limit), hasMore: matches.length > opts.limit };

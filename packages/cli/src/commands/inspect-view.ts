@@ -1,5 +1,20 @@
-import type { OrchestrationInspectOut, TaskCompensationOut, TaskInspectOut } from '@orra/protocol';
-import { clockTime, compactValue, formatDurationNs, prettyJson, statusStyle, titleCase } from '../format.js';
+import type {
+  CompensationHistoryOut,
+  OrchestrationInspectOut,
+  TaskCompensationOut,
+  TaskInspectOut,
+} from '@orra/protocol';
+import {
+  ago,
+  clockTime,
+  compactValue,
+  dueTime,
+  formatDurationNs,
+  ICONS,
+  prettyJson,
+  statusStyle,
+  titleCase,
+} from '../format.js';
 import type { Output } from '../output.js';
 
 /** What `orra inspect` shows beyond the overview and task table. */
@@ -20,11 +35,18 @@ export function renderInspection(out: Output, view: OrchestrationInspectOut, det
   const suffix = ['failed', 'aborted', 'not_actionable'].includes(view.status)
     ? ` [${titleCase(view.status).toUpperCase()}]`
     : '';
+  const isInFlight = view.status === 'pending' || view.status === 'processing';
   out.section(`Orchestration Details${suffix}`, [
     `ID:      ${view.id}`,
     `Status:  ${out.cell(out.status(view.status))}`,
     `Action:  ${view.action}`,
-    `Created: ${formatDurationNs(view.duration)} ago`,
+    // orra's engine sends no createdAt, and its duration is the age. Labels keep orra's alignment.
+    ...(view.createdAt
+      ? [
+          `Created: ${ago(view.createdAt)}`,
+          `Runtime: ${formatDurationNs(view.duration)}${isInFlight ? ' so far' : ''}`,
+        ]
+      : [`Created: ${formatDurationNs(view.duration)} ago`]),
     ...(view.error === undefined || view.error === null ? [] : [`Error:   ${compactValue(view.error)}`]),
   ]);
 
@@ -43,7 +65,8 @@ export function renderInspection(out: Output, view: OrchestrationInspectOut, det
           ? []
           : [`Payload:   ${compactValue(payload)}`];
     out.line();
-    const where = info ? [`Task:      ${info.taskId}`, `Service:   ${info.serviceName}`] : [];
+    // An operator's abort names no task (orra's engine sends empty strings for it).
+    const where = info?.taskId ? [`Task:      ${info.taskId}`, `Service:   ${info.serviceName ?? ''}`] : [];
     out.section(
       'Abort Information',
       where.length + fields.length > 0 ? [...where, ...fields] : ['No information available about the abort'],
@@ -71,7 +94,7 @@ export function renderInspection(out: Output, view: OrchestrationInspectOut, det
       formatDurationNs(t.duration),
       t.error || '─',
     ]);
-    out.section('Tasks', out.tableLines(columns, rows));
+    out.section('Tasks', [...out.tableLines(columns, rows), ...retryNotes(out, tasks)]);
   }
 
   if (!detail.isDetailed || tasks.length === 0) return;
@@ -98,6 +121,9 @@ function taskDetail(out: Output, task: TaskInspectOut, detail: InspectDetail): s
   const lines = task.statusHistory.map(
     (s) => `${clockTime(s.timestamp)}  ${out.cell(out.status(s.status))}${s.error ? ` - ${s.error}` : ''}`,
   );
+  // The attempt to come, as the next line of the timeline.
+  const next = nextTaskAttempt(out, task);
+  if (next) lines.push(`${'next'.padEnd(8)}  ${next}`);
   const updates = task.interimResults ?? [];
   if (detail.updates !== 'none' && updates.length > 0) {
     lines.push(...progressLines(task), '', `Progress Updates ${'─'.repeat(33)}`);
@@ -120,17 +146,8 @@ function taskDetail(out: Output, task: TaskInspectOut, detail: InspectDetail): s
   }
   if (task.compensationHistory && task.compensationHistory.length > 0) {
     lines.push('', `Compensating ${'─'.repeat(37)}`);
-    for (const c of task.compensationHistory) {
-      const text = compensationText({
-        status: c.status,
-        attempt: c.attempt,
-        max_attempts: c.maxAttempts,
-        timestamp: c.timestamp,
-      });
-      lines.push(
-        `${clockTime(c.timestamp)}  ${out.paint(text, statusStyle(c.status).tone)}${c.error ? ` - ${c.error}` : ''}`,
-      );
-    }
+    for (const c of task.compensationHistory)
+      lines.push(`${clockTime(c.timestamp)}  ${compensationStep(out, c)}`);
   }
   lines.push('', 'Input:', ...json(task.input));
   if (task.output !== undefined) lines.push('', 'Output:', ...json(task.output));
@@ -164,16 +181,63 @@ function progressLines(task: TaskInspectOut): string[] {
   ];
 }
 
-/** `Processing (1/10)`, `Completed`, `Completed Partially`, `Expired`, `Failed (3/10)`: orra's words. */
+/** One step of a compensation's history: `✕ Failed (1/10) - warehouse API down`. */
+export function compensationStep(out: Output, c: CompensationHistoryOut): string {
+  const text = c.isManualRetry
+    ? `${statusStyle(c.status).icon} ${titleCase(c.status)} (manual retry, attempt ${c.attempt})`
+    : compensationText({
+        status: c.status,
+        attempt: c.attempt,
+        max_attempts: c.maxAttempts,
+        timestamp: c.timestamp,
+      });
+  return `${out.paint(text, statusStyle(c.status).tone)}${c.error ? ` - ${c.error}` : ''}`;
+}
+
+/** The attempt a retrying task waits for: `↻ Attempt 2/3 at 15:41:31 (in 2.0s)`. */
+export function nextTaskAttempt(out: Output, t: TaskInspectOut): string | undefined {
+  if (t.status !== 'retrying' || !t.nextAttemptAt) return undefined;
+  return `${out.paint(`${ICONS.retrying} Attempt ${t.attempt}/${t.maxAttempts}`, 'warn')} at ${dueTime(t.nextAttemptAt)}`;
+}
+
+/** The attempt a compensation waits for after a failed one: `↻ Attempt 2/10 at 15:41:33 (in 4.0s)`. */
+export function nextCompensationAttempt(out: Output, c: TaskCompensationOut | undefined): string | undefined {
+  if (!c?.nextAttemptAt) return undefined;
+  return `${out.paint(`${ICONS.retrying} Attempt ${c.attempt + 1}/${c.max_attempts}`, 'warn')} at ${dueTime(c.nextAttemptAt)}`;
+}
+
+/**
+ * What is still to come for retrying tasks and compensations, under the task table: the attempt number
+ * and when it is due (`task2: ↻ Attempt 2/3 at 15:41:31 (in 2.0s)`).
+ */
+function retryNotes(out: Output, tasks: TaskInspectOut[]): string[] {
+  const notes: string[] = [];
+  for (const t of tasks) {
+    const next = nextTaskAttempt(out, t);
+    if (next) notes.push(`${t.id}: ${next}`);
+    const compensation = nextCompensationAttempt(out, t.compensation);
+    if (compensation) notes.push(`${t.id} compensation: ${compensation}`);
+  }
+  return notes.length > 0 ? ['', ...notes] : [];
+}
+
+/**
+ * `Processing (1/10)`, `Completed`, `Completed Partially`, `Expired`, `Failed (3/10)`: orra's words;
+ * ours: `Retrying (2/10)` (the next attempt) while a failed attempt waits out its backoff, and
+ * `Failed (attempt 11)` once an operator's retries went past the automatic attempts.
+ */
 function compensationText(c: TaskCompensationOut): string {
   const { icon } = statusStyle(c.status);
+  if (c.nextAttemptAt) return `${ICONS.retrying} Retrying (${c.attempt + 1}/${c.max_attempts})`;
   switch (c.status) {
     case 'processing':
     case 'pending':
     case 'waiting':
       return `${icon} ${titleCase(c.status)} (${c.attempt}/${c.max_attempts})`;
     case 'failed':
-      return `${icon} Failed (${c.attempt}/${c.max_attempts})`;
+      return c.attempt > c.max_attempts
+        ? `${icon} Failed (attempt ${c.attempt})`
+        : `${icon} Failed (${c.attempt}/${c.max_attempts})`;
     case 'partial':
       return `${icon} Completed Partially`;
     default:

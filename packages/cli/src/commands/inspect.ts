@@ -1,6 +1,7 @@
 import { Option } from 'commander';
 import type { Register } from '../program.js';
 import { examples } from './examples.js';
+import { followInspection } from './inspect-follow.js';
 import { renderInspection } from './inspect-view.js';
 
 /** `orra inspect ID`: one orchestration, its tasks and (with -d) each task's history, I/O and compensation. */
@@ -18,11 +19,21 @@ export const registerInspect: Register = (program, context) => {
       ),
     )
     .option('--long-updates', 'with -d: show every progress update')
-    .option('--json', 'print the inspection as JSON')
+    .option(
+      '-f, --follow',
+      'then print what happens until it ends and its compensations finish (checks every second)',
+    )
+    .option('--json', 'print the inspection as JSON (with --follow: one line per change)')
     .action(
       async (
         id: string,
-        opts: { detailed?: boolean; updates?: boolean; longUpdates?: boolean; json?: boolean },
+        opts: {
+          detailed?: boolean;
+          updates?: boolean;
+          longUpdates?: boolean;
+          follow?: boolean;
+          json?: boolean;
+        },
         command,
       ) => {
         const ctx = context(command);
@@ -30,6 +41,10 @@ export const registerInspect: Register = (program, context) => {
         const view = await ctx.call(() => client.inspectOrchestration(id), {
           notFound: "list orchestrations with 'orra ps'",
         });
+        if (opts.json && opts.follow) {
+          ctx.io.stdout.write(`${JSON.stringify(view)}\n`);
+          return followInspection(ctx, view, true);
+        }
         if (opts.json) return ctx.out.json(view);
         // The inspect view only describes aborts made by a task; an operator's abort reason is on the record.
         const abortReason =
@@ -47,12 +62,14 @@ export const registerInspect: Register = (program, context) => {
           updates,
           abortReason,
         });
+        if (opts.follow) await followInspection(ctx, view, false);
       },
     );
   examples(inspect, [
     'orra inspect o_MdB26xtW9PpbRDbZiqvPTg',
     'orra inspect o_MdB26xtW9PpbRDbZiqvPTg -d',
     'orra inspect o_MdB26xtW9PpbRDbZiqvPTg -d --long-updates',
+    'orra inspect o_MdB26xtW9PpbRDbZiqvPTg --follow',
     'orra inspect o_MdB26xtW9PpbRDbZiqvPTg --json',
   ]);
 };

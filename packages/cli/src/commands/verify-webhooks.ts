@@ -12,7 +12,7 @@ import { listenAddress, WebhookListener, type ReceivedEvent } from '../webhook-l
 export async function startWebhookListener(
   ctx: CliContext,
   url: string,
-  opts: { secret?: string; json?: boolean },
+  opts: { secret?: string; json?: boolean; listen?: string },
 ): Promise<void> {
   let parsed: URL;
   try {
@@ -25,8 +25,16 @@ export async function startWebhookListener(
       `verify webhooks start serves plain HTTP; give an http:// URL (${parsed.protocol} is not served locally)`,
     );
   }
+  let address: Awaited<ReturnType<typeof listenAddress>>;
+  try {
+    address = await listenAddress(parsed, opts.listen);
+  } catch (err) {
+    const host = opts.listen ?? parsed.hostname;
+    throw new CliError(
+      `cannot find an address of ${host} to listen on (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); name this machine in the URL, or give the address with --listen, e.g. --listen 0.0.0.0 for every interface`,
+    );
+  }
   const secret = opts.secret ?? (await findSecret(ctx, parsed));
-  const address = listenAddress(parsed);
   let count = 0;
   const listener = new WebhookListener({
     ...address,
@@ -40,6 +48,7 @@ export async function startWebhookListener(
   });
   try {
     const bound = await listener.listen();
+    const at = bound.map((b) => (b.family === 'IPv6' ? `[${b.address}]` : b.address)).join(', ');
     // "Listening" comes last: scripts and tests take it as the sign that the listener is ready.
     ctx.out.note(
       secret
@@ -47,13 +56,17 @@ export async function startWebhookListener(
         : 'Signatures are not checked (no secret: pass --secret whsec_…)',
     );
     ctx.out.note(
-      `Listening for webhooks on http://${bound.family === 'IPv6' ? `[${bound.address}]` : bound.address}:${bound.port}${address.path} (Ctrl-C to stop)`,
+      `Listening for webhooks on http://${parsed.hostname}:${bound[0]?.port}${address.path} at ${at} (Ctrl-C to stop)`,
     );
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE')
       throw new CliError(
         `port ${address.port} is already in use; stop what uses it or pick another port in the URL`,
+      );
+    if (code === 'EADDRNOTAVAIL')
+      throw new CliError(
+        `this machine has no address ${address.addresses.join(', ')} to listen on; name this machine in the URL, or give one of its addresses with --listen`,
       );
     throw describeError(err, undefined);
   }

@@ -1,11 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { parseGoDuration, type DataField, type OrchestrationIn, type PlanIn } from '@orra/protocol';
 import { InvalidArgumentError, type Command } from 'commander';
+import type { CliContext } from '../cli-context.js';
 import { CliError, usageError } from '../cli-error.js';
 import { collectData } from '../data-flag.js';
 import type { Register } from '../program.js';
 import { examples } from './examples.js';
 import { startWebhookListener } from './verify-webhooks.js';
+import { waitForOutcome } from './verify-wait.js';
 
 interface RunOptions {
   data?: DataField[];
@@ -13,6 +15,7 @@ interface RunOptions {
   healthCheckGracePeriod?: string;
   quiet?: boolean;
   plan?: string;
+  wait?: boolean;
   json?: boolean;
 }
 
@@ -43,7 +46,8 @@ export const registerVerify: Register = (program, context) => {
     )
     .option('--plan <file>', 'a JSON execution plan to run as given instead of asking the planner')
     .option('-q, --quiet', 'skip the explanation of what happens next')
-    .option('--json', 'print the orchestration as JSON')
+    .option('--wait', 'wait for the outcome and exit with it: 0 completed, 3 failed, 4 aborted')
+    .option('--json', 'print the orchestration as JSON (with --wait: once it has ended)')
     .action(async (action: string, opts: RunOptions, command: Command) => {
       const ctx = context(command);
       const { name, project } = ctx.project();
@@ -55,7 +59,10 @@ export const registerVerify: Register = (program, context) => {
         ...(opts.plan ? { plan: readPlan(opts.plan) } : {}),
       };
       const orchestration = await ctx.call(() => ctx.client().createOrchestration(body));
-      if (opts.json) return ctx.out.json(orchestration);
+      if (opts.json) {
+        if (opts.wait) return waitForOutcome(ctx, orchestration.id, true);
+        return ctx.out.json(orchestration);
+      }
       ctx.out.line(`Project: ${name}`);
       ctx.out.line(`Server:  ${project.server_addr}`);
       ctx.out.line();
@@ -69,23 +76,16 @@ export const registerVerify: Register = (program, context) => {
         ctx.out.line(`Use case:   ${useCase.action} (grounding spec ${useCase.grounding}, score ${useCase.score})`);
       ctx.out.line();
       ctx.out.line(`Inspect progress with: orra inspect ${orchestration.id}`);
-      if (opts.quiet) return;
+      if (!opts.quiet) explain(ctx);
+      if (!opts.wait) return;
       ctx.out.line();
-      ctx.out.line("What's happening:");
-      ctx.out.line(
-        '  • The engine runs each task of the plan on its service as soon as its inputs are ready.',
-      );
-      ctx.out.line(
-        '  • Failed tasks are retried; if one fails for good, completed revertible tasks are compensated.',
-      );
-      ctx.out.line(
-        "  • The outcome goes to the project's webhooks; 'orra ps' lists it, 'orra inspect ID -d' shows each task.",
-      );
+      await waitForOutcome(ctx, orchestration.id, false);
     });
   examples(run, [
     'orra verify run "Estimate delivery for order ORD123" -d orderId:ORD123',
     'orra verify run "Notify customers" -d ids:C1,C2,C3 -d \'prefs:{"channel":"email"}\' -t 45s',
     'orra verify run "Echo hi" --plan plan.json -d message:hi -q',
+    'orra verify run "Estimate delivery for order ORD123" -d orderId:ORD123 -q --wait',
   ]);
 
   const hooks = verify
@@ -100,10 +100,16 @@ export const registerVerify: Register = (program, context) => {
       '--secret <whsec>',
       "the endpoint's signing secret (default: looked up from the project's webhooks)",
     )
+    .option(
+      '--listen <address>',
+      "listen on this address instead of the URL's host (e.g. 0.0.0.0: every interface, for an engine in a container)",
+    )
     .option('--json', 'print each event as one JSON line')
-    .action(async (url: string, opts: { secret?: string; json?: boolean }, command: Command) => {
-      await startWebhookListener(context(command), url, opts);
-    });
+    .action(
+      async (url: string, opts: { secret?: string; json?: boolean; listen?: string }, command: Command) => {
+        await startWebhookListener(context(command), url, opts);
+      },
+    );
   examples(
     start,
     [
@@ -113,6 +119,19 @@ export const registerVerify: Register = (program, context) => {
     'Add the URL first (orra webhooks add URL) so the engine sends to it; events then print as they arrive.',
   );
 };
+
+/** What happens after `verify run` (left out with -q). */
+function explain(ctx: CliContext): void {
+  ctx.out.line();
+  ctx.out.line("What's happening:");
+  ctx.out.line('  • The engine runs each task of the plan on its service as soon as its inputs are ready.');
+  ctx.out.line(
+    '  • Failed tasks are retried; if one fails for good, completed revertible tasks are compensated.',
+  );
+  ctx.out.line(
+    "  • The outcome goes to the project's webhooks; 'orra ps' lists it, 'orra inspect ID -d' shows each task.",
+  );
+}
 
 function goDuration(value: string): string {
   const ms = parseGoDuration(value);

@@ -54,6 +54,18 @@ export class CliFixture {
     return svc;
   }
 
+  /** A revertible `inventory` service: holds stock (`holdId: hold-<orderId>`), undone by `onRevert`. */
+  inventory(onRevert: () => Promise<unknown> = async () => undefined) {
+    return this.service({
+      name: 'inventory',
+      input: { orderId: 'string' },
+      output: { holdId: 'string' },
+      revertible: true,
+      handler: async (t) => ({ holdId: `hold-${t.input.orderId}` }),
+      onRevert,
+    });
+  }
+
   /** A real SDK service with a full JSON schema (arrays with items, nested objects). */
   async serviceWithSchema(
     name: string,
@@ -106,6 +118,7 @@ export class CliFixture {
   async dispose(): Promise<void> {
     for (const fn of this.cleanup.reverse()) await fn();
     await this.engine?.dispose();
+    this.home.dispose();
   }
 }
 

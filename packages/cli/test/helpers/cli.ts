@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { onTestFinished } from 'vitest';
 
 /** The built `orra` executable (root `npm test` runs `tsc -b` first). */
 export const CLI_PATH = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
@@ -14,10 +15,18 @@ export interface CliResult {
   stderr: string;
 }
 
-/** A temporary home with its own config file, so tests never touch ~/.orra. */
+/**
+ * A temporary home with its own config file, so tests never touch ~/.orra. Whoever makes one removes
+ * it with `dispose()` (its config holds API keys); inside a test, `testHome()` does that by itself.
+ */
 export class CliHome {
   readonly dir = mkdtempSync(join(tmpdir(), 'orra-cli-'));
   readonly configPath = join(this.dir, 'config.json');
+
+  /** Removes the home and everything in it. */
+  dispose(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
 
   /** The environment `orra` runs with: ORRA_CONFIG set, no colour forcing, HOME in the temp dir. */
   env(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
@@ -46,6 +55,27 @@ export class CliHome {
     });
   }
 
+  /**
+   * Runs `orra ARGS` on a pseudo-terminal, as from a person's shell (`script` gives it one); `input` is
+   * what the person types. The output is both streams as the terminal shows them, typed input echoed.
+   */
+  runOnTty(
+    args: string[],
+    { input = '', env = {} }: { input?: string; env?: Record<string, string | undefined> } = {},
+  ): Promise<{ code: number; output: string }> {
+    const quote = (word: string) => `'${word.replace(/'/g, "'\\''")}'`;
+    const command = [process.execPath, CLI_PATH, ...args].map(quote).join(' ');
+    return new Promise((resolve, reject) => {
+      const child = spawn('script', ['-qec', command, '/dev/null'], { env: this.env(env) });
+      let output = '';
+      child.stdout.on('data', (c: Buffer) => (output += String(c)));
+      child.stderr.on('data', (c: Buffer) => (output += String(c)));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code: code ?? -1, output }));
+      child.stdin.end(input);
+    });
+  }
+
   /** Runs `orra ARGS --json`-style commands and parses stdout, failing loudly on a non-zero exit. */
   async json<T = any>(args: string[]): Promise<T> {
     const r = await this.run(args);
@@ -59,6 +89,16 @@ export class CliHome {
       spawn(process.execPath, [CLI_PATH, ...args], { env: this.env(), stdio: ['ignore', 'pipe', 'pipe'] }),
     );
   }
+}
+
+/** True where `script` (util-linux) can give a command a pseudo-terminal. */
+export const hasScript = existsSync('/usr/bin/script');
+
+/** A CliHome removed when the current test finishes, whether it passes or not. */
+export function testHome(): CliHome {
+  const home = new CliHome();
+  onTestFinished(() => home.dispose());
+  return home;
 }
 
 /** A running `orra` process whose output can be awaited. */

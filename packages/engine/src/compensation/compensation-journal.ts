@@ -26,8 +26,16 @@ function entryId(r: CompensationRecord, status: HistoryStatus, isFinal: boolean)
   }
 }
 
-/** A journal entry for one step of a compensation, shown as the task's `compensationHistory`. */
-export function historyEntry(r: CompensationRecord, status: HistoryStatus, at: number, error?: string): JournalEntry {
+/**
+ * A journal entry for one step of a compensation, shown as the task's `compensationHistory`. Steps of an
+ * operator's retry are marked, since their attempt number runs past the automatic `maxAttempts`.
+ */
+export function historyEntry(
+  r: CompensationRecord,
+  status: HistoryStatus,
+  at: number,
+  { error, isManualRetry = false }: { error?: string; isManualRetry?: boolean } = {},
+): JournalEntry {
   const isFinal = status !== 'processing' && r.status === status;
   return {
     orchestrationId: r.orchestrationId,
@@ -44,6 +52,7 @@ export function historyEntry(r: CompensationRecord, status: HistoryStatus, at: n
       ...(error ? { error } : {}),
       ...(status === 'partial' ? { partial: r.partial } : {}),
       isFinal,
+      ...(isManualRetry ? { isManualRetry } : {}),
     },
     attempt: r.attempts,
     at,

@@ -92,10 +92,14 @@ export class CompensationRunner {
    * Runs one more attempt of a failed compensation now, ignoring its TTL (an operator asked for it).
    * Resolves with the record at its outcome: `resolved` on success, still `pending` with the new failure
    * otherwise. The audit entry commits with the outcome.
+   *
+   * A manual retry is one attempt beyond the automatic ones: `attempts` counts it (the first retry after
+   * ten automatic attempts is attempt 11), `maxAttempts` stays the automatic budget, and a failure ends
+   * the retry at once, whatever attempts remain.
    */
   retry(record: CompensationRecord, keyId: string): Promise<CompensationRecord> {
     return new Promise((resolve) => {
-      const r = { ...record, status: 'waiting' as const, maxAttempts: record.attempts + 1, nextAttemptAt: null };
+      const r = { ...record, status: 'waiting' as const, nextAttemptAt: null };
       this.outcomeWaiters.set(r.id, { keyId, resolve });
       this.records.set(r.id, r);
       this.byKey.set(r.idempotencyKey, r.id);
@@ -202,7 +206,7 @@ export class CompensationRunner {
     r.attempts += 1;
     r.executionId = newCompensationExecutionId();
     r.nextAttemptAt = null;
-    await this.save(r, [historyEntry(r, 'processing', now)]);
+    await this.save(r, [historyEntry(r, 'processing', now, { isManualRetry: isRetry })]);
     const message: CompensationRequest = {
       type: 'compensation_request',
       id: r.taskId,
@@ -234,12 +238,15 @@ export class CompensationRunner {
   private async failAttempt(r: CompensationRecord, error: string): Promise<void> {
     this.sentTo.delete(r.id);
     r.lastError = error;
+    if (this.outcomeWaiters.has(r.id)) {
+      return this.finish(r, 'failed', `manual retry (attempt ${r.attempts}) failed: ${error}`, null);
+    }
     if (r.attempts >= r.maxAttempts) {
       return this.finish(r, 'failed', `max compensation attempts (${r.maxAttempts}) reached: ${error}`, null);
     }
     r.status = 'waiting';
     r.nextAttemptAt = this.now() + backoffMs(r.attempts, this.options.backoffMs, this.options.backoffCapMs);
-    await this.save(r, [historyEntry(r, 'failed', this.now(), error)]);
+    await this.save(r, [historyEntry(r, 'failed', this.now(), { error })]);
     await this.attempt(r);
   }
 
@@ -280,7 +287,8 @@ export class CompensationRunner {
       previousState: 'pending' as const,
       newState: r.resolutionState ?? ('pending' as const),
     };
-    await this.save(r, [historyEntry(r, status, now, error ?? undefined)], isFailure ? this.failureHooks : [], audit || undefined);
+    const entry = historyEntry(r, status, now, { error: error ?? undefined, isManualRetry: waiter !== undefined });
+    await this.save(r, [entry], isFailure ? this.failureHooks : [], audit || undefined);
     this.release(r);
     if (isFailure) for (const hook of this.failureHooks) hook.afterCommit(r);
     if (waiter) {

@@ -1,11 +1,21 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, ENV_NAMES, loadConfig } from './config.js';
 
 describe('config', () => {
+  const dirs: string[] = [];
+  const tempDir = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'orra-config-'));
+    dirs.push(dir);
+    return dir;
+  };
+  afterEach(() => {
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+
   it('has the documented defaults', () => {
     const config = loadConfig({ env: { ORRA_DATA_DIR: '/tmp/orra-x' } });
     expect(config).toMatchObject({ port: 8005, host: '127.0.0.1', taskMaxAttempts: 5, taskTimeoutMs: 30_000 });
@@ -14,7 +24,7 @@ describe('config', () => {
   });
 
   it('lets the environment override the config file, and overrides win over both', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'orra-config-'));
+    const dir = tempDir();
     const file = join(dir, 'engine.json');
     writeFileSync(file, JSON.stringify({ port: 9000, taskMaxAttempts: 7 }));
     const config = loadConfig({ env: { ORRA_CONFIG_FILE: file, PORT: '9100' }, overrides: { taskMaxAttempts: 2 } });
@@ -27,7 +37,7 @@ describe('config', () => {
     expect(() => loadConfig({ env: { PORT: 'eighty' } })).toThrow(/PORT \(environment\)/);
     expect(() => loadConfig({ env: { ORRA_LOG_LEVEL: 'loud' } })).toThrow(/ORRA_LOG_LEVEL/);
     expect(() => loadConfig({ env: { ORRA_DATABASE_URL: 'mysql://x' } })).toThrow(/ORRA_DATABASE_URL/);
-    const dir = mkdtempSync(join(tmpdir(), 'orra-config-'));
+    const dir = tempDir();
     const file = join(dir, 'bad.json');
     writeFileSync(file, JSON.stringify({ colour: 'red' }));
     expect(() => loadConfig({ env: { ORRA_CONFIG_FILE: file } })).toThrow(/unknown key "colour"/);

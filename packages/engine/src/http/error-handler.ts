@@ -36,7 +36,7 @@ export function frameworkError(err: FastifyError, request: FastifyRequest, reply
 }
 
 function sendError(err: FastifyError | EngineError, request: FastifyRequest, reply: FastifyReply): void {
-  const engineError = toEngineError(err);
+  const engineError = toEngineError(err, request);
   const status = HTTP_STATUS[engineError.code];
   const body: ErrorBodyOut = {
     error: {
@@ -56,15 +56,17 @@ function sendError(err: FastifyError | EngineError, request: FastifyRequest, rep
   void reply.status(status).header('content-type', 'application/json').send(body);
 }
 
-function toEngineError(err: FastifyError | EngineError): EngineError {
+function toEngineError(err: FastifyError | EngineError, request: FastifyRequest): EngineError {
   if (err instanceof EngineError) return err;
   switch (err.code) {
-    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+    case 'FST_ERR_CTP_BODY_TOO_LARGE': {
+      const limit = request.routeOptions.bodyLimit ?? request.server.initialConfig.bodyLimit ?? 0;
       return new EngineError(
         ERROR_CODES.PAYLOAD_TOO_LARGE,
-        `request body is larger than the limit: ${err.message}`,
+        `request body is larger than the limit of ${limit} bytes (${formatBytes(limit)}); send a smaller body, or raise the limit with ORRA_BODY_LIMIT_BYTES (bodyLimitBytes in the config file)`,
         { cause: err },
       );
+    }
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
@@ -74,4 +76,12 @@ function toEngineError(err: FastifyError | EngineError): EngineError {
     return new EngineError(ERROR_CODES.JSON_MARSHALING_FAIL, err.message, { cause: err });
   }
   return new EngineError(ERROR_CODES.INTERNAL, err.message, { cause: err });
+}
+
+/** `16 MiB`, `1 KiB`, `900 bytes`: a byte count as a person reads it. */
+function formatBytes(bytes: number): string {
+  for (const [unit, size] of [['GiB', 2 ** 30], ['MiB', 2 ** 20], ['KiB', 2 ** 10]] as const) {
+    if (bytes >= size) return `${Number((bytes / size).toFixed(1))} ${unit}`;
+  }
+  return `${bytes} bytes`;
 }

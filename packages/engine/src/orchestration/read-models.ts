@@ -24,6 +24,9 @@ import { lookupField, isMissing, parseReference } from './references.js';
 
 const NS_PER_MS = 1_000_000;
 
+/** Statuses an orchestration does not leave: its `updatedAt` is when it ended. */
+const ENDED = new Set<OrchestrationRecord['status']>(['completed', 'failed', 'aborted', 'not_actionable', 'cancelled']);
+
 /** The stored record in orra's shape (`POST /orchestrations` and `GET /orchestrations/{id}`). */
 export function toOrchestrationOut(o: OrchestrationRecord): OrchestrationOut {
   return {
@@ -70,6 +73,7 @@ export function toListView(
       status: o.status,
       ...(o.error != null ? { error: o.error } : {}),
       timestamp: rfc3339(o.updatedAt),
+      createdAt: rfc3339(o.createdAt),
     };
     const summary = compensations.get(o.id);
     if (summary && summary.total > 0) {
@@ -80,13 +84,24 @@ export function toListView(
   return out;
 }
 
-/** `GET /orchestrations/inspections/{id}`: the record, its tasks and their histories from the journal. */
+/** What the inspect view needs besides the stored rows. */
+export interface InspectContext {
+  now: number;
+  /** The engine's `taskMaxAttempts`, shown with each task's attempt number. */
+  taskMaxAttempts: number;
+}
+
+/**
+ * `GET /orchestrations/inspections/{id}`: the record, its tasks and their histories from the journal.
+ * `duration` runs from creation to now while the orchestration is in flight, and to its end once it has
+ * ended (orra's keeps growing with the clock).
+ */
 export function toInspectView(
   o: OrchestrationRecord,
   tasks: TaskRecord[],
   journal: JournalEntry[],
   services: ReadonlyMap<string, ServiceRecord>,
-  now: number,
+  context: InspectContext,
   compensations: CompensationRecord[] = [],
 ): OrchestrationInspectOut {
   const byTask = new Map<string, JournalEntry[]>();
@@ -97,21 +112,23 @@ export function toInspectView(
     action: o.action,
     timestamp: rfc3339(o.updatedAt),
     ...(o.error != null ? { error: o.error } : {}),
-    duration: Math.max(0, now - o.createdAt) * NS_PER_MS,
+    createdAt: rfc3339(o.createdAt),
+    duration: Math.max(0, (ENDED.has(o.status) ? o.updatedAt : context.now) - o.createdAt) * NS_PER_MS,
   };
   const useCase = journal.find((e) => e.type === 'use_case_match');
   if (useCase) view.useCase = useCase.value as UseCaseOut;
   if (!o.plan) return view;
   const compensationByTask = new Map(compensations.map((c) => [c.taskId, c]));
   view.tasks = tasks.map((t) =>
-    inspectTask(t, byTask.get(t.taskId) ?? [], o, services.get(t.serviceId), compensationByTask.get(t.taskId)),
+    inspectTask(t, byTask.get(t.taskId) ?? [], o, services.get(t.serviceId), compensationByTask.get(t.taskId), context),
   );
-  // The task that aborted (its journal has the abort payload); none when an operator aborted.
+  // The task that aborted (its journal has the abort payload); none when an operator aborted, and then
+  // abortInfo has only the payload (empty task and service strings would show as empty rows).
   const aborter = tasks.find((t) => (byTask.get(t.taskId) ?? []).some((e) => e.type === 'task_aborted_output'));
   if (o.status === 'aborted' && o.abortReason != null) {
     view.abortInfo = aborter
       ? { taskId: aborter.taskId, serviceId: aborter.serviceId, serviceName: aborter.serviceName, payload: o.abortReason }
-      : { taskId: '', serviceId: '', serviceName: '', payload: o.abortReason };
+      : { payload: o.abortReason };
   }
   view.results = o.results;
   view.plan = o.plan;
@@ -124,6 +141,7 @@ function inspectTask(
   o: OrchestrationRecord,
   service: ServiceRecord | undefined,
   compensation: CompensationRecord | undefined,
+  context: InspectContext,
 ): TaskInspectOut {
   const statusHistory: TaskStatusEventOut[] = [];
   const compensationHistory: CompensationHistoryOut[] = [];
@@ -138,7 +156,7 @@ function inspectTask(
     } else if (e.type === 'task_aborted_output') {
       abortPayload = e.value;
     } else if (e.type.startsWith('compensation_') && e.type !== 'compensation_stored') {
-      const v = e.value as { status: string; attempt: number; maxAttempts: number; error?: string };
+      const v = e.value as { status: string; attempt: number; maxAttempts: number; error?: string; isManualRetry?: boolean };
       compensationHistory.push({
         id: e.entryId,
         taskId: t.taskId,
@@ -147,6 +165,7 @@ function inspectTask(
         maxAttempts: v.maxAttempts,
         timestamp: rfc3339(e.at),
         ...(v.error ? { error: v.error } : {}),
+        ...(v.isManualRetry ? { isManualRetry: true } : {}),
       });
     }
   }
@@ -154,11 +173,17 @@ function inspectTask(
   const first = statusEntries[0]?.at;
   const last = statusEntries.at(-1)?.at;
   const lastStatus = statusHistory.at(-1);
+  // Between attempts the last event is the failed attempt; the task itself is not failed but retrying.
+  const isRetrying = t.state === 'retry_wait';
   return {
     id: t.taskId,
     serviceId: t.serviceId,
     serviceName: t.serviceName,
-    status: lastStatus?.status ?? displayStatus(t),
+    status: isRetrying ? 'retrying' : (lastStatus?.status ?? displayStatus(t)),
+    ...(t.attempts > 0
+      ? { attempt: Math.min(t.consecutiveErrors + 1, context.taskMaxAttempts), maxAttempts: context.taskMaxAttempts }
+      : {}),
+    ...(isRetrying && t.nextAttemptAt !== null ? { nextAttemptAt: rfc3339(t.nextAttemptAt) } : {}),
     statusHistory,
     input: t.resolvedInput ?? displayInput(t.input, o.taskZero),
     ...(t.state === 'completed' ? { output: t.output } : {}),
@@ -173,6 +198,10 @@ function inspectTask(
             attempt: compensation.attempts,
             max_attempts: compensation.maxAttempts,
             timestamp: rfc3339(compensation.updatedAt),
+            // Set while a failed attempt waits out its backoff (not while the service is away).
+            ...(compensation.status === 'waiting' && (compensation.nextAttemptAt ?? 0) > context.now
+              ? { nextAttemptAt: rfc3339(compensation.nextAttemptAt ?? 0) }
+              : {}),
           },
         }
       : {}),
@@ -182,7 +211,7 @@ function inspectTask(
 }
 
 function displayStatus(t: TaskRecord): TaskStatus {
-  return t.state === 'waiting' ? 'pending' : t.state === 'retry_wait' ? 'failed' : t.state;
+  return t.state === 'waiting' ? 'pending' : t.state === 'retry_wait' ? 'retrying' : t.state;
 }
 
 /** Before a task runs, show its input with task0 constants filled in and other references as written. */

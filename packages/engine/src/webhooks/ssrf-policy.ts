@@ -32,16 +32,30 @@ export class SsrfRefusedError extends Error {
 export class SsrfPolicy {
   constructor(readonly isPrivateDenied: boolean) {}
 
-  /** Why `address` (an IP) is refused, or undefined when it is allowed. */
+  /** Why `address` (an IP) is refused and what to do instead, or undefined when it is allowed. */
   refusalFor(address: string): string | undefined {
+    const why = this.whyRefused(address);
+    return why && `${address} is ${why}`;
+  }
+
+  /** What kind of address `address` is, when refused, with the way out. */
+  private whyRefused(address: string): string | undefined {
     const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1];
     const ip = mapped ?? address;
     const type = isIP(ip) === 6 ? 'ipv6' : 'ipv4';
-    if (ALWAYS_REFUSED.check(ip, type)) return `${address} is a link-local or cloud-metadata address`;
+    if (ALWAYS_REFUSED.check(ip, type)) {
+      return 'a link-local or cloud-metadata address, where webhooks are never sent; use an address of the receiver';
+    }
     if (this.isPrivateDenied && PRIVATE.check(ip, type)) {
-      return `${address} is a loopback or private address (ORRA_WEBHOOK_DENY_PRIVATE is on)`;
+      return 'a loopback or private address, refused while ORRA_WEBHOOK_DENY_PRIVATE is on; use a public address of the receiver, or set ORRA_WEBHOOK_DENY_PRIVATE=false on the engine';
     }
     return undefined;
+  }
+
+  /** `name resolves to 10.0.0.7, a loopback or private address, …`. */
+  private refusalForResolved(hostname: string, address: string): string | undefined {
+    const why = this.whyRefused(address);
+    return why && `${hostname} resolves to ${address}, ${why}`;
   }
 
   /** The refusal for a URL's host when it is an IP literal. */
@@ -65,8 +79,8 @@ export class SsrfPolicy {
       });
     });
     for (const a of addresses) {
-      const refusal = this.refusalFor(a.address);
-      if (refusal) return `${hostname} resolves to ${refusal}`;
+      const refusal = this.refusalForResolved(hostname, a.address);
+      if (refusal) return refusal;
     }
     return undefined;
   }
@@ -80,8 +94,8 @@ export class SsrfPolicy {
       if (err) return callback(err, options.all ? [] : '', 0);
       const allowed = addresses.filter((a) => this.refusalFor(a.address) === undefined);
       if (allowed.length === 0) {
-        const refusal = addresses[0] ? this.refusalFor(addresses[0].address) : 'no address';
-        return callback(new SsrfRefusedError(`refused by the webhook address policy: ${hostname} resolves to ${refusal}`), options.all ? [] : '', 0);
+        const refusal = addresses[0] ? this.refusalForResolved(hostname, addresses[0].address) : `${hostname} resolves to no address`;
+        return callback(new SsrfRefusedError(`refused by the webhook address policy: ${refusal}`), options.all ? [] : '', 0);
       }
       if (options.all) return callback(null, allowed);
       const first = allowed[0] as LookupAddress;

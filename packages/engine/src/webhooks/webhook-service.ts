@@ -32,8 +32,9 @@ export class WebhookService {
   async add(projectId: string, kind: WebhookEndpointKind, url: unknown): Promise<WebhookEndpointRecord> {
     const checked = await validateWebhookUrl(url, 'url', this.policy);
     return this.store.transaction(async (tx) => {
-      if (await tx.webhookEndpoints.findByUrl(projectId, kind, checked)) {
-        throw new EngineError(ERROR_CODES.CONFLICT, `url: ${checked} is already a ${kindName(kind)} webhook of this project`, { param: 'url' });
+      const existing = await tx.webhookEndpoints.findByUrl(projectId, kind, checked);
+      if (existing) {
+        throw new EngineError(ERROR_CODES.CONFLICT, `url: ${checked} is already one of this project's ${kindName(kind)} webhooks (${existing.id})`, { param: 'url' });
       }
       const endpoint = this.newEndpoint(projectId, kind, checked);
       await tx.webhookEndpoints.insert(endpoint);

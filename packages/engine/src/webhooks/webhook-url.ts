@@ -27,6 +27,6 @@ export async function validateWebhookUrl(value: unknown, param: string, policy: 
   // undici would not send them, and they would show up in listings; put a token in the path or query.
   if (url.username || url.password) throw fail('credentials in the URL are not supported; put a token in the path or query instead');
   const refusal = await policy.refusalForName(url.hostname);
-  if (refusal) throw fail(`refused: ${refusal}`);
+  if (refusal) throw fail(`${text} is refused: ${refusal}`);
   return text;
 }

@@ -34,17 +34,27 @@ export async function startTestEngine(
   const schema = schemaForDataDir(dir);
   if (isPostgresRun) await prepareSchema(dir);
   const storage = isPostgresRun ? { databaseUrl: TEST_DATABASE_URL, databaseSchema: schema } : {};
-  const engine = await startEngine({
-    ...(logger ? { logger } : {}),
-    env: {},
-    overrides: {
-      port: 0,
-      dataDir: dir,
-      logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
-      ...storage,
-      ...overrides,
-    },
-  });
+  let engine: Engine;
+  try {
+    engine = await startEngine({
+      ...(logger ? { logger } : {}),
+      env: {},
+      overrides: {
+        port: 0,
+        dataDir: dir,
+        logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
+        ...storage,
+        ...overrides,
+      },
+    });
+  } catch (err) {
+    // An engine that did not start leaves nothing behind either.
+    if (!dataDir) {
+      rmSync(dir, { recursive: true, force: true });
+      if (isPostgresRun) await dropSchema(schema);
+    }
+    throw err;
+  }
   return Object.assign(engine, {
     dataDir: dir,
     async dispose() {

@@ -8,8 +8,19 @@ export type OrchestrationStatus =
   | 'aborted'
   | 'cancelled';
 
-/** Task status values shown in status history and inspect. */
-export type TaskStatus = 'registered' | 'pending' | 'processing' | 'paused' | 'completed' | 'failed' | 'aborted';
+/**
+ * Task status values shown in status history and inspect. `retrying` (ours) is a task's status in the
+ * inspect view between a failed attempt and the next one; it never appears in the status history.
+ */
+export type TaskStatus =
+  | 'registered'
+  | 'pending'
+  | 'processing'
+  | 'paused'
+  | 'retrying'
+  | 'completed'
+  | 'failed'
+  | 'aborted';
 
 /** One `{field, value}` item of the request `data`. */
 export interface DataField {
@@ -115,7 +126,10 @@ export interface OrchestrationListItemOut {
   action: string;
   status: OrchestrationStatus;
   error?: unknown;
+  /** Time of the last status change (orra's). */
   timestamp: string;
+  /** Creation time (ours; orra's CLI showed the last status change as the age). */
+  createdAt?: string;
   compensation?: CompensationSummaryOut;
 }
 
@@ -150,9 +164,12 @@ export interface InterimResultOut {
 /** A task's compensation state in the inspect view (orra's snake_case `max_attempts`). */
 export interface TaskCompensationOut {
   status: string;
+  /** Attempts made so far, an operator's retries included (they may exceed `max_attempts`). */
   attempt: number;
   max_attempts: number;
   timestamp: string;
+  /** Ours: when the next attempt is due, while a failed attempt waits out its backoff. */
+  nextAttemptAt?: string;
 }
 
 /** One compensation history entry (camelCase `maxAttempts`, as orra). */
@@ -164,6 +181,8 @@ export interface CompensationHistoryOut {
   maxAttempts: number;
   timestamp: string;
   error?: string;
+  /** Ours: a step of an operator's retry (`POST /compensation-failures/{id}/retry`). */
+  isManualRetry?: boolean;
 }
 
 /** One task of the inspect view. `duration` is integer nanoseconds. */
@@ -172,6 +191,15 @@ export interface TaskInspectOut {
   serviceId: string;
   serviceName: string;
   status: TaskStatus;
+  /**
+   * Ours, once the task has been sent: the attempt it is on (running, retrying: the next one, or ended
+   * on), counting failed attempts as `taskMaxAttempts` does.
+   */
+  attempt?: number;
+  /** Ours: the engine's `taskMaxAttempts`. */
+  maxAttempts?: number;
+  /** Ours: when the next attempt is due, while the task is `retrying`. */
+  nextAttemptAt?: string;
   statusHistory: TaskStatusEventOut[];
   input: Record<string, unknown>;
   output?: unknown;
@@ -184,14 +212,20 @@ export interface TaskInspectOut {
   isRevertible: boolean;
 }
 
-/** `GET /orchestrations/inspections/{id}`. `duration` is integer nanoseconds since creation. */
+/**
+ * `GET /orchestrations/inspections/{id}`. `duration` is integer nanoseconds from creation to now, or to
+ * the end once the orchestration has ended.
+ */
 export interface OrchestrationInspectOut {
   id: string;
   status: OrchestrationStatus;
   action: string;
   timestamp: string;
+  /** Ours: creation time. */
+  createdAt?: string;
   error?: unknown;
-  abortInfo?: { taskId: string; serviceId: string; serviceName: string; payload: unknown };
+  /** The task and service are there when a task aborted; an operator's abort has only the payload. */
+  abortInfo?: { taskId?: string; serviceId?: string; serviceName?: string; payload: unknown };
   tasks?: TaskInspectOut[];
   results?: unknown[] | null;
   duration: number;

@@ -58,6 +58,7 @@ export function orchestrationRoutes(app: FastifyInstance, deps: RouteDeps): void
         tx.compensations.listByOrchestration(record.id),
       ]),
     );
-    return toInspectView(record, tasks, journal, new Map(services.map((s) => [s.id, s])), deps.now(), compensations);
+    const context = { now: deps.now(), taskMaxAttempts: deps.config.taskMaxAttempts };
+    return toInspectView(record, tasks, journal, new Map(services.map((s) => [s.id, s])), context, compensations);
   });
 }
