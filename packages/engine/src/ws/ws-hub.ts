@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import { MAX_FRAME_BYTES, shortId, type SdkPayload, type ServerMessage } from '@orra/protocol';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { Logger } from '../logging/logger.js';
+import { parseBearerToken } from '../projects/bearer-token.js';
 import type { ServiceConnections } from '../orchestration/service-connections.js';
 import type { ProjectService } from '../projects/project-service.js';
 import type { ServiceRegistry } from '../services/service-registry.js';
@@ -104,7 +105,9 @@ export class WsHub implements ServiceConnections {
     const serviceId = url.searchParams.get('serviceId') ?? '';
     let projectId: string;
     try {
-      projectId = (await this.projects.authenticate(url.searchParams.get('apiKey') ?? undefined)).projectId;
+      // orra's SDKs put the key in the query; a client that can set headers may send it as a bearer token.
+      const apiKey = url.searchParams.get('apiKey') || parseBearerToken(req.headers.authorization);
+      projectId = (await this.projects.authenticate(apiKey)).projectId;
     } catch {
       return reject(socket, 401, 'Unauthorized');
     }
