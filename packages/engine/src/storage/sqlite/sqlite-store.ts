@@ -1,8 +1,7 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Repos, Store } from '../store.js';
 import { SQLITE_MIGRATIONS } from './migrations/index.js';
+import { preparePrivateFile } from './private-files.js';
 import { createSqliteRepos } from './sqlite-repos.js';
 
 /**
@@ -34,7 +33,7 @@ export class SqliteStore implements Store {
   private batch: { fn: (tx: Repos) => Promise<unknown>; resolve: (value: unknown) => void; reject: (error: unknown) => void }[] = [];
 
   constructor(path: string) {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    if (path !== ':memory:') preparePrivateFile(path);
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
