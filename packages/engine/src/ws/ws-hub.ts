@@ -41,6 +41,8 @@ export class WsHub implements ServiceConnections {
   private readonly roundRobin = new Map<string, number>();
   private readonly timers: NodeJS.Timeout[] = [];
   private isClosing = false;
+  /** Upgrades are refused (503) until the engine has resumed its work: see `acceptConnections`. */
+  private isAccepting = false;
   private events: ServiceEvents | undefined;
 
   constructor(
@@ -61,6 +63,11 @@ export class WsHub implements ServiceConnections {
     ping.unref();
     appPing.unref();
     this.timers.push(ping, appPing);
+  }
+
+  /** From now on, upgrades are accepted (the engine has resumed what was in flight). */
+  acceptConnections(): void {
+    this.isAccepting = true;
   }
 
   isConnected(serviceId: string): boolean {
@@ -101,7 +108,7 @@ export class WsHub implements ServiceConnections {
   private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname !== '/ws') return reject(socket, 404, 'Not Found');
-    if (this.isClosing) return reject(socket, 503, 'Service Unavailable');
+    if (this.isClosing || !this.isAccepting) return reject(socket, 503, 'Service Unavailable');
     const serviceId = url.searchParams.get('serviceId') ?? '';
     let projectId: string;
     try {
