@@ -1,6 +1,6 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { MAX_FRAME_BYTES, shortId, type SdkPayload, type ServerMessage } from '@orra/protocol';
+import { MAX_FRAME_BYTES, shortId, textOverflowBytes, type SdkPayload, type ServerMessage } from '@orra/protocol';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { Logger } from '../logging/logger.js';
 import { parseBearerToken } from '../projects/bearer-token.js';
@@ -85,7 +85,15 @@ export class WsHub implements ServiceConnections {
     const next = (this.roundRobin.get(serviceId) ?? 0) % conns.length;
     this.roundRobin.set(serviceId, next + 1);
     const conn = conns[next] as Connection;
-    conn.ws.send(JSON.stringify(message));
+    // The runners refuse what cannot be sent before they commit to sending it; this is the last line, so
+    // that no message over the frame limit ever reaches a service (which would close with 1009).
+    const text = JSON.stringify(message);
+    const overflow = textOverflowBytes(text);
+    if (overflow !== undefined) {
+      this.log.error({ serviceId, type: message.type, bytes: overflow }, 'refused to send a message over the frame limit');
+      return undefined;
+    }
+    conn.ws.send(text);
     return conn.id;
   }
 
