@@ -2,12 +2,14 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startEngine } from '@orra/engine';
 import { OrraClient } from '@orra/sdk';
+import { DEMO_USAGE, parseDemoArgs, type DemoOptions } from './demo-options.js';
 import { startEcommerceServices, type ServiceEvent } from './ecommerce-services.js';
 import { SHOP_GROUNDING } from './grounding.js';
+import { isColourWanted } from './terminal-colour.js';
 import { WebhookReceiver, type ReceivedWebhook } from './webhook-receiver.js';
 
 /**
@@ -16,11 +18,17 @@ import { WebhookReceiver, type ReceivedWebhook } from './webhook-receiver.js';
  * grounding spec and runs three actions in words through the planner: one that completes, one whose
  * delivery fails (inventory and payment are undone, newest first), and one whose refund fails (a
  * failed compensation an operator resolves with the `orra` CLI). `--keep` leaves it running to explore.
+ * Whatever ends it (the end of the run, Ctrl-C, SIGTERM, a failure), everything it started is stopped
+ * and its directory deleted, unless `--keep-files`.
  */
 const CLI = fileURLToPath(new URL('../../../packages/cli/dist/main.js', import.meta.url));
-const isKeep = process.argv.includes('--keep');
+/** Not with --keep: the engine then stays up until Ctrl-C. */
+const DEADLINE_MS = 60_000;
 const out = (line = '') => process.stdout.write(`${line}\n`);
-const step = (text: string) => out(`\n\x1b[1m${text}\x1b[0m`);
+const isColour = isColourWanted(process.stdout, process.env);
+const step = (text: string) => out(isColour ? `\n\x1b[1m${text}\x1b[0m` : `\n${text}`);
+/** The CLI as a command the user can paste: relative to where they ran `npm run demo` (npm's INIT_CWD). */
+const cliCommand = () => `node ${relative(process.env.INIT_CWD ?? process.cwd(), CLI)}`;
 
 function describeEvent(e: ServiceEvent): string {
   switch (e.kind) {
@@ -48,16 +56,17 @@ function describeWebhook(w: ReceivedWebhook): string {
   return `  ⇐ webhook ${w.type}  ${detail}\n    event_id ${w.eventId} · signature valid`;
 }
 
-async function main(): Promise<void> {
+/** Runs the demo; `stops` collects what to stop when it ends, newest last. */
+async function runDemo(options: DemoOptions, dir: string, stops: (() => Promise<unknown>)[]): Promise<void> {
+  const { isKeep } = options;
   const started = Date.now();
-  const dir = mkdtempSync(join(tmpdir(), 'orra-demo-'));
   step('Starting the plan engine (embedded SQLite, no configuration)');
   // Short retry settings so every path shows within seconds (defaults: 5 task attempts from 2 s, 10
   // compensation attempts from 2 s).
   const engine = await startEngine({
     env: {},
     overrides: {
-      port: isKeep ? 8005 : 0,
+      port: options.port,
       dataDir: dir,
       logLevel: 'silent',
       taskMaxAttempts: 2,
@@ -66,6 +75,7 @@ async function main(): Promise<void> {
       compensationBackoffMs: 100,
     },
   });
+  stops.push(() => engine.close());
   out(`  engine   ${engine.url}   data ${dir}/engine.db`);
   out('           retries shortened for the demo: 2 task attempts, 3 compensation attempts, 100 ms backoff');
   const admin = new OrraClient({ baseUrl: engine.url });
@@ -79,6 +89,7 @@ async function main(): Promise<void> {
   out(`  project  shop (${project.id})`);
 
   const receiver = await new WebhookReceiver((w) => out(describeWebhook(w))).start();
+  stops.push(() => receiver.close());
   for (const [route, path] of [
     ['/webhooks', '/orra-notifications'],
     ['/compensation-failure-webhooks', '/compensation-failures'],
@@ -99,6 +110,7 @@ async function main(): Promise<void> {
       for (const wake of eventWaiters.splice(0)) wake();
     },
   });
+  stops.push(() => shop.shutdown());
   const untilEvent = async (match: (e: ServiceEvent) => boolean) => {
     while (!events.some(match)) await new Promise<void>((r) => eventWaiters.push(r));
   };
@@ -156,33 +168,79 @@ async function main(): Promise<void> {
   for (const w of receiver.received) byType.set(w.type, (byType.get(w.type) ?? 0) + 1);
   out(`  webhooks received and verified: ${[...byType].map(([t, n]) => `${n} × ${t}`).join(', ')}`);
   out(`  orchestrations: ${ids.join(', ')}`);
-  out('\n  Explore (run `npm run demo -- --keep` to leave the engine running on :8005):');
-  out(`    node packages/cli/dist/main.js --config ${configPath} ps`);
-  out(`    node packages/cli/dist/main.js --config ${configPath} inspect -d ${ids[1]}`);
-  out(`    curl ${engine.url}/metrics`);
-
-  if (isKeep) {
-    out('\n  Leaving everything running; Ctrl-C to stop.');
-    await new Promise<void>((r) => process.once('SIGINT', r));
+  if (!isKeep) {
+    // Everything stops and the directory goes once this returns: no commands that point at them.
+    out('\n  To explore: `npm run demo -- --keep` leaves the engine (on port 8005), the shop services and');
+    out('  the webhook receiver running, and prints commands to try against them.');
+    return;
   }
-  await shop.shutdown();
-  await engine.close();
-  await receiver.close();
-  if (!isKeep) rmSync(dir, { recursive: true, force: true });
+  const orra = `${cliCommand()} --config ${configPath}`;
+  out(`\n  Still running until Ctrl-C: the engine at ${engine.url}, the shop services, the webhook receiver.`);
+  out(`  Files: ${dir}  (engine.db: the engine's SQLite database; orra-cli.json: the CLI's config, with the project's API key)`);
+  out('  Explore:');
+  out(`    ${orra} ps`);
+  out(`    ${orra} inspect -d ${ids[1]}`);
+  out(`    ${orra} comp-fail ls --all`);
+  out(`    curl -s ${engine.url}/metrics`);
+  out(
+    options.isKeepFiles
+      ? `  Ctrl-C stops them and keeps ${dir} (--keep-files).`
+      : `  Ctrl-C stops them and deletes ${dir} (add --keep-files to keep it).`,
+  );
 }
 
-// Not with --keep: the engine then stays up until Ctrl-C, and the deadline would end it after a minute.
-if (!isKeep) {
-  const deadline = setTimeout(() => {
-    process.stderr.write('demo: did not finish within 60 s\n');
-    process.exit(1);
-  }, 60_000);
-  deadline.unref();
+/** Runs the demo and, however it ends, stops what it started and deletes its directory. Returns the exit code. */
+async function main(options: DemoOptions): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), 'orra-demo-'));
+  const stops: (() => Promise<unknown>)[] = [];
+  let deadline: NodeJS.Timeout | undefined;
+  const signalled = new Promise<NodeJS.Signals>((resolve) => {
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve(signal));
+  });
+  const timedOut = new Promise<never>((_, reject) => {
+    if (options.isKeep) return;
+    deadline = setTimeout(() => reject(new Error(`did not finish within ${DEADLINE_MS / 1000} s`)), DEADLINE_MS);
+  });
+  try {
+    const demo = runDemo(options, dir, stops);
+    demo.catch(() => undefined); // when a signal wins the race, the run fails as its parts stop
+    const signal = await Promise.race([demo.then(() => undefined), signalled, timedOut]);
+    if (signal) {
+      step(`Stopped by ${signal}`);
+      return signal === 'SIGINT' ? 130 : 143;
+    }
+    if (!options.isKeep) return 0;
+    step(`Stopping (${await signalled})`);
+    return 0;
+  } finally {
+    clearTimeout(deadline);
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+    if (options.isKeepFiles) out(`  kept ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
+  }
 }
-main().then(
-  () => process.exit(0),
+
+let options: DemoOptions;
+try {
+  options = parseDemoArgs(process.argv.slice(2));
+} catch (err) {
+  process.stderr.write(`demo: ${err instanceof Error ? err.message : String(err)}\n\n${DEMO_USAGE}\n`);
+  process.exit(2);
+}
+if (options.isHelp) {
+  out(DEMO_USAGE);
+  process.exit(0);
+}
+main(options).then(
+  (code) => process.exit(code),
   (err: unknown) => {
-    process.stderr.write(`demo failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    const isPortTaken = (err as { code?: string } | null)?.code === 'EADDRINUSE';
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(
+      isPortTaken
+        ? `demo failed: port ${options.port} is in use (${message}): stop what holds it, or pass --port N\n`
+        : `demo failed: ${message}\n`,
+    );
     process.exit(1);
   },
 );

@@ -1,16 +1,71 @@
-import { spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
+import { existsSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
 
 const DEMO = fileURLToPath(new URL('../dist/demo.js', import.meta.url));
+const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const ESC = '\x1b[';
+
+/** The environment of a user who set nothing about colour. */
+function plainEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, INIT_CWD: REPO_ROOT, ...extra };
+  for (const key of ['NO_COLOR', 'FORCE_COLOR'] as const) if (!(key in extra)) delete env[key];
+  return env;
+}
+
+/** The demo with `--keep`, as a child whose output can be awaited. */
+function keepDemo(args: string[], env: NodeJS.ProcessEnv) {
+  const child = spawn(process.execPath, [DEMO, '--keep', '--port', '0', ...args], { env, cwd: REPO_ROOT });
+  let output = '';
+  const listeners = new Set<() => void>();
+  const onData = (c: Buffer) => {
+    output += c.toString();
+    for (const l of listeners) l();
+  };
+  child.stdout.on('data', onData);
+  child.stderr.on('data', onData);
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  return {
+    child,
+    exited,
+    get output() {
+      return output;
+    },
+    /** Resolves once the output contains `text`; rejects if the demo exits first. */
+    until(text: string): Promise<void> {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          if (!output.includes(text)) return;
+          listeners.delete(check);
+          resolve();
+        };
+        listeners.add(check);
+        void exited.then((code) => reject(new Error(`demo exited (${code}) before "${text}":\n${output}`)));
+        check();
+      });
+    },
+  };
+}
+
+/** The demo's directory, from the line that names its files. */
+const filesDir = (output: string) => /^ {2}Files: (\S+)/m.exec(output)?.[1];
 
 describe('npm run demo', () => {
+  const cleanup: (() => unknown)[] = [];
+  afterAll(async () => {
+    for (const c of cleanup.reverse()) await c();
+  });
+
   it('runs the three actions end to end, verifies every webhook, works the queue with the CLI, and exits 0', () => {
     const started = Date.now();
-    const run = spawnSync(process.execPath, [DEMO], { encoding: 'utf8', timeout: 90_000, env: { ...process.env, NO_COLOR: '1' } });
+    // stdout is a pipe and the user set nothing about colour: plain text, no escape codes.
+    const run = spawnSync(process.execPath, [DEMO], { encoding: 'utf8', timeout: 90_000, env: plainEnv() });
     const output = run.stdout + run.stderr;
     expect(run.status, output).toBe(0);
     expect(Date.now() - started).toBeLessThan(60_000);
+    expect(output.includes(ESC), 'colour codes in piped output').toBe(false);
     // Planned from words by the grounded planner.
     expect(output.match(/planned by the grounded planner: task1 inventory → task2 payment → task3 delivery/g)).toHaveLength(3);
     // 1: completed, with results.
@@ -30,5 +85,58 @@ describe('npm run demo', () => {
     expect(output).toContain('$ orra comp-fail resolve');
     expect(output).toContain('Manually refunded customer');
     expect(output).toMatch(/4 × |1 × orchestration\.completed/);
+    // Its directory is gone and the engine stopped, so the closing lines point at neither: they say
+    // how to keep them instead.
+    const dir = /data (\S+)\/engine\.db/.exec(output)![1]!;
+    expect(existsSync(dir)).toBe(false);
+    const closing = output.slice(output.indexOf('Done in'));
+    expect(closing).not.toContain(dir);
+    expect(closing).not.toMatch(/http:\/\/127\.0\.0\.1/);
+    expect(closing).toContain('`npm run demo -- --keep`');
+  });
+
+  it('--keep prints where its files are and commands that work while it runs; Ctrl-C stops it and deletes the files', async () => {
+    // FORCE_COLOR asks for colour on a pipe.
+    const demo = keepDemo([], plainEnv({ FORCE_COLOR: '1' }));
+    cleanup.push(() => demo.child.kill('SIGKILL'));
+    await demo.until('Ctrl-C stops them');
+    const output = demo.output;
+    expect(output).toContain(`${ESC}1m`);
+    const dir = filesDir(output)!;
+    expect(existsSync(`${dir}/engine.db`) && existsSync(`${dir}/orra-cli.json`), output).toBe(true);
+    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    const explore = output.slice(output.indexOf('  Explore:'), output.indexOf('  Ctrl-C stops them'));
+    const commands = explore.split('\n').slice(1).map((l) => l.trim()).filter(Boolean);
+    expect(commands).toHaveLength(4);
+    const ids = /orchestrations: (.+)/.exec(output)![1]!.split(', ');
+    const results: string[] = [];
+    for (const command of commands) {
+      // As the user would paste them, from where they ran `npm run demo` (here the repository root).
+      const { stdout } = await promisify(execFile)('sh', ['-c', command], { cwd: REPO_ROOT, encoding: 'utf8' });
+      results.push(stdout);
+    }
+    const [ps, inspect, compFails, metrics] = results as [string, string, string, string];
+    for (const id of ids) expect(ps).toContain(id);
+    expect(inspect).toContain(ids[1]);
+    expect(inspect).toContain('Failed');
+    expect(compFails).toContain('Resolved');
+    expect(metrics).toMatch(/^orra_orchestration_completions_total 1$/m);
+
+    demo.child.kill('SIGINT');
+    expect(await demo.exited).toBe(0);
+    expect(existsSync(dir)).toBe(false);
+  });
+
+  it('--keep --keep-files keeps its files when stopped with SIGTERM', async () => {
+    const demo = keepDemo(['--keep-files'], plainEnv());
+    cleanup.push(() => demo.child.kill('SIGKILL'));
+    await demo.until('Ctrl-C stops them');
+    const dir = filesDir(demo.output)!;
+    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    expect(demo.output).toContain(`Ctrl-C stops them and keeps ${dir} (--keep-files)`);
+    demo.child.kill('SIGTERM');
+    expect(await demo.exited).toBe(0);
+    expect(demo.output).toContain(`kept ${dir}`);
+    expect(existsSync(`${dir}/engine.db`)).toBe(true);
   });
 });

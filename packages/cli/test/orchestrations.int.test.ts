@@ -55,6 +55,9 @@ describe('orchestrations from the command line', () => {
   it('runs an action planned by the engine; ps shows it completed and inspect -d shows each task', async () => {
     const run = await f.expectOk(['verify', 'run', 'Process refund for order ORD7']);
     expect(run.stdout).toContain('✓ Action Orchestrated!');
+    expect(run.stdout).toContain(
+      'Planned by: grounded (3 tasks)\nUse case:   Process refund for order {orderId} (grounding spec ecommerce-support, score 1)\n',
+    );
     expect(run.stdout).toContain("What's happening:");
     const id = /Created orchestration: (o_\w+)/.exec(run.stdout)?.[1] as string;
     expect(run.stdout).toContain(`Inspect progress with: orra inspect ${id}`);
@@ -254,5 +257,16 @@ describe('orchestrations from the command line', () => {
     const list = await f.json(['ps']);
     expect(list.notActionable).toHaveLength(1);
     expect((await f.json(['inspect', list.notActionable[0].id])).status).toBe('not_actionable');
+  });
+
+  it('refuses an action that negates the use case, naming the use case and why, and runs nothing', async () => {
+    const r = await f.run(['verify', 'run', 'Do not refund order ORD8']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /^Error: preparation failed with status not_actionable: the action matches no use case of the project's grounding specs: closest use case "Process refund for order \{orderId\}" of grounding spec ecommerce-support \(score 1\) refused: the action is negated \("not"\) \(orchestration o_\w+\)\n$/,
+    );
+    const id = /orchestration (o_\w+)/.exec(r.stderr)![1]!;
+    expect(await f.json(['inspect', id])).toMatchObject({ status: 'not_actionable' });
+    expect((await f.json(['inspect', id])).tasks).toBeUndefined();
   });
 });

@@ -292,7 +292,7 @@ describe('docs/errors.md against real engines', () => {
     });
   });
 
-  it('WebSocket upgrades are refused with a bare 401 for an unknown key and 403 for another project’s service', async () => {
+  it('WebSocket upgrades are refused with 401 for an unknown key and 403 for another project’s service', async () => {
     const ws = engine.url.replace(/^http/, 'ws');
     expect(await upgradeStatus(`${ws}/ws?serviceId=${serviceId}&apiKey=${api.apiKey}`)).toBe(101);
     expect(await upgradeStatus(`${ws}/ws?serviceId=${serviceId}&apiKey=sk-orra-v1-unknown`)).toBe(401);

@@ -5,14 +5,23 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { CliHome } from '../../cli/test/helpers/cli.js';
 import { createLogger } from '../src/logging/logger.js';
-import { isValueLike, tokenize, words } from '../src/planning/tokenize.js';
-import { ECOMMERCE_GROUNDING, ECOMMERCE_SERVICES } from './fixtures/ecommerce-grounding.js';
+import { OPERATION_VERBS } from '../src/planning/operation-verbs.js';
+import { readPhrasing, readSpecText } from '../src/planning/phrasing.js';
+import { chunksOf } from '../src/planning/slot-filler.js';
+import { SYNONYMS } from '../src/planning/synonyms.js';
+import { isValueLike } from '../src/planning/tokenize.js';
+import { USE_CASE_THRESHOLD } from '../src/planning/use-case-matcher.js';
+import {
+  ECOMMERCE_GROUNDING,
+  ECOMMERCE_SERVICES,
+  SHIPPING_GROUNDING,
+} from './fixtures/ecommerce-grounding.js';
 import { Api } from './helpers/api.js';
 import { parseCurlCommands, sendCurl } from './helpers/curl-command.js';
 import { parseDocJson, shapeMismatches } from './helpers/doc-json.js';
 import { FakeLlm, planReply } from './helpers/fake-llm.js';
 import { MarkdownDoc, markdownTables } from './helpers/markdown-doc.js';
-import { startEcommerceServices } from './helpers/planning-services.js';
+import { startEcommerceServices, startShippingServices } from './helpers/planning-services.js';
 import { startTestEngine, type TestEngine } from './helpers/test-engine.js';
 import { waitFor } from './helpers/wait-for.js';
 
@@ -58,6 +67,16 @@ async function projectWithSpec(engine: TestEngine, name: string, cleanup: (() =>
 }
 
 describe('docs/planning.md against real engines', () => {
+  /** A project with the shipping services registered and `specs` applied. */
+  async function shippingProject(name: string, specs: object[]) {
+    const { api: project, apiKey: key } = await projectWithSpec(engine, name, cleanup);
+    expect((await project.delete('/groundings')).status).toBeLessThan(300);
+    for (const spec of specs) expect((await project.post('/groundings', spec)).status).toBe(201);
+    const shipping = await startShippingServices(engine.url, key);
+    cleanup.push(() => shipping.shutdown());
+    return { api: project, services: shipping };
+  }
+
   const logLines: string[] = [];
   let engine: TestEngine;
   let api: Api;
@@ -149,20 +168,18 @@ describe('docs/planning.md against real engines', () => {
 
     const steps = prose(worked.body);
     const action = JSON.parse(command!.body!).action.content as string;
-    // 1. The words, and the intent's words, as the matcher sees them (stemmed, values left out).
-    const [, actionWords, intentWords, useCaseScore] =
-      /the action's words are `([^`]+)`; the refund use case's intent \(`([^`]+)`\) covers them best, score (\d\.\d\d)/.exec(
+    // 1. The words of the action and of the use case's action, as the matcher reads them (synonyms,
+    // stems, values left out).
+    const [, actionWords, useCaseWords, useCaseScore] =
+      /the action's words are `([^`]+)` .*? The refund use case's action, `([^`]+)`, is all there, together, with its verb and no other: score (\d\.\d\d) ≥ (\d\.\d)/.exec(
         steps,
       )!;
-    expect(tokenize(actionWords!)).toEqual(
-      tokenize(
-        words(action)
-          .filter((w) => !isValueLike(w))
-          .join(' '),
-      ),
+    expect(/score \d\.\d\d ≥ (\d\.\d)/.exec(steps)![1]).toBe(String(USE_CASE_THRESHOLD));
+    const keys = (text: string) => readSpecText(text).terms.map((t) => t.key);
+    expect(keys(actionWords!)).toEqual(
+      readPhrasing(chunksOf(action), (c) => isValueLike(c.text)).terms.map((t) => t.key),
     );
-    const intent = ECOMMERCE_GROUNDING.useCases[0]!.intent;
-    expect(tokenize(intentWords!)).toEqual(tokenize(intent));
+    expect(keys(useCaseWords!)).toEqual(keys(ECOMMERCE_GROUNDING.useCases[0]!.action));
     const logged = lastGroundedPlan();
     expect(logged.useCase).toBe('Process refund for order {orderId}');
     expectScore(logged.score, useCaseScore, 'the use case');
@@ -190,9 +207,14 @@ describe('docs/planning.md against real engines', () => {
   it('the other actions of the worked example: one plan, two not actionable, scores as documented', async () => {
     const text = prose(worked.body);
     const delivery =
-      /"(When will order ORD4 be delivered\?)" gives `([\w-]+)` → `([\w-]+)` \(score (\d\.\d\d) against "([^"]+)"\)/.exec(
+      /"(When will order ORD4 be delivered\?)" gives `([\w-]+)` → `([\w-]+)` \(score (\d\.\d\d) against "([^"]+)", through its intent: `([^`]+)`\)/.exec(
         text,
       )!;
+    // The intent as the matcher reads it (its subject, "Customer", dropped).
+    const intent = ECOMMERCE_GROUNDING.useCases.find((u) => u.action === delivery[5])!.intent;
+    const keys = (t: string) => readSpecText(t).terms.map((term) => term.key);
+    expect(keys(intent).slice(1)).toEqual(keys(delivery[6]!));
+    expect(keys(intent)[0]).toBe('customer');
     const res = await api.post('/orchestrations', { action: { content: delivery[1] } });
     expect(res.status, JSON.stringify(res.body)).toBe(202);
     expect(res.body.plan.tasks.map((t: { service_name: string }) => t.service_name)).toEqual([
@@ -203,24 +225,72 @@ describe('docs/planning.md against real engines', () => {
     expectScore(lastGroundedPlan().score, delivery[4], delivery[1]!);
 
     const misses =
-      /"(What is the weather in Paris\?)" matches nothing \(score (\d(?:\.\d\d)?)\) and "(Track order ORD1)" shares only "order" \((\d\.\d\d)\)/.exec(
+      /"(What is the weather in Paris\?)" matches nothing \(score (\d(?:\.\d\d)?)\) and "(Track order ORD1)" asks for another operation \((\d\.\d\d), ([^)]+)\)/.exec(
         text,
       )!;
-    const cases: [string, string][] = [
-      [misses[1]!, misses[2]!],
-      [misses[3]!, misses[4]!],
+    const cases: [string, string, string | undefined][] = [
+      [misses[1]!, misses[2]!, undefined],
+      [misses[3]!, misses[4]!, misses[5]!],
     ];
-    for (const [action, score] of cases) {
+    for (const [action, score, reason] of cases) {
       const miss = await api.post('/orchestrations', { action: { content: action } });
       expect(miss.status, action).toBe(400);
       expect(miss.body.error.code).toBe('Orra:ActionNotActionable');
-      // "with the closest use case and its score in the message"
+      // "with the closest use case, its score and the reason in the message"
       const m =
-        /the closest is "([^"]+)" of grounding spec ecommerce-support \(score ([\d.]+), needs 0\.45\)/.exec(
+        /closest use case "([^"]+)" of grounding spec ecommerce-support \(score ([\d.]+)\) refused: (.+) \(orchestration o_\w+\)$/.exec(
           miss.body.error.message,
         );
       expect(m, miss.body.error.message).not.toBeNull();
       expectScore(Number(m![2]), score, action);
+      if (reason) expect(m![3]).toBe(reason);
+    }
+  });
+
+  it('the same verdicts and scores with a spec that holds only the use case concerned', async () => {
+    const text = prose(worked.body);
+    const { api: single, apiKey: singleKey } = await projectWithSpec(engine, 'single', cleanup);
+    const singleServices = await startEcommerceServices(engine.url, singleKey);
+    cleanup.push(() => singleServices.shutdown());
+    const refund = 'Process refund for order {orderId}';
+    const [command] = parseCurlCommands(worked.blocks.find((b) => b.lang === 'sh')!.text, { KEY: singleKey });
+    const workedScore = /the action's words are .*? score (\d\.\d\d)/.exec(text)![1]!;
+    const delivery =
+      /"(When will order ORD4 be delivered\?)" gives .*? \(score (\d\.\d\d) against "([^"]+)"/.exec(text)!;
+    const track = /"(Track order ORD1)" asks for another operation \((\d\.\d\d), ([^)]+)\)/.exec(text)!;
+    const cases = [
+      {
+        action: JSON.parse(command!.body!).action.content as string,
+        useCase: refund,
+        score: workedScore,
+        reason: undefined,
+      },
+      { action: delivery[1]!, useCase: delivery[3]!, score: delivery[2]!, reason: undefined },
+      { action: track[1]!, useCase: refund, score: track[2]!, reason: track[3]! },
+    ];
+    for (const c of cases) {
+      expect((await single.delete('/groundings')).status).toBeLessThan(300);
+      const useCase = ECOMMERCE_GROUNDING.useCases.find((u) => u.action === c.useCase)!;
+      expect(
+        (await single.post('/groundings', { ...ECOMMERCE_GROUNDING, name: 'only-one', useCases: [useCase] }))
+          .status,
+      ).toBe(201);
+      const res = await single.post('/orchestrations', { action: { content: c.action } });
+      if (c.reason === undefined) {
+        expect(res.status, JSON.stringify(res.body)).toBe(202);
+        expect(res.body.useCase).toMatchObject({ grounding: 'only-one', action: c.useCase });
+        expectScore(res.body.useCase.score, c.score, c.action);
+        continue;
+      }
+      expect(res.status).toBe(400);
+      const m =
+        /closest use case "([^"]+)" of grounding spec only-one \(score ([\d.]+)\) refused: (.+) \(orchestration/.exec(
+          res.body.error.message,
+        );
+      expect(m, res.body.error.message).not.toBeNull();
+      expect(m![1]).toBe(c.useCase);
+      expectScore(Number(m![2]), c.score, c.action);
+      expect(m![3]).toBe(c.reason);
     }
   });
 
@@ -240,6 +310,93 @@ describe('docs/planning.md against real engines', () => {
       error: expect.stringContaining('Cancel the order'),
     });
     expect(JSON.stringify(services.calls)).toBe(before);
+  });
+
+  it('the unmatched example: the closest use case and the rule it broke, nothing run', async () => {
+    const section = doc.section('When an action cannot be planned', 2);
+    const action = /for "([^"]+)":/.exec(prose(section.body))![1]!;
+    const before = JSON.stringify(services.calls);
+    const res = await api.post('/orchestrations', { action: { content: action } });
+    expect(res.status).toBe(400);
+    const id = /\(orchestration (o_\w+)\)$/.exec(res.body.error.message)![1]!;
+    expect(res.body.error.message).toBe(section.blocks[1]!.text.trim().replace('o_…', id));
+    expect((await api.get(`/orchestrations/inspections/${id}`)).body).not.toHaveProperty('tasks');
+    expect(JSON.stringify(services.calls)).toBe(before);
+  });
+
+  it("the matching rules: the synonym table, the operation verbs and the threshold are the code's", () => {
+    const matching = doc.section('Matching an action to a use case', 2);
+    const table = markdownTables(matching.body).find((t) => t.header[0] === 'Word')!;
+    expect(Object.fromEntries(table.rows.map(([word, also]) => [word, also!.split(/,\s*/)]))).toEqual(
+      SYNONYMS,
+    );
+    const verbs = /Operation verbs are a closed list[^:]*: ([^…]+)…/.exec(prose(matching.body))![1]!;
+    const listed = [...verbs.matchAll(/([a-z]+)/g)].map((m) => m[1]!);
+    expect(listed.length).toBeGreaterThan(10);
+    for (const verb of listed) expect(OPERATION_VERBS.has(verb), verb).toBe(true);
+    expect(/scores at least \*\*(\d\.\d)\*\*/.exec(matching.body)![1]).toBe(String(USE_CASE_THRESHOLD));
+  });
+
+  it('the examples with one use case: alone, and beside the e-commerce spec', async () => {
+    const section = doc.section('Examples with one use case', 3);
+    const yaml = section.blocks.find((b) => b.lang === 'yaml')!.text;
+    const { 'use-cases': useCases, ...rest } = parseYaml(yaml);
+    expect({ ...rest, useCases }).toEqual(SHIPPING_GROUNDING);
+    const rows = markdownTables(section.body)[0]!.rows.map(([action, score, verdict]) => ({
+      action: action!.replace(/`/g, ''),
+      score: score!,
+      runs: /^runs as "([^"]+)"$/.exec(verdict!)?.[1],
+      refused: /^refused: (.+)$/.exec(verdict!)?.[1],
+    }));
+    expect(rows.every((r) => (r.runs === undefined) !== (r.refused === undefined))).toBe(true);
+    expect(rows.filter((r) => r.runs).length).toBeGreaterThan(0);
+
+    type Project = Awaited<ReturnType<typeof shippingProject>>;
+    /**
+     * Sends the row's action: one that runs must run as documented, with the documented score. For a
+     * refused one, the refusal of "Ship order" (score and reason), if the message names it as closest.
+     */
+    const send = async (project: Project, r: (typeof rows)[number]) => {
+      const res = await project.api.post('/orchestrations', { action: { content: r.action } });
+      if (r.runs) {
+        expect(res.status, `${r.action}: ${JSON.stringify(res.body)}`).toBe(202);
+        expect(res.body.useCase).toMatchObject({ grounding: 'shipping', action: r.runs });
+        expectScore(res.body.useCase.score, r.score, r.action);
+        const id = res.body.id as string;
+        const isCompleted = async () =>
+          (await project.api.get(`/orchestrations/${id}`)).body.status === 'completed';
+        await waitFor(isCompleted, { what: `${r.action} to complete` });
+        return undefined;
+      }
+      expect(res.status, r.action).toBe(400);
+      expect(res.body.error.code).toBe('Orra:ActionNotActionable');
+      const m =
+        /closest use case "Ship order \{orderId\}" of grounding spec shipping \(score ([\d.]+)\) refused: (.+) \(orchestration/.exec(
+          res.body.error.message,
+        );
+      if (m) {
+        expectScore(Number(m[1]), r.score, r.action);
+        expect(m[2], r.action).toBe(r.refused);
+      }
+      return m ?? undefined;
+    };
+
+    // Alone: exactly as documented, and nothing runs for a refused action.
+    const alone = await shippingProject('ship-only', [SHIPPING_GROUNDING]);
+    for (const r of rows) {
+      const refusal = await send(alone, r);
+      if (r.refused) expect(refusal, `${r.action} names "Ship order" as the closest`).toBeDefined();
+    }
+    // "no stock is held, no card charged": only the actions that run reached the services.
+    const ran = rows.filter((r) => r.runs).map((r) => /ORD-\d+/.exec(r.action)![0]);
+    expect(alone.services.calls.inventory.map((c) => c.orderId)).toEqual(ran);
+    expect(alone.services.calls.billing.map((c) => c.orderId)).toEqual(ran);
+
+    // Beside the e-commerce spec (four use cases): never planned as "Ship order" unless documented so,
+    // with the same score; where "Ship order" is still the closest, the same score and reason.
+    const beside = await shippingProject('ship-and-more', [SHIPPING_GROUNDING, ECOMMERCE_GROUNDING]);
+    for (const r of rows) await send(beside, r);
+    expect(beside.services.calls.inventory.map((c) => c.orderId)).toEqual(ran);
   });
 
   it('the request example: every data field must be used, so the grounded planner names the unused one', async () => {

@@ -411,4 +411,32 @@ describe('docs/ws-protocol.md against a real engine over real WebSockets', () =>
     });
     expect(payments.received.filter((m) => m.type === 'ACK')).toEqual([]);
   });
+
+  it('refuses an unknown key with 401, a service of no project of the key with 403, another path with 404, each with the documented error body', async () => {
+    const example = JSON.parse(doc.section('Connecting', 2).blocks[0]!.text) as { error: Record<string, string> };
+    const refusal = (path: string) =>
+      new Promise<{ status: number; body: any }>((resolve, reject) => {
+        const ws = new WebSocket(`${engine.url.replace('http', 'ws')}${path}`);
+        ws.on('unexpected-response', (_req, res) => {
+          let text = '';
+          res.on('data', (c: Buffer) => (text += c.toString()));
+          res.on('end', () => {
+            resolve({ status: res.statusCode!, body: JSON.parse(text) });
+            ws.terminate();
+          });
+        });
+        ws.on('open', () => reject(new Error(`${path} was accepted`)));
+        ws.on('error', () => undefined);
+      });
+    const unknownKey = await refusal(`/ws?serviceId=${payments.serviceId}&apiKey=sk-orra-v1-nosuchkey`);
+    expect(unknownKey).toEqual({ status: 401, body: example });
+    const otherProject = await newProject(engine.url, 'ws-doc-other');
+    const notInProject = await refusal(`/ws?serviceId=${payments.serviceId}&apiKey=${otherProject.apiKey}`);
+    expect(notInProject.status).toBe(403);
+    expect(Object.keys(notInProject.body.error).sort()).toEqual(Object.keys(example.error).sort());
+    expect(notInProject.body.error).toMatchObject({ code: 'Orra:UnknownService', message: expect.stringMatching(/is not registered in the API key's project/) });
+    const otherPath = await refusal(`/socket?serviceId=${payments.serviceId}&apiKey=${apiKey}`);
+    expect(otherPath.status).toBe(404);
+    expect(otherPath.body.error.message).toMatch(/services connect to \/ws/);
+  });
 });

@@ -1,6 +1,5 @@
 import type {
   ApiKeyOut,
-  ErrorBodyOut,
   FailedCompensationOut,
   GroundingSpecIn,
   GroundingSpecOut,
@@ -23,7 +22,7 @@ import type {
   WebhookEventType,
   WebhookTestOut,
 } from '@orra/protocol';
-import { OrraApiError, OrraConnectionError } from './errors.js';
+import { apiErrorFromResponse, OrraApiError, OrraConnectionError } from './errors.js';
 
 /** How to reach the engine. */
 export interface OrraClientOptions {
@@ -275,7 +274,7 @@ export class OrraClient {
     } catch (err) {
       throw connectionError(err, method, url, this.timeoutMs);
     }
-    if (!response.ok) throw apiError(response, text);
+    if (!response.ok) throw apiErrorFromResponse(response.status, response.statusText, text);
     return { status: response.status, headers: response.headers, text };
   }
 }
@@ -299,24 +298,4 @@ function connectionError(err: unknown, method: string, url: string, timeoutMs: n
   const cause = (err as { cause?: { code?: string; message?: string } } | null)?.cause;
   const reason = cause?.code ?? cause?.message ?? (err instanceof Error ? err.message : String(err));
   return new OrraConnectionError(`cannot reach the orra engine at ${url}: ${reason}`, url, { cause: err });
-}
-
-function apiError(response: Response, text: string): OrraApiError {
-  let error: Partial<ErrorBodyOut['error']> | undefined;
-  try {
-    const parsed = JSON.parse(text) as Partial<ErrorBodyOut> | null;
-    if (parsed && typeof parsed.error === 'object' && parsed.error !== null) error = parsed.error;
-  } catch {
-    // Not JSON (a proxy's HTML page, orra's empty 403): described from the status below.
-  }
-  const fallback = `HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}${
-    text.trim() ? `: ${text.trim().slice(0, 200)}` : ''
-  }`;
-  return new OrraApiError(typeof error?.message === 'string' && error.message ? error.message : fallback, {
-    status: response.status,
-    code: error?.code,
-    kind: error?.kind,
-    param: error?.param,
-    requestId: error?.requestId,
-  });
 }

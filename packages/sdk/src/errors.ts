@@ -1,3 +1,5 @@
+import type { ErrorBodyOut } from '@orra/protocol';
+
 /**
  * Errors the SDK throws. Each carries enough structure (status, code, url) that callers never need
  * to parse message text to decide what happened.
@@ -66,4 +68,28 @@ export class ServiceShutdownError extends Error {
   constructor(action: string) {
     super(`cannot ${action}: the service has been shut down`);
   }
+}
+
+/**
+ * The OrraApiError for a non-2xx answer: fields from the engine's `{"error":{…}}` body, or a
+ * description of the status when the body is not one (a proxy's HTML page, orra's empty 403).
+ */
+export function apiErrorFromResponse(status: number, statusText: string, text: string): OrraApiError {
+  let error: Partial<ErrorBodyOut['error']> | undefined;
+  try {
+    const parsed = JSON.parse(text) as Partial<ErrorBodyOut> | null;
+    if (parsed && typeof parsed.error === 'object' && parsed.error !== null) error = parsed.error;
+  } catch {
+    // Not JSON: described from the status below.
+  }
+  const fallback = `HTTP ${status}${statusText ? ` ${statusText}` : ''}${
+    text.trim() ? `: ${text.trim().slice(0, 200)}` : ''
+  }`;
+  return new OrraApiError(typeof error?.message === 'string' && error.message ? error.message : fallback, {
+    status,
+    code: error?.code,
+    kind: error?.kind,
+    param: error?.param,
+    requestId: error?.requestId,
+  });
 }

@@ -37,7 +37,10 @@ export interface InitServiceOptions {
   WebSocketImpl?: WebSocketConstructor;
   /** How long a sent message waits for the engine's ACK before it is re-sent on reconnect (5 s). */
   ackTimeoutMs?: number;
-  /** Reconnect backoff (default 1 s doubling to 30 s, 20 % jitter; never gives up). */
+  /**
+   * Reconnect backoff (default 250 ms, each wait 1.25 × the one before, capped at 30 s, up to 50 %
+   * jitter). It never gives up, except when the engine refuses the API key (see `onError`).
+   */
   reconnectBackoff?: Partial<BackoffOptions>;
   /** Most unacknowledged messages kept for re-sending (10,000); the oldest are dropped beyond it. */
   maxQueuedMessages?: number;
@@ -83,7 +86,26 @@ export function validateInitOptions(options: InitServiceOptions): string[] {
   }
   if (typeof options.orraKey !== 'string' || options.orraKey.trim() === '')
     throw new TypeError('orraKey is required');
+  validateBackoff(options.reconnectBackoff);
   return urls.map(String);
+}
+
+function validateBackoff(backoff: Partial<BackoffOptions> | undefined): void {
+  if (backoff === undefined) return;
+  if (backoff === null || typeof backoff !== 'object') throw new TypeError('reconnectBackoff must be an object');
+  const limits: Record<keyof BackoffOptions, [min: number, max: number, what: string]> = {
+    initialDelayMs: [0, Infinity, 'a number of milliseconds, 0 or more'],
+    maxDelayMs: [0, Infinity, 'a number of milliseconds, 0 or more'],
+    multiplier: [1, Infinity, 'a number, 1 or more'],
+    jitterRatio: [0, 1, 'a number from 0 to 1'],
+  };
+  for (const [key, [min, max, what]] of Object.entries(limits)) {
+    const value = (backoff as Record<string, unknown>)[key];
+    if (value === undefined) continue;
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+      throw new TypeError(`reconnectBackoff.${key} must be ${what} (got ${JSON.stringify(value)})`);
+    }
+  }
 }
 
 /** Checks `register()` options; returns the revert TTL to use. */

@@ -39,6 +39,10 @@ describe('initService', () => {
     expect(() => create({ orraUrl: '' })).toThrow(/orraUrl/);
     expect(() => create({ orraUrl: 'ftp://x' })).toThrow(/http or https/);
     expect(() => create({ orraKey: '' })).toThrow(/orraKey is required/);
+    expect(() => create({ reconnectBackoff: { multiplier: 0.5 } })).toThrow(
+      /reconnectBackoff\.multiplier must be a number, 1 or more \(got 0\.5\)/,
+    );
+    expect(() => create({ reconnectBackoff: { jitterRatio: 2 } })).toThrow(/reconnectBackoff\.jitterRatio/);
     const svc = create();
     await expect(svc.register({ description: 'x', schema: SCHEMA, revertTTL: 100 })).rejects.toThrow(
       /revertTTL/,

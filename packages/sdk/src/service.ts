@@ -40,8 +40,20 @@ export interface OrraService {
   /**
    * Registers with the engine (re-using the persisted id), saves the id and connects the WebSocket.
    * Resolves once the first connection attempt has opened or failed (reconnecting then continues).
+   * Rejects with an `OrraApiError` when the engine refuses the registration, or refuses the API key
+   * (`status` 401) on that first connection attempt.
    */
   register(options: RegisterOptions): Promise<OrraService>;
+  /**
+   * Installs the handler for what the service cannot recover from by itself once `register()` has
+   * resolved: the engine refusing the API key when the socket reconnects (an `OrraApiError` with
+   * `status` 401 and `code` `Orra:Unauthenticated`: the engine came back with another database, or
+   * the key is not one of its projects'). The service has then stopped reconnecting (retrying the same
+   * key cannot succeed); call `register()` again to retry, or exit. Without a handler the error is
+   * thrown as an uncaught exception, so an unattended service exits with the reason instead of idling
+   * without a connection. The SDK's logger gets the reason either way.
+   */
+  onError(handler: (error: Error) => void): void;
   /** Installs the handler that undoes a completed task; required before `start()` when revertible. */
   onRevert<TInput = Record<string, any>, TOutput = any>(handler: RevertHandler<TInput, TOutput>): void;
   /** Installs the task handler; tasks that arrived before it were ignored (the engine re-sends them). */
@@ -76,6 +88,7 @@ class ServiceRuntime implements OrraService {
   private readonly runner: TaskRunner;
   private readonly backoff: BackoffOptions;
   private connection: ServiceConnection | undefined;
+  private errorHandler: ((error: Error) => void) | undefined;
   private isShutdown = false;
   private shutdownDone: Promise<void> | undefined;
 
@@ -154,11 +167,22 @@ class ServiceRuntime implements OrraService {
         backoff: this.backoff,
         logger: this.logger,
         onMessage: (message) => this.runner.handle(message),
+        onRefused: (error) => this.refused(error),
         WebSocketImpl: this.options.WebSocketImpl,
       });
-      await this.connection.start();
+      try {
+        await this.connection.start();
+      } catch (err) {
+        this.connection = undefined; // refused: it has stopped, and a later register() starts afresh
+        throw err;
+      }
     }
     return this;
+  }
+
+  onError(handler: (error: Error) => void): void {
+    if (typeof handler !== 'function') throw new TypeError('onError needs a function');
+    this.errorHandler = handler;
   }
 
   onRevert<TInput, TOutput>(handler: RevertHandler<TInput, TOutput>): void {
@@ -185,6 +209,17 @@ class ServiceRuntime implements OrraService {
       })();
     }
     return this.shutdownDone;
+  }
+
+  /** The connection stopped on a refused key (and has logged why): tell the application. */
+  private refused(error: Error): void {
+    this.connection = undefined;
+    const handler = this.errorHandler;
+    if (handler) return handler(error);
+    // Like an 'error' event nobody listens to: better an exit with the reason than a silent idle process.
+    process.nextTick(() => {
+      throw error;
+    });
   }
 
   private send(payload: SdkPayload): void {

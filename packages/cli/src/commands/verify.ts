@@ -64,6 +64,9 @@ export const registerVerify: Register = (program, context) => {
       ctx.out.line(`Created orchestration: ${orchestration.id}`);
       if (orchestration.planner)
         ctx.out.line(`Planned by: ${orchestration.planner} (${orchestration.plan?.tasks.length ?? 0} tasks)`);
+      const useCase = orchestration.useCase;
+      if (useCase)
+        ctx.out.line(`Use case:   ${useCase.action} (grounding spec ${useCase.grounding}, score ${useCase.score})`);
       ctx.out.line();
       ctx.out.line(`Inspect progress with: orra inspect ${orchestration.id}`);
       if (opts.quiet) return;

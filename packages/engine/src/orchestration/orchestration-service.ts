@@ -5,10 +5,12 @@ import {
   newExecutionId,
   newOrchestrationId,
   type DataField,
+  type UseCaseOut,
 } from '@orra/protocol';
 import { EngineError } from '../errors/engine-error.js';
-import type { OrchestrationRecord, Store, TaskRecord } from '../storage/store.js';
+import type { JournalEntry, OrchestrationRecord, Store, TaskRecord } from '../storage/store.js';
 import type { PlanningService } from '../planning/planning-service.js';
+import type { UseCaseMatch } from '../planning/use-case-matcher.js';
 import { taskRequest, type OrchestrationRunner } from './orchestration-runner.js';
 import { resolveInput } from './references.js';
 import { validatePlan, type ValidatedPlan } from './plan-validator.js';
@@ -22,6 +24,12 @@ export interface OrchestrationRequest {
   healthCheckGracePeriodMs: number | undefined;
   healthCheckGracePeriodText: string | undefined;
   plan: unknown;
+}
+
+/** A new orchestration, and the grounding use case its action was planned as (if one matched). */
+export interface CreatedOrchestration {
+  record: OrchestrationRecord;
+  useCase: UseCaseOut | undefined;
 }
 
 export interface OrchestrationDefaults {
@@ -40,8 +48,8 @@ export class OrchestrationService {
   ) {}
 
   /** Validates (or makes) the plan, stores the orchestration with its tasks in one transaction, and starts it. */
-  async create(projectId: string, request: OrchestrationRequest): Promise<OrchestrationRecord> {
-    const { validated, planner } = await this.prepare(projectId, request);
+  async create(projectId: string, request: OrchestrationRequest): Promise<CreatedOrchestration> {
+    const { validated, planner, useCase } = await this.prepare(projectId, request);
     refuseUnsendableTasks(validated);
     const now = this.now();
     const record = this.newRecord(projectId, request, now, {
@@ -85,18 +93,22 @@ export class OrchestrationService {
           attempt: 0,
           at: now,
         },
+        ...useCaseEntries(record, useCase),
       ]);
     });
     const response = structuredClone(record);
     await this.runner.start(record, tasks);
-    return response;
+    return { record: response, useCase };
   }
 
   /** The plan and who made it: the request's explicit plan, or the configured planner's. */
-  private async prepare(projectId: string, request: OrchestrationRequest): Promise<{ validated: ValidatedPlan; planner: string }> {
+  private async prepare(
+    projectId: string,
+    request: OrchestrationRequest,
+  ): Promise<{ validated: ValidatedPlan; planner: string; useCase: UseCaseOut | undefined }> {
     if (request.plan !== undefined && request.plan !== null) {
       const services = new Map((await this.store.services.listByProject(projectId)).map((s) => [s.id, s]));
-      return { validated: validatePlan(request.plan, request.data, services), planner: 'explicit' };
+      return { validated: validatePlan(request.plan, request.data, services), planner: 'explicit', useCase: undefined };
     }
     if (!this.planning) {
       throw new EngineError(
@@ -106,7 +118,8 @@ export class OrchestrationService {
       );
     }
     const outcome = await this.planning.plan(projectId, request.action, request.data);
-    if (outcome.kind === 'planned') return { validated: outcome.plan, planner: outcome.planner };
+    const useCase = outcome.match && useCaseOf(outcome.match);
+    if (outcome.kind === 'planned') return { validated: outcome.plan, planner: outcome.planner, useCase };
     // orra keeps not-actionable orchestrations (its list view has a `notActionable` group), so an operator
     // sees what was asked and why it could not be planned. Nothing runs and no webhook is sent.
     const record = this.newRecord(projectId, request, this.now(), {
@@ -116,7 +129,10 @@ export class OrchestrationService {
       error: outcome.reason,
       planner: outcome.planner,
     });
-    await this.store.transaction((tx) => tx.orchestrations.insert(record));
+    await this.store.transaction(async (tx) => {
+      await tx.orchestrations.insert(record);
+      await tx.journal.append(useCaseEntries(record, useCase));
+    });
     throw new EngineError(
       ERROR_CODES.ACTION_NOT_ACTIONABLE,
       `preparation failed with status not_actionable: ${outcome.reason} (orchestration ${record.id})`,
@@ -153,6 +169,28 @@ export class OrchestrationService {
     if (!record) throw new EngineError(ERROR_CODES.UNKNOWN_ORCHESTRATION, `unknown orchestration: ${id}`, { param: 'id' });
     return record;
   }
+}
+
+const useCaseOf = (m: UseCaseMatch): UseCaseOut => ({ grounding: m.spec.name, action: m.useCase.action, score: m.score });
+
+/**
+ * The matched use case is kept in the journal (our entry type `use_case_match`), not in a column of the
+ * orchestration: it is written once, with the orchestration, and read only by the inspection.
+ */
+function useCaseEntries(record: OrchestrationRecord, useCase: UseCaseOut | undefined): JournalEntry[] {
+  if (!useCase) return [];
+  return [
+    {
+      orchestrationId: record.id,
+      type: 'use_case_match',
+      entryId: 'use_case',
+      taskId: null,
+      producerId: 'planner',
+      value: useCase,
+      attempt: 0,
+      at: record.createdAt,
+    },
+  ];
 }
 
 /**

@@ -10,6 +10,7 @@ import {
   type TaskInspectOut,
   type TaskStatus,
   type TaskStatusEventOut,
+  type UseCaseOut,
 } from '@orra/protocol';
 import type {
   CompensationRecord,
@@ -98,6 +99,8 @@ export function toInspectView(
     ...(o.error != null ? { error: o.error } : {}),
     duration: Math.max(0, now - o.createdAt) * NS_PER_MS,
   };
+  const useCase = journal.find((e) => e.type === 'use_case_match');
+  if (useCase) view.useCase = useCase.value as UseCaseOut;
   if (!o.plan) return view;
   const compensationByTask = new Map(compensations.map((c) => [c.taskId, c]));
   view.tasks = tasks.map((t) =>

@@ -5,8 +5,8 @@ import { matchCapabilities } from './service-matcher.js';
 
 /**
  * The deterministic, offline planner: it turns a matched grounding use case into a plan without any
- * model. Steps: the use case's `{param}` slots must all have values (the matcher found them in the data
- * or the action); each capability gets the service that covers it best; each service's inputs are wired
+ * model. Steps: the use case's `{param}` slots have values (the matcher found them in the data or the
+ * action); each capability gets the service that covers it best; each service's inputs are wired
  * from task0 or other services' outputs; the services are ordered by data dependency. The same request
  * against the same services and specs always gives the same plan. Whatever is missing is named in the
  * not-actionable reason, so an operator knows what to add: a data field, a service, or a spec.
@@ -20,11 +20,8 @@ export class GroundedPlanner implements Planner {
     const notActionable = (reason: string): PlanResult => ({ kind: 'not_actionable', reason, attempts: 1 });
     const match = ctx.match;
     if (!match) return notActionable('the grounded planner needs a grounding spec whose use case matches the action');
+    // The matcher only matches a use case whose every slot has a value (use-case-matcher.ts).
     const useCase = `use case "${match.useCase.action}" of grounding spec ${match.spec.name}`;
-    if (match.missing.length > 0) {
-      const slots = match.missing.map((m) => `{${m}}`).join(', ');
-      return notActionable(`the action matches ${useCase}, but no value was found for ${slots}: send it as a data field or write it in the action`);
-    }
 
     const capabilities = matchCapabilities(match.useCase.capabilities, ctx.services);
     if (capabilities.kind === 'uncovered') {

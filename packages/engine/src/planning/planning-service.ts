@@ -4,12 +4,16 @@ import type { Logger } from '../logging/logger.js';
 import { checkPlan, type ValidatedPlan } from '../orchestration/plan-validator.js';
 import type { Store } from '../storage/store.js';
 import type { Planner, PlannerName } from './planner.js';
-import { matchUseCase, USE_CASE_THRESHOLD, type UseCaseMatch } from './use-case-matcher.js';
+import { matchUseCase, type UseCaseMatch } from './use-case-matcher.js';
 
-/** What planning an action produced. Planner failures (LLM timeouts, …) are thrown as EngineErrors. */
+/**
+ * What planning an action produced. `match` is the grounding use case the action was recognised as (none
+ * when the project has no grounding specs, or the action matched none of them). Planner failures (LLM
+ * timeouts, …) are thrown as EngineErrors.
+ */
 export type PlanningOutcome =
   | { kind: 'planned'; planner: PlannerName; plan: ValidatedPlan; match: UseCaseMatch | undefined }
-  | { kind: 'not_actionable'; planner: PlannerName; reason: string };
+  | { kind: 'not_actionable'; planner: PlannerName; reason: string; match: UseCaseMatch | undefined };
 
 /**
  * Turns an action into a validated plan with the configured planner: the LLM planner when an LLM
@@ -49,23 +53,25 @@ export class PlanningService {
     if (groundings.length > 0) {
       const result = matchUseCase(action, data, groundings);
       if (result.kind === 'miss') {
-        const closest = result.best
-          ? `; the closest is "${result.best.action}" of grounding spec ${result.best.spec} (score ${result.best.score}, needs ${USE_CASE_THRESHOLD})`
+        const c = result.closest;
+        const closest = c
+          ? `: closest use case "${c.action}" of grounding spec ${c.spec} (score ${c.score}) refused: ${c.reason}`
           : '';
-        return { kind: 'not_actionable', planner, reason: `the action matches no use case of the project's grounding specs${closest}` };
+        const reason = `the action matches no use case of the project's grounding specs${closest}`;
+        return { kind: 'not_actionable', planner, reason, match };
       }
       match = result.match;
     }
     const byId = new Map(services.map((s) => [s.id, s]));
     const check = (raw: unknown) => checkPlan(raw, data, byId, planner);
     const result = await this.planner.plan({ projectId, action, data, services, groundings, match, check });
-    if (result.kind === 'not_actionable') return { kind: 'not_actionable', planner, reason: result.reason };
+    if (result.kind === 'not_actionable') return { kind: 'not_actionable', planner, reason: result.reason, match };
     const checked = check(result.plan);
     if (checked.kind === 'valid') {
       this.log.debug({ projectId, planner, attempts: result.attempts, tasks: checked.plan.plan.tasks.length }, 'action planned');
       return { kind: 'planned', planner, plan: checked.plan, match };
     }
-    if (checked.kind === 'not_actionable') return { kind: 'not_actionable', planner, reason: checked.reason };
+    if (checked.kind === 'not_actionable') return { kind: 'not_actionable', planner, reason: checked.reason, match };
     // A planner must only return plans that pass; this is a bug in it, so say so plainly.
     throw new EngineError(ERROR_CODES.INVALID_PLAN, `the ${planner} planner produced an invalid plan: ${checked.problems.join('; ')}`, {
       param: 'plan',

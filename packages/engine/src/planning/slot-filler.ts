@@ -37,6 +37,8 @@ export interface FilledSlots {
   sources: Record<string, 'data' | 'action'>;
   /** Slots without a value. */
   missing: string[];
+  /** Values of the action (chunks with a digit, an @ or quotes) that no slot took and no data field holds. */
+  unused: string[];
 }
 
 /** How far from its anchor word a slot's value may be ("order number ORD1": two chunks). */
@@ -105,9 +107,11 @@ export function fillSlots(template: string, action: string, data: DataField[] | 
   if (open.length === 1 && loose.length === 1) {
     params[open[0] as string] = (chunks[loose[0] as number] as Chunk).text;
     sources[open[0] as string] = 'action';
+    claimed.add(loose[0] as number);
     open.length = 0;
   }
-  return { params, sources, missing: open };
+  const unused = chunks.filter((c, i) => !claimed.has(i) && isValue(c)).map((c) => c.text);
+  return { params, sources, missing: open, unused };
 }
 
 /** The nearest content words of the template before and after a slot, as stems. */

@@ -2,9 +2,11 @@
  * Lexical similarity by IDF-weighted term overlap.
  *
  * Each text is a *set* of stems (actions and descriptions are short: how often a word repeats says
- * little). A stem weighs its smoothed inverse document frequency over a small corpus — the project's use
- * cases when matching actions, its services when matching capabilities — so words that tell the items
- * apart ("refund", "delivery") count more than words they all share ("order"):
+ * little). A stem weighs its smoothed inverse document frequency over a small corpus — the project's
+ * services when matching capabilities — so words that tell the items apart ("refund", "delivery") count
+ * more than words they all share ("order"). An empty corpus weighs every stem 1, which is how the
+ * use-case matcher scores: there, a weight that changes with the number of use cases would make the
+ * same action match with one use case and not with three:
  *
  *     idf(t) = ln((N + 1) / (df(t) + 1)) + 1        (a stem outside the corpus gets the largest weight)
  *
@@ -16,7 +18,7 @@
  *
  * β = 2 weighs recall four times as much as precision: an action may carry extra words ("the item
  * arrived broken") without losing its use case, but an action missing the use case's key words scores
- * low. Scores are in [0, 1] and independent of corpus size, so one threshold works for every project.
+ * low. Scores are in [0, 1].
  */
 export class TermWeights {
   private readonly documentFrequency = new Map<string, number>();

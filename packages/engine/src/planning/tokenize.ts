@@ -10,7 +10,7 @@ const STOPWORDS = new Set(
    as is are was were be been being am do does did done doing have has had having will would shall should
    can could may might must i me my mine we us our ours you your yours he him his she her hers it its they
    them their theirs this that these those there here what which who whom whose when where why how
-   all any some each every no not only just also so than too very up out off again
+   all any some each every entire whole no not only just also so than too very up out off again
    please kindly process handle perform execute run do make get want wants need needs like would let
    help request requests know tell ask asks wonder wondering`.split(/\s+/),
 );

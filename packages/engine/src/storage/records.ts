@@ -89,8 +89,13 @@ export interface TaskRecord {
   completedAt: EpochMs | null;
 }
 
-/** orra's log entry types (`orra-compat.md` §5.8). */
+/**
+ * orra's log entry types (`orra-compat.md` §5.8), and ours: `use_case_match`, the grounding use case
+ * the planner recognised the action as (value `{grounding, action, score}`), written with the
+ * orchestration.
+ */
 export type JournalEntryType =
+  | 'use_case_match'
   | 'task_output'
   | 'task_status'
   | 'task_interim_output'

@@ -1,12 +1,22 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { MAX_FRAME_BYTES, shortId, textOverflowBytes, type SdkPayload, type ServerMessage } from '@orra/protocol';
+import {
+  ERROR_CODES,
+  MAX_FRAME_BYTES,
+  shortId,
+  textOverflowBytes,
+  type ErrorCode,
+  type SdkPayload,
+  type ServerMessage,
+} from '@orra/protocol';
 import { WebSocket, WebSocketServer } from 'ws';
+import { EngineError } from '../errors/engine-error.js';
 import type { Logger } from '../logging/logger.js';
 import { parseBearerToken } from '../projects/bearer-token.js';
 import type { ServiceConnections } from '../orchestration/service-connections.js';
 import type { ProjectService } from '../projects/project-service.js';
 import type { ServiceRegistry } from '../services/service-registry.js';
+import { refuseUpgrade } from './upgrade-refusal.js';
 
 /** What the hub reports to the domain. */
 export interface ServiceEvents {
@@ -113,22 +123,44 @@ export class WsHub implements ServiceConnections {
     this.wss.close();
   }
 
+  /**
+   * Accepts a service's socket, or refuses it with a status, a JSON error body and a log line saying
+   * why (never the key: the URL carries it, so neither is logged). Only an unknown key is a 401: a
+   * storage failure while checking is a 503, which SDKs retry, where a 401 makes ours stop.
+   */
   private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    if (url.pathname !== '/ws') return reject(socket, 404, 'Not Found');
-    if (this.isClosing || !this.isAccepting) return reject(socket, 503, 'Service Unavailable');
-    const serviceId = url.searchParams.get('serviceId') ?? '';
-    let projectId: string;
-    try {
-      // orra's SDKs put the key in the query; a client that can set headers may send it as a bearer token.
-      const apiKey = url.searchParams.get('apiKey') || parseBearerToken(req.headers.authorization);
-      projectId = (await this.projects.authenticate(apiKey)).projectId;
-    } catch {
-      return reject(socket, 401, 'Unauthorized');
+    const serviceId = (url.searchParams.get('serviceId') ?? '').slice(0, 100);
+    // orra's SDKs put the key in the query; a client that can set headers may send it as a bearer token.
+    const apiKey = url.searchParams.get('apiKey') || parseBearerToken(req.headers.authorization) || '';
+    const refuse = (status: number, code: ErrorCode, reason: string, err?: unknown): void => {
+      const fields = { status, code, reason, serviceId, remoteAddress: req.socket.remoteAddress };
+      if (err) this.log.error({ ...fields, err }, 'websocket upgrade refused');
+      else this.log.warn(fields, 'websocket upgrade refused');
+      refuseUpgrade(socket, status, status < 500 ? { code, message: reason } : undefined);
+    };
+    if (url.pathname !== '/ws') {
+      return refuse(404, ERROR_CODES.ROUTE_NOT_FOUND, `no WebSocket endpoint at ${url.pathname.slice(0, 100)}: services connect to /ws`);
     }
-    const service = await this.services.get(projectId, serviceId.toLowerCase());
-    if (!service) return reject(socket, 403, 'Forbidden');
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.adopt(service.id, ws));
+    if (this.isClosing) return refuse(503, ERROR_CODES.SHUTTING_DOWN, 'the engine is shutting down: reconnect');
+    if (!this.isAccepting) return refuse(503, ERROR_CODES.STARTING, 'the engine is starting (resuming in-flight work): reconnect');
+    if (apiKey === '') return refuse(401, ERROR_CODES.UNAUTHENTICATED, 'missing API key: connect to /ws?serviceId=s_…&apiKey=sk-orra-…');
+    try {
+      let projectId: string;
+      try {
+        projectId = (await this.projects.authenticate(apiKey)).projectId;
+      } catch (err) {
+        if (err instanceof EngineError && err.code === ERROR_CODES.UNAUTHENTICATED) return refuse(401, err.code, err.message);
+        throw err;
+      }
+      const service = await this.services.get(projectId, serviceId.toLowerCase());
+      if (!service) {
+        return refuse(403, ERROR_CODES.UNKNOWN_SERVICE, `service ${JSON.stringify(serviceId)} is not registered in the API key's project: register it first`);
+      }
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.adopt(service.id, ws));
+    } catch (err) {
+      refuse(503, ERROR_CODES.INTERNAL, 'the engine could not check the connection: retry', err);
+    }
   }
 
   private adopt(serviceId: string, ws: WebSocket): void {
@@ -199,8 +231,4 @@ export class WsHub implements ServiceConnections {
       for (const conn of conns) conn.ws.send(JSON.stringify({ type: 'ping', serviceId }));
     }
   }
-}
-
-function reject(socket: Duplex, status: number, text: string): void {
-  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
 }

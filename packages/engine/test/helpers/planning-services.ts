@@ -1,5 +1,5 @@
 import { initService } from '@orra/sdk';
-import { ECOMMERCE_SERVICES, schemaOf, type ServiceDefinition } from '../fixtures/ecommerce-grounding.js';
+import { ECOMMERCE_SERVICES, SHIPPING_SERVICES, schemaOf, type ServiceDefinition } from '../fixtures/ecommerce-grounding.js';
 
 /** A real SDK service for planning tests: its schema may list `required`, unlike `startService`'s. */
 export async function startDefinedService(
@@ -53,4 +53,24 @@ export async function startEcommerceServices(orraUrl: string, apiKey: string) {
     ids: { orders: services[0].id, payments: services[1].id, delivery: services[2].id, notifier: services[3].id },
     shutdown: () => Promise.all(services.map((s) => s.shutdown())),
   };
+}
+
+/** The three services of the shipping spec (hold stock → charge → ship), each recording the inputs it received. */
+export async function startShippingServices(orraUrl: string, apiKey: string) {
+  const calls: Record<'inventory' | 'billing' | 'shipping', Record<string, unknown>[]> = { inventory: [], billing: [], shipping: [] };
+  const services = await Promise.all([
+    startDefinedService(orraUrl, apiKey, SHIPPING_SERVICES.inventory, async (input) => {
+      calls.inventory.push(input);
+      return { holdId: `H-${input.orderId}` };
+    }),
+    startDefinedService(orraUrl, apiKey, SHIPPING_SERVICES.billing, async (input) => {
+      calls.billing.push(input);
+      return { chargeId: `C-${input.orderId}` };
+    }),
+    startDefinedService(orraUrl, apiKey, SHIPPING_SERVICES.shipping, async (input) => {
+      calls.shipping.push(input);
+      return { trackingId: `T-${input.orderId}` };
+    }),
+  ]);
+  return { calls, shutdown: () => Promise.all(services.map((s) => s.shutdown())) };
 }

@@ -1,4 +1,4 @@
-import { initService } from '@orra/sdk';
+import { initService, type Logger } from '@orra/sdk';
 
 /** A JSON-schema object with the given properties (all typed). */
 export function objectSchema(props: Record<string, string>): { type: 'object'; properties: Record<string, { type: any }> } {
@@ -18,6 +18,8 @@ export interface TestServiceOptions {
   description?: string;
   /** Start as this (already registered) service id: another instance of the same service. */
   id?: string;
+  /** The SDK's logger (silent without one). */
+  logger?: Logger;
 }
 
 /** A real SDK service registered with the engine, its id kept in memory (no key file on disk). */
@@ -27,6 +29,7 @@ export async function startService(opts: TestServiceOptions) {
     name: opts.name,
     orraUrl: opts.orraUrl,
     orraKey: opts.apiKey,
+    ...(opts.logger ? { logger: opts.logger } : {}),
     persistenceOpts: {
       method: 'custom',
       customSave: async (id: string) => {

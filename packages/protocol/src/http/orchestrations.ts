@@ -66,6 +66,19 @@ export interface OrchestrationErrorOut {
   error: string;
 }
 
+/**
+ * The grounding use case a planner recognised the action as (our addition; orra keeps the whole use
+ * case, without a score, in a `groundingHit` field that its clients do not read).
+ */
+export interface UseCaseOut {
+  /** Name of the grounding spec that holds the use case. */
+  grounding: string;
+  /** The use case's action template, e.g. `Ship order {orderId}`. */
+  action: string;
+  /** How closely the action matched it, 0 to 1 with three decimals (docs/planning.md). */
+  score: number;
+}
+
 /** The orchestration record: `POST /orchestrations` (202) and `GET /orchestrations/{id}`. */
 export interface OrchestrationOut {
   id: string;
@@ -84,6 +97,8 @@ export interface OrchestrationOut {
   healthCheckGracePeriod?: string;
   /** Which planner produced the plan (`explicit` for a plan sent with the request). */
   planner?: string;
+  /** The use case the action was planned as: in the `POST` response, when a grounding spec matched. */
+  useCase?: UseCaseOut;
 }
 
 /** Compensation summary of a list item. */
@@ -181,4 +196,6 @@ export interface OrchestrationInspectOut {
   results?: unknown[] | null;
   duration: number;
   plan?: PlanOut;
+  /** The use case the action was planned as, when a grounding spec matched (our addition). */
+  useCase?: UseCaseOut;
 }

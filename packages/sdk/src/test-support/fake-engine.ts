@@ -29,12 +29,18 @@ export class FakeEngine {
   readonly received: Received[] = [];
   /** Query of every accepted upgrade, in order. */
   readonly connections: URLSearchParams[] = [];
+  /** When each upgrade was accepted (ms since the epoch), in order. */
+  readonly acceptedAt: number[] = [];
   /** Close codes of sockets the SDK closed, in order. */
   readonly closeCodes: number[] = [];
   /** Upgrades refused while `refuseUpgrades` was on. */
   refusedUpgrades = 0;
   autoAck = true;
   refuseUpgrades = false;
+  /** How upgrades are refused: the status, and the body (the engine's JSON error, or none). */
+  refusal: { status: number; body: string } = { status: 503, body: '' };
+  /** Close every accepted socket at once (an engine that accepts and drops). */
+  dropOnAccept = false;
   registerReply: RegisterReply = (reg) => ({
     status: 200,
     body: {
@@ -59,7 +65,8 @@ export class FakeEngine {
     this.http.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
       if (this.refuseUpgrades) {
         this.refusedUpgrades += 1;
-        socket.end('HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n');
+        const { status, body } = this.refusal;
+        socket.end(`HTTP/1.1 ${status} Refused\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
         return;
       }
       this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, req));
@@ -114,6 +121,8 @@ export class FakeEngine {
   private accept(ws: WebSocket, req: IncomingMessage): void {
     const socketNo = this.sockets.push(ws);
     this.connections.push(new URL(req.url ?? '/', 'http://x').searchParams);
+    this.acceptedAt.push(Date.now());
+    if (this.dropOnAccept) ws.terminate();
     ws.on('close', (code) => this.closeCodes.push(code));
     ws.on('message', (data) => {
       const frame = JSON.parse(String(data)) as Record<string, any>;

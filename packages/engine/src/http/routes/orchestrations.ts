@@ -11,8 +11,8 @@ const LIST_LIMIT = 1000;
 export function orchestrationRoutes(app: FastifyInstance, deps: RouteDeps): void {
   app.post('/orchestrations', async (request, reply) => {
     const decoded = decodeOrchestrationRequest(request.body);
-    const record = await deps.orchestrations.create(callerOf(request).projectId, decoded);
-    return reply.status(202).send(toOrchestrationOut(record));
+    const { record, useCase } = await deps.orchestrations.create(callerOf(request).projectId, decoded);
+    return reply.status(202).send({ ...toOrchestrationOut(record), ...(useCase ? { useCase } : {}) });
   });
 
   app.get('/orchestrations', async (request) => {
