@@ -48,6 +48,9 @@ export class DatabaseLock {
     const db = new Database(lockPath, { timeout: 0 });
     try {
       db.pragma('journal_mode = WAL');
+      // The holder row is a note for others to read, not data to keep: it needs no fsync (which a busy
+      // disk makes slow), and the lock itself is the kernel's.
+      db.pragma('synchronous = OFF');
       db.exec(
         'CREATE TABLE IF NOT EXISTS holder (id INTEGER PRIMARY KEY CHECK (id = 1), pid INTEGER NOT NULL, host TEXT NOT NULL, since INTEGER NOT NULL)',
       );
