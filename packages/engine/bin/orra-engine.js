@@ -2,6 +2,7 @@
 // The `orra-engine` executable. It is this committed file, not dist/main.js, because npm links a
 // workspace's bin only if the file exists when `npm ci` runs, and dist/ is built after that.
 import { existsSync } from 'node:fs';
+import { URL } from 'node:url';
 
 const main = new URL('../dist/main.js', import.meta.url);
 if (!existsSync(main)) {

@@ -1,7 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ECOMMERCE_GROUNDING, ECOMMERCE_SERVICES, schemaOf } from './fixtures/ecommerce-grounding.js';
 import { Api, newProject, type ApiResponse } from './helpers/api.js';
@@ -9,6 +8,7 @@ import { parseDocJson } from './helpers/doc-json.js';
 import { freePort } from './helpers/engine-process.js';
 import { FakeLlm } from './helpers/fake-llm.js';
 import { startHeld } from './helpers/held-start.js';
+import { upgradeStatus } from './helpers/upgrade-status.js';
 import { MarkdownDoc, markdownTables } from './helpers/markdown-doc.js';
 import { dropSchema, isPostgresReachable, schemaForDataDir } from './helpers/test-database.js';
 import { startTestEngine, type TestEngine } from './helpers/test-engine.js';
@@ -30,22 +30,6 @@ const NOT_SENT: Record<string, string> = {
 /** Codes whose situation only a PostgreSQL-backed engine can be held in (see helpers/held-start.ts). */
 const NEEDS_POSTGRES = new Set(['Orra:PlanEngineStarting']);
 const isPostgresUp = await isPostgresReachable();
-
-/** A WebSocket upgrade's answer: the status of a refused upgrade, or 101 once it opened. */
-function upgradeStatus(url: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url);
-    ws.once('open', () => {
-      ws.close();
-      resolve(101);
-    });
-    ws.once('unexpected-response', (_req, res) => {
-      resolve(res.statusCode ?? 0);
-      ws.terminate();
-    });
-    ws.once('error', reject);
-  });
-}
 
 describe('docs/errors.md against real engines', () => {
   /** Grounded planning, a small body limit. */

@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { WebSocket } from 'ws';
 import { newProject, type Api } from './helpers/api.js';
 import { EngineProcess, freePort } from './helpers/engine-process.js';
 import { startHeld } from './helpers/held-start.js';
+import { upgradeStatus } from './helpers/upgrade-status.js';
 import { startService } from './helpers/sdk-services.js';
 import {
   adminQuery,
@@ -198,19 +198,6 @@ async function taskStates(dataDir: string): Promise<string[]> {
   } finally {
     db.close();
   }
-}
-
-/** The status of a WebSocket upgrade: 101 when it opened. */
-function upgradeStatus(url: string): Promise<number> {
-  return new Promise((resolve) => {
-    const ws = new WebSocket(url);
-    ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
-    ws.on('open', () => {
-      ws.close();
-      resolve(101);
-    });
-    ws.on('error', () => undefined);
-  });
 }
 
 /** A plain TCP listener on the port (it speaks no HTTP), so the engine cannot bind it. */
