@@ -18,10 +18,16 @@ import {
 } from './helpers/test-database.js';
 
 /**
+ * How long a child engine may take to come up (or fail): loading its modules alone took 11 s on a
+ * 2-core machine at a load average of 26, so the helpers' 15 s default is too tight for these tests.
+ */
+const STARTUP_MS = 60_000;
+
+/**
  * Starting the engine as a process: what it refuses, what it prints, and that a refused start touches no
  * work. Each test runs the built `dist/main.js` as a child process.
  */
-describe('engine start-up', () => {
+describe('engine start-up', { timeout: 180_000 }, () => {
   const root = mkdtempSync(join(tmpdir(), 'orra-startup-'));
   const cleanup: (() => unknown)[] = [];
   afterAll(async () => {
@@ -33,7 +39,7 @@ describe('engine start-up', () => {
 
   /** An engine with one orchestration whose only task is running in a service that never answers. */
   async function engineWithTaskInFlight(port: number, dataDir: string) {
-    const engine = await new EngineProcess(port, dataDir).start();
+    const engine = await new EngineProcess(port, dataDir).start(STARTUP_MS);
     cleanup.push(() => engine.kill());
     const { api, apiKey } = await newProject(engine.url);
     let taskStarted!: () => void;
@@ -70,7 +76,7 @@ describe('engine start-up', () => {
       expect(before).toEqual(['processing']);
 
       const second = new EngineProcess(await freePort(), dataDir);
-      const { code, stderr } = await second.startExpectingFailure();
+      const { code, stderr } = await second.startExpectingFailure(STARTUP_MS);
       expect(code).toBe(1);
       expectOneLine(stderr);
       expect(stderr).toContain(
@@ -83,7 +89,7 @@ describe('engine start-up', () => {
 
       // The lock dies with its holder, however it ends: after kill -9 the next engine starts.
       await engine.kill();
-      const third = await new EngineProcess(await freePort(), dataDir).start();
+      const third = await new EngineProcess(await freePort(), dataDir).start(STARTUP_MS);
       cleanup.push(() => third.kill());
       expect((await fetch(`${third.url}/health`)).status).toBe(200);
     },
@@ -99,7 +105,7 @@ describe('engine start-up', () => {
 
     const blocker = await occupy(port);
     cleanup.push(() => new Promise((r) => blocker.close(r)));
-    const { code, stderr } = await new EngineProcess(port, dataDir).startExpectingFailure();
+    const { code, stderr } = await new EngineProcess(port, dataDir).startExpectingFailure(STARTUP_MS);
     expect(code).toBe(1);
     expectOneLine(stderr);
     expect(stderr).toContain(`cannot listen on 127.0.0.1:${port}: address already in use`);
@@ -112,7 +118,7 @@ describe('engine start-up', () => {
     async () => {
       const dataDir = newDataDir();
       const port = await freePort();
-      const first = await new EngineProcess(port, dataDir).start(); // creates the schema
+      const first = await new EngineProcess(port, dataDir).start(STARTUP_MS); // creates the schema
       const { api, apiKey } = await newProject(first.url);
       const registered = await api.post('/register/service', {
         name: 'waiting',
@@ -150,7 +156,7 @@ describe('engine start-up', () => {
     writeFileSync(file, '');
     const sqlite = await new EngineProcess(await freePort(), newDataDir(), {
       ORRA_DATABASE_URL: `sqlite:${file}/engine.db`,
-    }).startExpectingFailure();
+    }).startExpectingFailure(STARTUP_MS);
     expect(sqlite.code).toBe(1);
     expectOneLine(sqlite.stderr);
     expect(sqlite.stderr).toContain(`cannot open the database sqlite:${file}/engine.db: `);
@@ -161,7 +167,7 @@ describe('engine start-up', () => {
     url.username = 'orra_no_such_role';
     const pg = await new EngineProcess(await freePort(), newDataDir(), {
       ORRA_DATABASE_URL: url.toString(),
-    }).startExpectingFailure();
+    }).startExpectingFailure(STARTUP_MS);
     expect(pg.code).toBe(1);
     expectOneLine(pg.stderr);
     expect(pg.stderr).toContain(
