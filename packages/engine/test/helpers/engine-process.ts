@@ -42,13 +42,17 @@ export class EngineProcess {
   /** Starts the engine and waits until it answers /health with 200. */
   async start(timeoutMs = 15_000): Promise<this> {
     await this.spawn();
+    // One that never came up is stopped here: the caller registers its clean-up only after start().
     await waitFor(
       async () => {
         if (this.child?.exitCode != null) throw new Error(`engine exited: ${this.output}`);
         return (await fetch(`${this.url}/health`)).ok;
       },
       { what: 'engine to accept requests', timeoutMs },
-    );
+    ).catch(async (err: unknown) => {
+      await this.kill();
+      throw err;
+    });
     return this;
   }
 
