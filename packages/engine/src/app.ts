@@ -1,9 +1,10 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { loadConfig, redactUrl, type Config, type LoadConfigOptions } from './config/config.js';
+import { ENV_NAMES, loadConfig, redactUrl, type Config, type LoadConfigOptions } from './config/config.js';
 import { CompensationRunner } from './compensation/compensation-runner.js';
 import { planCompensations } from './compensation/compensation-planner.js';
 import { FailedCompensationService } from './compensation/failed-compensation-service.js';
+import { oneLine, StartupError } from './errors/startup-error.js';
 import { createHttpServer } from './http/server.js';
 import { createLogger, type Logger } from './logging/logger.js';
 import { EngineMetrics } from './metrics/engine-metrics.js';
@@ -20,11 +21,13 @@ import type { ServiceConnections } from './orchestration/service-connections.js'
 import { RetentionSweeper } from './retention/retention-sweeper.js';
 import { createStore } from './storage/create-store.js';
 import { PostgresStore } from './storage/postgres/postgres-store.js';
+import { DatabaseInUseError } from './storage/sqlite/database-lock.js';
 import type { Store } from './storage/store.js';
 import { Webhooks } from './webhooks/webhooks.js';
 import { WsHub } from './ws/ws-hub.js';
 
 export { loadConfig, ConfigError, type Config } from './config/config.js';
+export { StartupError } from './errors/startup-error.js';
 
 /** A running engine. */
 export interface Engine {
@@ -55,13 +58,29 @@ export interface StartEngineOptions extends LoadConfigOptions {
   onFatal?: (err: Error) => void;
 }
 
-/** The composition root: builds every part, resumes in-flight work, then starts listening. */
+/**
+ * The composition root: opens storage (on SQLite, taking the database's lock: one engine per file), builds
+ * every part, binds the port, resumes in-flight work, and only then answers requests. Binding before
+ * resuming means an engine that cannot listen has resumed nothing; until resuming is done, requests get
+ * 503 `Orra:PlanEngineStarting` and WebSocket upgrades 503, so nothing sees half-loaded state.
+ * A failure to start is a StartupError (or ConfigError) whose message is one line saying what to do.
+ */
 export async function startEngine(options: StartEngineOptions = {}): Promise<Engine> {
   const config = options.config ?? loadConfig(options);
   const log = options.logger ?? createLogger(config.logLevel);
+  try {
+    return await start(config, log, options);
+  } catch (err) {
+    // The process entry prints one line; the stack is here for whoever runs with ORRA_LOG_LEVEL=debug.
+    log.debug({ err }, 'start-up failed');
+    throw err;
+  }
+}
+
+async function start(config: Config, log: Logger, options: StartEngineOptions): Promise<Engine> {
   const now = Date.now;
   const nodeId = newNodeId();
-  const store = await createStore(config, log.child({ component: 'storage' }), nodeId);
+  const store = await openStore(config, log, nodeId);
   const projects = new ProjectService(store, now);
   const services = new ServiceRegistry(store, now);
   const hub = new WsHub(projects, services, log.child({ component: 'ws' }), {
@@ -114,6 +133,7 @@ export async function startEngine(options: StartEngineOptions = {}): Promise<Eng
   const planning = createPlanningService(config, store, log.child({ component: 'planning' }), now);
   const groundings = new GroundingService(store, now);
   const orchestrations = new OrchestrationService(store, runner, config, now, planning);
+  let isStarting = true;
   const http = createHttpServer(
     {
       config,
@@ -129,31 +149,14 @@ export async function startEngine(options: StartEngineOptions = {}): Promise<Eng
       now,
     },
     log,
+    { isStarting: () => isStarting },
   );
   hub.attach(http.server, cluster);
-
-  const resumed = await cluster.start();
-  webhooks.start();
   const retention = new RetentionSweeper(store, log.child({ component: 'retention' }), {
     retentionMs: config.retentionMs,
     intervalMs: config.retentionSweepIntervalMs,
     now,
   });
-  retention.start();
-  await http.listen({ port: config.port, host: config.host });
-  const port = (http.server.address() as AddressInfo).port;
-  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-  const url = `http://${host}:${port}`;
-  log.info(
-    {
-      url,
-      nodeId: cluster.nodeId,
-      resumed: resumed.orchestrations,
-      resumedCompensations: resumed.compensations,
-      database: redactUrl(config.databaseUrl),
-    },
-    'engine listening',
-  );
 
   let closing: Promise<void> | undefined;
   const close = () =>
@@ -168,6 +171,33 @@ export async function startEngine(options: StartEngineOptions = {}): Promise<Eng
       await store.close();
       log.info('engine stopped');
     })());
+
+  let resumed: Awaited<ReturnType<Cluster['start']>>;
+  try {
+    await listen(http, config);
+    resumed = await cluster.start();
+  } catch (err) {
+    await close().catch((closeErr: unknown) => log.warn({ err: closeErr }, 'clean-up after a failed start failed'));
+    throw err;
+  }
+  isStarting = false;
+  hub.acceptConnections();
+  webhooks.start();
+  retention.start();
+  const port = (http.server.address() as AddressInfo).port;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const url = `http://${host}:${port}`;
+  log.info(
+    {
+      url,
+      nodeId: cluster.nodeId,
+      resumed: resumed.orchestrations,
+      resumedCompensations: resumed.compensations,
+      database: redactUrl(config.databaseUrl),
+    },
+    'engine listening',
+  );
+
   return {
     config,
     nodeId: cluster.nodeId,
@@ -182,4 +212,39 @@ export async function startEngine(options: StartEngineOptions = {}): Promise<Eng
     log,
     close,
   };
+}
+
+/** Opens the configured store; a failure is one line naming the database and what to check. */
+async function openStore(config: Config, log: Logger, nodeId: string): Promise<Store> {
+  try {
+    return await createStore(config, log.child({ component: 'storage' }), nodeId);
+  } catch (err) {
+    if (err instanceof DatabaseInUseError) {
+      throw new StartupError(
+        `${err.message}: stop that engine first, or give this one its own ${ENV_NAMES.dataDir} (only PostgreSQL takes several engines on one database)`,
+        { cause: err },
+      );
+    }
+    throw new StartupError(
+      `cannot open the database ${redactUrl(config.databaseUrl)}: ${oneLine(err)} (check ${ENV_NAMES.databaseUrl})`,
+      { cause: err },
+    );
+  }
+}
+
+/** Binds the HTTP/WebSocket port; a failure is one line naming the address and the setting to change. */
+async function listen(http: FastifyInstance, config: Config): Promise<void> {
+  try {
+    await http.listen({ port: config.port, host: config.host });
+  } catch (err) {
+    const address = `${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
+    const hints: Record<string, string> = {
+      EADDRINUSE: `address already in use: another process listens there; stop it or set ${ENV_NAMES.port} to a free port`,
+      EACCES: `permission denied: ports below 1024 need privileges; set ${ENV_NAMES.port} to 1024 or above`,
+      EADDRNOTAVAIL: `address not available: no interface of this machine has it; check ${ENV_NAMES.host}`,
+      ENOTFOUND: `unknown host name; check ${ENV_NAMES.host}`,
+    };
+    const code = (err as NodeJS.ErrnoException).code ?? '';
+    throw new StartupError(`cannot listen on ${address}: ${hints[code] ?? oneLine(err)}`, { cause: err });
+  }
 }

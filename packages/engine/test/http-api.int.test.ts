@@ -213,6 +213,15 @@ describe('HTTP API', () => {
     }
   });
 
+  it('takes the Bearer scheme in any case, as RFC 9110 says', async () => {
+    for (const scheme of ['bearer', 'BEARER', 'bEaReR', 'Bearer ']) {
+      const res = await fetch(`${engine.url}/orchestrations`, {
+        headers: { authorization: `${scheme} ${api.apiKey}` },
+      });
+      expect(res.status, `scheme "${scheme}"`).toBe(200);
+    }
+  });
+
   it('answers 404 for an unknown orchestration id and for another project’s id', async () => {
     const mine = await api.post('/orchestrations', plan({ orderId: '$task0.orderId' }));
     const other = await newProject(engine.url, 'other');
@@ -234,12 +243,12 @@ describe('HTTP API', () => {
     expect(await orchestrationCount(second)).toBe(await orchestrationCount());
   });
 
-  it('refuses a WebSocket for an unknown key or another project’s service', async () => {
+  it('refuses a WebSocket for an unknown key or another project’s service; takes the key from the query or a bearer header', async () => {
     const { WebSocket } = await import('ws');
     const other = await newProject(engine.url, 'ws-other');
-    const tryOpen = (query: string) =>
+    const tryOpen = (query: string, headers: Record<string, string> = {}) =>
       new Promise<number>((resolve) => {
-        const ws = new WebSocket(`${engine.url.replace('http', 'ws')}/ws?${query}`);
+        const ws = new WebSocket(`${engine.url.replace('http', 'ws')}/ws?${query}`, { headers });
         ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
         ws.on('open', () => {
           ws.close();
@@ -250,5 +259,9 @@ describe('HTTP API', () => {
     expect(await tryOpen(`serviceId=${serviceId}&apiKey=sk-orra-v1-nope`)).toBe(401);
     expect(await tryOpen(`serviceId=${serviceId}&apiKey=${other.apiKey}`)).toBe(403);
     expect(await tryOpen(`serviceId=${serviceId}&apiKey=${api.apiKey}`)).toBe(101);
+    // A client that can set headers may send the key as a bearer token, the scheme in any case.
+    expect(await tryOpen(`serviceId=${serviceId}`, { authorization: `bearer ${api.apiKey}` })).toBe(101);
+    expect(await tryOpen(`serviceId=${serviceId}`, { authorization: `Basic ${api.apiKey}` })).toBe(401);
+    expect(await tryOpen(`serviceId=${serviceId}`, { authorization: `Bearer ${other.apiKey}` })).toBe(403);
   });
 });

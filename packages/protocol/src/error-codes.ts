@@ -32,6 +32,8 @@ export const ERROR_CODES = {
   INVALID_PLAN: 'Orra:InvalidPlan',
   /** The engine is shutting down and takes no new work. */
   SHUTTING_DOWN: 'Orra:PlanEngineShuttingDown',
+  /** The engine has bound its port but is still resuming in-flight work; retry after `Retry-After`. */
+  STARTING: 'Orra:PlanEngineStarting',
   /** A grounding spec failed validation; `param` names the part (name, domain, version, use-cases, constraints). */
   INVALID_GROUNDING: 'Orra:InvalidGrounding',
   /** The project already has a grounding spec with this name and version (orra: kind `invalid operation`). */

@@ -1,4 +1,10 @@
-import { newCompensationExecutionId, type CompensationRequest, type SdkPayload } from '@orra/protocol';
+import {
+  describeFrameOverflow,
+  frameOverflowBytes,
+  newCompensationExecutionId,
+  type CompensationRequest,
+  type SdkPayload,
+} from '@orra/protocol';
 import type { Logger } from '../logging/logger.js';
 import { backoffMs } from '../orchestration/backoff.js';
 import type { ServiceConnections } from '../orchestration/service-connections.js';
@@ -202,20 +208,33 @@ export class CompensationRunner {
       }
       return; // onServiceConnected resumes it
     }
-    r.status = 'processing';
-    r.attempts += 1;
-    r.executionId = newCompensationExecutionId();
-    r.nextAttemptAt = null;
-    await this.save(r, [historyEntry(r, 'processing', now, { isManualRetry: isRetry })]);
+    const executionId = newCompensationExecutionId();
     const message: CompensationRequest = {
       type: 'compensation_request',
       id: r.taskId,
       input: r.data,
       compensationContext: r.context,
-      executionId: r.executionId,
+      executionId,
       idempotencyKey: r.idempotencyKey,
       serviceId: r.serviceId,
     };
+    // Sent, it would close the service's socket (1009) on every attempt: it goes to the operators instead.
+    const overflow = frameOverflowBytes(message);
+    if (overflow !== undefined) {
+      const payload = r.context.reason === 'aborted' ? 'abort' : 'failure';
+      return this.finish(
+        r,
+        'failed',
+        `the compensation request cannot be sent: with the task's compensation data and the ${payload} payload ` +
+          `it would be ${describeFrameOverflow(overflow)}; undo ${r.taskId} by hand, then resolve this failure`,
+        null,
+      );
+    }
+    r.status = 'processing';
+    r.attempts += 1;
+    r.executionId = executionId;
+    r.nextAttemptAt = null;
+    await this.save(r, [historyEntry(r, 'processing', now, { isManualRetry: isRetry })]);
     const socketId = this.connections.send(r.serviceId, message);
     if (!socketId) {
       // The socket closed while the attempt was being recorded: it never went out, so it does not count.
@@ -225,7 +244,6 @@ export class CompensationRunner {
       return;
     }
     this.sentTo.set(r.id, socketId);
-    const executionId = r.executionId;
     this.timers.set(`next|${r.id}`, now + this.options.attemptTimeoutMs, () =>
       this.enqueue(r.orchestrationId, async () => {
         if (r.status === 'processing' && r.executionId === executionId) {

@@ -16,6 +16,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   [ERROR_CODES.ACTION_CANNOT_EXECUTE]: 400,
   [ERROR_CODES.INVALID_PLAN]: 400,
   [ERROR_CODES.SHUTTING_DOWN]: 503,
+  [ERROR_CODES.STARTING]: 503,
   [ERROR_CODES.INVALID_GROUNDING]: 400,
   // orra answers 400 (kind `invalid operation`) and its CLI turns exactly that into a friendly message.
   [ERROR_CODES.GROUNDING_VERSION_EXISTS]: 400,

@@ -4,6 +4,7 @@ import type { Config } from '../config/config.js';
 import type { EngineMetrics } from '../metrics/engine-metrics.js';
 import type { OrchestrationService } from '../orchestration/orchestration-service.js';
 import type { GroundingService } from '../planning/grounding-service.js';
+import { parseBearerToken } from '../projects/bearer-token.js';
 import type { Caller, ProjectService } from '../projects/project-service.js';
 import type { ServiceRegistry } from '../services/service-registry.js';
 import type { Store } from '../storage/store.js';
@@ -30,10 +31,7 @@ export function callerOf(request: FastifyRequest): Caller {
   return (request as FastifyRequest & { caller: Caller }).caller;
 }
 
-/** The bearer token of a request, or undefined when the header is missing or malformed. */
+/** The bearer token of a request (scheme in any case), or undefined when the header is missing or malformed. */
 export function bearerToken(request: FastifyRequest): string | undefined {
-  const header = request.headers.authorization;
-  if (!header) return undefined;
-  const [scheme, token, ...rest] = header.split(' ');
-  return scheme === 'Bearer' && token && rest.length === 0 ? token : undefined;
+  return parseBearerToken(request.headers.authorization);
 }

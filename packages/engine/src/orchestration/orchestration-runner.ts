@@ -1,4 +1,12 @@
-import { formatGoDuration, newExecutionId, shortId, type SdkPayload, type TaskRequest } from '@orra/protocol';
+import {
+  describeFrameOverflow,
+  formatGoDuration,
+  frameOverflowBytes,
+  newExecutionId,
+  shortId,
+  type SdkPayload,
+  type TaskRequest,
+} from '@orra/protocol';
 import type { Logger } from '../logging/logger.js';
 import type { Store, TaskRecord } from '../storage/store.js';
 import { TimerQueue } from '../timers/timer-queue.js';
@@ -266,12 +274,32 @@ export class OrchestrationRunner {
       task.idempotencyKey = taskIdempotencyKey(live.record.id, task.taskId, depOutputs);
       this.byKey.set(task.idempotencyKey, ref(task));
       this.dispatch(step, task);
+      if (live.record.status !== 'processing') return; // the dispatch failed the orchestration
     }
     if (isAllDone) this.finalizeCompleted(step);
   }
 
-  /** Sends the task to a live socket of its service, or pauses it when there is none. */
+  /**
+   * Sends the task to a live socket of its service, or pauses it when there is none. A request larger
+   * than a service accepts fails the task for good: sent, it would close the service's socket (1009) on
+   * every re-send and keep the service offline.
+   */
   private dispatch(step: Step, task: TaskRecord): void {
+    const executionId = newExecutionId();
+    const message = taskRequest(task, task.resolvedInput ?? {}, executionId, task.idempotencyKey as string);
+    const overflow = frameOverflowBytes(message);
+    if (overflow !== undefined) {
+      const deps = step.live.dependencies.get(task.taskId) ?? [];
+      const source = deps.length > 0 ? `the output of ${deps.join(', ')} wired into it` : 'its input';
+      this.failTask(
+        step,
+        task,
+        `${task.taskId} cannot be sent to service ${task.serviceName}: its request would be ` +
+          `${describeFrameOverflow(overflow)}; ${source} is too large to pass on: have services pass large ` +
+          'values by reference (a URL or a storage key)',
+      );
+      return;
+    }
     if (!this.connections.isConnected(task.serviceId)) {
       this.pause(step, task, `service ${task.serviceId} is not healthy`);
       return;
@@ -279,20 +307,11 @@ export class OrchestrationRunner {
     const { live } = step;
     task.state = 'processing';
     task.attempts += 1;
-    task.executionId = newExecutionId();
+    task.executionId = executionId;
     task.pausedSince = null;
     task.nextAttemptAt = null;
     step.touch(task);
     step.status(task, 'processing');
-    const message: TaskRequest = {
-      type: 'task_request',
-      id: task.taskId,
-      input: task.resolvedInput ?? {},
-      executionId: task.executionId,
-      idempotencyKey: task.idempotencyKey as string,
-      serviceId: task.serviceId,
-    };
-    const executionId = task.executionId;
     step.afterCommit(() => {
       const socketId = this.connections.send(task.serviceId, message);
       if (socketId === undefined) {
@@ -473,6 +492,16 @@ export class OrchestrationRunner {
   private isOpen(task: TaskRecord): boolean {
     return task.state === 'processing' || task.state === 'paused' || task.state === 'retry_wait';
   }
+}
+
+/** The `task_request` of one attempt of the task. */
+export function taskRequest(
+  task: Pick<TaskRecord, 'taskId' | 'serviceId'>,
+  input: Record<string, unknown>,
+  executionId: string,
+  idempotencyKey: string,
+): TaskRequest {
+  return { type: 'task_request', id: task.taskId, input, executionId, idempotencyKey, serviceId: task.serviceId };
 }
 
 const ref = (task: TaskRecord): TaskRef => ({ orchestrationId: task.orchestrationId, taskId: task.taskId });

@@ -1,9 +1,18 @@
-import { ERROR_CODES, newOrchestrationId, type DataField, type UseCaseOut } from '@orra/protocol';
+import {
+  describeFrameOverflow,
+  ERROR_CODES,
+  frameOverflowBytes,
+  newExecutionId,
+  newOrchestrationId,
+  type DataField,
+  type UseCaseOut,
+} from '@orra/protocol';
 import { EngineError } from '../errors/engine-error.js';
 import type { JournalEntry, OrchestrationRecord, Store, TaskRecord } from '../storage/store.js';
 import type { PlanningService } from '../planning/planning-service.js';
 import type { UseCaseMatch } from '../planning/use-case-matcher.js';
-import type { OrchestrationRunner } from './orchestration-runner.js';
+import { taskRequest, type OrchestrationRunner } from './orchestration-runner.js';
+import { resolveInput } from './references.js';
 import { validatePlan, type ValidatedPlan } from './plan-validator.js';
 
 /** A request to orchestrate an action, after the HTTP layer decoded it. */
@@ -41,6 +50,7 @@ export class OrchestrationService {
   /** Validates (or makes) the plan, stores the orchestration with its tasks in one transaction, and starts it. */
   async create(projectId: string, request: OrchestrationRequest): Promise<CreatedOrchestration> {
     const { validated, planner, useCase } = await this.prepare(projectId, request);
+    refuseUnsendableTasks(validated);
     const now = this.now();
     const record = this.newRecord(projectId, request, now, {
       plan: validated.plan,
@@ -181,4 +191,26 @@ function useCaseEntries(record: OrchestrationRecord, useCase: UseCaseOut | undef
       at: record.createdAt,
     },
   ];
+}
+
+/**
+ * Refuses, before anything is stored, a plan with a task whose request could never be sent: its input
+ * from the request's data alone is over the WebSocket message limit. (Inputs wired from other tasks'
+ * outputs are measured again when the task is sent; see OrchestrationRunner.dispatch.)
+ */
+function refuseUnsendableTasks(validated: ValidatedPlan): void {
+  const data = new Map([['task0', validated.taskZero]]);
+  for (const task of validated.plan.tasks) {
+    // References to other tasks find nothing yet and are left out: the smallest the input can be.
+    const input = resolveInput(task.input, data);
+    const message = taskRequest({ taskId: task.id, serviceId: task.service }, input, newExecutionId(), '0'.repeat(64));
+    const overflow = frameOverflowBytes(message);
+    if (overflow === undefined) continue;
+    throw new EngineError(
+      ERROR_CODES.PAYLOAD_TOO_LARGE,
+      `${task.id} (service ${task.service_name}) cannot be sent: its input from "data" makes a request of ` +
+        `${describeFrameOverflow(overflow)}; pass large values by reference (a URL or a storage key) instead`,
+      { param: 'data' },
+    );
+  }
 }

@@ -13,5 +13,6 @@ export async function createStore(
   if (/^postgres(ql)?:\/\//.test(config.databaseUrl)) {
     return PostgresStore.open({ url: config.databaseUrl, schema: config.databaseSchema, log, nodeId });
   }
-  return new SqliteStore(sqlitePath(config.databaseUrl));
+  // The engine's own store: exclusive, so a second engine on the same file refuses to start.
+  return new SqliteStore(sqlitePath(config.databaseUrl), { exclusive: true });
 }

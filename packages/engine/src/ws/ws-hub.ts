@@ -1,9 +1,18 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { ERROR_CODES, MAX_FRAME_BYTES, shortId, type ErrorCode, type SdkPayload, type ServerMessage } from '@orra/protocol';
+import {
+  ERROR_CODES,
+  MAX_FRAME_BYTES,
+  shortId,
+  textOverflowBytes,
+  type ErrorCode,
+  type SdkPayload,
+  type ServerMessage,
+} from '@orra/protocol';
 import { WebSocket, WebSocketServer } from 'ws';
 import { EngineError } from '../errors/engine-error.js';
 import type { Logger } from '../logging/logger.js';
+import { parseBearerToken } from '../projects/bearer-token.js';
 import type { ServiceConnections } from '../orchestration/service-connections.js';
 import type { ProjectService } from '../projects/project-service.js';
 import type { ServiceRegistry } from '../services/service-registry.js';
@@ -42,6 +51,8 @@ export class WsHub implements ServiceConnections {
   private readonly roundRobin = new Map<string, number>();
   private readonly timers: NodeJS.Timeout[] = [];
   private isClosing = false;
+  /** Upgrades are refused (503) until the engine has resumed its work: see `acceptConnections`. */
+  private isAccepting = false;
   private events: ServiceEvents | undefined;
 
   constructor(
@@ -64,6 +75,11 @@ export class WsHub implements ServiceConnections {
     this.timers.push(ping, appPing);
   }
 
+  /** From now on, upgrades are accepted (the engine has resumed what was in flight). */
+  acceptConnections(): void {
+    this.isAccepting = true;
+  }
+
   isConnected(serviceId: string): boolean {
     return (this.byService.get(serviceId)?.length ?? 0) > 0;
   }
@@ -79,7 +95,15 @@ export class WsHub implements ServiceConnections {
     const next = (this.roundRobin.get(serviceId) ?? 0) % conns.length;
     this.roundRobin.set(serviceId, next + 1);
     const conn = conns[next] as Connection;
-    conn.ws.send(JSON.stringify(message));
+    // The runners refuse what cannot be sent before they commit to sending it; this is the last line, so
+    // that no message over the frame limit ever reaches a service (which would close with 1009).
+    const text = JSON.stringify(message);
+    const overflow = textOverflowBytes(text);
+    if (overflow !== undefined) {
+      this.log.error({ serviceId, type: message.type, bytes: overflow }, 'refused to send a message over the frame limit');
+      return undefined;
+    }
+    conn.ws.send(text);
     return conn.id;
   }
 
@@ -107,7 +131,8 @@ export class WsHub implements ServiceConnections {
   private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const serviceId = (url.searchParams.get('serviceId') ?? '').slice(0, 100);
-    const apiKey = url.searchParams.get('apiKey') ?? '';
+    // orra's SDKs put the key in the query; a client that can set headers may send it as a bearer token.
+    const apiKey = url.searchParams.get('apiKey') || parseBearerToken(req.headers.authorization) || '';
     const refuse = (status: number, code: ErrorCode, reason: string, err?: unknown): void => {
       const fields = { status, code, reason, serviceId, remoteAddress: req.socket.remoteAddress };
       if (err) this.log.error({ ...fields, err }, 'websocket upgrade refused');
@@ -118,6 +143,7 @@ export class WsHub implements ServiceConnections {
       return refuse(404, ERROR_CODES.ROUTE_NOT_FOUND, `no WebSocket endpoint at ${url.pathname.slice(0, 100)}: services connect to /ws`);
     }
     if (this.isClosing) return refuse(503, ERROR_CODES.SHUTTING_DOWN, 'the engine is shutting down: reconnect');
+    if (!this.isAccepting) return refuse(503, ERROR_CODES.STARTING, 'the engine is starting (resuming in-flight work): reconnect');
     if (apiKey === '') return refuse(401, ERROR_CODES.UNAUTHENTICATED, 'missing API key: connect to /ws?serviceId=s_…&apiKey=sk-orra-…');
     try {
       let projectId: string;

@@ -131,5 +131,35 @@ export interface WrappedMessage {
   payload: SdkPayload;
 }
 
-/** The largest frame either side accepts (orra's engine: 10 KiB; ours: 10 MiB). */
+/**
+ * The largest frame either side accepts: 10 MiB of data plus 64 KiB for the envelope around it (orra's
+ * engine: 10 KiB). Our SDK's receive limit is this; orra's JS SDK accepts up to 100 MiB, its Python SDK
+ * 10.5 MB. The engine never sends a larger message, and refuses one it would have to send (see
+ * docs/ws-protocol.md, "Message size").
+ */
 export const MAX_FRAME_BYTES = 10 * 1024 * 1024 + 64 * 1024;
+
+/**
+ * The size in bytes of `message` as it goes on the wire (its JSON text in UTF-8) when that is over
+ * MAX_FRAME_BYTES; undefined when it fits.
+ */
+export function frameOverflowBytes(message: unknown): number | undefined {
+  return textOverflowBytes(JSON.stringify(message));
+}
+
+/** frameOverflowBytes for a message already encoded as JSON text. */
+export function textOverflowBytes(text: string): number | undefined {
+  // A UTF-16 code unit is at most 3 bytes of UTF-8: most messages need no byte count at all.
+  if (text.length * 3 <= MAX_FRAME_BYTES) return undefined;
+  const bytes = Buffer.byteLength(text, 'utf8');
+  return bytes > MAX_FRAME_BYTES ? bytes : undefined;
+}
+
+/** "12.3 MiB, over the 10 MiB WebSocket message limit (…)", for errors about a message that cannot be sent. */
+export function describeFrameOverflow(bytes: number): string {
+  const mib = (n: number) => (n / 1024 / 1024).toFixed(1);
+  return (
+    `${mib(bytes)} MiB, over the ${Math.floor(MAX_FRAME_BYTES / 1024 / 1024)} MiB WebSocket message limit (${MAX_FRAME_BYTES} bytes; ` +
+    "fixed by the protocol, as it is what the services' SDKs accept, so no setting raises it)"
+  );
+}

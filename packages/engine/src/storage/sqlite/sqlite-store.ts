@@ -1,8 +1,8 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Repos, Store } from '../store.js';
+import { DatabaseLock } from './database-lock.js';
 import { SQLITE_MIGRATIONS } from './migrations/index.js';
+import { preparePrivateFile } from './private-files.js';
 import { createSqliteRepos } from './sqlite-repos.js';
 
 /**
@@ -26,6 +26,7 @@ export class SqliteStore implements Store {
   declare readonly webhookDeliveries: Repos['webhookDeliveries'];
   declare readonly retention: Repos['retention'];
   private readonly db: Database.Database;
+  private readonly lock: DatabaseLock | undefined;
   private readonly txRepos: Repos;
   /** Prepared once: `db.exec` parses its SQL on every call, and these run once or twice per transaction. */
   private readonly tx: Record<'begin' | 'commit' | 'rollback' | 'savepoint' | 'release' | 'rollbackTo', Database.Statement>;
@@ -33,14 +34,28 @@ export class SqliteStore implements Store {
   private isInTransaction = false;
   private batch: { fn: (tx: Repos) => Promise<unknown>; resolve: (value: unknown) => void; reject: (error: unknown) => void }[] = [];
 
-  constructor(path: string) {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    this.db = new Database(path);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
-    this.db.pragma('foreign_keys = ON');
-    this.db.pragma('busy_timeout = 5000');
-    migrate(this.db);
+  /**
+   * With `exclusive`, the store first takes the database's lock (see DatabaseLock) and holds it until
+   * `close`: the engine opens its database so, and a second engine on the same file fails here, before
+   * reading anything. Tests and tools that open several stores on one file leave it off.
+   */
+  constructor(path: string, options: { exclusive?: boolean } = {}) {
+    if (path !== ':memory:') preparePrivateFile(path);
+    this.lock = options.exclusive && path !== ':memory:' ? DatabaseLock.acquire(path) : undefined;
+    let db: Database.Database | undefined;
+    try {
+      db = new Database(path);
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = FULL');
+      db.pragma('foreign_keys = ON');
+      db.pragma('busy_timeout = 5000');
+      migrate(db);
+    } catch (err) {
+      db?.close();
+      this.lock?.release();
+      throw err;
+    }
+    this.db = db;
     const st = (sql: string) => this.db.prepare(sql);
     this.tx = {
       begin: st('BEGIN IMMEDIATE'),
@@ -124,6 +139,7 @@ export class SqliteStore implements Store {
   close(): Promise<void> {
     return this.queue.then(() => {
       if (this.db.open) this.db.close();
+      this.lock?.release();
     });
   }
 }
