@@ -175,6 +175,10 @@ describe('reconnect backoff', () => {
       await waitFor(() => engine.openSockets === 1 && engine.connections.length === drop + 1, 'the reconnect');
     }
     expect(delays()).toEqual([20, 40, 80]);
+    // The engine sees the socket before the SDK's open handler runs: wait until the SDK itself says it
+    // is connected, or the clock would move before the connection's start is read.
+    const connected = () => lines.filter((l) => l.message === 'connected').length;
+    await waitFor(() => connected() === 4, 'the SDK to see its fourth connection open');
     clock += STABLE_CONNECTION_MS;
     engine.dropConnections();
     await waitFor(() => delays().length === 4, 'the next reconnect');
