@@ -47,9 +47,14 @@ export class Api {
   }
 }
 
-/** Registers a project and returns an Api bound to its key. */
+let projectCount = 0;
+
+/**
+ * Registers a project and returns an Api bound to its key. Project names are unique per engine, so
+ * the name is made unique with a number (`name-3`).
+ */
 export async function newProject(baseUrl: string, name = 'test-project'): Promise<{ api: Api; projectId: string; apiKey: string }> {
-  const res = await new Api(baseUrl).post('/register/project', { name });
+  const res = await new Api(baseUrl).post('/register/project', { name: `${name}-${++projectCount}` });
   if (res.status !== 201) throw new Error(`project registration failed: ${res.status} ${JSON.stringify(res.body)}`);
   return { api: new Api(baseUrl, res.body.apiKey), projectId: res.body.id, apiKey: res.body.apiKey };
 }
