@@ -144,6 +144,7 @@ async function start(config: Config, log: Logger, options: StartEngineOptions): 
       failedCompensations,
       groundings,
       aborts: cluster,
+      presence: cluster,
       webhooks,
       metrics,
       now,

@@ -9,6 +9,7 @@ import type {
   OrchestrationOut,
   ProjectIn,
   ProjectOut,
+  ServiceDetailOut,
   ServiceIn,
   ServiceKind,
   ServiceOut,
@@ -121,6 +122,16 @@ export class OrraClient {
   /** `POST /register/service` or `/register/agent`. */
   registerService(kind: ServiceKind, body: ServiceIn): Promise<ServiceOut> {
     return this.request('POST', `/register/${kind}`, body);
+  }
+
+  /** `GET /services`: the project's services and agents, sorted by name, with schemas and connection state. */
+  listServices(): Promise<ServiceDetailOut[]> {
+    return this.request('GET', '/services');
+  }
+
+  /** `GET /services/{id}`: one service or agent of the project. */
+  getService(id: string): Promise<ServiceDetailOut> {
+    return this.request('GET', `/services/${enc(id)}`);
   }
 
   /**
