@@ -423,6 +423,13 @@ describe('docs/cli.md with the built orra binary against a real engine', () => {
     }
   });
 
+  describe('Services', () => {
+    it('orra services ls · orra services inspect', async () => {
+      const s = await shop({ withServices: true });
+      await s.transcript(block('`orra services ls`'));
+    });
+  });
+
   describe('Webhooks', () => {
     let s: Shop;
     const notifications = () => `http://127.0.0.1:${receiver.port}/orra-notifications`;
