@@ -10,17 +10,24 @@ describe('orra projects add: project names', () => {
   it.each([
     ['empty', '', 'Error: project name "" must not be empty or blank'],
     ['blank', '   ', 'Error: project name "   " must not be empty or blank'],
-    ['over 100 characters', 'n'.repeat(101), `Error: project name "${'n'.repeat(101)}" must be at most 100 characters (got 101)`],
-  ])('refuses a name that is %s as a usage error (exit 2) and saves nothing', async (_what, name, message) => {
-    const before = f.config();
-    const r = await f.run(['projects', 'add', name, '--server', f.engine.url]);
-    expect(r.code).toBe(2);
-    expect(r.stdout).toBe('');
-    expect(r.stderr).toBe(`${message}\n`);
-    expect(f.config()).toEqual(before);
-  });
+    [
+      'over 100 characters',
+      'n'.repeat(101),
+      `Error: project name "${'n'.repeat(101)}" must be at most 100 characters (got 101)`,
+    ],
+  ])(
+    'refuses a name that is %s as a usage error (exit 2) and saves nothing',
+    async (_what, name, message) => {
+      const before = f.config();
+      const r = await f.run(['projects', 'add', name, '--server', f.engine.url]);
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toBe(`${message}\n`);
+      expect(f.config()).toEqual(before);
+    },
+  );
 
-  it('refuses a name the engine has already (another CLI home added it), with the engine\'s 400 message', async () => {
+  it("refuses a name the engine has already (another CLI home added it), with the engine's 400 message", async () => {
     const other = new CliHome();
     try {
       const r = await other.run(['projects', 'add', 'SHOP', '--server', f.engine.url]);

@@ -30,7 +30,11 @@ describe('orra services ls · inspect', () => {
       },
       { what: 'labels to show as disconnected' },
     );
-    expect(listed).toMatchObject({ id: svc.id, name: 'labels', connection: { state: 'disconnected', sockets: 0 } });
+    expect(listed).toMatchObject({
+      id: svc.id,
+      name: 'labels',
+      connection: { state: 'disconnected', sockets: 0 },
+    });
     const table = (await f.expectOk(['services', 'ls'])).stdout;
     expect(table).toMatch(new RegExp(`│ labels +${svc.id} service +no +○ disconnected (just now|\\d+m)\\n`));
     const inspect = (await f.expectOk(['services', 'inspect', svc.id])).stdout;
@@ -42,6 +46,8 @@ describe('orra services ls · inspect', () => {
   it('names an unknown id in one error line (exit 1)', async () => {
     const r = await f.run(['services', 'inspect', 's_nosuchservice']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe('Error: unknown service: s_nosuchservice is not a service or agent of this project\n');
+    expect(r.stderr).toBe(
+      'Error: unknown service: s_nosuchservice is not a service or agent of this project\n',
+    );
   });
 });

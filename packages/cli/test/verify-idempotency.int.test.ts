@@ -29,20 +29,32 @@ describe('orra verify run and the Idempotency-Key', () => {
     const keys: (string | undefined)[] = [];
     const server = createServer((req, res) => {
       keys.push(req.headers['idempotency-key'] as string | undefined);
-      req.resume().on('end', () => res.writeHead(202, { 'content-type': 'application/json' }).end('{"id":"o_x","status":"pending"}'));
+      req
+        .resume()
+        .on('end', () =>
+          res.writeHead(202, { 'content-type': 'application/json' }).end('{"id":"o_x","status":"pending"}'),
+        );
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     try {
       const home = testHome();
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-      writeFileSync(home.configPath, JSON.stringify({ current_project: 'p', projects: { p: { id: 'p_x', cli_auth: 'sk-orra-v1-x', server_addr: url } } }));
-      for (let i = 0; i < 2; i++) expect((await home.run(['verify', 'run', 'Charge', '--json'])).code).toBe(0);
+      writeFileSync(
+        home.configPath,
+        JSON.stringify({
+          current_project: 'p',
+          projects: { p: { id: 'p_x', cli_auth: 'sk-orra-v1-x', server_addr: url } },
+        }),
+      );
+      for (let i = 0; i < 2; i++)
+        expect((await home.run(['verify', 'run', 'Charge', '--json'])).code).toBe(0);
     } finally {
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
     }
     expect(keys).toHaveLength(2);
-    for (const key of keys) expect(key).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    for (const key of keys)
+      expect(key).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(keys[1]).not.toBe(keys[0]);
   });
 
@@ -54,15 +66,37 @@ describe('orra verify run and the Idempotency-Key', () => {
   });
 
   it('with --idempotency-key, a repeated run answers with the first orchestration and runs once', async () => {
-    const args = ['verify', 'run', 'Charge', '--plan', plan, '-d', 'orderId:B', '--idempotency-key', 'charge-B'];
+    const args = [
+      'verify',
+      'run',
+      'Charge',
+      '--plan',
+      plan,
+      '-d',
+      'orderId:B',
+      '--idempotency-key',
+      'charge-B',
+    ];
     const first = await f.json(args);
     const again = await f.json(args);
     expect(again.id).toBe(first.id);
     await f.settled(first.id, (v) => v.status === 'completed');
     expect(runs.filter((r) => r === 'B')).toEqual(['B']);
-    const other = await f.run(['verify', 'run', 'Charge', '--plan', plan, '-d', 'orderId:C', '--idempotency-key', 'charge-B']);
+    const other = await f.run([
+      'verify',
+      'run',
+      'Charge',
+      '--plan',
+      plan,
+      '-d',
+      'orderId:C',
+      '--idempotency-key',
+      'charge-B',
+    ]);
     expect(other.code).toBe(1);
-    expect(other.stderr).toContain('Idempotency-Key "charge-B" was used within the last 24 hours for a different request');
+    expect(other.stderr).toContain(
+      'Idempotency-Key "charge-B" was used within the last 24 hours for a different request',
+    );
   });
 
   it('refuses an empty or over-long key as a usage error', async () => {

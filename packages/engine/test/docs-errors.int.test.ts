@@ -182,7 +182,9 @@ describe('docs/errors.md against real engines', () => {
           plan: { tasks: [{ id: 'task1', service: serviceId, input: { orderId } }] },
         });
         const key = { 'Idempotency-Key': 'look-up-once' };
-        expect((await api.request('POST', '/orchestrations', lookUp('ORD1'), undefined, key)).status).toBe(202);
+        expect((await api.request('POST', '/orchestrations', lookUp('ORD1'), undefined, key)).status).toBe(
+          202,
+        );
         return api.request('POST', '/orchestrations', lookUp('ORD2'), undefined, key);
       },
       'Orra:PayloadTooLarge': () =>

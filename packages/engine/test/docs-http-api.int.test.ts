@@ -288,7 +288,10 @@ describe('docs/http-api.md examples against a real engine', () => {
       expect(second.body.id).toBe(first.body.id);
       expect(first.headers.get('idempotent-replayed')).toBeNull();
       expect(second.headers.get('idempotent-replayed')).toBe('true');
-      const other = await sendCurl({ ...command!, body: command!.body!.replaceAll('ORD7', 'ORD8') }, engine.url);
+      const other = await sendCurl(
+        { ...command!, body: command!.body!.replaceAll('ORD7', 'ORD8') },
+        engine.url,
+      );
       expect(other.status).toBe(409);
       expect(other.body.error.code).toBe('Orra:IdempotencyKeyReused');
       await waitFor(async () => (await status(first.body.id)) === 'completed', {

@@ -17,7 +17,11 @@ async function submit(api: Api, body: unknown, key?: string, raw?: string) {
     },
     body: raw ?? JSON.stringify(body),
   });
-  return { status: res.status, body: (await res.json()) as any, replayed: res.headers.get('idempotent-replayed') };
+  return {
+    status: res.status,
+    body: (await res.json()) as any,
+    replayed: res.headers.get('idempotent-replayed'),
+  };
 }
 
 describe('Idempotency-Key on POST /orchestrations', () => {
@@ -53,13 +57,19 @@ describe('Idempotency-Key on POST /orchestrations', () => {
 
   const plan = (n: number) => ({
     action: { content: `charge ${n}` },
-    plan: { tasks: [{ id: 'task0', input: { n } }, { id: 'task1', service: serviceId, input: { n: '$task0.n' } }] },
+    plan: {
+      tasks: [
+        { id: 'task0', input: { n } },
+        { id: 'task1', service: serviceId, input: { n: '$task0.n' } },
+      ],
+    },
   });
   const completed = (id: string) =>
     waitFor(async () => (await api.get(`/orchestrations/${id}`)).body.status === 'completed', {
       what: `orchestration ${id} to complete`,
     });
-  const count = async () => Object.values((await api.get('/orchestrations')).body as Record<string, unknown[]>).flat().length;
+  const count = async () =>
+    Object.values((await api.get('/orchestrations')).body as Record<string, unknown[]>).flat().length;
 
   it('answers a repeat with the same key and body with the first orchestration and 202, and runs it once', async () => {
     const before = runs;
@@ -104,7 +114,11 @@ describe('Idempotency-Key on POST /orchestrations', () => {
   it('keeps keys per project: another project may use the same key', async () => {
     const mine = await submit(api, plan(5), 'shared-key');
     const { api: other } = await newProject(engine.url, 'other');
-    const theirs = await submit(other, { action: { content: 'nothing' }, plan: { tasks: [{ id: 'task0', input: {} }] } }, 'shared-key');
+    const theirs = await submit(
+      other,
+      { action: { content: 'nothing' }, plan: { tasks: [{ id: 'task0', input: {} }] } },
+      'shared-key',
+    );
     expect(theirs.status).toBe(400); // a plan with no task: refused on its merits, not for the key
     expect(theirs.body.error.code).not.toBe('Orra:IdempotencyKeyReused');
     expect(mine.status).toBe(202);
@@ -127,7 +141,11 @@ describe('Idempotency-Key on POST /orchestrations', () => {
     const before = await count();
     const res = await submit(api, plan(7), key);
     expect(res.status).toBe(400);
-    expect(res.body.error).toMatchObject({ code: 'Orra:ValidationFailed', param: 'Idempotency-Key', message });
+    expect(res.body.error).toMatchObject({
+      code: 'Orra:ValidationFailed',
+      param: 'Idempotency-Key',
+      message,
+    });
     expect(await count()).toBe(before);
   });
 
@@ -147,7 +165,11 @@ describe('Idempotency-Key on POST /orchestrations', () => {
     const { api: grounded } = await newProject(engine.url, 'grounded');
     expect((await grounded.post('/groundings', ECOMMERCE_GROUNDING)).status).toBe(201);
     const schema = { type: 'object', properties: { orderId: { type: 'string' } } };
-    const registered = await grounded.post('/register/service', { name: 'orders', description: 'Looks up orders', schema: { input: schema, output: schema } });
+    const registered = await grounded.post('/register/service', {
+      name: 'orders',
+      description: 'Looks up orders',
+      schema: { input: schema, output: schema },
+    });
     expect(registered.status).toBe(200);
     const body = { action: { content: 'Fly to the moon' } };
     const first = await submit(grounded, body, 'moon');

@@ -26,7 +26,11 @@ describe('project names (POST /register/project)', () => {
     ['blank', { name: ' \t ' }, 'name: must not be empty or blank'],
     ['over 100 characters', { name: 'x'.repeat(101) }, 'name: must be at most 100 characters (got 101)'],
     ['5,000 characters', { name: 'y'.repeat(5000) }, 'name: must be at most 100 characters (got 5000)'],
-    ['with a newline', { name: 'shop\nadmin' }, 'name: must not contain control characters (newlines, tabs, …)'],
+    [
+      'with a newline',
+      { name: 'shop\nadmin' },
+      'name: must not contain control characters (newlines, tabs, …)',
+    ],
     ['not a string', { name: 42 }, 'name: must be a string'],
   ])('refuses a %s name with 400 naming the field, and creates nothing', async (_what, body, message) => {
     const res = await register(body);
@@ -50,14 +54,17 @@ describe('project names (POST /register/project)', () => {
       expect(res.body.error).toMatchObject({
         code: 'Orra:ValidationFailed',
         param: 'name',
-        message: 'name: a project named "Bakery" already exists on this engine (names are compared ignoring case); pick another name',
+        message:
+          'name: a project named "Bakery" already exists on this engine (names are compared ignoring case); pick another name',
       });
     }
     expect((await register({ name: 'Bakery 2' })).status).toBe(201);
   });
 
   it('lets only one of many simultaneous registrations of one name through', async () => {
-    const results = await Promise.all(Array.from({ length: 8 }, (_, i) => register({ name: i % 2 ? 'RACE' : 'race' })));
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => register({ name: i % 2 ? 'RACE' : 'race' })),
+    );
     expect(results.map((r) => r.status).sort()).toEqual([201, 400, 400, 400, 400, 400, 400, 400]);
   });
 
@@ -66,12 +73,14 @@ describe('project names (POST /register/project)', () => {
     try {
       const path = join(dir, 'engine.db');
       const db = new Database(path);
-      db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+      db.exec(
+        'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)',
+      );
       for (const m of SQLITE_MIGRATIONS.filter((m) => m.version < 9)) {
         db.exec(m.sql);
         db.prepare('INSERT INTO schema_migrations VALUES (?, ?, 0)').run(m.version, m.name);
       }
-      const insert = db.prepare("INSERT INTO projects (id, name, created_at) VALUES (?, ?, ?)");
+      const insert = db.prepare('INSERT INTO projects (id, name, created_at) VALUES (?, ?, ?)');
       insert.run('p_old1', 'Shop', 1);
       insert.run('p_old2', 'shop', 2);
       insert.run('p_old3', '', 3);

@@ -33,7 +33,11 @@ describe('GET /services and GET /services/{id}', () => {
   });
 
   it('lists services and agents by name with schema, revertible flag and connection state', async () => {
-    const registered = await api.post('/register/agent', { name: 'writer', description: 'Writes replies', schema });
+    const registered = await api.post('/register/agent', {
+      name: 'writer',
+      description: 'Writes replies',
+      schema,
+    });
     expect(registered.status).toBe(200);
     const before = Date.now();
     const payments = await startService({

@@ -124,7 +124,12 @@ describe('a submission whose answer was lost in an engine crash', () => {
     const proxy = await new KillingProxy(port, () => engine.kill()).start();
     cleanup.push(() => proxy.close());
     // Generous: the retry waits in the proxy until the restarted engine is up (slow on a loaded machine).
-    const client = new OrraClient({ baseUrl: proxy.url, apiKey, timeoutMs: 180_000, submitRetryDelaysMs: [100, 200, 400] });
+    const client = new OrraClient({
+      baseUrl: proxy.url,
+      apiKey,
+      timeoutMs: 180_000,
+      submitRetryDelaysMs: [100, 200, 400],
+    });
     const body = {
       action: { content: 'charge the card once' },
       plan: {
@@ -145,7 +150,9 @@ describe('a submission whose answer was lost in an engine crash', () => {
     expect(proxy.keys[0]).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(proxy.keys[1]).toBe(proxy.keys[0]);
     const list = (await api.get('/orchestrations')).body as Record<string, { id: string }[]>;
-    const ids = Object.values(list).flat().map((o) => o.id);
+    const ids = Object.values(list)
+      .flat()
+      .map((o) => o.id);
     expect(ids).toEqual([answer.id]); // the one the first (lost) answer was about: no second orchestration
     const done = await waitFor(
       async () => {
@@ -160,7 +167,11 @@ describe('a submission whose answer was lost in an engine crash', () => {
     // The key survived the crash with the orchestration: another body under it is refused.
     const reused = await fetch(`${engine.url}/orchestrations`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}`, 'Idempotency-Key': proxy.keys[0]! },
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${apiKey}`,
+        'Idempotency-Key': proxy.keys[0]!,
+      },
       body: JSON.stringify({ ...body, action: { content: 'charge the card twice' } }),
     });
     expect(reused.status).toBe(409);

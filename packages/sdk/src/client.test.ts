@@ -64,8 +64,8 @@ describe('OrraClient', () => {
       let calls = 0;
       handler = (req, _body, res) => {
         // The first request is cut before any answer, as by a crash between commit and reply.
-        if (++calls === 1) return req.socket.destroy();
-        json(202, { id: 'o_1' })(req, _body, res);
+        if (++calls === 1) req.socket.destroy();
+        else json(202, { id: 'o_1' })(req, _body, res);
       };
       const client = new OrraClient({ baseUrl, apiKey: 'k', submitRetryDelaysMs: [10] });
       expect(await client.createOrchestration(body)).toEqual({ id: 'o_1' });

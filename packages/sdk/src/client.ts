@@ -146,7 +146,8 @@ export class OrraClient {
         return await this.request<OrchestrationOut>('POST', '/orchestrations', body, { headers });
       } catch (err) {
         const delayMs = this.submitRetryDelaysMs[retry];
-        const isLost = err instanceof OrraConnectionError || (err instanceof OrraApiError && err.status === 503);
+        const isLost =
+          err instanceof OrraConnectionError || (err instanceof OrraApiError && err.status === 503);
         if (delayMs === undefined || !isLost) throw err;
         await new Promise((resolve) => setTimeout(resolve, delayMs));
       }

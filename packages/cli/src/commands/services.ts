@@ -22,7 +22,9 @@ export const registerServices: Register = (program, context) => {
       const list = await ctx.call(() => ctx.client().listServices());
       if (opts.json) return ctx.out.json(list);
       if (list.length === 0) {
-        return ctx.out.line('No services yet; a service appears here once it registers with the SDK (initService or initAgent)');
+        return ctx.out.line(
+          'No services yet; a service appears here once it registers with the SDK (initService or initAgent)',
+        );
       }
       const columns = [
         { header: 'NAME', width: 20 },

@@ -42,7 +42,6 @@ export interface ClusterMetrics {
   clusterRouted(direction: 'to_service' | 'to_owner'): void;
 }
 
-
 type Note =
   | { t: 's'; s: string; n: string } // a socket of service s opened or closed on node n
   | { t: 'd'; s: string; n: string | null } // a message for service s waits in cluster_dispatch

@@ -13,7 +13,9 @@ export function submissionOf(request: FastifyRequest): Submission | undefined {
   const value = request.headers[IDEMPOTENCY_KEY_HEADER.toLowerCase()];
   if (value === undefined) return undefined;
   const bad = (message: string) =>
-    new EngineError(ERROR_CODES.VALIDATION_FAILED, `${IDEMPOTENCY_KEY_HEADER}: ${message}`, { param: IDEMPOTENCY_KEY_HEADER });
+    new EngineError(ERROR_CODES.VALIDATION_FAILED, `${IDEMPOTENCY_KEY_HEADER}: ${message}`, {
+      param: IDEMPOTENCY_KEY_HEADER,
+    });
   if (Array.isArray(value)) throw bad('send the header once');
   if (value.trim() === '') throw bad('must not be empty; send a new random value (a UUID) per request');
   if (value.length > IDEMPOTENCY_KEY_MAX_LENGTH) {
@@ -27,13 +29,17 @@ export function submissionOf(request: FastifyRequest): Submission | undefined {
  * same request with its keys in another order or other spacing is the same request.
  */
 export function bodyHash(body: unknown): string {
-  return createHash('sha256').update(canonicalJson(body ?? null)).digest('hex');
+  return createHash('sha256')
+    .update(canonicalJson(body ?? null))
+    .digest('hex');
 }
 
 function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) =>
+      a < b ? -1 : a > b ? 1 : 0,
+    );
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
   }
   return JSON.stringify(value);

@@ -9,7 +9,8 @@ export interface Submission {
 }
 
 /** A key is live for 24 h after the submission that stored it; after that it may be used again. */
-export const isLive = (record: SubmissionKeyRecord, now: number): boolean => record.createdAt + IDEMPOTENCY_KEY_TTL_MS > now;
+export const isLive = (record: SubmissionKeyRecord, now: number): boolean =>
+  record.createdAt + IDEMPOTENCY_KEY_TTL_MS > now;
 
 /**
  * Stripe's rule for a key seen before: the same body is answered from the first submission (the caller
@@ -54,5 +55,12 @@ export function keyRecord(
   statusCode: number,
   now: number,
 ): SubmissionKeyRecord {
-  return { projectId, key: submission.key, requestHash: submission.requestHash, orchestrationId, statusCode, createdAt: now };
+  return {
+    projectId,
+    key: submission.key,
+    requestHash: submission.requestHash,
+    orchestrationId,
+    statusCode,
+    createdAt: now,
+  };
 }

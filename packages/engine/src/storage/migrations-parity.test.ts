@@ -18,7 +18,9 @@ describe('migration parity', () => {
 
   it('numbers migrations 1, 2, 3… without gaps other than numbers reserved for unmerged branches', () => {
     const versions = SQLITE_MIGRATIONS.map((m) => m.version);
-    const expected = Array.from({ length: Math.max(...versions) }, (_, i) => i + 1).filter((v) => !RESERVED.includes(v) || versions.includes(v));
+    const expected = Array.from({ length: Math.max(...versions) }, (_, i) => i + 1).filter(
+      (v) => !RESERVED.includes(v) || versions.includes(v),
+    );
     expect(versions).toEqual(expected);
   });
 });

@@ -35,9 +35,11 @@ export function projectNameProblem(name: string): string | undefined {
   const trimmed = name.trim();
   if (trimmed === '') return 'must not be empty or blank';
   const length = [...trimmed].length;
-  if (length > PROJECT_NAME_MAX_LENGTH) return `must be at most ${PROJECT_NAME_MAX_LENGTH} characters (got ${length})`;
+  if (length > PROJECT_NAME_MAX_LENGTH)
+    return `must be at most ${PROJECT_NAME_MAX_LENGTH} characters (got ${length})`;
   // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f-\u009f]/.test(trimmed)) return 'must not contain control characters (newlines, tabs, …)';
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(trimmed))
+    return 'must not contain control characters (newlines, tabs, …)';
   return undefined;
 }
 

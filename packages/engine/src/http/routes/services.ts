@@ -1,4 +1,10 @@
-import { ERROR_CODES, rfc3339, type ServiceDetailOut, type ServiceKind, type ServiceOut } from '@orra/protocol';
+import {
+  ERROR_CODES,
+  rfc3339,
+  type ServiceDetailOut,
+  type ServiceKind,
+  type ServiceOut,
+} from '@orra/protocol';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { EngineError } from '../../errors/engine-error.js';
 import type { ServiceRecord } from '../../storage/store.js';
@@ -38,9 +44,13 @@ export function serviceRoutes(app: FastifyInstance, deps: RouteDeps): void {
   app.get<{ Params: { id: string } }>('/services/:id', async (request): Promise<ServiceDetailOut> => {
     const service = await deps.services.get(callerOf(request).projectId, request.params.id);
     if (!service) {
-      throw new EngineError(ERROR_CODES.UNKNOWN_SERVICE, `unknown service: ${request.params.id} is not a service or agent of this project`, {
-        param: 'id',
-      });
+      throw new EngineError(
+        ERROR_CODES.UNKNOWN_SERVICE,
+        `unknown service: ${request.params.id} is not a service or agent of this project`,
+        {
+          param: 'id',
+        },
+      );
     }
     return detail(service, deps);
   });
@@ -56,7 +66,11 @@ function detail(s: ServiceRecord, deps: RouteDeps): ServiceDetailOut {
     revertible: s.revertible,
     version: s.version,
     schema: s.schema,
-    connection: { state: sockets > 0 ? 'connected' : 'disconnected', sockets, since: since === null ? null : rfc3339(since) },
+    connection: {
+      state: sockets > 0 ? 'connected' : 'disconnected',
+      sockets,
+      since: since === null ? null : rfc3339(since),
+    },
     createdAt: rfc3339(s.createdAt),
     updatedAt: rfc3339(s.updatedAt),
   };

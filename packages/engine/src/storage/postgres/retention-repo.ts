@@ -72,6 +72,7 @@ export function createRetentionRepo(q: Queryable): RetentionRepo {
       await q.query(ST.deleteEvents, [ids]);
       return ids.length;
     },
-    pruneSubmissionKeys: async (cutoff, limit) => (await q.query(ST.deleteOldKeys, [cutoff, limit])).rowCount ?? 0,
+    pruneSubmissionKeys: async (cutoff, limit) =>
+      (await q.query(ST.deleteOldKeys, [cutoff, limit])).rowCount ?? 0,
   };
 }

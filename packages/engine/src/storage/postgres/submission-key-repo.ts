@@ -4,16 +4,32 @@ import { first, type Queryable, type Row } from './queryable.js';
 const COLUMNS = 'project_id, key, request_hash, orchestration_id, status_code, created_at';
 
 const ST = {
-  get: { name: 'orra_submission_key_get', text: `SELECT ${COLUMNS} FROM submission_keys WHERE project_id = $1 AND key = $2` },
-  insert: { name: 'orra_submission_key_insert', text: `INSERT INTO submission_keys (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)` },
-  remove: { name: 'orra_submission_key_delete', text: 'DELETE FROM submission_keys WHERE project_id = $1 AND key = $2' },
+  get: {
+    name: 'orra_submission_key_get',
+    text: `SELECT ${COLUMNS} FROM submission_keys WHERE project_id = $1 AND key = $2`,
+  },
+  insert: {
+    name: 'orra_submission_key_insert',
+    text: `INSERT INTO submission_keys (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)`,
+  },
+  remove: {
+    name: 'orra_submission_key_delete',
+    text: 'DELETE FROM submission_keys WHERE project_id = $1 AND key = $2',
+  },
 };
 
 export function createSubmissionKeyRepo(q: Queryable): SubmissionKeyRepo {
   return {
     get: async (projectId, key) => first(await q.query(ST.get, [projectId, key]), fromRow),
     insert: async (r) => {
-      await q.query(ST.insert, [r.projectId, r.key, r.requestHash, r.orchestrationId, r.statusCode, r.createdAt]);
+      await q.query(ST.insert, [
+        r.projectId,
+        r.key,
+        r.requestHash,
+        r.orchestrationId,
+        r.statusCode,
+        r.createdAt,
+      ]);
     },
     remove: async (projectId, key) => {
       await q.query(ST.remove, [projectId, key]);

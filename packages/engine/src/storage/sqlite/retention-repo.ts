@@ -38,7 +38,15 @@ export function createRetentionRepo(db: Database.Database): RetentionRepo {
       const ids = (st.finished.all(cutoff, limit) as { id: string }[]).map((r) => r.id);
       if (ids.length === 0) return 0;
       const json = JSON.stringify(ids);
-      for (const s of [st.audit, st.compensations, st.orchestrationKeys, st.journal, st.tasks, st.orchestrations]) s.run(json);
+      for (const s of [
+        st.audit,
+        st.compensations,
+        st.orchestrationKeys,
+        st.journal,
+        st.tasks,
+        st.orchestrations,
+      ])
+        s.run(json);
       return ids.length;
     },
     pruneWebhookEvents: async (cutoff, limit) => {
