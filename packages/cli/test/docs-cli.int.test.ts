@@ -585,7 +585,7 @@ describe('docs/cli.md with the built orra binary against a real engine', () => {
     it('orra verify run --wait', async () => {
       const [step] = transcriptSteps(block('`orra verify run ACTION', 1).text);
       // A new orchestration: its id is bound afresh.
-      const bindings = new Bindings({ 'http://localhost:8005': engine.url });
+      const bindings = new Bindings({ 'http://localhost:8005': s.engine.url });
       const r = await s.run(step!.args.map((a) => bindings.fill(a)));
       expect(r.code, r.stderr).toBe(0);
       expectNotesOnStderr(bindings, step!.expected, r, (line) => line.startsWith('Waiting for the outcome'));
