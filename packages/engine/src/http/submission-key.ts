@@ -6,8 +6,8 @@ import type { Submission } from '../orchestration/submission-keys.js';
 
 /**
  * The `Idempotency-Key` of a request with the hash of its body, or undefined without the header. A key
- * that is empty, longer than 255 characters or sent twice is a 400: a client that means to be safe must
- * not be silently unsafe.
+ * that is empty or longer than 255 characters is a 400: a client that means to be safe must not be
+ * silently unsafe. (Node joins a repeated header into one value; the array case is only typed.)
  */
 export function submissionOf(request: FastifyRequest): Submission | undefined {
   const value = request.headers[IDEMPOTENCY_KEY_HEADER.toLowerCase()];
