@@ -209,9 +209,14 @@ export class PostgresCluster implements Cluster {
   // ---- ServiceEvents (what the hub reports) ---------------------------------------------------------
 
   async handlePayload(serviceId: string, payload: SdkPayload): Promise<void> {
-    if (payload.type === 'pong' || payload.type === 'task_status') return;
+    if (payload.type === 'pong') return;
     const key = payload.idempotencyKey;
     if (!key || this.owns(key)) return handleLocally(this.parts, serviceId, payload);
+    // Ended work (a late answer) or no work at all (refused) is handled here; only work still in flight
+    // goes to its owner.
+    const found = await this.parts.answers.find(key);
+    if (!found || found.phase === 'ended') return handleLocally(this.parts, serviceId, payload, found);
+    if (payload.type === 'task_status') return;
     // Another node owns it (or will, once it takes a dead node's work over): store it for them first,
     // so the service's ACK means the message is durable.
     await this.pool.query(SQL.enqueueInbox, [
