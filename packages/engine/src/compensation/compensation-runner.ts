@@ -84,10 +84,28 @@ export class CompensationRunner {
    * Carries on with the given active compensations, read from storage: all of them after a restart, or
    * those of a dead engine process this one has just claimed (cluster/). Ones already here are skipped.
    */
-  resume(records: CompensationRecord[]): number {
+  resume(records: CompensationRecord[], attemptsOut: ReadonlyMap<string, string> = new Map()): number {
     const active = records.filter((r) => !this.records.has(r.id));
-    // An attempt that was out when the engine stopped is not counted: its socket is gone.
-    for (const r of active) if (r.status === 'processing') Object.assign(r, { status: 'waiting', attempts: r.attempts - 1 });
+    const stillOut: [CompensationRecord, string][] = [];
+    for (const r of active) {
+      if (r.status !== 'processing') continue;
+      const socketId = r.executionId ? attemptsOut.get(r.executionId) : undefined;
+      // Still out with a live engine process (a takeover): not sent again; it is waited for from now.
+      if (socketId) stillOut.push([r, socketId]);
+      // An attempt that was out when the engine stopped is not counted: its socket is gone.
+      else Object.assign(r, { status: 'waiting', attempts: r.attempts - 1 });
+    }
+    for (const [r, socketId] of stillOut) {
+      this.sentTo.set(r.id, socketId);
+      const executionId = r.executionId;
+      this.timers.set(`next|${r.id}`, this.now() + this.options.attemptTimeoutMs, () =>
+        this.enqueue(r.orchestrationId, async () => {
+          if (r.status === 'processing' && r.executionId === executionId) {
+            await this.failAttempt(r, 'timed out waiting for compensation result');
+          }
+        }),
+      );
+    }
     this.begin(active);
     return active.length;
   }

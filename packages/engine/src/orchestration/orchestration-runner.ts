@@ -26,6 +26,14 @@ export interface RunnerOptions {
   now?: () => number;
 }
 
+/** What a process taking a dead one's work over already knows (cluster/). */
+export interface TakenOver {
+  /** The orchestrations' tasks, read from storage. */
+  tasks?: ReadonlyMap<string, TaskRecord[]>;
+  /** Execution id → socket id, for attempts still out with a live engine process: not sent again. */
+  attemptsOut?: ReadonlyMap<string, string>;
+}
+
 /** Hooks run when an orchestration reaches a final state, inside its finalising step (compensation, webhooks). */
 export type FinalizeHook = (step: Step) => void;
 
@@ -78,18 +86,21 @@ export class OrchestrationRunner {
    * Carries on with the given in-flight orchestrations, read from storage: all of them after a restart,
    * or those of a dead engine process this one has just claimed (cluster/). Ones already here are skipped.
    */
-  async resume(records: LiveOrchestration['record'][]): Promise<number> {
+  async resume(records: LiveOrchestration['record'][], taken: TakenOver = {}): Promise<number> {
     let resumed = 0;
     for (const record of records) {
       if (this.live.has(record.id)) continue;
       resumed += 1;
-      const tasks = await this.store.tasks.listByOrchestration(record.id);
+      const tasks = taken.tasks?.get(record.id) ?? (await this.store.tasks.listByOrchestration(record.id));
       const live = this.adopt(record, tasks);
       await this.enqueue(live, (step) => {
         for (const task of live.tasks.values()) {
-          // No socket survives a restart: tasks that were out are paused until their service reconnects,
-          // then re-sent with the same idempotency key so the SDK's cache answers instead of re-running.
-          if (task.state === 'processing') this.pause(step, task, 'engine restarted; waiting for the service to reconnect');
+          const socketId = task.executionId ? taken.attemptsOut?.get(task.executionId) : undefined;
+          if (task.state === 'processing' && socketId) this.keepWaiting(step, task, socketId);
+          // The engine's own sockets do not survive it: tasks that were out are paused until their service
+          // reconnects, then re-sent with the same idempotency key; the service answers the new request
+          // `in_progress` and the outcome comes under the first one's execution id.
+          else if (task.state === 'processing') this.pause(step, task, 'engine restarted; waiting for the service to reconnect');
           else if (task.state === 'paused') this.pause(step, task, undefined);
           else if (task.state === 'retry_wait') this.armRetry(step, task);
         }
@@ -354,6 +365,26 @@ export class OrchestrationRunner {
         });
         return;
       }
+      live.sentTo.set(task.taskId, socketId);
+      this.timers.set(timerKey(task), step.now + live.record.timeoutMs, () => {
+        void this.enqueue(live, (s) => {
+          if (task.state === 'processing' && task.executionId === executionId) {
+            this.failAttempt(s, task, 'task execution timed out waiting for result');
+          }
+        });
+      });
+    });
+  }
+
+  /**
+   * A task taken over from a dead engine process whose attempt is still out with a live one (cluster/):
+   * it is not sent again. Its attempt's time limit starts again now (when it began is not stored), and a
+   * socket closing under it re-sends it as usual.
+   */
+  private keepWaiting(step: Step, task: TaskRecord, socketId: string): void {
+    const { live } = step;
+    const executionId = task.executionId;
+    step.afterCommit(() => {
       live.sentTo.set(task.taskId, socketId);
       this.timers.set(timerKey(task), step.now + live.record.timeoutMs, () => {
         void this.enqueue(live, (s) => {
