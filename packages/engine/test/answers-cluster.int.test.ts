@@ -123,5 +123,5 @@ describe.skipIf(isSkipped)('answers when another engine process takes the work o
     expect(view.results).toEqual([{ n: 42 }]);
     expect(view.tasks[0].statusHistory.map((h: any) => h.status)).toEqual(['processing', 'completed']);
     expect(requests).toHaveLength(1);
-  });
+  }, 180_000);
 });
