@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { ENV_NAMES, loadConfig, redactUrl, type Config, type LoadConfigOptions } from './config/config.js';
+import { UnownedAnswers } from './answers/unowned-answers.js';
 import { CompensationRunner } from './compensation/compensation-runner.js';
 import { planCompensations } from './compensation/compensation-planner.js';
 import { FailedCompensationService } from './compensation/failed-compensation-service.js';
@@ -116,7 +117,11 @@ async function start(config: Config, log: Logger, options: StartEngineOptions): 
   const metrics = new EngineMetrics();
   const webhooks = new Webhooks(store, config, log.child({ component: 'webhooks' }), metrics, now);
   webhooks.attach(runner, compensations);
-  const parts = { hub, runner, compensations, wakeWebhooks: () => webhooks.start() };
+  const answers = new UnownedAnswers(store, compensations, log.child({ component: 'answers' }), {
+    maxAttempts: config.compensationMaxAttempts,
+    now,
+  });
+  const parts = { hub, runner, compensations, answers, wakeWebhooks: () => webhooks.start() };
   const cluster: Cluster =
     store instanceof PostgresStore
       ? new PostgresCluster(store.pool, store, parts, log.child({ component: 'cluster' }), {

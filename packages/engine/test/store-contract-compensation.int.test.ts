@@ -45,6 +45,8 @@ describe.each(adapters)('$name store: compensations and groundings', (adapter) =
     expect((await store.compensations.get('c_z'))?.partial).toEqual({ completed: [1], remaining: [] });
     expect((await store.compensations.listByOrchestration('o_1')).map((c) => c.id)).toEqual(['c_a', 'c_b']);
     expect((await store.compensations.listActive()).map((c) => c.id)).toEqual(['c_a', 'c_b']);
+    expect((await store.compensations.findByIdempotencyKey('key_c_z'))?.id).toBe('c_z');
+    expect(await store.compensations.findByIdempotencyKey('key_none')).toBeUndefined();
   });
 
   it('lists failed compensations newest failure first, filtered by resolution, orchestration and service, paged', async () => {

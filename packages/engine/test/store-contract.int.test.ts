@@ -137,6 +137,13 @@ describe.each(adapters)('$name store: core repositories', (adapter) => {
     await store.tasks.save([]);
   });
 
+  it('finds a task by the idempotency key it was sent under (answers no runner waits for)', async () => {
+    await store.orchestrations.insert(orchestration('o_1'));
+    await store.tasks.save([task('o_1', 1, { idempotencyKey: 'k_1', state: 'aborted' }), task('o_1', 2)]);
+    expect(await store.tasks.findByIdempotencyKey('k_1')).toMatchObject({ orchestrationId: 'o_1', taskId: 'task1', state: 'aborted' });
+    expect(await store.tasks.findByIdempotencyKey('k_none')).toBeUndefined();
+  });
+
   it('appends journal entries in order and ignores an entry id already present', async () => {
     await store.journal.append([
       entry('o_1', 'e1'),
@@ -237,12 +244,14 @@ describe.skipIf(isPostgresMissing)('schema parity of the adapters', () => {
       const [sqlite, postgres] = await Promise.all(dbs.map((db) => db.columns()));
       // PostgreSQL's `rowid` columns make explicit the rowid that every SQLite table has implicitly. The
       // scale-out tables and ownership columns (migration 0005) exist only on PostgreSQL: SQLite serves
-      // one process. They are listed here exactly, so any other drift still fails.
+      // one process; so does `cluster_sent` (migration 0008: which process sent a routed request). They
+      // are listed here exactly, so any other drift still fails.
       const postgresOnly: Record<string, string[] | 'table'> = {
         engine_nodes: 'table',
         service_sockets: 'table',
         cluster_dispatch: 'table',
         cluster_inbox: 'table',
+        cluster_sent: 'table',
         orchestrations: ['owner_node'],
         compensations: ['owner_node'],
         webhook_deliveries: ['claimed_by'],

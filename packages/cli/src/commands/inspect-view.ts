@@ -1,5 +1,6 @@
 import type {
   CompensationHistoryOut,
+  LateAnswerOut,
   OrchestrationInspectOut,
   TaskCompensationOut,
   TaskInspectOut,
@@ -94,7 +95,7 @@ export function renderInspection(out: Output, view: OrchestrationInspectOut, det
       formatDurationNs(t.duration),
       t.error || '─',
     ]);
-    out.section('Tasks', [...out.tableLines(columns, rows), ...retryNotes(out, tasks)]);
+    out.section('Tasks', [...out.tableLines(columns, rows), ...retryNotes(out, tasks), ...lateNotes(out, tasks)]);
   }
 
   if (!detail.isDetailed || tasks.length === 0) return;
@@ -148,6 +149,13 @@ function taskDetail(out: Output, task: TaskInspectOut, detail: InspectDetail): s
     lines.push('', `Compensating ${'─'.repeat(37)}`);
     for (const c of task.compensationHistory)
       lines.push(`${clockTime(c.timestamp)}  ${compensationStep(out, c)}`);
+  }
+  if (task.lateAnswers && task.lateAnswers.length > 0) {
+    lines.push('', `Late Answers ${'─'.repeat(37)}`);
+    for (const a of task.lateAnswers) {
+      lines.push(`${clockTime(a.timestamp)}  ${lateAnswerText(out, a)}`, `          ${a.reason}; execution ${a.executionId ?? '─'}`);
+      if (a.output !== undefined && a.output !== null) lines.push(...json(a.output, '          '));
+    }
   }
   lines.push('', 'Input:', ...json(task.input));
   if (task.output !== undefined) lines.push('', 'Output:', ...json(task.output));
@@ -219,6 +227,28 @@ function retryNotes(out: Output, tasks: TaskInspectOut[]): string[] {
     if (compensation) notes.push(`${t.id} compensation: ${compensation}`);
   }
   return notes.length > 0 ? ['', ...notes] : [];
+}
+
+/**
+ * Answers that came after their work had ended, under the task table (always: an operator must see
+ * them): `task1: ⚠ late result (compensating it)`, `task1: ⚠ late result (recorded: not undone)`.
+ */
+function lateNotes(out: Output, tasks: TaskInspectOut[]): string[] {
+  const notes: string[] = [];
+  for (const t of tasks) for (const a of t.lateAnswers ?? []) notes.push(`${t.id}: ${lateAnswerText(out, a)}`);
+  return notes.length > 0 ? ['', ...notes] : [];
+}
+
+function lateAnswerText(out: Output, a: LateAnswerOut): string {
+  const what = `late ${a.of === 'compensation' ? 'compensation ' : ''}${a.outcome}`;
+  const detail = a.error ? `: ${a.error}` : '';
+  const fate =
+    a.disposition === 'compensating'
+      ? 'compensating it'
+      : a.of === 'task' && a.outcome === 'result'
+        ? 'recorded; the engine cannot undo it: check it by hand'
+        : 'recorded';
+  return `${out.paint(`⚠ ${what}`, 'warn')}${detail} (${fate})`;
 }
 
 /**

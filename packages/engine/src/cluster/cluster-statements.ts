@@ -37,12 +37,30 @@ export const CLUSTER_SQL = {
   socketUp: `WITH ins AS (INSERT INTO service_sockets (socket_id, node_id, service_id, connected_at)
       VALUES ($1, $2, $3, $4)) SELECT pg_notify($5, $6)`,
   socketDown: `WITH del AS (DELETE FROM service_sockets WHERE socket_id = $1) SELECT pg_notify($2, $3)`,
-  enqueueDispatch: `WITH ins AS (INSERT INTO cluster_dispatch (service_id, target_node, message, created_at)
-      VALUES ($1, $2, $3, $4)) SELECT pg_notify($5, $6)`,
-  claimDispatch: `DELETE FROM cluster_dispatch WHERE id IN (
+  enqueueDispatch: `WITH ins AS (INSERT INTO cluster_dispatch (service_id, target_node, message, created_at, execution_id)
+      VALUES ($1, $2, $3, $4, $7)) SELECT pg_notify($5, $6)`,
+  // The claim records, in the same statement, that this node is sending each request: a node taking the
+  // owner's work over never finds a request neither waiting nor sent (and sends it again).
+  claimDispatch: `WITH c AS (DELETE FROM cluster_dispatch WHERE id IN (
       SELECT id FROM cluster_dispatch WHERE service_id = $1 AND (target_node IS NULL OR target_node = $2)
       ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED)
-    RETURNING id, message`,
+    RETURNING id, message, execution_id),
+    s AS (INSERT INTO cluster_sent (execution_id, node_id, socket_id, sent_at)
+      SELECT execution_id, $2, '', $4 FROM c WHERE execution_id IS NOT NULL
+      ON CONFLICT (execution_id) DO UPDATE SET node_id = EXCLUDED.node_id, socket_id = '', sent_at = EXCLUDED.sent_at)
+    SELECT id, message, execution_id FROM c`,
+  /** Which local socket each claimed request went out on. */
+  sentOn: `UPDATE cluster_sent SET socket_id = u.socket_id
+    FROM unnest($1::text[], $2::text[]) AS u(execution_id, socket_id) WHERE cluster_sent.execution_id = u.execution_id`,
+  /**
+   * Of these attempts' execution ids, those still out with a live node: waiting in cluster_dispatch (a
+   * node holding a socket of the service will send it), or sent by a node that is alive.
+   */
+  attemptsOut: `SELECT execution_id, 'waiting' AS how, target_node AS node_id, '' AS socket_id FROM cluster_dispatch
+      WHERE execution_id = ANY($1::text[])
+    UNION ALL
+    SELECT execution_id, 'sent', node_id, socket_id FROM cluster_sent
+      WHERE execution_id = ANY($1::text[]) AND node_id IN (${LIVE})`,
   enqueueInbox: `WITH ins AS (INSERT INTO cluster_inbox (idempotency_key, service_id, payload, created_at)
       VALUES ($1, $2, $3, $4) RETURNING id)
     SELECT pg_notify($5, json_build_object('t', 'i', 'id', id, 'k', $1::text)::text) FROM ins`,
@@ -52,5 +70,6 @@ export const CLUSTER_SQL = {
   leave: `WITH s AS (DELETE FROM service_sockets WHERE node_id = $1), n AS (DELETE FROM engine_nodes WHERE id = $1)
     SELECT pg_notify($2, $3)`,
   pruneDispatch: 'DELETE FROM cluster_dispatch WHERE created_at < $1',
+  pruneSent: 'DELETE FROM cluster_sent WHERE sent_at < $1',
   pruneInbox: 'DELETE FROM cluster_inbox WHERE created_at < $1',
 };

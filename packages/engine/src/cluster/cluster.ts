@@ -1,4 +1,5 @@
 import type { SdkPayload, ServerMessage } from '@orra/protocol';
+import type { StoredWork, UnownedAnswers } from '../answers/unowned-answers.js';
 import type { CompensationRunner } from '../compensation/compensation-runner.js';
 import type { OrchestrationRunner } from '../orchestration/orchestration-runner.js';
 import type { ServiceConnections } from '../orchestration/service-connections.js';
@@ -16,6 +17,8 @@ export interface ClusterParts {
   hub: ServiceConnections;
   runner: OrchestrationRunner;
   compensations: CompensationRunner;
+  /** Answers no runner waits for: late or refused. */
+  answers: UnownedAnswers;
   /** Wakes the webhook dispatcher: deliveries were just handed to this process. */
   wakeWebhooks(): void;
 }
@@ -91,16 +94,20 @@ export class LocalCluster implements Cluster {
   async close(): Promise<void> {}
 }
 
-/** Each runner looks the message up by its own idempotency keys and ignores the rest. */
+/**
+ * The runner waiting on the message's idempotency key takes it; what no runner here waits on is a late
+ * or a refused answer (answers/unowned-answers.ts).
+ */
 export async function handleLocally(
   parts: ClusterParts,
   serviceId: string,
   payload: SdkPayload,
+  found?: StoredWork,
 ): Promise<void> {
-  await Promise.all([
-    parts.runner.handlePayload(serviceId, payload),
-    parts.compensations.handlePayload(serviceId, payload),
-  ]);
+  if (payload.type === 'pong') return;
+  if (await parts.runner.handlePayload(serviceId, payload)) return;
+  if (await parts.compensations.handlePayload(serviceId, payload)) return;
+  await parts.answers.handle(serviceId, payload, found);
 }
 
 /** A service became reachable: paused tasks and waiting compensations for it go out now. */

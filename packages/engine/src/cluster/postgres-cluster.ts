@@ -4,7 +4,7 @@ import pg from 'pg';
 import type { Logger } from '../logging/logger.js';
 import { ServicePresence, type PresenceView } from '../services/service-presence.js';
 import { quoteIdent } from '../storage/postgres/migrate-postgres.js';
-import type { Store } from '../storage/store.js';
+import type { Store, TaskRecord } from '../storage/store.js';
 import { CLUSTER_SQL as SQL } from './cluster-statements.js';
 import {
   handleLocally,
@@ -180,7 +180,7 @@ export class PostgresCluster implements Cluster {
         break;
       }
     }
-    this.route(serviceId, target, JSON.stringify(message));
+    this.route(serviceId, target, JSON.stringify(message), executionIdOf(message));
     return remoteSocketId(target as string);
   }
 
@@ -217,9 +217,14 @@ export class PostgresCluster implements Cluster {
   // ---- ServiceEvents (what the hub reports) ---------------------------------------------------------
 
   async handlePayload(serviceId: string, payload: SdkPayload): Promise<void> {
-    if (payload.type === 'pong' || payload.type === 'task_status') return;
+    if (payload.type === 'pong') return;
     const key = payload.idempotencyKey;
     if (!key || this.owns(key)) return handleLocally(this.parts, serviceId, payload);
+    // Ended work (a late answer) or no work at all (refused) is handled here; only work still in flight
+    // goes to its owner.
+    const found = await this.parts.answers.find(key);
+    if (!found || found.phase === 'ended') return handleLocally(this.parts, serviceId, payload, found);
+    if (payload.type === 'task_status') return;
     // Another node owns it (or will, once it takes a dead node's work over): store it for them first,
     // so the service's ACK means the message is durable.
     await this.pool.query(SQL.enqueueInbox, [
@@ -312,7 +317,7 @@ export class PostgresCluster implements Cluster {
     }
   }
 
-  private route(serviceId: string, target: string | null, message: string): void {
+  private route(serviceId: string, target: string | null, message: string, executionId: string | null): void {
     this.options.metrics?.clusterRouted('to_service');
     this.run('route a message', () =>
       this.pool.query(SQL.enqueueDispatch, [
@@ -322,6 +327,7 @@ export class PostgresCluster implements Cluster {
         this.now(),
         this.channel,
         note({ t: 'd', s: serviceId, n: target }),
+        executionId,
       ]),
     );
   }
@@ -336,18 +342,23 @@ export class PostgresCluster implements Cluster {
     try {
       for (;;) {
         if (!this.parts.hub.isConnected(serviceId) || this.isClosed) return;
-        const { rows } = await this.pool.query<{ id: number; message: string }>(SQL.claimDispatch, [
-          serviceId,
-          this.nodeId,
-          CLAIM_BATCH,
-        ]);
+        const { rows } = await this.pool.query<{ id: number; message: string; execution_id: string | null }>(
+          SQL.claimDispatch,
+          [serviceId, this.nodeId, CLAIM_BATCH, this.now()],
+        );
         rows.sort((a, b) => Number(a.id) - Number(b.id));
+        const sent: [string[], string[]] = [[], []];
         for (const row of rows) {
-          if (this.parts.hub.send(serviceId, JSON.parse(row.message) as ServerMessage) === undefined) {
+          const socketId = this.parts.hub.send(serviceId, JSON.parse(row.message) as ServerMessage);
+          if (socketId === undefined) {
             // The socket closed meanwhile: leave it to any node that has one.
-            this.route(serviceId, null, row.message);
+            this.route(serviceId, null, row.message, row.execution_id);
+          } else if (row.execution_id) {
+            sent[0].push(row.execution_id);
+            sent[1].push(socketId);
           }
         }
+        if (sent[0].length > 0) await this.pool.query(SQL.sentOn, sent);
         if (rows.length < CLAIM_BATCH && !this.claiming.get(serviceId)) return;
         this.claiming.set(serviceId, false);
       }
@@ -402,13 +413,20 @@ export class PostgresCluster implements Cluster {
       const record = await this.store.orchestrations.getById(id);
       if (record) records.push(record);
     }
-    const orchestrations = await this.parts.runner.resume(records);
     const compensationRecords = [];
     for (const id of compensationIds) {
       const record = await this.store.compensations.get(id);
       if (record) compensationRecords.push(record);
     }
-    const compensations = this.parts.compensations.resume(compensationRecords);
+    const taskLists = new Map<string, TaskRecord[]>();
+    for (const record of records) taskLists.set(record.id, await this.store.tasks.listByOrchestration(record.id));
+    const executionIds = [
+      ...[...taskLists.values()].flat().filter((t) => t.state === 'processing').map((t) => t.executionId),
+      ...compensationRecords.filter((r) => r.status === 'processing').map((r) => r.executionId),
+    ].filter((id): id is string => typeof id === 'string');
+    const out = await this.attemptsOut(executionIds);
+    const orchestrations = await this.parts.runner.resume(records, { tasks: taskLists, attemptsOut: out });
+    const compensations = this.parts.compensations.resume(compensationRecords, out);
     await this.drainInbox();
     const m = this.options.metrics;
     m?.clusterTookOver('orchestration', orchestrations);
@@ -422,6 +440,29 @@ export class PostgresCluster implements Cluster {
       );
     }
     return { orchestrations, compensations, deliveries };
+  }
+
+  /**
+   * Attempts of a dead owner that are still out with a live node, as the socket id the runners record
+   * them as sent to: they are not sent again (the service has them, or will), and their answers come
+   * as for any other attempt. A request still waiting in cluster_dispatch is sent by whichever node
+   * holding a socket of the service claims it.
+   */
+  private async attemptsOut(executionIds: string[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    if (executionIds.length === 0) return out;
+    const { rows } = await this.pool.query<{ execution_id: string; how: string; node_id: string | null; socket_id: string }>(
+      SQL.attemptsOut,
+      [executionIds],
+    );
+    for (const row of rows) {
+      const socketId =
+        row.how === 'sent' && row.node_id === this.nodeId && row.socket_id !== ''
+          ? row.socket_id
+          : remoteSocketId(row.node_id ?? 'any');
+      out.set(row.execution_id, socketId);
+    }
+    return out;
   }
 
   private requestCheck(isUrgent = false): void {
@@ -466,6 +507,7 @@ export class PostgresCluster implements Cluster {
     if (this.checks % 60 === 0) {
       const before = this.now() - (this.options.routedRetentionMs ?? 3_600_000);
       await this.pool.query(SQL.pruneDispatch, [before]);
+      await this.pool.query(SQL.pruneSent, [before]);
       await this.pool.query(SQL.pruneInbox, [before]);
     }
   }
@@ -527,6 +569,11 @@ export class PostgresCluster implements Cluster {
       if (!this.isClosed) this.log.warn({ err }, `cluster: could not ${what}`);
     });
   }
+}
+
+/** The execution id of a task or compensation request (the attempt it is). */
+function executionIdOf(message: ServerMessage): string | null {
+  return message.type === 'task_request' || message.type === 'compensation_request' ? message.executionId : null;
 }
 
 function note(n: Note): string {

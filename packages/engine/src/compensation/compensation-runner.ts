@@ -10,6 +10,9 @@ import { backoffMs } from '../orchestration/backoff.js';
 import type { ServiceConnections } from '../orchestration/service-connections.js';
 import type { CompensationAuditEntry, CompensationRecord, JournalEntry, Repos, Store } from '../storage/store.js';
 import { TimerQueue } from '../timers/timer-queue.js';
+import { isFailureAnswer, judgeAnswer, type WorkPhase } from '../answers/judge-answer.js';
+import { lateAnswerEntry } from '../answers/late-answer-entry.js';
+import { logRefusedAnswer } from '../answers/refused-answer.js';
 import { historyEntry } from './compensation-journal.js';
 
 export interface CompensationRunnerOptions {
@@ -81,10 +84,28 @@ export class CompensationRunner {
    * Carries on with the given active compensations, read from storage: all of them after a restart, or
    * those of a dead engine process this one has just claimed (cluster/). Ones already here are skipped.
    */
-  resume(records: CompensationRecord[]): number {
+  resume(records: CompensationRecord[], attemptsOut: ReadonlyMap<string, string> = new Map()): number {
     const active = records.filter((r) => !this.records.has(r.id));
-    // An attempt that was out when the engine stopped is not counted: its socket is gone.
-    for (const r of active) if (r.status === 'processing') Object.assign(r, { status: 'waiting', attempts: r.attempts - 1 });
+    const stillOut: [CompensationRecord, string][] = [];
+    for (const r of active) {
+      if (r.status !== 'processing') continue;
+      const socketId = r.executionId ? attemptsOut.get(r.executionId) : undefined;
+      // Still out with a live engine process (a takeover): not sent again; it is waited for from now.
+      if (socketId) stillOut.push([r, socketId]);
+      // An attempt that was out when the engine stopped is not counted: its socket is gone.
+      else Object.assign(r, { status: 'waiting', attempts: r.attempts - 1 });
+    }
+    for (const [r, socketId] of stillOut) {
+      this.sentTo.set(r.id, socketId);
+      const executionId = r.executionId;
+      this.timers.set(`next|${r.id}`, this.now() + this.options.attemptTimeoutMs, () =>
+        this.enqueue(r.orchestrationId, async () => {
+          if (r.status === 'processing' && r.executionId === executionId) {
+            await this.failAttempt(r, 'timed out waiting for compensation result');
+          }
+        }),
+      );
+    }
     this.begin(active);
     return active.length;
   }
@@ -113,21 +134,50 @@ export class CompensationRunner {
     });
   }
 
-  async handlePayload(serviceId: string, payload: SdkPayload): Promise<void> {
-    if (payload.type !== 'task_result' || !payload.idempotencyKey) return;
+  /**
+   * A service's answer for a compensation running here. Resolves once its effect is committed, with
+   * false when no compensation here waits on its key any more (the caller then treats it as an answer
+   * for ended work, from storage).
+   */
+  async handlePayload(serviceId: string, payload: SdkPayload): Promise<boolean> {
+    if (payload.type === 'pong' || !payload.idempotencyKey) return false;
     const id = this.byKey.get(payload.idempotencyKey);
     const r = id ? this.records.get(id) : undefined;
-    if (!r || r.serviceId !== serviceId) return;
+    if (!r) return false;
+    let isHandled = false;
     await this.enqueue(r.orchestrationId, async () => {
-      if (r.status !== 'processing' || (payload.executionId && payload.executionId !== r.executionId)) return;
+      const phase = compensationPhase(r);
+      if (phase === 'ended' || this.records.get(r.id) !== r) return; // storage has the outcome now
+      isHandled = true;
+      const verdict = judgeAnswer({ serviceId: r.serviceId, phase }, serviceId, payload);
+      if (verdict.action === 'refuse') return logRefusedAnswer(this.log, serviceId, payload, verdict.reason);
+      if (verdict.action === 'late') {
+        this.log.warn(
+          { orchestrationId: r.orchestrationId, taskId: r.taskId, serviceId, executionId: payload.executionId },
+          'late answer recorded',
+        );
+        const entry = lateAnswerEntry({ orchestrationId: r.orchestrationId, taskId: r.taskId, of: 'compensation' }, serviceId, payload, {
+          reason: verdict.reason,
+          disposition: 'recorded',
+          attempt: r.attempts,
+          at: this.now(),
+        });
+        await this.store.transaction((tx) => tx.journal.append([entry]));
+        return;
+      }
+      if (verdict.action === 'ignore' || payload.type !== 'task_result') return;
+      // Whatever execution id it carries, it answers the attempt out. An attempt that was out when its
+      // socket or engine went away was given back (`waiting`); it did run, so it counts again.
+      if (r.status !== 'processing') r.attempts += 1;
       const result = (payload.result ?? null) as { status?: string; partial?: unknown } | null;
       // A returned `status: failed` is a failure (orra records it as completed).
-      if ((typeof payload.error === 'string' && payload.error !== '') || result?.status === 'failed') {
+      if (isFailureAnswer(payload) || result?.status === 'failed') {
         return this.failAttempt(r, payload.error || 'compensation handler returned status failed');
       }
       const isPartial = result?.status === 'partial';
       await this.finish(r, isPartial ? 'partial' : 'completed', null, isPartial ? (result?.partial ?? null) : null);
     });
+    return isHandled;
   }
 
   onServiceConnected(serviceId: string): void {
@@ -171,6 +221,19 @@ export class CompensationRunner {
     if (open) void this.enqueue(orchestrationId, () => this.attempt(open));
   }
 
+  /**
+   * One compensation of an orchestration at a time, lowest position first: a late result's compensation
+   * (answers/unowned-answers.ts) joins an orchestration whose others may be running, and waits for the
+   * one that is out.
+   */
+  private isTurnOf(r: CompensationRecord): boolean {
+    for (const o of this.records.values()) {
+      if (o === r || o.orchestrationId !== r.orchestrationId || !OPEN.has(o.status) || this.outcomeWaiters.has(o.id)) continue;
+      if (o.status === 'processing' || o.position < r.position) return false;
+    }
+    return true;
+  }
+
   private enqueue(orchestrationId: string, work: () => Promise<void>): Promise<void> {
     const run = async () => {
       if (this.isStopped) return;
@@ -192,6 +255,7 @@ export class CompensationRunner {
     if (!OPEN.has(r.status) || r.status === 'processing') return;
     const now = this.now();
     const isRetry = this.outcomeWaiters.has(r.id);
+    if (!isRetry && !this.isTurnOf(r)) return; // `next` starts it when those before it have an outcome
     const expiresAt = r.taskCompletedAt + r.ttlMs;
     if (!isRetry && now >= expiresAt) {
       return this.finish(r, 'expired', `compensation TTL of ${r.ttlMs} ms expired before the compensation succeeded`, null);
@@ -339,4 +403,15 @@ export class CompensationRunner {
     this.byKey.delete(r.idempotencyKey);
     this.records.delete(r.id);
   }
+}
+
+/**
+ * Where a compensation stands for an answer (answers/judge-answer.ts). `waiting` with a due time is
+ * the backoff after a failed attempt; without one it waits for its service's socket, and the attempt
+ * that was out when the socket (or the engine) went away may still answer.
+ */
+export function compensationPhase(r: Pick<CompensationRecord, 'status' | 'nextAttemptAt'>): WorkPhase {
+  if (r.status === 'processing' || r.status === 'pending') return 'awaiting';
+  if (r.status === 'waiting') return r.nextAttemptAt === null ? 'awaiting' : 'between_attempts';
+  return 'ended';
 }

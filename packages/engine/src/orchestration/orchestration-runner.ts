@@ -10,6 +10,9 @@ import {
 import type { Logger } from '../logging/logger.js';
 import type { Store, TaskRecord } from '../storage/store.js';
 import { TimerQueue } from '../timers/timer-queue.js';
+import { isFailureAnswer, judgeAnswer, type WorkPhase } from '../answers/judge-answer.js';
+import { lateAnswerEntry } from '../answers/late-answer-entry.js';
+import { logRefusedAnswer } from '../answers/refused-answer.js';
 import { backoffMs } from './backoff.js';
 import { taskIdempotencyKey } from './idempotency-key.js';
 import { collectReferences, resolveInput } from './references.js';
@@ -21,6 +24,14 @@ export interface RunnerOptions {
   taskBackoffMs: number;
   taskBackoffCapMs: number;
   now?: () => number;
+}
+
+/** What a process taking a dead one's work over already knows (cluster/). */
+export interface TakenOver {
+  /** The orchestrations' tasks, read from storage. */
+  tasks?: ReadonlyMap<string, TaskRecord[]>;
+  /** Execution id → socket id, for attempts still out with a live engine process: not sent again. */
+  attemptsOut?: ReadonlyMap<string, string>;
 }
 
 /** Hooks run when an orchestration reaches a final state, inside its finalising step (compensation, webhooks). */
@@ -75,18 +86,21 @@ export class OrchestrationRunner {
    * Carries on with the given in-flight orchestrations, read from storage: all of them after a restart,
    * or those of a dead engine process this one has just claimed (cluster/). Ones already here are skipped.
    */
-  async resume(records: LiveOrchestration['record'][]): Promise<number> {
+  async resume(records: LiveOrchestration['record'][], taken: TakenOver = {}): Promise<number> {
     let resumed = 0;
     for (const record of records) {
       if (this.live.has(record.id)) continue;
       resumed += 1;
-      const tasks = await this.store.tasks.listByOrchestration(record.id);
+      const tasks = taken.tasks?.get(record.id) ?? (await this.store.tasks.listByOrchestration(record.id));
       const live = this.adopt(record, tasks);
       await this.enqueue(live, (step) => {
         for (const task of live.tasks.values()) {
-          // No socket survives a restart: tasks that were out are paused until their service reconnects,
-          // then re-sent with the same idempotency key so the SDK's cache answers instead of re-running.
-          if (task.state === 'processing') this.pause(step, task, 'engine restarted; waiting for the service to reconnect');
+          const socketId = task.executionId ? taken.attemptsOut?.get(task.executionId) : undefined;
+          if (task.state === 'processing' && socketId) this.keepWaiting(step, task, socketId);
+          // The engine's own sockets do not survive it: tasks that were out are paused until their service
+          // reconnects, then re-sent with the same idempotency key; the service answers the new request
+          // `in_progress` and the outcome comes under the first one's execution id.
+          else if (task.state === 'processing') this.pause(step, task, 'engine restarted; waiting for the service to reconnect');
           else if (task.state === 'paused') this.pause(step, task, undefined);
           else if (task.state === 'retry_wait') this.armRetry(step, task);
         }
@@ -112,25 +126,52 @@ export class OrchestrationRunner {
     return this.enqueue(live, (step) => this.advance(step));
   }
 
-  /** A message from a service socket. Resolves once its effect is committed (then the hub ACKs it). */
-  async handlePayload(socketServiceId: string, payload: SdkPayload): Promise<void> {
-    if (payload.type === 'pong' || payload.type === 'task_status') return;
+  /**
+   * A message from a service socket for a task in flight here. Resolves once its effect is committed
+   * (then the hub ACKs it), with false when no task here waits on its key any more: the caller then
+   * treats it as an answer for ended work (answers/unowned-answers.ts), which reads storage.
+   */
+  async handlePayload(socketServiceId: string, payload: SdkPayload): Promise<boolean> {
+    if (payload.type === 'pong') return true;
     const ref = payload.idempotencyKey ? this.byKey.get(payload.idempotencyKey) : undefined;
     const live = ref && this.live.get(ref.orchestrationId);
     const task = live?.tasks.get(ref!.taskId);
-    if (!live || !task || task.serviceId !== socketServiceId) {
-      this.log.debug({ serviceId: socketServiceId, type: payload.type }, 'message for no task in flight ignored');
-      return;
-    }
+    if (!live || !task) return false;
+    // Stays false when the orchestration ended before this runs (the step is then skipped).
+    let isHandled = false;
     await this.enqueue(live, (step) => {
-      if (!this.isOpen(task)) return;
+      if (live.isFinal || taskPhase(task) === 'ended') return; // storage has the outcome now
+      isHandled = true;
+      const verdict = judgeAnswer({ serviceId: task.serviceId, phase: taskPhase(task) }, socketServiceId, payload);
+      switch (verdict.action) {
+        case 'refuse':
+          logRefusedAnswer(this.log, socketServiceId, payload, verdict.reason);
+          return;
+        case 'ignore':
+          return;
+        case 'late':
+          this.log.warn(
+            { orchestrationId: task.orchestrationId, taskId: task.taskId, serviceId: socketServiceId, executionId: payload.executionId },
+            'late answer recorded',
+          );
+          step.journal.push(
+            lateAnswerEntry({ orchestrationId: task.orchestrationId, taskId: task.taskId, of: 'task' }, socketServiceId, payload, {
+              reason: verdict.reason,
+              disposition: 'recorded',
+              attempt: task.attempts,
+              at: step.now,
+            }),
+          );
+          return;
+        case 'accept':
+          break;
+      }
       switch (payload.type) {
         case 'task_result':
-          if (typeof payload.error === 'string' && payload.error !== '') {
-            // A failure from an older execution of this task is stale: its attempt was already counted.
-            if (task.state === 'processing' && (!payload.executionId || payload.executionId === task.executionId)) {
-              this.failAttempt(step, task, payload.error);
-            }
+          if (isFailureAnswer(payload)) {
+            // Whatever execution id it carries, it is the outcome of the attempt out (a re-sent request is
+            // answered `in_progress`, and the run that did the work answers under its own id).
+            this.failAttempt(step, task, payload.error as string);
           } else {
             const result = (payload.result ?? {}) as { task?: unknown; compensation?: { data: unknown; ttl: number } | null };
             this.complete(step, task, result.task ?? null, result.compensation ?? null);
@@ -149,8 +190,11 @@ export class OrchestrationRunner {
         case 'task_abort_result':
           this.abort(step, task, payload.result?.task ?? null);
           break;
+        case 'task_status':
+          break;
       }
     });
+    return isHandled;
   }
 
   /**
@@ -332,6 +376,26 @@ export class OrchestrationRunner {
     });
   }
 
+  /**
+   * A task taken over from a dead engine process whose attempt is still out with a live one (cluster/):
+   * it is not sent again. Its attempt's time limit starts again now (when it began is not stored), and a
+   * socket closing under it re-sends it as usual.
+   */
+  private keepWaiting(step: Step, task: TaskRecord, socketId: string): void {
+    const { live } = step;
+    const executionId = task.executionId;
+    step.afterCommit(() => {
+      live.sentTo.set(task.taskId, socketId);
+      this.timers.set(timerKey(task), step.now + live.record.timeoutMs, () => {
+        void this.enqueue(live, (s) => {
+          if (task.state === 'processing' && task.executionId === executionId) {
+            this.failAttempt(s, task, 'task execution timed out waiting for result');
+          }
+        });
+      });
+    });
+  }
+
   private pause(step: Step, task: TaskRecord, reason: string | undefined): void {
     const { live } = step;
     const isNewPause = task.state !== 'paused';
@@ -502,6 +566,13 @@ export function taskRequest(
   idempotencyKey: string,
 ): TaskRequest {
   return { type: 'task_request', id: task.taskId, input, executionId, idempotencyKey, serviceId: task.serviceId };
+}
+
+/** Where a task stands for an answer (answers/judge-answer.ts). */
+export function taskPhase(task: Pick<TaskRecord, 'state'>): WorkPhase {
+  if (task.state === 'processing' || task.state === 'paused') return 'awaiting';
+  // `waiting` tasks were never sent; an answer for one cannot be for this orchestration's attempt.
+  return task.state === 'retry_wait' ? 'between_attempts' : 'ended';
 }
 
 const ref = (task: TaskRecord): TaskRef => ({ orchestrationId: task.orchestrationId, taskId: task.taskId });

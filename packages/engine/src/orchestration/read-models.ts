@@ -3,6 +3,7 @@ import {
   rfc3339,
   type CompensationHistoryOut,
   type InterimResultOut,
+  type LateAnswerOut,
   type OrchestrationInspectOut,
   type OrchestrationListItemOut,
   type OrchestrationListOut,
@@ -20,6 +21,7 @@ import type {
   ServiceRecord,
   TaskRecord,
 } from '../storage/store.js';
+import type { LateAnswerValue } from '../answers/late-answer-entry.js';
 import { lookupField, isMissing, parseReference } from './references.js';
 
 const NS_PER_MS = 1_000_000;
@@ -146,6 +148,7 @@ function inspectTask(
   const statusHistory: TaskStatusEventOut[] = [];
   const compensationHistory: CompensationHistoryOut[] = [];
   const interimResults: InterimResultOut[] = [];
+  const lateAnswers: LateAnswerOut[] = [];
   let abortPayload: unknown;
   for (const e of entries) {
     if (e.type === 'task_status') {
@@ -153,6 +156,9 @@ function inspectTask(
       statusHistory.push({ ...v, timestamp: rfc3339(v.timestamp) });
     } else if (e.type === 'task_interim_output') {
       interimResults.push({ id: e.entryId, timestamp: rfc3339(e.at), data: e.value });
+    } else if (e.type === 'late_answer') {
+      const { type: _type, ...v } = e.value as LateAnswerValue;
+      lateAnswers.push({ ...v, timestamp: rfc3339(e.at) });
     } else if (e.type === 'task_aborted_output') {
       abortPayload = e.value;
     } else if (e.type.startsWith('compensation_') && e.type !== 'compensation_stored') {
@@ -206,6 +212,7 @@ function inspectTask(
         }
       : {}),
     ...(compensationHistory.length > 0 ? { compensationHistory } : {}),
+    ...(lateAnswers.length > 0 ? { lateAnswers } : {}),
     isRevertible: service?.revertible ?? false,
   };
 }

@@ -78,6 +78,8 @@ export interface CompensationRepo {
   save(records: CompensationRecord[]): Promise<void>;
   get(id: string): Promise<CompensationRecord | undefined>;
   listByOrchestration(orchestrationId: string): Promise<CompensationRecord[]>;
+  /** The compensation sent under this idempotency key. */
+  findByIdempotencyKey(idempotencyKey: string): Promise<CompensationRecord | undefined>;
   /** Compensations not yet at an outcome: the work to resume after a restart. */
   listActive(): Promise<CompensationRecord[]>;
   /** Failed compensations of a project, newest failure first. */

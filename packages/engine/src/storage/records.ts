@@ -92,7 +92,8 @@ export interface TaskRecord {
 /**
  * orra's log entry types (`orra-compat.md` §5.8), and ours: `use_case_match`, the grounding use case
  * the planner recognised the action as (value `{grounding, action, score}`), written with the
- * orchestration.
+ * orchestration; `late_answer`, a service's answer that came after its work had ended or its attempt
+ * had been counted (value `LateAnswerValue`, answers/late-answer-entry.ts).
  */
 export type JournalEntryType =
   | 'use_case_match'
@@ -107,7 +108,8 @@ export type JournalEntryType =
   | 'compensation_partial'
   | 'compensation_failure'
   | 'compensation_expired'
-  | 'orchestration_status';
+  | 'orchestration_status'
+  | 'late_answer';
 
 /** One append-only journal row. */
 export interface JournalEntry {

@@ -59,6 +59,8 @@ export interface TaskRepo {
   /** Inserts or replaces the tasks (keyed by orchestration id + task id). */
   save(tasks: TaskRecord[]): Promise<void>;
   listByOrchestration(orchestrationId: string): Promise<TaskRecord[]>;
+  /** The task sent under this idempotency key (keys are SHA-256 over the orchestration id: unique). */
+  findByIdempotencyKey(idempotencyKey: string): Promise<TaskRecord | undefined>;
 }
 
 export interface JournalRepo {

@@ -209,7 +209,27 @@ export interface TaskInspectOut {
   interimResults?: InterimResultOut[];
   compensation?: TaskCompensationOut;
   compensationHistory?: CompensationHistoryOut[];
+  /**
+   * Ours: answers the service sent after the work had ended, or for an attempt already counted as failed
+   * (docs/ws-protocol.md, "Answers"). Never dropped: shown here, oldest first.
+   */
+  lateAnswers?: LateAnswerOut[];
   isRevertible: boolean;
+}
+
+/** Ours: one late answer of a task or of its compensation. */
+export interface LateAnswerOut {
+  /** Whether it answered the task or its compensation. */
+  of: 'task' | 'compensation';
+  timestamp: string;
+  outcome: 'result' | 'failure' | 'abort';
+  executionId: string | null;
+  serviceId: string;
+  output?: unknown;
+  error?: string;
+  reason: string;
+  /** `compensating`: a late result of a revertible service, undone like any completed task. */
+  disposition: 'compensating' | 'recorded';
 }
 
 /**

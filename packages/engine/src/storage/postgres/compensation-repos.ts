@@ -31,6 +31,7 @@ const ST = {
         owner_node = DEFAULT`,
   },
   get: { name: 'orra_compensation_get', text: `${SELECT} WHERE id = $1` },
+  byKey: { name: 'orra_compensation_by_key', text: `${SELECT} WHERE idempotency_key = $1 LIMIT 1` },
   byOrchestration: {
     name: 'orra_compensation_by_orchestration',
     text: `${SELECT} WHERE orchestration_id = $1 ORDER BY position`,
@@ -72,6 +73,7 @@ export function createCompensationRepo(q: Queryable): CompensationRepo {
     },
     get: async (id) => first(await q.query(ST.get, [id]), fromRow),
     listByOrchestration: async (id) => (await q.query(ST.byOrchestration, [id])).rows.map(fromRow),
+    findByIdempotencyKey: async (key) => first(await q.query(ST.byKey, [key]), fromRow),
     listActive: async () => (await q.query(ST.active)).rows.map(fromRow),
     listFailed: async (projectId, filter) => {
       const values: unknown[] = [projectId];

@@ -95,6 +95,7 @@ const ST = {
         compensation = EXCLUDED.compensation, completed_at = EXCLUDED.completed_at`,
   },
   listTasks: { name: 'orra_task_list', text: `SELECT ${TASK} FROM tasks WHERE orchestration_id = $1 ORDER BY seq` },
+  findTaskByKey: { name: 'orra_task_by_key', text: `SELECT ${TASK} FROM tasks WHERE idempotency_key = $1 LIMIT 1` },
   // WITH ORDINALITY … ORDER BY: journal seqs follow the order of the entries given.
   appendJournal: {
     name: 'orra_journal_append',
@@ -166,6 +167,7 @@ export function createPostgresRepos(q: Queryable): Repos {
         await q.query(ST.saveTasks, toColumns(rows));
       },
       listByOrchestration: async (id) => (await q.query(ST.listTasks, [id])).rows.map(taskFromRow),
+      findByIdempotencyKey: async (key) => first(await q.query(ST.findTaskByKey, [key]), taskFromRow),
     },
     journal: {
       append: async (entries) => {

@@ -26,6 +26,7 @@ export function createCompensationRepo(db: Database.Database): CompensationRepo 
     for (const r of records) upsert.run(toRow(r));
   });
   const get = db.prepare('SELECT * FROM compensations WHERE id = ?');
+  const byKey = db.prepare('SELECT * FROM compensations WHERE idempotency_key = ? LIMIT 1');
   const byOrchestration = db.prepare('SELECT * FROM compensations WHERE orchestration_id = ? ORDER BY position');
   const active = db.prepare(
     "SELECT * FROM compensations WHERE status IN ('pending', 'waiting', 'processing') ORDER BY orchestration_id, position",
@@ -49,6 +50,10 @@ export function createCompensationRepo(db: Database.Database): CompensationRepo 
       return row ? fromRow(row) : undefined;
     },
     listByOrchestration: async (id) => (byOrchestration.all(id) as Row[]).map(fromRow),
+    findByIdempotencyKey: async (key) => {
+      const row = byKey.get(key) as Row | undefined;
+      return row ? fromRow(row) : undefined;
+    },
     listActive: async () => (active.all() as Row[]).map(fromRow),
     listFailed: async (projectId, filter) => {
       // With an orchestration filter, the (orchestration_id, task_id) index finds the few rows at once;

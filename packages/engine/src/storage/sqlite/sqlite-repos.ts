@@ -76,6 +76,7 @@ export function createSqliteRepos(db: Database.Database): Repos {
        compensation = excluded.compensation, completed_at = excluded.completed_at`,
     ),
     listTasks: db.prepare('SELECT * FROM tasks WHERE orchestration_id = ? ORDER BY seq'),
+    findTaskByKey: db.prepare('SELECT * FROM tasks WHERE idempotency_key = ? LIMIT 1'),
     appendJournal: db.prepare(
       `INSERT OR IGNORE INTO journal (orchestration_id, entry_id, type, task_id, producer_id, value, attempt, at)
        VALUES (@orchestrationId, @entryId, @type, @taskId, @producerId, @value, @attempt, @at)`,
@@ -151,6 +152,7 @@ export function createSqliteRepos(db: Database.Database): Repos {
         else if (tasks.length > 1) many.tasks(tasks);
       },
       listByOrchestration: async (id) => (st.listTasks.all(id) as Row[]).map(taskFromRow),
+      findByIdempotencyKey: async (key) => mapOptional(st.findTaskByKey.get(key), taskFromRow),
     },
     journal: {
       append: async (entries) => {
