@@ -7,6 +7,12 @@ import { poll, POLL_INTERVAL_MS, type PollEnd } from './poll.js';
 
 /** Per-call HTTP timeout: orra's CLI allows 5 minutes, since planning with an LLM can be slow. */
 const CLIENT_TIMEOUT_MS = 5 * 60_000;
+/**
+ * `orra verify run` sends its submission again (same Idempotency-Key) when the connection broke or the
+ * engine was starting: three retries over 3.5 s, enough for a cut connection or a quick restart without
+ * keeping a user at a stopped engine waiting long.
+ */
+const SUBMIT_RETRY_DELAYS_MS = [500, 1000, 2000];
 
 /** What the process gives the CLI: streams and environment (tests pass their own). */
 export interface CliIo {
@@ -79,7 +85,12 @@ export class CliContext {
   /** A client for any server (used before a project exists). */
   clientFor(server: string, apiKey?: string): OrraClient {
     this.server = server;
-    return new OrraClient({ baseUrl: server, apiKey, timeoutMs: CLIENT_TIMEOUT_MS });
+    return new OrraClient({
+      baseUrl: server,
+      apiKey,
+      timeoutMs: CLIENT_TIMEOUT_MS,
+      submitRetryDelaysMs: SUBMIT_RETRY_DELAYS_MS,
+    });
   }
 
   /**

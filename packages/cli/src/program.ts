@@ -10,6 +10,7 @@ import { registerGrounding } from './commands/grounding.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerProjects } from './commands/projects.js';
 import { registerPs } from './commands/ps.js';
+import { registerServices } from './commands/services.js';
 import { registerVerify } from './commands/verify.js';
 import { CLI_VERSION, registerVersion } from './commands/version.js';
 import { registerWebhooks } from './commands/webhooks.js';
@@ -46,6 +47,7 @@ Config: --config, else $ORRA_CONFIG, else ~/.orra/config.json. Add --json to dat
   for (const register of [
     registerProjects,
     registerApiKeys,
+    registerServices,
     registerWebhooks,
     registerCompFail,
     registerVerify,

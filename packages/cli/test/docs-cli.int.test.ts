@@ -276,26 +276,33 @@ function expectNotesOnStderr(
   expect(bindings.mismatches(notes, printed.stderr)).toEqual([]);
 }
 
+const ENGINE_OVERRIDES = {
+  taskMaxAttempts: 1,
+  compensationMaxAttempts: 2,
+  compensationBackoffMs: 10,
+  compensationBackoffCapMs: 20,
+  // Eight attempts, as the default schedule makes, in a fraction of a second.
+  webhookRetrySchedule: '0s,10ms,10ms,10ms,10ms,10ms,10ms,10ms',
+};
+
 describe('docs/cli.md with the built orra binary against a real engine', () => {
   let engine: TestEngine;
   const receiver = new WebhookReceiver();
   const shops: Shop[] = [];
+  const engines: TestEngine[] = [];
+  // Each shop is a project named my-app, as in the document, and project names are unique per engine:
+  // every shop after the first gets an engine of its own.
   const shop = async (options: { isAdded?: boolean; withServices?: boolean } = {}) => {
-    const s = new Shop(engine);
+    const own = await startTestEngine(ENGINE_OVERRIDES);
+    engines.push(own);
+    const s = new Shop(own);
     shops.push(s);
     await s.open(options);
     return options.withServices ? s.withServices() : s;
   };
 
   beforeAll(async () => {
-    engine = await startTestEngine({
-      taskMaxAttempts: 1,
-      compensationMaxAttempts: 2,
-      compensationBackoffMs: 10,
-      compensationBackoffCapMs: 20,
-      // Eight attempts, as the default schedule makes, in a fraction of a second.
-      webhookRetrySchedule: '0s,10ms,10ms,10ms,10ms,10ms,10ms,10ms',
-    });
+    engine = await startTestEngine(ENGINE_OVERRIDES);
     // The document's notifications endpoint fails on failed orchestrations and accepts the rest.
     receiver.reply = (hook) =>
       hook.path === '/orra-notifications' && hook.json?.type === 'orchestration.failed'
@@ -306,7 +313,7 @@ describe('docs/cli.md with the built orra binary against a real engine', () => {
   afterAll(async () => {
     for (const s of shops) await s.dispose();
     await receiver.close();
-    await engine.dispose();
+    for (const e of [engine, ...engines]) await e.dispose();
   });
 
   it('installing: the documented help command runs', () => {
@@ -414,6 +421,13 @@ describe('docs/cli.md with the built orra binary against a real engine', () => {
       expect(r.stdout, line).toBe('');
       expect(new Bindings(bind).mismatches([line], r.stderr), line).toEqual([]);
     }
+  });
+
+  describe('Services', () => {
+    it('orra services ls · orra services inspect', async () => {
+      const s = await shop({ withServices: true });
+      await s.transcript(block('`orra services ls`'));
+    });
   });
 
   describe('Webhooks', () => {
@@ -571,7 +585,7 @@ describe('docs/cli.md with the built orra binary against a real engine', () => {
     it('orra verify run --wait', async () => {
       const [step] = transcriptSteps(block('`orra verify run ACTION', 1).text);
       // A new orchestration: its id is bound afresh.
-      const bindings = new Bindings({ 'http://localhost:8005': engine.url });
+      const bindings = new Bindings({ 'http://localhost:8005': s.engine.url });
       const r = await s.run(step!.args.map((a) => bindings.fill(a)));
       expect(r.code, r.stderr).toBe(0);
       expectNotesOnStderr(bindings, step!.expected, r, (line) => line.startsWith('Waiting for the outcome'));

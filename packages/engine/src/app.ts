@@ -149,6 +149,7 @@ async function start(config: Config, log: Logger, options: StartEngineOptions): 
       failedCompensations,
       groundings,
       aborts: cluster,
+      presence: cluster,
       webhooks,
       metrics,
       now,

@@ -470,4 +470,50 @@ describe.skipIf(isSkipped)('several engine processes on one PostgreSQL database'
       expect(reported.size).toBe(total);
     }
   });
+
+  it('GET /services on either engine counts the sockets on both, and says when the service went away', async () => {
+    const pair = await twoEngines('presence');
+    const { a, apiA, apiB, apiKey } = pair;
+    const onA = await startService({
+      orraUrl: a.url,
+      apiKey,
+      name: 'worker',
+      ...COUNTER_IO,
+      handler: async (t) => t.input,
+    });
+    cleanup.push(() => onA.shutdown());
+    const onB = await startService({
+      orraUrl: pair.b.url,
+      apiKey,
+      name: 'worker',
+      id: onA.id,
+      ...COUNTER_IO,
+      handler: async (t) => t.input,
+    });
+    cleanup.push(() => onB.shutdown());
+    const connection = async (api: Api) => (await api.get(`/services/${onA.id}`)).body.connection;
+    for (const api of [apiA, apiB]) {
+      await waitFor(async () => (await connection(api)).sockets === 2, {
+        what: `two sockets seen by ${api.baseUrl}`,
+      });
+    }
+    expect((await connection(apiB)).state).toBe('connected');
+    await onA.shutdown();
+    // B holds no socket of A's: it learns of the close through the database.
+    await waitFor(async () => (await connection(apiB)).sockets === 1, {
+      what: 'B to see the socket on A close',
+    });
+    expect((await connection(apiB)).state).toBe('connected');
+    await onB.shutdown();
+    for (const api of [apiA, apiB]) {
+      const gone = await waitFor(
+        async () => {
+          const c = await connection(api);
+          return c.state === 'disconnected' ? c : undefined;
+        },
+        { what: `${api.baseUrl} to see the service gone` },
+      );
+      expect(gone).toEqual({ state: 'disconnected', sockets: 0, since: expect.stringMatching(/Z$/) });
+    }
+  });
 });

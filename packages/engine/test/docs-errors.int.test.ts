@@ -176,6 +176,17 @@ describe('docs/errors.md against real engines', () => {
       'Orra:NotFound': () => api.get('/compensation-failures/c_NoSuchFailure12345678'),
       // Produced by the ActionNotActionable case: aborting an orchestration that has ended.
       'Orra:Conflict': async () => produced.get('Orra:Conflict')!,
+      'Orra:IdempotencyKeyReused': async () => {
+        const lookUp = (orderId: string) => ({
+          action: { content: `Look up order ${orderId}` },
+          plan: { tasks: [{ id: 'task1', service: serviceId, input: { orderId } }] },
+        });
+        const key = { 'Idempotency-Key': 'look-up-once' };
+        expect((await api.request('POST', '/orchestrations', lookUp('ORD1'), undefined, key)).status).toBe(
+          202,
+        );
+        return api.request('POST', '/orchestrations', lookUp('ORD2'), undefined, key);
+      },
       'Orra:PayloadTooLarge': () =>
         api.post('/orchestrations', { action: { content: 'x'.repeat(BODY_LIMIT) } }),
       'Orra:PlannerUnavailable': () => {

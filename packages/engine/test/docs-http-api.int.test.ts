@@ -147,6 +147,25 @@ describe('docs/http-api.md examples against a real engine', () => {
 
     const status = async (id: string) => (await orders.get(`/orchestrations/${id}`)).body.status as string;
 
+    it('GET /services and GET /services/{id}: the documented list, and one of it', async () => {
+      const section = route('GET /services');
+      expect(section.routes).toEqual(['GET /services', 'GET /services/{id}']);
+      const example = parseDocJson(block(section, 'json', 0, services.placeholders));
+      const list = await waitFor(
+        async () => {
+          const res = await orders.get('/services');
+          return res.body.every((s: any) => s.connection.state === 'connected') ? res : undefined;
+        },
+        { what: 'both services to show as connected' },
+      );
+      expect(list.status).toBe(inlineAnswer(section).status);
+      expect(shapeMismatches(example, list.body)).toEqual([]);
+      expect(list.body).toHaveLength(2);
+      const one = await orders.get(`/services/${services.payments.id}`);
+      expect(one.body).toEqual(list.body[1]);
+      expect((await orders.get('/services/s_notinthisproject')).body.error.code).toBe('Orra:UnknownService');
+    });
+
     it('POST /orchestrations: the documented request is accepted with 202 and the stored record', async () => {
       const section = route('POST /orchestrations');
       const body = requestBody(section, services.placeholders);
@@ -254,6 +273,30 @@ describe('docs/http-api.md examples against a real engine', () => {
       ).toBe(409);
       const inspection = await orders.get(`/orchestrations/inspections/${processing}`);
       expect(inspection.body.abortInfo.payload).toEqual(res.body.abortReason);
+    });
+
+    it('POST /orchestrations with an Idempotency-Key: the curl example sent twice makes one orchestration', async () => {
+      const section = route('POST /orchestrations');
+      const [command, ...more] = parseCurlCommands(block(section, 'sh', 0, services.placeholders), {
+        ORRA_API_KEY: orders.apiKey!,
+      });
+      expect(more).toHaveLength(0);
+      expect(command!.headers['idempotency-key']).toBe('6f1c2e0a-8f1e-4c55-9d7e-0b7b3c1d2a44');
+      const first = await sendCurl(command!, engine.url);
+      const second = await sendCurl(command!, engine.url);
+      expect([first.status, second.status], JSON.stringify(first.body)).toEqual([202, 202]);
+      expect(second.body.id).toBe(first.body.id);
+      expect(first.headers.get('idempotent-replayed')).toBeNull();
+      expect(second.headers.get('idempotent-replayed')).toBe('true');
+      const other = await sendCurl(
+        { ...command!, body: command!.body!.replaceAll('ORD7', 'ORD8') },
+        engine.url,
+      );
+      expect(other.status).toBe(409);
+      expect(other.body.error.code).toBe('Orra:IdempotencyKeyReused');
+      await waitFor(async () => (await status(first.body.id)) === 'completed', {
+        what: 'the idempotent orchestration to complete',
+      });
     });
   });
 

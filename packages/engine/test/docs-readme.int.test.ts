@@ -106,6 +106,10 @@ describe('README.md examples against a real engine', () => {
     const inspection = await sendCurl(inspect!, engine.url);
     expect(inspection.status).toBe(200);
     expect(inspection.body).toMatchObject({ status: 'completed', results: [{ echo: 'hello' }] });
+    const [, , services] = parseCurlCommands(script, keyEnv);
+    const listed = await sendCurl(services!, engine.url);
+    expect(listed.status).toBe(200);
+    expect(listed.body).toMatchObject([{ id: serviceId, name: 'echo', connection: { state: 'connected' } }]);
 
     // SIGTERM, as a supervisor stops it: the service closes its connection and the process ends.
     process.kill(-child.pid!, 'SIGTERM');

@@ -1,4 +1,6 @@
+import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
+import { migratePostgres } from '../src/storage/postgres/migrate-postgres.js';
 import { PostgresStore } from '../src/storage/postgres/postgres-store.js';
 import { POSTGRES_MIGRATIONS } from '../src/storage/postgres/migrations/index.js';
 import type { Repos } from '../src/storage/store.js';
@@ -34,6 +36,27 @@ describe.skipIf(isPostgresMissing)('PostgreSQL store', () => {
       expect(await stores[3]!.projects.get('p_1')).toEqual(project('p_1'));
     } finally {
       await Promise.all(stores.map((s) => s.close()));
+    }
+  });
+
+  it('migrates a schema that already holds duplicate project names: they stay, the oldest owns the name', async () => {
+    const schema = newSchema('names');
+    const client = new pg.Client({ connectionString: TEST_DATABASE_URL, options: `-c search_path=${schema}` });
+    await client.connect();
+    try {
+      await migratePostgres(client, schema, POSTGRES_MIGRATIONS.filter((m) => m.version < 9));
+    } finally {
+      await client.end();
+    }
+    for (const [id, name, at] of [['p_old1', 'Shop', 1], ['p_old2', ' shop', 2], ['p_old3', '', 3]] as const)
+      await adminQuery(`INSERT INTO ${schema}.projects (id, name, created_at) VALUES ($1, $2, $3)`, [id, name, at]);
+    const store = await PostgresStore.open({ url: TEST_DATABASE_URL, schema });
+    try {
+      expect((await store.projects.get('p_old2'))?.name).toBe(' shop');
+      expect((await store.projects.findByName('SHOP'))?.id).toBe('p_old1');
+      await expect(store.projects.insert({ ...project('p_new'), name: 'shop' })).rejects.toThrow(/projects_name_key/);
+    } finally {
+      await store.close();
     }
   });
 

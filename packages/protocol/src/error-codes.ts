@@ -24,6 +24,11 @@ export const ERROR_CODES = {
   PAYLOAD_TOO_LARGE: 'Orra:PayloadTooLarge',
   /** The item is in a state that does not allow the operation. */
   CONFLICT: 'Orra:Conflict',
+  /**
+   * An `Idempotency-Key` of `POST /orchestrations` was used before, within 24 h, with another body (the
+   * issue's `idempotency_key_reused`).
+   */
+  IDEMPOTENCY_KEY_REUSED: 'Orra:IdempotencyKeyReused',
   /** The planner judged the action impossible with the project's services. */
   ACTION_NOT_ACTIONABLE: 'Orra:ActionNotActionable',
   /** The action could not be prepared for execution (no plan, invalid plan, no planner). */

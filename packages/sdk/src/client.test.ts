@@ -10,10 +10,13 @@ let server: Server;
 let baseUrl: string;
 let handler: Handler;
 const seen: { method: string; url: string; authorization?: string; body: string }[] = [];
+const keys: (string | undefined)[] = [];
 
 beforeEach(async () => {
   seen.length = 0;
+  keys.length = 0;
   server = createServer((req, res) => {
+    keys.push(req.headers['idempotency-key'] as string | undefined);
     let body = '';
     req.on('data', (c: Buffer) => (body += String(c)));
     req.on('end', () => {
@@ -42,6 +45,50 @@ const json =
   };
 
 describe('OrraClient', () => {
+  describe('createOrchestration', () => {
+    const body = { action: { content: 'Charge order ORD1' } };
+
+    it('sends a new random Idempotency-Key with each submission, or the one given', async () => {
+      handler = json(202, { id: 'o_1' });
+      const client = new OrraClient({ baseUrl, apiKey: 'k' });
+      await client.createOrchestration(body);
+      await client.createOrchestration(body);
+      await client.createOrchestration(body, { idempotencyKey: 'order-ORD1' });
+      expect(keys[0]).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      expect(keys[1]).toMatch(/^[0-9a-f-]{36}$/);
+      expect(keys[1]).not.toBe(keys[0]);
+      expect(keys[2]).toBe('order-ORD1');
+    });
+
+    it('sends a submission whose connection broke again, with the same key', async () => {
+      let calls = 0;
+      handler = (req, _body, res) => {
+        // The first request is cut before any answer, as by a crash between commit and reply.
+        if (++calls === 1) req.socket.destroy();
+        else json(202, { id: 'o_1' })(req, _body, res);
+      };
+      const client = new OrraClient({ baseUrl, apiKey: 'k', submitRetryDelaysMs: [10] });
+      expect(await client.createOrchestration(body)).toEqual({ id: 'o_1' });
+      expect(keys).toHaveLength(2);
+      expect(keys[1]).toBe(keys[0]);
+    });
+
+    it('retries a 503 (engine starting), and gives up after the last delay', async () => {
+      handler = json(503, { error: { code: 'Orra:PlanEngineStarting', message: 'starting' } });
+      const client = new OrraClient({ baseUrl, apiKey: 'k', submitRetryDelaysMs: [5, 5] });
+      await expect(client.createOrchestration(body)).rejects.toMatchObject({ status: 503 });
+      expect(keys).toHaveLength(3);
+      expect(new Set(keys).size).toBe(1);
+    });
+
+    it('does not retry an answer such as 409 or 400', async () => {
+      handler = json(409, { error: { code: 'Orra:IdempotencyKeyReused', message: 'reused' } });
+      const client = new OrraClient({ baseUrl, apiKey: 'k', submitRetryDelaysMs: [5, 5] });
+      await expect(client.createOrchestration(body)).rejects.toBeInstanceOf(OrraApiError);
+      expect(keys).toHaveLength(1);
+    });
+  });
+
   it('sends the bearer key and the JSON body, and parses the JSON answer', async () => {
     handler = json(202, { id: 'o_1', status: 'pending' });
     const client = new OrraClient({ baseUrl: `${baseUrl}/`, apiKey: 'sk-orra-v1-k' });

@@ -9,6 +9,7 @@ import type {
   OrchestrationOut,
   ProjectIn,
   ProjectOut,
+  ServiceDetailOut,
   ServiceIn,
   ServiceKind,
   ServiceOut,
@@ -22,6 +23,7 @@ import type {
   WebhookEventType,
   WebhookTestOut,
 } from '@orra/protocol';
+import { IDEMPOTENCY_KEY_HEADER } from '@orra/protocol';
 import { apiErrorFromResponse, OrraApiError, OrraConnectionError } from './errors.js';
 
 /** How to reach the engine. */
@@ -32,6 +34,22 @@ export interface OrraClientOptions {
   apiKey?: string;
   /** Per-request timeout (default 30 s). */
   timeoutMs?: number;
+  /**
+   * The waits before each retry of `createOrchestration` when the engine could not be reached, the
+   * connection broke before the answer, or the engine answered 503 (starting or stopping). Default
+   * 0.5, 1, 2, 4 and 8 s: five retries over about 15 s. `[]` never retries.
+   */
+  submitRetryDelaysMs?: readonly number[];
+}
+
+/** Options of `createOrchestration`. */
+export interface SubmitOptions {
+  /**
+   * The `Idempotency-Key` sent with the submission and with each of its retries (default: a new random
+   * UUID per call). Pass one of your own, saved before submitting, to make a retry from another process
+   * (after a crash of yours) safe too. At most 255 characters.
+   */
+  idempotencyKey?: string;
 }
 
 /** Server-side filters of `GET /compensation-failures` (all optional). */
@@ -60,9 +78,12 @@ export interface WebhookDeliveryFilter {
 export interface RequestOptions {
   /** A different bearer token for this request (e.g. the admin token for project registration). */
   bearer?: string;
+  /** More request headers. */
+  headers?: Record<string, string>;
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
+const DEFAULT_SUBMIT_RETRY_DELAYS_MS = [500, 1000, 2000, 4000, 8000];
 
 /**
  * A small typed client for the engine's HTTP API, on the global `fetch` (fine for the CLI and admin
@@ -74,11 +95,13 @@ export class OrraClient {
   readonly baseUrl: string;
   private readonly apiKey: string | undefined;
   private readonly timeoutMs: number;
+  private readonly submitRetryDelaysMs: readonly number[];
 
   constructor(options: OrraClientOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.apiKey = options.apiKey;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.submitRetryDelaysMs = options.submitRetryDelaysMs ?? DEFAULT_SUBMIT_RETRY_DELAYS_MS;
   }
 
   /** `GET /health`. */
@@ -101,9 +124,34 @@ export class OrraClient {
     return this.request('POST', `/register/${kind}`, body);
   }
 
-  /** `POST /orchestrations`. */
-  createOrchestration(body: OrchestrationIn): Promise<OrchestrationOut> {
-    return this.request('POST', '/orchestrations', body);
+  /** `GET /services`: the project's services and agents, sorted by name, with schemas and connection state. */
+  listServices(): Promise<ServiceDetailOut[]> {
+    return this.request('GET', '/services');
+  }
+
+  /** `GET /services/{id}`: one service or agent of the project. */
+  getService(id: string): Promise<ServiceDetailOut> {
+    return this.request('GET', `/services/${enc(id)}`);
+  }
+
+  /**
+   * `POST /orchestrations` with an `Idempotency-Key`. A submission whose answer was lost (the engine
+   * unreachable, the connection cut, the engine restarting) is sent again with the same key, so the
+   * engine runs it at most once: a retry of one it had stored is answered with that orchestration.
+   */
+  async createOrchestration(body: OrchestrationIn, options: SubmitOptions = {}): Promise<OrchestrationOut> {
+    const headers = { [IDEMPOTENCY_KEY_HEADER]: options.idempotencyKey ?? globalThis.crypto.randomUUID() };
+    for (let retry = 0; ; retry++) {
+      try {
+        return await this.request<OrchestrationOut>('POST', '/orchestrations', body, { headers });
+      } catch (err) {
+        const delayMs = this.submitRetryDelaysMs[retry];
+        const isLost =
+          err instanceof OrraConnectionError || (err instanceof OrraApiError && err.status === 503);
+        if (delayMs === undefined || !isLost) throw err;
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+      }
+    }
   }
 
   /** `GET /orchestrations`: the project's orchestrations grouped by status. */
@@ -257,7 +305,7 @@ export class OrraClient {
     options: RequestOptions = {},
   ): Promise<{ status: number; headers: Headers; text: string }> {
     const url = `${this.baseUrl}${path}`;
-    const headers: Record<string, string> = { accept: 'application/json' };
+    const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
     const bearer = options.bearer ?? this.apiKey;
     if (bearer) headers.authorization = `Bearer ${bearer}`;
     if (body !== undefined) headers['content-type'] = 'application/json';

@@ -26,6 +26,7 @@ export {
 export {
   OrraClient,
   type OrraClientOptions,
+  type SubmitOptions,
   type RequestOptions,
   type FailedCompensationFilter,
   type WebhookDeliveryFilter,

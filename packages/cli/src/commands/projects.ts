@@ -1,6 +1,8 @@
+import { projectNameKey, projectNameProblem } from '@orra/protocol';
 import { Option } from 'commander';
 import { CliError, usageError } from '../cli-error.js';
 import { DEFAULT_SERVER } from '../config-file.js';
+import { shellQuote } from '../shell-quote.js';
 import type { Register } from '../program.js';
 import { examples } from './examples.js';
 
@@ -22,11 +24,17 @@ export const registerProjects: Register = (program, context) => {
       new Option('--admin-token <token>', 'admin token, for engines not on loopback').env('ORRA_ADMIN_TOKEN'),
     )
     .option('--json', 'print the project as JSON')
-    .action(async (name: string, opts: { server: string; adminToken?: string; json?: boolean }, command) => {
+    .action(async (given: string, opts: { server: string; adminToken?: string; json?: boolean }, command) => {
       const ctx = context(command);
-      if (ctx.config.project(name)) {
+      // The engine refuses the same names (and trims the same way); checking here first saves a round
+      // trip and keeps a usage error an exit 2.
+      const problem = projectNameProblem(given);
+      if (problem) throw usageError(`project name ${JSON.stringify(given)} ${problem}`);
+      const name = given.trim();
+      const taken = ctx.config.projectNames.find((n) => projectNameKey(n) === projectNameKey(name));
+      if (taken !== undefined) {
         throw new CliError(
-          `project '${name}' already exists in ${ctx.configPath}; pick another name or see 'orra projects ls'`,
+          `project '${taken}' already exists in ${ctx.configPath} (names are compared ignoring case); pick another name or see 'orra projects ls'`,
         );
       }
       const server = normalizeServer(opts.server);
@@ -53,7 +61,7 @@ export const registerProjects: Register = (program, context) => {
       ctx.out.line('  orra webhooks add URL             receive orchestration results');
       ctx.out.line('  orra comp-fail webhooks add URL   be told when a compensation fails');
       if (ctx.config.data.current_project !== name)
-        ctx.out.line(`  orra projects use ${name}         make it the current project`);
+        ctx.out.line(`  orra projects use ${shellQuote(name)}         make it the current project`);
     });
   examples(add, [
     'orra projects add my-app',

@@ -1,5 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { parseGoDuration, type DataField, type OrchestrationIn, type PlanIn } from '@orra/protocol';
+import { IDEMPOTENCY_KEY_MAX_LENGTH, parseGoDuration, type DataField, type OrchestrationIn, type PlanIn } from '@orra/protocol';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { CliContext } from '../cli-context.js';
 import { CliError, usageError } from '../cli-error.js';
@@ -17,6 +18,7 @@ interface RunOptions {
   plan?: string;
   wait?: boolean;
   json?: boolean;
+  idempotencyKey?: string;
 }
 
 /** `orra verify run` (orchestrate an action) and `orra verify webhooks start` (a local receiver). */
@@ -48,6 +50,11 @@ export const registerVerify: Register = (program, context) => {
     .option('-q, --quiet', 'skip the explanation of what happens next')
     .option('--wait', 'wait for the outcome and exit with it: 0 completed, 3 failed, 4 aborted')
     .option('--json', 'print the orchestration as JSON (with --wait: once it has ended)')
+    .option(
+      '--idempotency-key <key>',
+      'the Idempotency-Key to send (default: a new random UUID); repeat a run with the same key and it runs once',
+      idempotencyKey,
+    )
     .action(async (action: string, opts: RunOptions, command: Command) => {
       const ctx = context(command);
       const { name, project } = ctx.project();
@@ -58,7 +65,9 @@ export const registerVerify: Register = (program, context) => {
         ...(opts.healthCheckGracePeriod ? { healthCheckGracePeriod: opts.healthCheckGracePeriod } : {}),
         ...(opts.plan ? { plan: readPlan(opts.plan) } : {}),
       };
-      const orchestration = await ctx.call(() => ctx.client().createOrchestration(body));
+      // The key (a new UUID unless given) goes with the submission and its retries after a cut connection.
+      const idempotencyKey = opts.idempotencyKey ?? randomUUID();
+      const orchestration = await ctx.call(() => ctx.client().createOrchestration(body, { idempotencyKey }));
       if (opts.json) {
         if (opts.wait) return waitForOutcome(ctx, orchestration.id, true);
         return ctx.out.json(orchestration);
@@ -162,4 +171,11 @@ function readPlan(path: string): PlanIn {
     );
   }
   return plan as PlanIn;
+}
+
+function idempotencyKey(text: string): string {
+  if (text.trim() === '') throw new InvalidArgumentError('must not be empty');
+  if (text.length > IDEMPOTENCY_KEY_MAX_LENGTH)
+    throw new InvalidArgumentError(`must be at most ${IDEMPOTENCY_KEY_MAX_LENGTH} characters`);
+  return text;
 }

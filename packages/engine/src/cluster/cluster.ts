@@ -3,7 +3,14 @@ import type { StoredWork, UnownedAnswers } from '../answers/unowned-answers.js';
 import type { CompensationRunner } from '../compensation/compensation-runner.js';
 import type { OrchestrationRunner } from '../orchestration/orchestration-runner.js';
 import type { ServiceConnections } from '../orchestration/service-connections.js';
+import { ServicePresence, type PresenceView } from '../services/service-presence.js';
 import type { ServiceEvents } from '../ws/ws-hub.js';
+
+/** What a cluster reads of this process's sockets beyond sending. */
+export interface LocalSockets extends ServiceConnections {
+  /** Open sockets of the service on this process. */
+  socketCount(serviceId: string): number;
+}
 
 /** The local parts a cluster connects: the socket hub and the two runners. */
 export interface ClusterParts {
@@ -32,13 +39,25 @@ export interface Cluster extends ServiceConnections, ServiceEvents {
   abortOrchestration(orchestrationId: string, payload: unknown): Promise<boolean>;
   /** Gives this process's work up to the others (they take it over at once) and stops. */
   close(): Promise<void>;
+  /** How many sockets a service has across the engine, and since when it is (dis)connected. */
+  presence(serviceId: string): PresenceView;
 }
 
 /** One engine process alone: every socket is local, and at start all in-flight work is its own. */
 export class LocalCluster implements Cluster {
   readonly nodeId = 'local';
+  private readonly presences: ServicePresence;
 
-  constructor(private readonly parts: ClusterParts) {}
+  constructor(
+    private readonly parts: ClusterParts & { hub: LocalSockets },
+    now: () => number = Date.now,
+  ) {
+    this.presences = new ServicePresence(now);
+  }
+
+  presence(serviceId: string): PresenceView {
+    return this.presences.view(serviceId, this.parts.hub.socketCount(serviceId));
+  }
 
   async start(): Promise<{ orchestrations: number; compensations: number }> {
     const orchestrations = await this.parts.runner.resumeAll();
@@ -63,10 +82,12 @@ export class LocalCluster implements Cluster {
   }
 
   onServiceConnected(serviceId: string): void {
+    this.presences.observe(serviceId, this.parts.hub.socketCount(serviceId));
     notifyConnected(this.parts, serviceId);
   }
 
   onSocketClosed(serviceId: string, socketId: string): void {
+    this.presences.observe(serviceId, this.parts.hub.socketCount(serviceId));
     notifySocketClosed(this.parts, serviceId, socketId);
   }
 

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import type { SdkPayload, ServerMessage } from '@orra/protocol';
 import pg from 'pg';
 import type { Logger } from '../logging/logger.js';
+import { ServicePresence, type PresenceView } from '../services/service-presence.js';
 import { quoteIdent } from '../storage/postgres/migrate-postgres.js';
 import type { Store, TaskRecord } from '../storage/store.js';
 import { CLUSTER_SQL as SQL } from './cluster-statements.js';
@@ -11,6 +12,7 @@ import {
   notifySocketClosed,
   type Cluster,
   type ClusterParts,
+  type LocalSockets,
 } from './cluster.js';
 
 export interface PostgresClusterOptions {
@@ -38,13 +40,6 @@ export interface PostgresClusterOptions {
 export interface ClusterMetrics {
   clusterTookOver(kind: 'orchestration' | 'compensation' | 'delivery', n: number): void;
   clusterRouted(direction: 'to_service' | 'to_owner'): void;
-}
-
-/** The local hub, which also says how many sockets of a service it holds (for weighted spreading). */
-export interface LocalSockets {
-  isConnected(serviceId: string): boolean;
-  send(serviceId: string, message: ServerMessage): string | undefined;
-  socketCount(serviceId: string): number;
 }
 
 type Note =
@@ -102,6 +97,7 @@ export class PostgresCluster implements Cluster {
   private checks = 0;
   private isClosed = false;
   private readonly now: () => number;
+  private readonly presences: ServicePresence;
 
   constructor(
     private readonly pool: pg.Pool,
@@ -113,6 +109,18 @@ export class PostgresCluster implements Cluster {
     this.nodeId = options.nodeId;
     this.channel = channelFor(options.schema);
     this.now = options.now ?? Date.now;
+    this.presences = new ServicePresence(this.now);
+  }
+
+  presence(serviceId: string): PresenceView {
+    return this.presences.view(serviceId, this.socketsOf(serviceId));
+  }
+
+  /** Sockets of the service here and on the other live nodes, as this node knows them. */
+  private socketsOf(serviceId: string): number {
+    let n = this.parts.hub.socketCount(serviceId);
+    for (const count of this.remote.get(serviceId)?.values() ?? []) n += count;
+    return n;
   }
 
   async start(): Promise<{ orchestrations: number; compensations: number }> {
@@ -230,6 +238,7 @@ export class PostgresCluster implements Cluster {
   }
 
   onServiceConnected(serviceId: string, socketId: string): void {
+    this.presences.observe(serviceId, this.socketsOf(serviceId));
     notifyConnected(this.parts, serviceId);
     this.run('register a socket', async () => {
       await this.pool.query(SQL.socketUp, [
@@ -245,6 +254,7 @@ export class PostgresCluster implements Cluster {
   }
 
   onSocketClosed(serviceId: string, socketId: string): void {
+    this.presences.observe(serviceId, this.socketsOf(serviceId));
     notifySocketClosed(this.parts, serviceId, socketId);
     if (this.isClosed) return;
     this.run('unregister a socket', () =>
@@ -531,6 +541,7 @@ export class PostgresCluster implements Cluster {
     const before = this.remote.get(serviceId);
     if (nodes) this.remote.set(serviceId, nodes);
     else this.remote.delete(serviceId);
+    this.presences.observe(serviceId, this.socketsOf(serviceId));
     // Messages routed to a node that holds no socket of the service any more may never have reached
     // it: the runners send them again (same idempotency key), as when a local socket closes.
     for (const node of before?.keys() ?? []) {

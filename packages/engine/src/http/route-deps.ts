@@ -6,6 +6,7 @@ import type { OrchestrationService } from '../orchestration/orchestration-servic
 import type { GroundingService } from '../planning/grounding-service.js';
 import { parseBearerToken } from '../projects/bearer-token.js';
 import type { Caller, ProjectService } from '../projects/project-service.js';
+import type { PresenceView } from '../services/service-presence.js';
 import type { ServiceRegistry } from '../services/service-registry.js';
 import type { Store } from '../storage/store.js';
 import type { Webhooks } from '../webhooks/webhooks.js';
@@ -21,6 +22,8 @@ export interface RouteDeps {
   groundings: GroundingService;
   /** Aborts an in-flight orchestration wherever it runs (its owner may be another engine process). */
   aborts: { abortOrchestration(orchestrationId: string, payload: unknown): Promise<boolean> };
+  /** Whether a service is connected, across engine processes, and since when. */
+  presence: { presence(serviceId: string): PresenceView };
   webhooks: Webhooks;
   metrics: EngineMetrics;
   now: () => number;

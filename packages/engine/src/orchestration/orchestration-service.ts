@@ -8,11 +8,12 @@ import {
   type UseCaseOut,
 } from '@orra/protocol';
 import { EngineError } from '../errors/engine-error.js';
-import type { JournalEntry, OrchestrationRecord, Store, TaskRecord } from '../storage/store.js';
+import type { JournalEntry, OrchestrationRecord, Store, SubmissionKeyRecord, TaskRecord } from '../storage/store.js';
 import type { PlanningService } from '../planning/planning-service.js';
 import type { UseCaseMatch } from '../planning/use-case-matcher.js';
 import { taskRequest, type OrchestrationRunner } from './orchestration-runner.js';
 import { resolveInput } from './references.js';
+import { isLive, keyRecord, refuseReuse, takenSubmissionKey, type Submission } from './submission-keys.js';
 import { validatePlan, type ValidatedPlan } from './plan-validator.js';
 
 /** A request to orchestrate an action, after the HTTP layer decoded it. */
@@ -30,7 +31,16 @@ export interface OrchestrationRequest {
 export interface CreatedOrchestration {
   record: OrchestrationRecord;
   useCase: UseCaseOut | undefined;
+  /** True when the answer is the one of an earlier submission with the same `Idempotency-Key`. */
+  isReplay: boolean;
 }
+
+/**
+ * The status codes of the first answer, stored with the key: 202 for a stored orchestration, 400 for
+ * one stored as `not_actionable` (answered with an error, replayed as the same error).
+ */
+const ANSWERED_SUBMITTED = 202;
+const ANSWERED_NOT_ACTIONABLE = 400;
 
 export interface OrchestrationDefaults {
   taskTimeoutMs: number;
@@ -47,9 +57,19 @@ export class OrchestrationService {
     private readonly planning?: PlanningService,
   ) {}
 
-  /** Validates (or makes) the plan, stores the orchestration with its tasks in one transaction, and starts it. */
-  async create(projectId: string, request: OrchestrationRequest): Promise<CreatedOrchestration> {
-    const { validated, planner, useCase } = await this.prepare(projectId, request);
+  /**
+   * Validates (or makes) the plan, stores the orchestration with its tasks in one transaction, and starts it.
+   * With a `submission` (an `Idempotency-Key`), a key seen in the last 24 h answers from the submission
+   * that stored it, and a new key is stored in the orchestration's transaction.
+   */
+  async create(projectId: string, request: OrchestrationRequest, submission?: Submission): Promise<CreatedOrchestration> {
+    if (submission) {
+      const existing = await this.store.submissionKeys.get(projectId, submission.key);
+      if (existing && isLive(existing, this.now())) return this.replay(projectId, existing, submission);
+    }
+    const prepared = await this.prepare(projectId, request, submission);
+    if ('replayed' in prepared) return prepared.replayed;
+    const { validated, planner, useCase } = prepared;
     refuseUnsendableTasks(validated);
     const now = this.now();
     const record = this.newRecord(projectId, request, now, {
@@ -79,8 +99,11 @@ export class OrchestrationService {
       compensation: null,
       completedAt: null,
     }));
-    await this.store.transaction(async (tx) => {
+    const first = await this.store.transaction(async (tx) => {
+      const taken = submission && (await takenSubmissionKey(tx, projectId, submission, now));
+      if (taken) return taken;
       await tx.orchestrations.insert(record);
+      if (submission) await tx.submissionKeys.insert(keyRecord(projectId, submission, record.id, ANSWERED_SUBMITTED, now));
       await tx.tasks.save(tasks);
       await tx.journal.append([
         {
@@ -95,17 +118,32 @@ export class OrchestrationService {
         },
         ...useCaseEntries(record, useCase),
       ]);
+      return undefined;
     });
+    // A concurrent submission with the same key committed first: nothing of ours was written.
+    if (first && submission) return this.replay(projectId, first, submission);
     const response = structuredClone(record);
     await this.runner.start(record, tasks);
-    return { record: response, useCase };
+    return { record: response, useCase, isReplay: false };
+  }
+
+  /** The answer to a submission whose key was stored before: its orchestration as it is now, or its error. */
+  private async replay(projectId: string, key: SubmissionKeyRecord, submission: Submission): Promise<CreatedOrchestration> {
+    refuseReuse(key, submission);
+    const record = await this.get(projectId, key.orchestrationId);
+    if (key.statusCode === ANSWERED_NOT_ACTIONABLE) throw notActionable(record);
+    // Only a planned action has a use case; an explicit plan's journal need not be read.
+    const journal = record.planner === 'explicit' ? [] : await this.store.journal.listByOrchestration(record.id);
+    const useCase = journal.find((e) => e.type === 'use_case_match')?.value as UseCaseOut | undefined;
+    return { record, useCase, isReplay: true };
   }
 
   /** The plan and who made it: the request's explicit plan, or the configured planner's. */
   private async prepare(
     projectId: string,
     request: OrchestrationRequest,
-  ): Promise<{ validated: ValidatedPlan; planner: string; useCase: UseCaseOut | undefined }> {
+    submission: Submission | undefined,
+  ): Promise<{ validated: ValidatedPlan; planner: string; useCase: UseCaseOut | undefined } | { replayed: CreatedOrchestration }> {
     if (request.plan !== undefined && request.plan !== null) {
       const services = new Map((await this.store.services.listByProject(projectId)).map((s) => [s.id, s]));
       return { validated: validatePlan(request.plan, request.data, services), planner: 'explicit', useCase: undefined };
@@ -129,15 +167,20 @@ export class OrchestrationService {
       error: outcome.reason,
       planner: outcome.planner,
     });
-    await this.store.transaction(async (tx) => {
+    const first = await this.store.transaction(async (tx) => {
+      const taken = submission && (await takenSubmissionKey(tx, projectId, submission, record.createdAt));
+      if (taken) return taken;
       await tx.orchestrations.insert(record);
+      if (submission) {
+        await tx.submissionKeys.insert(keyRecord(projectId, submission, record.id, ANSWERED_NOT_ACTIONABLE, record.createdAt));
+      }
       await tx.journal.append(useCaseEntries(record, useCase));
+      return undefined;
     });
-    throw new EngineError(
-      ERROR_CODES.ACTION_NOT_ACTIONABLE,
-      `preparation failed with status not_actionable: ${outcome.reason} (orchestration ${record.id})`,
-      { details: { orchestrationId: record.id } },
-    );
+    // A concurrent submission with the same key committed first (planned, perhaps, by an LLM that
+    // answered differently): its answer is the one to give.
+    if (first && submission) return { replayed: await this.replay(projectId, first, submission) };
+    throw notActionable(record);
   }
 
   private newRecord(
@@ -170,6 +213,13 @@ export class OrchestrationService {
     return record;
   }
 }
+
+const notActionable = (record: OrchestrationRecord) =>
+  new EngineError(
+    ERROR_CODES.ACTION_NOT_ACTIONABLE,
+    `preparation failed with status not_actionable: ${String(record.error)} (orchestration ${record.id})`,
+    { details: { orchestrationId: record.id } },
+  );
 
 const useCaseOf = (m: UseCaseMatch): UseCaseOut => ({ grounding: m.spec.name, action: m.useCase.action, score: m.score });
 

@@ -25,6 +25,8 @@ export class ProjectService {
   /**
    * Creates a project and its primary key. The key is returned here and never again. `onCreate` joins
    * the transaction (the registration's webhook endpoints are created with the project or not at all).
+   * Names are unique per engine, compared ignoring case (projectNameKey): the CLI and operators tell
+   * projects apart by name, and two "shop"s on one engine would be told apart by nothing.
    */
   async register(
     input: { name: string; webhooks: string[]; compensationFailureWebhooks: string[] },
@@ -42,6 +44,14 @@ export class ProjectService {
     };
     const apiKey = newApiKey();
     await this.store.transaction(async (tx) => {
+      const existing = await tx.projects.findByName(project.name);
+      if (existing) {
+        throw new EngineError(
+          ERROR_CODES.VALIDATION_FAILED,
+          `name: a project named ${JSON.stringify(existing.name)} already exists on this engine (names are compared ignoring case); pick another name`,
+          { param: 'name' },
+        );
+      }
       await tx.projects.insert(project);
       await tx.apiKeys.insert(keyRecord(project.id, apiKey, true, project.createdAt));
       await onCreate?.(tx, project);

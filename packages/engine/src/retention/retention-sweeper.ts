@@ -1,8 +1,9 @@
+import { IDEMPOTENCY_KEY_TTL_MS } from '@orra/protocol';
 import type { Logger } from '../logging/logger.js';
 import type { Store } from '../storage/store.js';
 
 export interface RetentionOptions {
-  /** Keep ended orchestrations and webhook events this long; 0 keeps them forever. */
+  /** Keep ended orchestrations and webhook events this long; 0 keeps them forever (keys still expire). */
   retentionMs: number;
   /** How often to look for what has expired. */
   intervalMs: number;
@@ -29,8 +30,11 @@ export class RetentionSweeper {
     private readonly options: RetentionOptions,
   ) {}
 
+  /**
+   * Submission keys expire after 24 h whatever the retention period, so the sweeper runs even when
+   * `retentionMs` is 0 (keep history forever): then it deletes only keys.
+   */
   start(): void {
-    if (this.options.retentionMs === 0) return;
     this.timer = setInterval(() => void this.sweep(), this.options.intervalMs);
     this.timer.unref();
     void this.sweep();
@@ -53,7 +57,15 @@ export class RetentionSweeper {
   }
 
   private async pass(): Promise<void> {
-    const cutoff = this.options.now() - this.options.retentionMs;
+    const now = this.options.now();
+    const keyCutoff = now - IDEMPOTENCY_KEY_TTL_MS;
+    let keys = 0;
+    for (let n = BATCH; n === BATCH && !this.isStopped; keys += n) {
+      n = await this.store.transaction((tx) => tx.retention.pruneSubmissionKeys(keyCutoff, BATCH));
+    }
+    if (keys > 0) this.log.info({ submissionKeys: keys }, 'deleted expired idempotency keys');
+    if (this.options.retentionMs === 0) return;
+    const cutoff = now - this.options.retentionMs;
     let orchestrations = 0;
     let events = 0;
     for (let n = BATCH; n === BATCH && !this.isStopped; orchestrations += n) {

@@ -2,6 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { POSTGRES_MIGRATIONS } from './postgres/migrations/index.js';
 import { SQLITE_MIGRATIONS } from './sqlite/migrations/index.js';
 
+/**
+ * Numbers handed to a branch that has not been merged yet (a migration number is given out with the work,
+ * so branches never collide). Remove a number once its migration is here.
+ */
+const RESERVED: number[] = [];
+
 const outline = (list: readonly { version: number; name: string }[]) =>
   list.map((m) => `${m.version} ${m.name}`);
 
@@ -10,7 +16,11 @@ describe('migration parity', () => {
     expect(outline(POSTGRES_MIGRATIONS)).toEqual(outline(SQLITE_MIGRATIONS));
   });
 
-  it('numbers migrations 1, 2, 3… without gaps', () => {
-    expect(SQLITE_MIGRATIONS.map((m) => m.version)).toEqual(SQLITE_MIGRATIONS.map((_, i) => i + 1));
+  it('numbers migrations 1, 2, 3… without gaps other than numbers reserved for unmerged branches', () => {
+    const versions = SQLITE_MIGRATIONS.map((m) => m.version);
+    const expected = Array.from({ length: Math.max(...versions) }, (_, i) => i + 1).filter(
+      (v) => !RESERVED.includes(v) || versions.includes(v),
+    );
+    expect(versions).toEqual(expected);
   });
 });

@@ -9,17 +9,21 @@ import type {
 import type { CompensationRepo } from './compensation-records.js';
 import type { GroundingRepo } from './grounding-records.js';
 import type { RetentionRepo } from './retention-records.js';
+import type { SubmissionKeyRepo } from './submission-key-records.js';
 import type { WebhookDeliveryRepo, WebhookEndpointRepo } from './webhook-records.js';
 
 export type * from './records.js';
 export type * from './compensation-records.js';
 export type * from './grounding-records.js';
 export type * from './retention-records.js';
+export type * from './submission-key-records.js';
 export type * from './webhook-records.js';
 
 export interface ProjectRepo {
   insert(project: ProjectRecord): Promise<void>;
   get(id: string): Promise<ProjectRecord | undefined>;
+  /** The project whose name is the same as `name` ignoring case and surrounding whitespace (see projectNameKey). */
+  findByName(name: string): Promise<ProjectRecord | undefined>;
 }
 
 export interface ApiKeyRepo {
@@ -78,6 +82,7 @@ export interface Repos {
   webhookEndpoints: WebhookEndpointRepo;
   webhookDeliveries: WebhookDeliveryRepo;
   retention: RetentionRepo;
+  submissionKeys: SubmissionKeyRepo;
 }
 
 /**

@@ -15,12 +15,19 @@ export class Api {
     return new Api(this.baseUrl, apiKey);
   }
 
-  async request<T = any>(method: string, path: string, body?: unknown, raw?: string): Promise<ApiResponse<T>> {
+  async request<T = any>(
+    method: string,
+    path: string,
+    body?: unknown,
+    raw?: string,
+    headers: Record<string, string> = {},
+  ): Promise<ApiResponse<T>> {
     const res = await fetch(this.baseUrl + path, {
       method,
       headers: {
         'content-type': 'application/json',
         ...(this.apiKey ? { authorization: `Bearer ${this.apiKey}` } : {}),
+        ...headers,
       },
       body: raw ?? (body === undefined ? undefined : JSON.stringify(body)),
     });
@@ -47,9 +54,14 @@ export class Api {
   }
 }
 
-/** Registers a project and returns an Api bound to its key. */
+let projectCount = 0;
+
+/**
+ * Registers a project and returns an Api bound to its key. Project names are unique per engine, so
+ * the name is made unique with a number (`name-3`).
+ */
 export async function newProject(baseUrl: string, name = 'test-project'): Promise<{ api: Api; projectId: string; apiKey: string }> {
-  const res = await new Api(baseUrl).post('/register/project', { name });
+  const res = await new Api(baseUrl).post('/register/project', { name: `${name}-${++projectCount}` });
   if (res.status !== 201) throw new Error(`project registration failed: ${res.status} ${JSON.stringify(res.body)}`);
   return { api: new Api(baseUrl, res.body.apiKey), projectId: res.body.id, apiKey: res.body.apiKey };
 }

@@ -253,3 +253,18 @@ export interface OrchestrationInspectOut {
   /** The use case the action was planned as, when a grounding spec matched (our addition). */
   useCase?: UseCaseOut;
 }
+
+/**
+ * The request header that makes `POST /orchestrations` idempotent (Stripe's semantics): the same key and
+ * the same body within `IDEMPOTENCY_KEY_TTL_MS` answer with the orchestration the first request made.
+ */
+export const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';
+
+/** The longest `Idempotency-Key` the engine accepts (Stripe's limit). */
+export const IDEMPOTENCY_KEY_MAX_LENGTH = 255;
+
+/** How long the engine remembers an `Idempotency-Key`: 24 hours. */
+export const IDEMPOTENCY_KEY_TTL_MS = 24 * 60 * 60 * 1000;
+
+/** The response header set on an answer replayed for an `Idempotency-Key` seen before (Stripe's name). */
+export const IDEMPOTENT_REPLAYED_HEADER = 'Idempotent-Replayed';

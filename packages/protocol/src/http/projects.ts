@@ -21,3 +21,32 @@ export interface ProjectOut {
 export interface ApiKeyOut {
   apiKey: string;
 }
+
+/** The longest project name, in characters (after surrounding whitespace is trimmed). */
+export const PROJECT_NAME_MAX_LENGTH = 100;
+
+/**
+ * What is wrong with a project name, or undefined when it is acceptable: not empty or blank, at most
+ * `PROJECT_NAME_MAX_LENGTH` characters once trimmed, no control characters (they break listings and
+ * terminals). Uniqueness is the engine's to check. Shared by the engine and the CLI so both refuse the
+ * same names with the same words.
+ */
+export function projectNameProblem(name: string): string | undefined {
+  const trimmed = name.trim();
+  if (trimmed === '') return 'must not be empty or blank';
+  const length = [...trimmed].length;
+  if (length > PROJECT_NAME_MAX_LENGTH)
+    return `must be at most ${PROJECT_NAME_MAX_LENGTH} characters (got ${length})`;
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(trimmed))
+    return 'must not contain control characters (newlines, tabs, …)';
+  return undefined;
+}
+
+/**
+ * The form in which project names are compared for uniqueness: trimmed, Unicode-normalised (NFC) and
+ * lower-cased, so "Shop", "shop" and " SHOP " are one name.
+ */
+export function projectNameKey(name: string): string {
+  return name.trim().normalize('NFC').toLowerCase();
+}

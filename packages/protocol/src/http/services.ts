@@ -37,3 +37,29 @@ export interface ServiceOut {
 
 /** Whether a registration came in as a service or an agent. */
 export type ServiceKind = 'service' | 'agent';
+
+/** Whether a service has a live socket to the engine, as `GET /services` reports it (ours). */
+export interface ServiceConnectionOut {
+  state: 'connected' | 'disconnected';
+  /** Open sockets of the service, across every engine process. */
+  sockets: number;
+  /**
+   * When the service entered this state, as seen by the engine process that answers (RFC 3339); null
+   * when it has not been connected since that process started.
+   */
+  since: string | null;
+}
+
+/** One service or agent of the caller's project: `GET /services` and `GET /services/{id}` (ours). */
+export interface ServiceDetailOut {
+  id: string;
+  name: string;
+  kind: ServiceKind;
+  description: string;
+  revertible: boolean;
+  version: number;
+  schema: ServiceSchema;
+  connection: ServiceConnectionOut;
+  createdAt: string;
+  updatedAt: string;
+}

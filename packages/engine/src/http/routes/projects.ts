@@ -1,4 +1,4 @@
-import { ERROR_CODES, rfc3339, ZERO_TIME, type ProjectOut } from '@orra/protocol';
+import { ERROR_CODES, projectNameProblem, rfc3339, ZERO_TIME, type ProjectOut } from '@orra/protocol';
 import type { FastifyInstance } from 'fastify';
 import { EngineError } from '../../errors/engine-error.js';
 import { field } from '../body.js';
@@ -24,11 +24,13 @@ export function projectRoutes(app: FastifyInstance, deps: RouteDeps): void {
     }
     const name = field(body, 'name') ?? '';
     if (typeof name !== 'string') throw new EngineError(ERROR_CODES.VALIDATION_FAILED, 'name: must be a string', { param: 'name' });
+    const problem = projectNameProblem(name);
+    if (problem) throw new EngineError(ERROR_CODES.VALIDATION_FAILED, `name: ${problem}`, { param: 'name' });
     const webhooks = urlList(field(body, 'webhooks'), 'webhooks');
     const compensationFailureWebhooks = urlList(field(body, 'compensationFailureWebhooks'), 'compensationFailureWebhooks');
     // orra stores these URLs unchecked; we make them endpoints, so they are validated like POST /webhooks.
     const endpoints = await deps.webhooks.service.validateRegistration({ webhooks, compensationFailureWebhooks });
-    const { project, apiKey } = await deps.projects.register({ name, webhooks, compensationFailureWebhooks }, (tx, p) =>
+    const { project, apiKey } = await deps.projects.register({ name: name.trim(), webhooks, compensationFailureWebhooks }, (tx, p) =>
       deps.webhooks.service.addFromRegistration(tx, p.id, endpoints),
     );
     const out: ProjectOut = {

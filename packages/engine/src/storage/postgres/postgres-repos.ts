@@ -1,8 +1,10 @@
+import { projectNameKey } from '@orra/protocol';
 import type { Repos } from '../store.js';
 import type { ApiKeyRecord, JournalEntry, OrchestrationRecord, ProjectRecord, ServiceRecord, TaskRecord } from '../records.js';
 import { lastPerKey, toColumns } from './batch-rows.js';
 import { createCompensationRepo } from './compensation-repos.js';
 import { createRetentionRepo } from './retention-repo.js';
+import { createSubmissionKeyRepo } from './submission-key-repo.js';
 import { createGroundingRepo } from './grounding-repos.js';
 import { first, toJson, type Queryable, type Row } from './queryable.js';
 import { createWebhookDeliveryRepo, createWebhookEndpointRepo } from './webhook-repos.js';
@@ -21,8 +23,12 @@ const JOURNAL = 'orchestration_id, entry_id, type, task_id, producer_id, value, 
  * rowid (insertion order), the PostgreSQL tables have an explicit `rowid` column to order by.
  */
 const ST = {
-  insertProject: { name: 'orra_project_insert', text: `INSERT INTO projects (${PROJECT}) VALUES ($1, $2, $3, $4, $5)` },
+  insertProject: {
+    name: 'orra_project_insert',
+    text: `INSERT INTO projects (${PROJECT}, name_key) VALUES ($1, $2, $3, $4, $5, $6)`,
+  },
   getProject: { name: 'orra_project_get', text: `SELECT ${PROJECT} FROM projects WHERE id = $1` },
+  findProjectByName: { name: 'orra_project_find_by_name', text: `SELECT ${PROJECT} FROM projects WHERE name_key = $1` },
   insertKey: { name: 'orra_key_insert', text: `INSERT INTO api_keys (${KEY}) VALUES ($1, $2, $3, $4, $5)` },
   findKey: { name: 'orra_key_find', text: `SELECT ${KEY} FROM api_keys WHERE key_hash = $1` },
   listKeys: {
@@ -112,12 +118,14 @@ export function createPostgresRepos(q: Queryable): Repos {
     webhookEndpoints: createWebhookEndpointRepo(q),
     webhookDeliveries: createWebhookDeliveryRepo(q),
     retention: createRetentionRepo(q),
+    submissionKeys: createSubmissionKeyRepo(q),
     projects: {
       insert: async (p) => {
         const hooks = [JSON.stringify(p.webhooks), JSON.stringify(p.compensationFailureWebhooks)];
-        await q.query(ST.insertProject, [p.id, p.name, p.createdAt, ...hooks]);
+        await q.query(ST.insertProject, [p.id, p.name, p.createdAt, ...hooks, projectNameKey(p.name)]);
       },
       get: async (id) => first(await q.query(ST.getProject, [id]), projectFromRow),
+      findByName: async (name) => first(await q.query(ST.findProjectByName, [projectNameKey(name)]), projectFromRow),
     },
     apiKeys: {
       insert: async (k) => {

@@ -60,6 +60,7 @@ export class PostgresStore implements Store {
   declare readonly webhookEndpoints: Repos['webhookEndpoints'];
   declare readonly webhookDeliveries: Repos['webhookDeliveries'];
   declare readonly retention: Repos['retention'];
+  declare readonly submissionKeys: Repos['submissionKeys'];
   private isClosed = false;
   private readonly batcher: TransactionBatcher<Repos>;
 

@@ -15,10 +15,11 @@ const ST = {
     text: `DELETE FROM compensation_audit WHERE compensation_id IN
       (SELECT id FROM compensations WHERE orchestration_id = ANY($1::text[]))`,
   },
-  // No foreign keys between these three, so one statement deletes them all.
+  // No foreign keys between these four, so one statement deletes them all.
   deleteOrchestrationChildren: {
     name: 'orra_retention_delete_orchestration_children',
     text: `WITH c AS (DELETE FROM compensations WHERE orchestration_id = ANY($1::text[])),
+        k AS (DELETE FROM submission_keys WHERE orchestration_id = ANY($1::text[])),
         j AS (DELETE FROM journal WHERE orchestration_id = ANY($1::text[]))
       DELETE FROM tasks WHERE orchestration_id = ANY($1::text[])`,
   },
@@ -40,6 +41,10 @@ const ST = {
   deleteDeliveries: {
     name: 'orra_retention_delete_deliveries',
     text: 'DELETE FROM webhook_deliveries WHERE event_id = ANY($1::text[])',
+  },
+  deleteOldKeys: {
+    name: 'orra_retention_delete_old_keys',
+    text: `DELETE FROM submission_keys WHERE ctid IN (SELECT ctid FROM submission_keys WHERE created_at < $1 LIMIT $2)`,
   },
   deleteEvents: {
     name: 'orra_retention_delete_events',
@@ -67,5 +72,7 @@ export function createRetentionRepo(q: Queryable): RetentionRepo {
       await q.query(ST.deleteEvents, [ids]);
       return ids.length;
     },
+    pruneSubmissionKeys: async (cutoff, limit) =>
+      (await q.query(ST.deleteOldKeys, [cutoff, limit])).rowCount ?? 0,
   };
 }

@@ -16,6 +16,10 @@ export function createRetentionRepo(db: Database.Database): RetentionRepo {
     audit: db.prepare(`DELETE FROM compensation_audit WHERE compensation_id IN
       (SELECT id FROM compensations WHERE orchestration_id IN (${IDS}))`),
     compensations: db.prepare(`DELETE FROM compensations WHERE orchestration_id IN (${IDS})`),
+    orchestrationKeys: db.prepare(`DELETE FROM submission_keys WHERE orchestration_id IN (${IDS})`),
+    oldKeys: db.prepare(
+      'DELETE FROM submission_keys WHERE rowid IN (SELECT rowid FROM submission_keys WHERE created_at < ? LIMIT ?)',
+    ),
     journal: db.prepare(`DELETE FROM journal WHERE orchestration_id IN (${IDS})`),
     tasks: db.prepare(`DELETE FROM tasks WHERE orchestration_id IN (${IDS})`),
     orchestrations: db.prepare(`DELETE FROM orchestrations WHERE id IN (${IDS})`),
@@ -34,7 +38,15 @@ export function createRetentionRepo(db: Database.Database): RetentionRepo {
       const ids = (st.finished.all(cutoff, limit) as { id: string }[]).map((r) => r.id);
       if (ids.length === 0) return 0;
       const json = JSON.stringify(ids);
-      for (const s of [st.audit, st.compensations, st.journal, st.tasks, st.orchestrations]) s.run(json);
+      for (const s of [
+        st.audit,
+        st.compensations,
+        st.orchestrationKeys,
+        st.journal,
+        st.tasks,
+        st.orchestrations,
+      ])
+        s.run(json);
       return ids.length;
     },
     pruneWebhookEvents: async (cutoff, limit) => {
@@ -44,5 +56,6 @@ export function createRetentionRepo(db: Database.Database): RetentionRepo {
       for (const s of [st.attempts, st.deliveries, st.events]) s.run(json);
       return ids.length;
     },
+    pruneSubmissionKeys: async (cutoff, limit) => st.oldKeys.run(cutoff, limit).changes,
   };
 }

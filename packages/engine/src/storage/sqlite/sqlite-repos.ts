@@ -1,8 +1,10 @@
+import { projectNameKey } from '@orra/protocol';
 import type Database from 'better-sqlite3';
 import type { Repos } from '../store.js';
 import { createCompensationRepo } from './compensation-repos.js';
 import { createGroundingRepo } from './grounding-repos.js';
 import { createRetentionRepo } from './retention-repo.js';
+import { createSubmissionKeyRepo } from './submission-key-repo.js';
 import { createWebhookDeliveryRepo, createWebhookEndpointRepo } from './webhook-repos.js';
 import type {
   ApiKeyRecord,
@@ -23,9 +25,10 @@ const fromJson = <T>(text: unknown): T => (text === null || text === undefined ?
 export function createSqliteRepos(db: Database.Database): Repos {
   const st = {
     insertProject: db.prepare(
-      'INSERT INTO projects (id, name, created_at, webhooks, compensation_failure_webhooks) VALUES (?, ?, ?, ?, ?)',
+      'INSERT INTO projects (id, name, name_key, created_at, webhooks, compensation_failure_webhooks) VALUES (?, ?, ?, ?, ?, ?)',
     ),
     getProject: db.prepare('SELECT * FROM projects WHERE id = ?'),
+    findProjectByName: db.prepare('SELECT * FROM projects WHERE name_key = ?'),
     insertKey: db.prepare(
       'INSERT INTO api_keys (key_hash, project_id, prefix, is_primary, created_at) VALUES (?, ?, ?, ?, ?)',
     ),
@@ -97,11 +100,14 @@ export function createSqliteRepos(db: Database.Database): Repos {
     webhookEndpoints: createWebhookEndpointRepo(db),
     webhookDeliveries: createWebhookDeliveryRepo(db),
     retention: createRetentionRepo(db),
+    submissionKeys: createSubmissionKeyRepo(db),
     projects: {
       insert: async (p) => {
-        st.insertProject.run(p.id, p.name, p.createdAt, toJson(p.webhooks), toJson(p.compensationFailureWebhooks));
+        const hooks = [toJson(p.webhooks), toJson(p.compensationFailureWebhooks)];
+        st.insertProject.run(p.id, p.name, projectNameKey(p.name), p.createdAt, ...hooks);
       },
       get: async (id) => mapOptional(st.getProject.get(id), projectFromRow),
+      findByName: async (name) => mapOptional(st.findProjectByName.get(projectNameKey(name)), projectFromRow),
     },
     apiKeys: {
       insert: async (k) => {
