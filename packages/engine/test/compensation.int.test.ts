@@ -145,6 +145,19 @@ describe('compensation and the failed-compensation queue', () => {
     const noReason = await api.post(`/compensation-failures/${failure.id}/resolve`, {});
     expect(noReason.status).toBe(400);
     expect(noReason.body.error.message).toContain('reason');
+    // docs/compensation.md promises a non-empty reason: an empty or blank one is refused by both
+    // actions and changes nothing (a check weakened to "is a string" passed every other test).
+    for (const action of ['resolve', 'ignore']) {
+      for (const reason of ['', '   ', '\t\n']) {
+        const blank = await api.post(`/compensation-failures/${failure.id}/${action}`, { reason });
+        expect(blank.status, `${action} with ${JSON.stringify(reason)}`).toBe(400);
+        expect(blank.body.error.message).toContain('reason');
+      }
+    }
+    const untouched = (await api.get(`/compensation-failures/${failure.id}`)).body;
+    expect(untouched).toMatchObject({ resolutionState: 'pending', resolvedAt: null });
+    expect(untouched.resolution ?? null).toBeNull();
+    expect(untouched.audit).toEqual([]);
     const resolved = await api.post(`/compensation-failures/${failure.id}/resolve`, { reason: 'Manually refunded customer' });
     expect(resolved.status).toBe(200);
     expect(resolved.body).toMatchObject({ resolutionState: 'resolved', resolution: 'Manually refunded customer' });

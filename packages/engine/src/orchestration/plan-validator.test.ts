@@ -60,7 +60,7 @@ describe('plan validator', () => {
     ['an input the service does not take', { ...lookup, input: { orderId: '$task0.orderId', colour: '$task0.orderId' } }, 'task1.input.colour: not an input of service orders'],
     ['a missing input (no `required`: every property)', { ...lookup, input: {} }, 'task1.input.orderId: required by service orders but missing'],
     ['a reference to a field task0 lacks', { ...lookup, input: { orderId: '$task0.nope' } }, 'task1.input: $task0.nope names a field task0 does not have'],
-    ['a reference to a later task', { ...lookup, input: { orderId: '$task2.x' } }, 'task1.input: $task2.x must reference an earlier task'],
+    ['a reference to a task the plan lacks', { ...lookup, input: { orderId: '$task2.x' } }, 'task1.input: $task2.x must reference an earlier task (the plan has no task2)'],
     ['a bad task id', { ...lookup, id: 'step1' }, 'plan.tasks[1].id: must look like task1, task2'],
     ['an input that is not an object', { ...lookup, input: 'ORD1' }, 'task1.input: must be an object'],
   ])('rejects %s, naming task and field', (_what, bad, message) => {
@@ -72,6 +72,19 @@ describe('plan validator', () => {
     const refund = (input: Record<string, unknown>) => [task0, lookup, { id: 'task2', service: 's_refunds', input }];
     expect(problemsOf(refund({ orderId: '$task0.orderId', amount: '$task1.amount' }))).toEqual([]);
     expect(problemsOf(refund({ orderId: '$task0.orderId' }))).toEqual(['task2.input.amount: required by service refunds but missing']);
+  });
+
+  it('rejects a reference to a task that exists but comes later, saying so', () => {
+    // task1 reads task2's output although task2 runs after it: the plan names task2, so this is not
+    // the "unknown task" case above, and a validator that only checked existence would accept it.
+    const refund = { id: 'task2', service: 's_refunds', input: { orderId: '$task0.orderId', amount: 1 } };
+    const early = { ...lookup, input: { orderId: '$task2.refundId' } };
+    for (const source of ['explicit', 'llm'] as const) {
+      expect(problemsOf([task0, early, refund], source)).toEqual([
+        'task1.input: $task2.refundId must reference an earlier task (task2 comes later in the plan)',
+      ]);
+    }
+    expect(problemsOf([task0, { ...lookup }, { ...refund, input: { orderId: '$task1.customerId', amount: '$task1.amount' } }], 'explicit')).toEqual([]);
   });
 
   it('rejects a reference to a field the upstream service does not output', () => {

@@ -109,6 +109,7 @@ export function checkPlan(
   }
   const dependencies = new Map<string, string[]>();
   const earlier = new Map<string, ServiceRecord | undefined>();
+  const taskIds = new Set(tasks.map((t) => t.id));
   for (const task of tasks) {
     if (task.service) checkInputKeys(task.id, task.input, task.service, problems);
     const deps = new Set<string>();
@@ -120,7 +121,9 @@ export function checkPlan(
         continue;
       }
       if (!earlier.has(ref.taskId)) {
-        problems.push(`${task.id}.input: $${ref.taskId}.${ref.field} must reference an earlier task`);
+        // A later task and a task that does not exist are different mistakes with different fixes.
+        const why = taskIds.has(ref.taskId) ? `${ref.taskId} comes later in the plan` : `the plan has no ${ref.taskId}`;
+        problems.push(`${task.id}.input: $${ref.taskId}.${ref.field} must reference an earlier task (${why})`);
         continue;
       }
       const upstream = earlier.get(ref.taskId);
