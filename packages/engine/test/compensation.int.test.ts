@@ -174,6 +174,23 @@ describe('compensation and the failed-compensation queue', () => {
     expect(everything.some((f: any) => f.id === failure.id && f.resolutionState === 'resolved')).toBe(true);
   });
 
+  it('completes a compensation that succeeds on its last allowed attempt, queueing nothing', async () => {
+    // With three attempts allowed, failing twice must still end well: a runner that allowed one
+    // attempt fewer would queue this for an operator although the refund went through.
+    let attempts = 0;
+    const wallet = await revertible('wallet', async () => {
+      attempts += 1;
+      if (attempts < 3) throw new Error(`wallet busy (${attempts})`);
+      return undefined;
+    });
+    const res = await api.post('/orchestrations', chain([wallet.id, (await failing('delivery-last')).id]));
+    const view = await settled(res.body.id, allCompensated);
+    expect(attempts).toBe(3);
+    expect(view.tasks[0].compensation).toMatchObject({ status: 'completed' });
+    // An empty list is the body null, as orra's (a nil Go slice).
+    expect((await api.get(`/compensation-failures?orchestration=${res.body.id}`)).body).toBeNull();
+  });
+
   it('retry re-runs a failed compensation and resolves it when it succeeds', async () => {
     let isFixed = false;
     const ledger = await revertible('ledger', async () => {
