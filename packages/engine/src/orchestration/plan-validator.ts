@@ -160,8 +160,10 @@ function finalTaskReason(rawTasks: unknown[]): string | undefined {
     const t = raw as { id?: unknown; input?: { error?: unknown } };
     if (typeof t.id !== 'string' || t.id.toLowerCase() !== 'final') continue;
     const error = t.input && typeof t.input === 'object' ? t.input.error : undefined;
-    if (typeof error === 'string' && error.trim() !== '') return error.trim();
-    return error === undefined || error === null ? 'the planner judged the action impossible and gave no reason' : JSON.stringify(error);
+    // A blank reason is no reason: say so rather than pass on quoted spaces.
+    const isBlank = error === undefined || error === null || (typeof error === 'string' && error.trim() === '');
+    if (isBlank) return 'the planner judged the action impossible and gave no reason';
+    return typeof error === 'string' ? error.trim() : JSON.stringify(error);
   }
   return undefined;
 }
