@@ -12,5 +12,6 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: 'forks',
     globalSetup: ['packages/engine/test/helpers/temp-dir-global-setup.ts'],
+    reporters: ['default', './mutation/load-failure-reporter.mjs'],
   },
 });
