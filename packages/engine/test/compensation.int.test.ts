@@ -145,6 +145,19 @@ describe('compensation and the failed-compensation queue', () => {
     const noReason = await api.post(`/compensation-failures/${failure.id}/resolve`, {});
     expect(noReason.status).toBe(400);
     expect(noReason.body.error.message).toContain('reason');
+    // docs/compensation.md promises a non-empty reason: an empty or blank one is refused by both
+    // actions and changes nothing (a check weakened to "is a string" passed every other test).
+    for (const action of ['resolve', 'ignore']) {
+      for (const reason of ['', '   ', '\t\n']) {
+        const blank = await api.post(`/compensation-failures/${failure.id}/${action}`, { reason });
+        expect(blank.status, `${action} with ${JSON.stringify(reason)}`).toBe(400);
+        expect(blank.body.error.message).toContain('reason');
+      }
+    }
+    const untouched = (await api.get(`/compensation-failures/${failure.id}`)).body;
+    expect(untouched).toMatchObject({ resolutionState: 'pending', resolvedAt: null });
+    expect(untouched.resolution ?? null).toBeNull();
+    expect(untouched.audit).toEqual([]);
     const resolved = await api.post(`/compensation-failures/${failure.id}/resolve`, { reason: 'Manually refunded customer' });
     expect(resolved.status).toBe(200);
     expect(resolved.body).toMatchObject({ resolutionState: 'resolved', resolution: 'Manually refunded customer' });
@@ -159,6 +172,23 @@ describe('compensation and the failed-compensation queue', () => {
     expect(inspected.audit[0].apiKeyId).toMatch(/^[0-9a-f]{12}$/);
     const everything = (await api.get('/compensation-failures')).body;
     expect(everything.some((f: any) => f.id === failure.id && f.resolutionState === 'resolved')).toBe(true);
+  });
+
+  it('completes a compensation that succeeds on its last allowed attempt, queueing nothing', async () => {
+    // With three attempts allowed, failing twice must still end well: a runner that allowed one
+    // attempt fewer would queue this for an operator although the refund went through.
+    let attempts = 0;
+    const wallet = await revertible('wallet', async () => {
+      attempts += 1;
+      if (attempts < 3) throw new Error(`wallet busy (${attempts})`);
+      return undefined;
+    });
+    const res = await api.post('/orchestrations', chain([wallet.id, (await failing('delivery-last')).id]));
+    const view = await settled(res.body.id, allCompensated);
+    expect(attempts).toBe(3);
+    expect(view.tasks[0].compensation).toMatchObject({ status: 'completed' });
+    // An empty list is the body null, as orra's (a nil Go slice).
+    expect((await api.get(`/compensation-failures?orchestration=${res.body.id}`)).body).toBeNull();
   });
 
   it('retry re-runs a failed compensation and resolves it when it succeeds', async () => {

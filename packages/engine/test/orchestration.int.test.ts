@@ -138,6 +138,24 @@ describe('orchestration execution (real engine, real SDK services)', () => {
     ]);
   });
 
+  it('completes a task that succeeds on its fifth and last allowed attempt', async () => {
+    // The engine allows 5 attempts by default: one fewer would fail this orchestration.
+    let calls = 0;
+    const lastChance = await service('last-chance', { x: 'string' }, { ok: 'boolean' }, async () => {
+      calls += 1;
+      if (calls < 5) throw new Error(`not yet (${calls})`);
+      return { ok: true };
+    });
+    const res = await api.post('/orchestrations', {
+      action: { content: 'last chance' },
+      plan: { tasks: [{ id: 'task1', service: lastChance.id, input: { x: 'go' } }] },
+    });
+    const view = await finished(res.body.id);
+    expect(calls).toBe(5);
+    expect(view.status).toBe('completed');
+    expect(view.tasks[0].statusHistory.filter((h: any) => h.status === 'failed')).toHaveLength(4);
+  });
+
   it('fails after 5 attempts with an error naming the task and the service’s message', async () => {
     let calls = 0;
     const broken = await service('broken', { x: 'string' }, { ok: 'boolean' }, async () => {

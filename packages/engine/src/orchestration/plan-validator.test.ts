@@ -60,7 +60,7 @@ describe('plan validator', () => {
     ['an input the service does not take', { ...lookup, input: { orderId: '$task0.orderId', colour: '$task0.orderId' } }, 'task1.input.colour: not an input of service orders'],
     ['a missing input (no `required`: every property)', { ...lookup, input: {} }, 'task1.input.orderId: required by service orders but missing'],
     ['a reference to a field task0 lacks', { ...lookup, input: { orderId: '$task0.nope' } }, 'task1.input: $task0.nope names a field task0 does not have'],
-    ['a reference to a later task', { ...lookup, input: { orderId: '$task2.x' } }, 'task1.input: $task2.x must reference an earlier task'],
+    ['a reference to a task the plan lacks', { ...lookup, input: { orderId: '$task2.x' } }, 'task1.input: $task2.x must reference an earlier task (the plan has no task2)'],
     ['a bad task id', { ...lookup, id: 'step1' }, 'plan.tasks[1].id: must look like task1, task2'],
     ['an input that is not an object', { ...lookup, input: 'ORD1' }, 'task1.input: must be an object'],
   ])('rejects %s, naming task and field', (_what, bad, message) => {
@@ -72,6 +72,19 @@ describe('plan validator', () => {
     const refund = (input: Record<string, unknown>) => [task0, lookup, { id: 'task2', service: 's_refunds', input }];
     expect(problemsOf(refund({ orderId: '$task0.orderId', amount: '$task1.amount' }))).toEqual([]);
     expect(problemsOf(refund({ orderId: '$task0.orderId' }))).toEqual(['task2.input.amount: required by service refunds but missing']);
+  });
+
+  it('rejects a reference to a task that exists but comes later, saying so', () => {
+    // task1 reads task2's output although task2 runs after it: the plan names task2, so this is not
+    // the "unknown task" case above, and a validator that only checked existence would accept it.
+    const refund = { id: 'task2', service: 's_refunds', input: { orderId: '$task0.orderId', amount: 1 } };
+    const early = { ...lookup, input: { orderId: '$task2.refundId' } };
+    for (const source of ['explicit', 'llm'] as const) {
+      expect(problemsOf([task0, early, refund], source)).toEqual([
+        'task1.input: $task2.refundId must reference an earlier task (task2 comes later in the plan)',
+      ]);
+    }
+    expect(problemsOf([task0, { ...lookup }, { ...refund, input: { orderId: '$task1.customerId', amount: '$task1.amount' } }], 'explicit')).toEqual([]);
   });
 
   it('rejects a reference to a field the upstream service does not output', () => {
@@ -143,5 +156,139 @@ describe('plan validator', () => {
       'task1.input.orderId: required by service orders but missing',
       'data.orderId: not used by any task; pass it to a task input as $task0.orderId',
     ]);
+  });
+  describe('shapes a plan must have', () => {
+    it.each([
+      ['null', null],
+      ['a string', 'tasks'],
+      ['an object without tasks', {}],
+      ['tasks that are not an array', { tasks: { task1: {} } }],
+    ])('refuses %s as a plan', (_what, raw) => {
+      expect(checkPlan(raw, data, services, 'explicit')).toEqual({ kind: 'invalid', problems: ['plan.tasks: must be an array of tasks'] });
+    });
+
+    it('throws Orra:InvalidPlan listing every problem, with the plan as the parameter', () => {
+      let thrown: unknown;
+      try {
+        validatePlan({ tasks: [task0, { id: 'task1', service: 's_nope', input: {} }, null] }, data, services);
+      } catch (err) {
+        thrown = err;
+      }
+      expect(thrown).toMatchObject({
+        code: 'Orra:InvalidPlan',
+        message: 'invalid plan: task1.service: unknown service "s_nope" in this project; plan.tasks[2]: must be an object',
+        param: 'plan',
+      });
+    });
+
+    it.each([
+      ['null', null],
+      ['a number', 7],
+      ['a string', 'task1'],
+    ])('refuses a task that is %s', (_what, raw) => {
+      expect(problemsOf([task0, lookup, raw], 'explicit')).toEqual(['plan.tasks[2]: must be an object']);
+    });
+
+    it.each([
+      ['a prefix', 'xtask1'],
+      ['a suffix', 'task1x'],
+      ['no number', 'task'],
+      ['a number', 1],
+    ])('refuses a task id with %s', (_what, id) => {
+      expect(problemsOf([task0, { ...lookup, id }], 'explicit')).toEqual([`plan.tasks[1].id: must look like task1, task2, … (got ${JSON.stringify(id)})`]);
+    });
+
+    it('accepts task ids of several digits and any case, and references to them', () => {
+      const second = { id: 'TASK12', service: 's_refunds', input: { orderId: '$task0.orderId', amount: '$task1.amount' } };
+      const plan = validatePlan({ tasks: [task0, lookup, second] }, data, services, 'llm');
+      expect(plan.plan.tasks.map((t) => t.id)).toEqual(['task1', 'task12']);
+      expect(plan.dependencies.get('task12')).toEqual(['task1']);
+    });
+
+    it.each([
+      ['null', null],
+      ['an array', ['ORD1']],
+      ['missing', undefined],
+    ])('refuses a task input that is %s', (_what, input) => {
+      expect(problemsOf([task0, { ...lookup, input }], 'explicit')).toEqual(['task1.input: must be an object']);
+    });
+
+    it('lets task0 name no service as missing, null or empty, but refuses any service', () => {
+      for (const service of [undefined, null, '']) expect(problemsOf([{ ...task0, service }, lookup])).toEqual([]);
+      expect(problemsOf([{ ...task0, service: 'orders' }, lookup])).toEqual(['task0: must not name a service']);
+    });
+
+    it('needs a task besides task0, unless the plan already has problems', () => {
+      expect(problemsOf([task0], 'explicit')).toEqual(['plan.tasks: needs at least one task besides task0']);
+      expect(problemsOf([], 'explicit')).toEqual(['plan.tasks: needs at least one task besides task0']);
+      expect(problemsOf([{ id: 'step0', input: {} }], 'explicit')).toEqual(['plan.tasks[0].id: must look like task1, task2, … (got "step0")']);
+    });
+  });
+
+  describe('references to task0', () => {
+    it('accepts a dotted field whose first part task0 has, and refuses one it lacks', () => {
+      const nested = [{ field: 'order', value: { id: 'ORD1' } }];
+      const t0 = { id: 'task0', input: { order: { id: 'ORD1' } } };
+      expect(problemsOf([t0, { ...lookup, input: { orderId: '$task0.order.id' } }], 'llm', nested)).toEqual([]);
+      expect(problemsOf([t0, { ...lookup, input: { orderId: '$task0.basket.id' } }], 'explicit', nested)).toEqual([
+        'task1.input: $task0.basket.id names a field task0 does not have',
+      ]);
+    });
+
+    it('counts a data field as used when a task reads part of it', () => {
+      const nested = [{ field: 'order', value: { id: 'ORD1' } }];
+      expect(problemsOf([{ id: 'task0', input: {} }, { ...lookup, input: { orderId: '$task0.order.id' } }], 'llm', nested)).toEqual([]);
+    });
+
+    it('does not count a reference to another task as using a data field of the same name', () => {
+      const extra = [...data, { field: 'amount', value: 3 }];
+      const refund = { id: 'task2', service: 's_refunds', input: { orderId: '$task0.orderId', amount: '$task1.amount' } };
+      expect(problemsOf([task0, lookup, refund], 'llm', extra)).toEqual(['data.amount: not used by any task; pass it to a task input as $task0.amount']);
+    });
+  });
+
+  describe('references embedded in text', () => {
+    it('finds them inside nested objects and arrays, naming the path', () => {
+      const refund = {
+        id: 'task2',
+        service: 's_refunds',
+        input: { orderId: '$task0.orderId', amount: '$task1.amount', note: { lines: ['ok', 'see $task12.x'] } },
+      };
+      expect(problemsOf([task0, lookup, refund])).toContain('task2.input.note.lines[1]: a reference must be the whole value, not part of the text "see $task12.x"');
+    });
+  });
+
+  describe('planned final tasks', () => {
+    it.each([
+      ['a blank error', { error: '   ' }, 'the planner judged the action impossible and gave no reason'],
+      ['no error', {}, 'the planner judged the action impossible and gave no reason'],
+      ['no input', undefined, 'the planner judged the action impossible and gave no reason'],
+      ['an error that is not text', { error: { code: 7 } }, '{"code":7}'],
+      ['an error with spaces around it', { error: '  no courier  ' }, 'no courier'],
+    ])('gives a reason for a final task with %s', (_what, input, reason) => {
+      const final = input === undefined ? { id: 'final' } : { id: 'final', input };
+      expect(checkPlan({ tasks: [null, task0, final] }, data, services, 'llm')).toEqual({ kind: 'not_actionable', reason });
+    });
+  });
+
+  describe('parallel groups', () => {
+    it('puts a task one level below the deepest task it reads from', () => {
+      const refund = { id: 'task2', service: 's_refunds', input: { orderId: '$task0.orderId', amount: '$task1.amount' } };
+      const third = { id: 'task3', service: 's_refunds', input: { orderId: '$task0.orderId', amount: '$task1.amount', note: '$task2.refundId' } };
+      const fourth = { id: 'task4', service: 's_orders', input: { orderId: '$task0.orderId' } };
+      const plan = validatePlan({ tasks: [task0, lookup, refund, third, fourth] }, data, services);
+      expect(plan.plan.parallel_groups).toEqual([['task1', 'task4'], ['task2'], ['task3']]);
+    });
+
+    it('keeps the groups a plan gives when they are lists of task ids, and computes them otherwise', () => {
+      const given = validatePlan({ tasks: [task0, lookup], parallel_groups: [['task1']] }, data, services);
+      expect(given.plan.parallel_groups).toEqual([['task1']]);
+      for (const bad of [[['task1', 2]], ['task1'], 'task1']) {
+        const computed = validatePlan({ tasks: [task0, lookup], parallel_groups: bad }, data, services);
+        expect(computed.plan.parallel_groups).toEqual([['task1']]);
+      }
+      const mixed = validatePlan({ tasks: [task0, lookup], parallel_groups: [['task1'], [3]] }, data, services);
+      expect(mixed.plan.parallel_groups).toEqual([['task1']]);
+    });
   });
 });

@@ -109,6 +109,7 @@ export function checkPlan(
   }
   const dependencies = new Map<string, string[]>();
   const earlier = new Map<string, ServiceRecord | undefined>();
+  const taskIds = new Set(tasks.map((t) => t.id));
   for (const task of tasks) {
     if (task.service) checkInputKeys(task.id, task.input, task.service, problems);
     const deps = new Set<string>();
@@ -120,7 +121,9 @@ export function checkPlan(
         continue;
       }
       if (!earlier.has(ref.taskId)) {
-        problems.push(`${task.id}.input: $${ref.taskId}.${ref.field} must reference an earlier task`);
+        // A later task and a task that does not exist are different mistakes with different fixes.
+        const why = taskIds.has(ref.taskId) ? `${ref.taskId} comes later in the plan` : `the plan has no ${ref.taskId}`;
+        problems.push(`${task.id}.input: $${ref.taskId}.${ref.field} must reference an earlier task (${why})`);
         continue;
       }
       const upstream = earlier.get(ref.taskId);
@@ -157,8 +160,10 @@ function finalTaskReason(rawTasks: unknown[]): string | undefined {
     const t = raw as { id?: unknown; input?: { error?: unknown } };
     if (typeof t.id !== 'string' || t.id.toLowerCase() !== 'final') continue;
     const error = t.input && typeof t.input === 'object' ? t.input.error : undefined;
-    if (typeof error === 'string' && error.trim() !== '') return error.trim();
-    return error === undefined || error === null ? 'the planner judged the action impossible and gave no reason' : JSON.stringify(error);
+    // A blank reason is no reason: say so rather than pass on quoted spaces.
+    const isBlank = error === undefined || error === null || (typeof error === 'string' && error.trim() === '');
+    if (isBlank) return 'the planner judged the action impossible and gave no reason';
+    return typeof error === 'string' ? error.trim() : JSON.stringify(error);
   }
   return undefined;
 }

@@ -1,16 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { nextRetryDelayMs, parseRetryAfter, parseRetrySchedule } from './retry-schedule.js';
+import { DEFAULT_RETRY_SCHEDULE, nextRetryDelayMs, parseRetryAfter, parseRetrySchedule } from './retry-schedule.js';
 
 describe('retry schedule', () => {
   it('parses Go durations, one per attempt', () => {
     expect(parseRetrySchedule('0s,5s,5m,30m,2h,5h,10h,10h')).toEqual([0, 5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000]);
     expect(parseRetrySchedule(' 300ms , 1.5s')).toEqual([300, 1_500]);
+    expect(parseRetrySchedule(DEFAULT_RETRY_SCHEDULE)).toEqual(parseRetrySchedule('0s,5s,5m,30m,2h,5h,10h,10h'));
   });
 
   it('names the bad part of an invalid schedule', () => {
     expect(parseRetrySchedule('0s,5 minutes')).toMatch(/"5 minutes" is not a duration/);
     expect(parseRetrySchedule('0s,,5s')).toMatch(/comma-separated/);
     expect(parseRetrySchedule('-5s')).toMatch(/not a duration/);
+    expect(parseRetrySchedule('')).toMatch(/comma-separated/);
+    expect(parseRetrySchedule('0s, ')).toMatch(/comma-separated/);
   });
 
   it('jitters each delay by at most 20 % and stops when the schedule is used up', () => {
@@ -34,5 +37,10 @@ describe('retry schedule', () => {
     expect(parseRetryAfter('Tue, 27 Oct 2026 15:31:00 GMT', now)).toBe(60_000);
     expect(parseRetryAfter('soon', now)).toBeUndefined();
     expect(parseRetryAfter(undefined, now)).toBeUndefined();
+    expect(parseRetryAfter(' 30 ', now)).toBe(30_000);
+    expect(parseRetryAfter(['5', '9'], now)).toBe(5_000);
+    // Not a number of seconds (so not 12 s), and not a date either.
+    expect(parseRetryAfter('12 minutes', now)).toBeUndefined();
+    expect(parseRetryAfter('Tue, 27 Oct 2026 15:29:00 GMT', now)).toBe(0);
   });
 });

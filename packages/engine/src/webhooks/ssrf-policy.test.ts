@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { SsrfPolicy } from './ssrf-policy.js';
+import type { LookupAddress } from 'node:dns';
+import { SsrfPolicy, SsrfRefusedError } from './ssrf-policy.js';
+
+/** Calls the policy's connection lookup the way net.connect does, and returns what it answered. */
+function lookupWith(policy: SsrfPolicy, hostname: string, all: boolean) {
+  return new Promise<{ err: NodeJS.ErrnoException | null; address: string | LookupAddress[]; family?: number }>((resolve) =>
+    policy.lookup(hostname, { all }, (err, address, family) => resolve({ err, address, family })),
+  );
+}
 
 describe('webhook address policy', () => {
   const open = new SsrfPolicy(false);
@@ -23,5 +31,61 @@ describe('webhook address policy', () => {
   it('checks the names a host resolves to', async () => {
     expect(await strict.refusalForName('localhost')).toMatch(/localhost resolves to .* loopback/);
     expect(await open.refusalForName('localhost')).toBeUndefined();
+  });
+  it('refuses every address of the always-refused lists, whatever the private setting', () => {
+    for (const ip of ['169.254.255.255', 'fe80::abcd', 'febf::1', 'fd00:ec2::254', '100.100.100.200', '::ffff:100.100.100.200']) {
+      expect(open.refusalFor(ip), ip).toBe(`${ip} is a link-local or cloud-metadata address, where webhooks are never sent; use an address of the receiver`);
+    }
+    for (const ip of ['169.253.255.255', '169.255.0.1', 'fec0::1', 'fd00:ec2::253', '100.100.100.201']) expect(open.refusalFor(ip), ip).toBeUndefined();
+  });
+
+  it('names the setting that allows private addresses in the refusal', () => {
+    expect(strict.refusalFor('10.1.2.3')).toBe(
+      '10.1.2.3 is a loopback or private address, refused while ORRA_WEBHOOK_DENY_PRIVATE is on; use a public address of the receiver, or set ORRA_WEBHOOK_DENY_PRIVATE=false on the engine',
+    );
+    for (const ip of ['::', 'fc00::1', 'fdff::1', '::ffff:10.20.30.40', '::FFFF:192.168.100.200']) expect(strict.refusalFor(ip), ip).toMatch(/loopback or private/);
+    // Only an address that IS an IPv4-mapped one is read as its IPv4 part.
+    for (const ip of ['fe00::1', '::2', '1::ffff:10.0.0.1', '::ffff:8.8.8.8']) expect(strict.refusalFor(ip), ip).toBeUndefined();
+  });
+
+  it('reads a bracketed IPv6 host as the address, and leaves names to DNS', async () => {
+    expect(strict.refusalForHost('[::1]')).toMatch(/^::1 is a loopback/);
+    expect(strict.refusalForHost('::1')).toMatch(/^::1 is a loopback/);
+    expect(strict.refusalForHost('[2606:4700::1111]')).toBeUndefined();
+    expect(strict.refusalForHost('localhost')).toBeUndefined();
+    expect(strict.refusalForHost('x[::1]')).toBeUndefined();
+    expect(await strict.refusalForName('[::1]')).toMatch(/^::1 is a loopback/);
+    expect(await strict.refusalForName('127.0.0.1')).toMatch(/^127\.0\.0\.1 is a loopback/);
+    // An allowed literal is not looked up in DNS (nothing answers for it here).
+    expect(await strict.refusalForName('[2606:4700::1111]', 1)).toBeUndefined();
+  });
+
+  it('allows a name that does not resolve now (it is checked again at every send)', async () => {
+    expect(await strict.refusalForName('no-such-host.invalid', 500)).toBeUndefined();
+  });
+
+  it('gives connections only allowed addresses, and fails with the refusal when none is left', async () => {
+    const refused = await lookupWith(strict, 'localhost', false);
+    expect(refused.err).toBeInstanceOf(SsrfRefusedError);
+    expect(refused.err).toMatchObject({ code: 'ERR_WEBHOOK_ADDRESS_REFUSED', name: 'SsrfRefusedError' });
+    expect(refused.err?.message).toMatch(/^refused by the webhook address policy: localhost resolves to (127\.0\.0\.1|::1), a loopback or private address/);
+    expect(refused.address).toBe('');
+    expect((await lookupWith(strict, 'localhost', true)).address).toEqual([]);
+
+    const one = await lookupWith(open, 'localhost', false);
+    expect(one.err).toBeNull();
+    expect(['127.0.0.1', '::1']).toContain(one.address);
+    expect(one.family).toBe(one.address === '::1' ? 6 : 4);
+    const all = await lookupWith(open, 'localhost', true);
+    expect(all.err).toBeNull();
+    expect((all.address as LookupAddress[]).map((a) => a.address)).toContain('127.0.0.1');
+  });
+
+  it('passes a resolver failure on unchanged', async () => {
+    const failed = await lookupWith(strict, 'no-such-host.invalid', false);
+    expect(failed.err).not.toBeInstanceOf(SsrfRefusedError);
+    expect(failed.err?.code).toMatch(/ENOTFOUND|EAI_AGAIN/);
+    expect(failed.address).toBe('');
+    expect((await lookupWith(strict, 'no-such-host.invalid', true)).address).toEqual([]);
   });
 });

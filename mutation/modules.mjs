@@ -1,0 +1,87 @@
+// The modules whose mutation score we hold a floor on (docs/testing.md): the engine's decision-making
+// code, the SDK's idempotency cache and the CLI's argument handling. Each names the files Stryker
+// mutates and the test files that exercise them; `floor` is the score recorded in docs/testing.md,
+// `break` is Stryker's thresholds.break (just under the floor, so a change that lowers it fails).
+export const MODULES = [
+  {
+    name: 'plan-validation',
+    mutate: ['packages/engine/src/orchestration/plan-validator.ts', 'packages/engine/src/orchestration/references.ts'],
+    tests: ['packages/engine/src/orchestration/plan-validator.test.ts', 'packages/engine/src/orchestration/references.test.ts'],
+    tsconfig: 'packages/engine/tsconfig.json',
+    break: 0,
+  },
+  {
+    name: 'compensation-planning',
+    mutate: ['packages/engine/src/compensation/compensation-planner.ts'],
+    tests: ['packages/engine/test/compensation.int.test.ts'],
+    tsconfig: 'packages/engine/tsconfig.json',
+    break: 0,
+  },
+  {
+    name: 'failed-compensations',
+    mutate: ['packages/engine/src/compensation/failed-compensation-service.ts', 'packages/engine/src/compensation/failed-compensation-view.ts'],
+    tests: ['packages/engine/test/compensation.int.test.ts', 'packages/engine/test/docs-compensation.int.test.ts'],
+    tsconfig: 'packages/engine/tsconfig.json',
+    break: 0,
+  },
+  {
+    name: 'retry-schedules',
+    mutate: ['packages/engine/src/webhooks/retry-schedule.ts', 'packages/engine/src/orchestration/backoff.ts', 'packages/sdk/src/backoff.ts'],
+    tests: [
+      'packages/engine/src/webhooks/retry-schedule.test.ts',
+      'packages/engine/src/orchestration/backoff.test.ts',
+      'packages/sdk/src/backoff.test.ts',
+    ],
+    tsconfig: 'packages/engine/tsconfig.json',
+    break: 0,
+  },
+  {
+    name: 'ssrf-policy',
+    mutate: ['packages/engine/src/webhooks/ssrf-policy.ts'],
+    tests: ['packages/engine/src/webhooks/ssrf-policy.test.ts'],
+    tsconfig: 'packages/engine/tsconfig.json',
+    break: 0,
+  },
+  {
+    name: 'webhook-signing',
+    mutate: ['packages/engine/src/webhooks/webhook-signer.ts', 'packages/engine/src/webhooks/webhook-headers.ts'],
+    tests: ['packages/engine/src/webhooks/webhook-signer.test.ts', 'packages/engine/src/webhooks/webhook-sender.test.ts'],
+    tsconfig: 'packages/engine/tsconfig.json',
+    break: 0,
+  },
+  {
+    name: 'attempt-outcome',
+    mutate: ['packages/engine/src/webhooks/attempt-outcome.ts'],
+    tests: ['packages/engine/src/webhooks/attempt-outcome.test.ts'],
+    tsconfig: 'packages/engine/tsconfig.json',
+    break: 0,
+  },
+  {
+    name: 'api-keys-and-projects',
+    mutate: ['packages/engine/src/projects/bearer-token.ts', 'packages/engine/src/projects/api-key-hash.ts', 'packages/engine/src/projects/project-service.ts'],
+    tests: ['packages/engine/test/http-api.int.test.ts'],
+    tsconfig: 'packages/engine/tsconfig.json',
+    break: 0,
+  },
+  {
+    name: 'use-case-matching',
+    mutate: ['packages/engine/src/planning/use-case-matcher.ts'],
+    tests: ['packages/engine/src/planning/use-case-matcher.test.ts', 'packages/engine/src/planning/stem.test.ts'],
+    tsconfig: 'packages/engine/tsconfig.json',
+    break: 0,
+  },
+  {
+    name: 'sdk-idempotency',
+    mutate: ['packages/sdk/src/idempotency-cache.ts'],
+    tests: ['packages/sdk/src/idempotency-cache.test.ts'],
+    tsconfig: 'packages/sdk/tsconfig.json',
+    break: 0,
+  },
+  {
+    name: 'cli-arguments',
+    mutate: ['packages/cli/src/data-flag.ts', 'packages/cli/src/reason-flag.ts'],
+    tests: ['packages/cli/src/data-flag.test.ts', 'packages/cli/test/operator-messages.int.test.ts'],
+    tsconfig: 'packages/cli/tsconfig.json',
+    break: 0,
+  },
+];
