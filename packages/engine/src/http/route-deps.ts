@@ -1,6 +1,8 @@
 import type { FastifyRequest } from 'fastify';
 import type { FailedCompensationService } from '../compensation/failed-compensation-service.js';
 import type { Config } from '../config/config.js';
+import type { ConsoleSessions } from '../console/console-sessions.js';
+import type { SignInLimiter } from '../console/sign-in-limiter.js';
 import type { EngineMetrics } from '../metrics/engine-metrics.js';
 import type { OrchestrationService } from '../orchestration/orchestration-service.js';
 import type { GroundingService } from '../planning/grounding-service.js';
@@ -23,6 +25,8 @@ export interface RouteDeps {
   aborts: { abortOrchestration(orchestrationId: string, payload: unknown): Promise<boolean> };
   webhooks: Webhooks;
   metrics: EngineMetrics;
+  consoleSessions: ConsoleSessions;
+  signInLimiter: SignInLimiter;
   now: () => number;
 }
 

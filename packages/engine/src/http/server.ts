@@ -4,7 +4,11 @@ import { EngineError } from '../errors/engine-error.js';
 import type { Logger } from '../logging/logger.js';
 import { installJsonParser } from './body.js';
 import { frameworkError, installErrorHandler } from './error-handler.js';
-import { bearerToken, type RouteDeps } from './route-deps.js';
+import { installAuditHooks } from './audit-hooks.js';
+import { installAuth } from './request-auth.js';
+import type { RouteDeps } from './route-deps.js';
+import { auditRoutes } from './routes/audit.js';
+import { consoleRoutes } from './routes/console.js';
 import { compensationFailureRoutes } from './routes/compensation-failures.js';
 import { groundingRoutes } from './routes/groundings.js';
 import { metricsRoutes } from './routes/metrics.js';
@@ -22,6 +26,8 @@ export interface HttpServerOptions {
    * `Orra:PlanEngineStarting` with `Retry-After: 1` (`/health` included, so a supervisor waits for it).
    */
   isStarting?: () => boolean;
+  /** The prebuilt console's folder (tests point it elsewhere); found in @orra/console when not given. */
+  consoleDistDir?: string;
 }
 
 /** Builds the HTTP API. Routes are authenticated unless marked `isPublic`. */
@@ -36,18 +42,13 @@ export function createHttpServer(deps: RouteDeps, log: Logger, options: HttpServ
   });
   installJsonParser(app);
   installErrorHandler(app);
-  app.decorateRequest('caller', null);
   app.addHook('onRequest', async (_request, reply) => {
     if (!options.isStarting?.()) return;
     void reply.header('retry-after', '1');
     throw new EngineError(ERROR_CODES.STARTING, 'the engine is starting: it is resuming in-flight work; retry in a moment');
   });
-  app.addHook('onRequest', async (request) => {
-    if ((request.routeOptions.config as { isPublic?: boolean } | undefined)?.isPublic) return;
-    if (!request.routeOptions.url) return; // unmatched: the not-found handler answers
-    const caller = await deps.projects.authenticate(bearerToken(request));
-    (request as unknown as { caller: unknown }).caller = caller;
-  });
+  installAuth(app, deps);
+  installAuditHooks(app, deps);
   app.addHook('onSend', async (_request, reply) => {
     void reply.header('X-Orra-PlaneEngine-Version', ENGINE_VERSION);
   });
@@ -58,5 +59,7 @@ export function createHttpServer(deps: RouteDeps, log: Logger, options: HttpServ
   groundingRoutes(app, deps);
   webhookRoutes(app, deps);
   metricsRoutes(app, deps);
+  auditRoutes(app, deps);
+  consoleRoutes(app, deps, options.consoleDistDir);
   return app;
 }

@@ -6,6 +6,7 @@ import type {
   ServiceRecord,
   TaskRecord,
 } from './records.js';
+import type { AuditRepo, ConsoleSessionRepo } from './console-records.js';
 import type { CompensationRepo } from './compensation-records.js';
 import type { GroundingRepo } from './grounding-records.js';
 import type { RetentionRepo } from './retention-records.js';
@@ -13,6 +14,7 @@ import type { WebhookDeliveryRepo, WebhookEndpointRepo } from './webhook-records
 
 export type * from './records.js';
 export type * from './compensation-records.js';
+export type * from './console-records.js';
 export type * from './grounding-records.js';
 export type * from './retention-records.js';
 export type * from './webhook-records.js';
@@ -76,6 +78,8 @@ export interface Repos {
   webhookEndpoints: WebhookEndpointRepo;
   webhookDeliveries: WebhookDeliveryRepo;
   retention: RetentionRepo;
+  audit: AuditRepo;
+  consoleSessions: ConsoleSessionRepo;
 }
 
 /**

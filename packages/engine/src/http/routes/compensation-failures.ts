@@ -2,6 +2,7 @@ import { ERROR_CODES } from '@orra/protocol';
 import type { FastifyInstance } from 'fastify';
 import { toFailedCompensationOut } from '../../compensation/failed-compensation-view.js';
 import { EngineError } from '../../errors/engine-error.js';
+import { compensationSnapshot } from '../audit-snapshots.js';
 import type { ResolutionState } from '../../storage/store.js';
 import { field } from '../body.js';
 import { callerOf, type RouteDeps } from '../route-deps.js';
@@ -34,7 +35,8 @@ export function compensationFailureRoutes(app: FastifyInstance, deps: RouteDeps)
   });
 
   for (const action of ['resolve', 'ignore'] as const) {
-    app.post<{ Params: { id: string } }>(`/compensation-failures/:id/${action}`, async (request) => {
+    const config = { audit: { action: `compensation.${action}`, itemKind: 'compensation', item: 'id', snapshot: compensationSnapshot } };
+    app.post<{ Params: { id: string } }>(`/compensation-failures/:id/${action}`, { config }, async (request) => {
       const body = request.body;
       if (body === null || typeof body !== 'object' || Array.isArray(body)) {
         throw new EngineError(ERROR_CODES.VALIDATION_FAILED, 'reason: send {"reason": "…"}', { param: 'reason' });
@@ -44,7 +46,8 @@ export function compensationFailureRoutes(app: FastifyInstance, deps: RouteDeps)
     });
   }
 
-  app.post<{ Params: { id: string } }>('/compensation-failures/:id/retry', async (request) => {
+  const retryAudit = { action: 'compensation.retry', itemKind: 'compensation', item: 'id', snapshot: compensationSnapshot };
+  app.post<{ Params: { id: string } }>('/compensation-failures/:id/retry', { config: { audit: retryAudit } }, async (request) => {
     return toFailedCompensationOut(await failed.retry(callerOf(request), request.params.id));
   });
 }

@@ -1,6 +1,7 @@
 import { ERROR_CODES } from '@orra/protocol';
 import type { FastifyInstance } from 'fastify';
 import { EngineError } from '../../errors/engine-error.js';
+import { orchestrationSnapshot } from '../audit-snapshots.js';
 import { toInspectView, toListView, toOrchestrationOut } from '../../orchestration/read-models.js';
 import { decodeOrchestrationRequest } from '../orchestration-request.js';
 import { callerOf, type RouteDeps } from '../route-deps.js';
@@ -23,7 +24,8 @@ export function orchestrationRoutes(app: FastifyInstance, deps: RouteDeps): void
   });
 
   // Our addition: an operator abort. Same effect as a service aborting from inside a task.
-  app.post<{ Params: { id: string } }>('/orchestrations/:id/abort', async (request) => {
+  const abortAudit = { action: 'orchestration.abort', itemKind: 'orchestration', item: 'id', snapshot: orchestrationSnapshot };
+  app.post<{ Params: { id: string } }>('/orchestrations/:id/abort', { config: { audit: abortAudit } }, async (request) => {
     const { projectId } = callerOf(request);
     const record = await deps.orchestrations.get(projectId, request.params.id);
     const body = (request.body ?? {}) as Record<string, unknown>;

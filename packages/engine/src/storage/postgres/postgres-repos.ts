@@ -3,12 +3,13 @@ import type { ApiKeyRecord, JournalEntry, OrchestrationRecord, ProjectRecord, Se
 import { lastPerKey, toColumns } from './batch-rows.js';
 import { createCompensationRepo } from './compensation-repos.js';
 import { createRetentionRepo } from './retention-repo.js';
+import { createAuditRepo, createConsoleSessionRepo } from './console-repos.js';
 import { createGroundingRepo } from './grounding-repos.js';
 import { first, toJson, type Queryable, type Row } from './queryable.js';
 import { createWebhookDeliveryRepo, createWebhookEndpointRepo } from './webhook-repos.js';
 
 const PROJECT = 'id, name, created_at, webhooks, compensation_failure_webhooks';
-const KEY = 'key_hash, project_id, prefix, is_primary, created_at';
+const KEY = 'key_hash, project_id, prefix, is_primary, created_at, role, label';
 const SERVICE = 'id, project_id, name, description, schema, revertible, kind, version, created_at, updated_at';
 const ORCHESTRATION = `id, project_id, action, data, plan, task_zero, status, error, results, abort_reason, timeout_ms,
   grace_ms, timeout_text, grace_text, planner, created_at, updated_at`;
@@ -23,7 +24,7 @@ const JOURNAL = 'orchestration_id, entry_id, type, task_id, producer_id, value, 
 const ST = {
   insertProject: { name: 'orra_project_insert', text: `INSERT INTO projects (${PROJECT}) VALUES ($1, $2, $3, $4, $5)` },
   getProject: { name: 'orra_project_get', text: `SELECT ${PROJECT} FROM projects WHERE id = $1` },
-  insertKey: { name: 'orra_key_insert', text: `INSERT INTO api_keys (${KEY}) VALUES ($1, $2, $3, $4, $5)` },
+  insertKey: { name: 'orra_key_insert', text: `INSERT INTO api_keys (${KEY}) VALUES ($1, $2, $3, $4, $5, $6, $7)` },
   findKey: { name: 'orra_key_find', text: `SELECT ${KEY} FROM api_keys WHERE key_hash = $1` },
   listKeys: {
     name: 'orra_key_list',
@@ -111,6 +112,8 @@ export function createPostgresRepos(q: Queryable): Repos {
     webhookEndpoints: createWebhookEndpointRepo(q),
     webhookDeliveries: createWebhookDeliveryRepo(q),
     retention: createRetentionRepo(q),
+    audit: createAuditRepo(q),
+    consoleSessions: createConsoleSessionRepo(q),
     projects: {
       insert: async (p) => {
         const hooks = [JSON.stringify(p.webhooks), JSON.stringify(p.compensationFailureWebhooks)];
@@ -120,7 +123,7 @@ export function createPostgresRepos(q: Queryable): Repos {
     },
     apiKeys: {
       insert: async (k) => {
-        await q.query(ST.insertKey, [k.keyHash, k.projectId, k.prefix, k.isPrimary, k.createdAt]);
+        await q.query(ST.insertKey, [k.keyHash, k.projectId, k.prefix, k.isPrimary, k.createdAt, k.role, k.label]);
       },
       findByHash: async (hash) => first(await q.query(ST.findKey, [hash]), keyFromRow),
       listByProject: async (projectId) => (await q.query(ST.listKeys, [projectId])).rows.map(keyFromRow),
@@ -182,6 +185,8 @@ const keyFromRow = (r: Row): ApiKeyRecord => ({
   prefix: r.prefix as string,
   isPrimary: r.is_primary as boolean,
   createdAt: r.created_at as number,
+  role: r.role === 'read' ? 'read' : 'operate',
+  label: (r.label as string | null) ?? null,
 });
 
 const serviceParams = (s: ServiceRecord): unknown[] => [

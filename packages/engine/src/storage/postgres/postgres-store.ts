@@ -60,6 +60,8 @@ export class PostgresStore implements Store {
   declare readonly webhookEndpoints: Repos['webhookEndpoints'];
   declare readonly webhookDeliveries: Repos['webhookDeliveries'];
   declare readonly retention: Repos['retention'];
+  declare readonly audit: Repos['audit'];
+  declare readonly consoleSessions: Repos['consoleSessions'];
   private isClosed = false;
   private readonly batcher: TransactionBatcher<Repos>;
 

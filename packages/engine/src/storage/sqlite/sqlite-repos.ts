@@ -3,6 +3,7 @@ import type { Repos } from '../store.js';
 import { createCompensationRepo } from './compensation-repos.js';
 import { createGroundingRepo } from './grounding-repos.js';
 import { createRetentionRepo } from './retention-repo.js';
+import { createAuditRepo, createConsoleSessionRepo } from './console-repos.js';
 import { createWebhookDeliveryRepo, createWebhookEndpointRepo } from './webhook-repos.js';
 import type {
   ApiKeyRecord,
@@ -27,7 +28,7 @@ export function createSqliteRepos(db: Database.Database): Repos {
     ),
     getProject: db.prepare('SELECT * FROM projects WHERE id = ?'),
     insertKey: db.prepare(
-      'INSERT INTO api_keys (key_hash, project_id, prefix, is_primary, created_at) VALUES (?, ?, ?, ?, ?)',
+      'INSERT INTO api_keys (key_hash, project_id, prefix, is_primary, created_at, role, label) VALUES (?, ?, ?, ?, ?, ?, ?)',
     ),
     findKey: db.prepare('SELECT * FROM api_keys WHERE key_hash = ?'),
     listKeys: db.prepare('SELECT * FROM api_keys WHERE project_id = ? ORDER BY created_at'),
@@ -96,6 +97,8 @@ export function createSqliteRepos(db: Database.Database): Repos {
     webhookEndpoints: createWebhookEndpointRepo(db),
     webhookDeliveries: createWebhookDeliveryRepo(db),
     retention: createRetentionRepo(db),
+    audit: createAuditRepo(db),
+    consoleSessions: createConsoleSessionRepo(db),
     projects: {
       insert: async (p) => {
         st.insertProject.run(p.id, p.name, p.createdAt, toJson(p.webhooks), toJson(p.compensationFailureWebhooks));
@@ -104,7 +107,7 @@ export function createSqliteRepos(db: Database.Database): Repos {
     },
     apiKeys: {
       insert: async (k) => {
-        st.insertKey.run(k.keyHash, k.projectId, k.prefix, k.isPrimary ? 1 : 0, k.createdAt);
+        st.insertKey.run(k.keyHash, k.projectId, k.prefix, k.isPrimary ? 1 : 0, k.createdAt, k.role, k.label);
       },
       findByHash: async (hash) => mapOptional(st.findKey.get(hash), keyFromRow),
       listByProject: async (projectId) => (st.listKeys.all(projectId) as Row[]).map(keyFromRow),
@@ -173,6 +176,8 @@ const keyFromRow = (r: Row): ApiKeyRecord => ({
   prefix: r.prefix as string,
   isPrimary: r.is_primary === 1,
   createdAt: r.created_at as number,
+  role: r.role === 'read' ? 'read' : 'operate',
+  label: (r.label as string | null) ?? null,
 });
 
 const serviceParams = (s: ServiceRecord) => ({ ...s, schema: JSON.stringify(s.schema), revertible: s.revertible ? 1 : 0 });

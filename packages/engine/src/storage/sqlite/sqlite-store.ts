@@ -25,6 +25,8 @@ export class SqliteStore implements Store {
   declare readonly webhookEndpoints: Repos['webhookEndpoints'];
   declare readonly webhookDeliveries: Repos['webhookDeliveries'];
   declare readonly retention: Repos['retention'];
+  declare readonly audit: Repos['audit'];
+  declare readonly consoleSessions: Repos['consoleSessions'];
   private readonly db: Database.Database;
   private readonly lock: DatabaseLock | undefined;
   private readonly txRepos: Repos;
