@@ -30,6 +30,20 @@ export interface HttpServerOptions {
   consoleDistDir?: string;
 }
 
+const ROUTE_TABLE = 'orraRouteTable';
+
+/** One registered route and the options our hooks read. */
+export interface RouteEntry {
+  method: string;
+  url: string;
+  config: { isPublic?: boolean; isAllowedForReadKeys?: boolean; audit?: { action: string } };
+}
+
+/** Every route of the API as registered, so tests can check each changing route is guarded and audited. */
+export function routeTable(app: FastifyInstance): readonly RouteEntry[] {
+  return (app as unknown as Record<string, RouteEntry[]>)[ROUTE_TABLE] ?? [];
+}
+
 /** Builds the HTTP API. Routes are authenticated unless marked `isPublic`. */
 export function createHttpServer(deps: RouteDeps, log: Logger, options: HttpServerOptions = {}): FastifyInstance {
   const app: FastifyInstance = Fastify({
@@ -41,6 +55,11 @@ export function createHttpServer(deps: RouteDeps, log: Logger, options: HttpServ
     frameworkErrors: frameworkError,
   });
   installJsonParser(app);
+  const routes: RouteEntry[] = [];
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) routes.push({ method, url: route.url, config: (route.config ?? {}) as RouteEntry['config'] });
+  });
+  app.decorate(ROUTE_TABLE, routes);
   installErrorHandler(app);
   app.addHook('onRequest', async (_request, reply) => {
     if (!options.isStarting?.()) return;
