@@ -79,7 +79,7 @@ export class CliContext {
   /** A client for any server (used before a project exists). */
   clientFor(server: string, apiKey?: string): OrraClient {
     this.server = server;
-    return new OrraClient({ baseUrl: server, apiKey, timeoutMs: CLIENT_TIMEOUT_MS });
+    return new OrraClient({ baseUrl: server, apiKey, timeoutMs: CLIENT_TIMEOUT_MS, client: 'cli' });
   }
 
   /**

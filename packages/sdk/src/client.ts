@@ -1,5 +1,7 @@
 import type {
+  ApiKeyIn,
   ApiKeyOut,
+  ConsoleLinkOut,
   FailedCompensationOut,
   GroundingSpecIn,
   GroundingSpecOut,
@@ -32,6 +34,11 @@ export interface OrraClientOptions {
   apiKey?: string;
   /** Per-request timeout (default 30 s). */
   timeoutMs?: number;
+  /**
+   * Sent as `X-Orra-Client`: the engine's audit trail records where an operator change came from (`cli`;
+   * anything else counts as `api`).
+   */
+  client?: string;
 }
 
 /** Server-side filters of `GET /compensation-failures` (all optional). */
@@ -74,11 +81,13 @@ export class OrraClient {
   readonly baseUrl: string;
   private readonly apiKey: string | undefined;
   private readonly timeoutMs: number;
+  private readonly client: string | undefined;
 
   constructor(options: OrraClientOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.apiKey = options.apiKey;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.client = options.client;
   }
 
   /** `GET /health`. */
@@ -91,9 +100,17 @@ export class OrraClient {
     return this.request('POST', '/register/project', body, options);
   }
 
-  /** `POST /apikeys`: adds an API key to the caller's project. */
-  createApiKey(): Promise<ApiKeyOut> {
-    return this.request('POST', '/apikeys', {});
+  /**
+   * `POST /apikeys`: adds an API key to the caller's project; `role: 'read'` makes a key that may look
+   * but not change anything.
+   */
+  createApiKey(body: ApiKeyIn = {}): Promise<ApiKeyOut> {
+    return this.request('POST', '/apikeys', body);
+  }
+
+  /** `POST /console/links`: a one-time console sign-in link for this client's key, valid for 60 s. */
+  createConsoleLink(): Promise<ConsoleLinkOut> {
+    return this.request('POST', '/console/links', {});
   }
 
   /** `POST /register/service` or `/register/agent`. */
@@ -260,6 +277,7 @@ export class OrraClient {
     const headers: Record<string, string> = { accept: 'application/json' };
     const bearer = options.bearer ?? this.apiKey;
     if (bearer) headers.authorization = `Bearer ${bearer}`;
+    if (this.client) headers['x-orra-client'] = this.client;
     if (body !== undefined) headers['content-type'] = 'application/json';
     let response: Response;
     let text: string;
