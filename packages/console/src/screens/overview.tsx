@@ -1,0 +1,71 @@
+import { api } from '../api.js';
+import { ErrorNote, Page, useLive } from '../components.js';
+import { age } from '../format.js';
+import type { FailedCompensation } from './compensations.js';
+import { loadOrchestrations, type ListItem } from './orchestrations.js';
+import type { Delivery } from './webhooks.js';
+
+interface Overview {
+  pending: FailedCompensation[];
+  recentFailures: ListItem[];
+  failingDeliveries: Delivery[];
+}
+
+const DAY_MS = 86_400_000;
+
+async function loadOverview(): Promise<Overview> {
+  const [pending, orchestrations, deliveries] = await Promise.all([
+    api.get<FailedCompensation[] | null>('/compensation-failures?resolution=pending'),
+    loadOrchestrations(),
+    api.get<{ deliveries: Delivery[] }>('/webhooks/deliveries?status=failed&limit=200'),
+  ]);
+  const since = Date.now() - DAY_MS;
+  return {
+    pending: (pending ?? []).sort((a, b) => a.timestamp.localeCompare(b.timestamp)),
+    recentFailures: orchestrations.filter((o) => (o.status === 'failed' || o.status === 'aborted') && Date.parse(o.timestamp) >= since),
+    failingDeliveries: deliveries.deliveries.filter((d) => Date.parse(d.updatedAt) >= since),
+  };
+}
+
+/** What needs a human now (Camunda Operate's incidents page): each tile opens the filtered list. */
+export function OverviewPage() {
+  const { value, error } = useLive(loadOverview, []);
+  const groups = new Map<string, number>();
+  for (const o of value?.recentFailures ?? []) {
+    const reason = o.status === 'aborted' ? 'aborted' : typeof o.error === 'object' && o.error ? String((o.error as { error?: string }).error ?? 'failed').replace(/^task\d+ /, '') : 'failed';
+    groups.set(reason, (groups.get(reason) ?? 0) + 1);
+  }
+  const endpoints = new Set(value?.failingDeliveries.map((d) => d.url));
+  return (
+    <Page title="Needs attention">
+      <ErrorNote error={error} />
+      <div class="tiles">
+        <a class="tile" href="/console/compensations">
+          <strong data-tile="pending">{value?.pending.length ?? '…'}</strong>
+          <span>pending failed compensations</span>
+          {value?.pending[0] && <span class="muted">oldest {age(value.pending[0].timestamp)} ago</span>}
+        </a>
+        <a class="tile" href="/console/orchestrations?status=failed">
+          <strong>{value?.recentFailures.length ?? '…'}</strong>
+          <span>orchestrations failed or aborted in the last 24 h</span>
+        </a>
+        <a class="tile" href="/console/webhooks?status=failed">
+          <strong>{value ? endpoints.size : '…'}</strong>
+          <span>endpoints with failed deliveries in the last 24 h</span>
+        </a>
+      </div>
+      {groups.size > 0 && (
+        <>
+          <h2>Failures in the last 24 h, by error</h2>
+          <ul class="groups">
+            {[...groups].map(([reason, n]) => (
+              <li>
+                <a href={reason === 'aborted' ? '/console/orchestrations?status=aborted' : '/console/orchestrations?status=failed'}>{n}</a> × {reason}
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+    </Page>
+  );
+}
