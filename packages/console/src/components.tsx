@@ -20,6 +20,8 @@ const ICONS: Record<string, string> = {
   not_actionable: '!',
   skipped: '⊘',
   partial: '◑',
+  enabled: '✓',
+  disabled: '⊘',
 };
 
 /** A status as icon and text, never colour alone; the colour comes from `data-status` in the CSS. */

@@ -118,7 +118,7 @@ export function Webhooks() {
                 <td class="mono">{e.url}</td>
                 <td>{e.kind}</td>
                 <td>
-                  <Status value={e.enabled ? 'completed' : 'paused'} /> {e.enabled ? 'enabled' : `disabled${e.disabledReason ? `: ${e.disabledReason}` : ''}`}
+                  <Status value={e.enabled ? 'enabled' : 'disabled'} /> {!e.enabled && e.disabledReason ? e.disabledReason : ''}
                 </td>
                 <td>
                   <button

@@ -32,6 +32,8 @@ export function installAuth(app: FastifyInstance, deps: RouteDeps): void {
     const config = request.routeOptions.config as AuthRouteConfig | undefined;
     if (config?.isPublic) return;
     if (!request.routeOptions.url) return; // unmatched: the not-found handler answers
+    // The console's hashed files are code and styles, no data: the sign-in page needs them before a session.
+    if (request.routeOptions.url.startsWith('/console/assets/')) return;
     const bearer = bearerToken(request);
     const token = request.headers.authorization === undefined ? sessionToken(request) : undefined;
     let client: AuditClient;
