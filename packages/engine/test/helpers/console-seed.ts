@@ -34,6 +34,8 @@ export async function seedConsole(overrides: Record<string, unknown> = {}): Prom
     compensationMaxAttempts: 1,
     compensationBackoffMs: 10,
     webhookRetrySchedule: '0s,50ms',
+    // Every browser test signs in afresh from one address; the limit itself has its own test.
+    consoleSignInsPerMinute: 1000,
     ...overrides,
   });
   const { api, apiKey } = await newProject(engine.url, 'shop');
