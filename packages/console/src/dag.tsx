@@ -47,7 +47,6 @@ export function Dag({ nodes, edges, selected, onSelect }: { nodes: DagNode[]; ed
             data-undone={n.undoneOrder ?? ''}
             role="button"
             tabIndex={0}
-            aria-label={`${n.id} ${n.label}: ${status}`}
             onClick={() => onSelect(n.id)}
             onKeyDown={(e) => {
               if (e.key === 'Enter' || e.key === ' ') onSelect(n.id);
