@@ -100,23 +100,23 @@ export function useLive<T>(load: () => Promise<T>, deps: unknown[], topic = '*',
   const [state, setState] = useState<{ value?: T; error?: unknown }>({});
   useEffect(() => {
     let isCurrent = true;
-    let unsubscribe: (() => void) | undefined;
-    const refetch = async () => {
+    const unsubscribe = subscribe(topic, () => refetch());
+    // Finished items stop refetching: only what can still change is kept live.
+    async function refetch() {
       try {
         const value = await load();
         if (!isCurrent) return;
         setState({ value });
-        if (!isLive(value)) unsubscribe?.();
+        if (!isLive(value)) unsubscribe();
       } catch (error) {
         if (isCurrent) setState((s) => ({ ...s, error }));
       }
-    };
+    }
     setState({});
     void refetch();
-    unsubscribe = subscribe(topic, refetch);
     return () => {
       isCurrent = false;
-      unsubscribe?.();
+      unsubscribe();
     };
   }, deps);
   return state;

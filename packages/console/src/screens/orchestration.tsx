@@ -2,7 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import type { FunctionComponent } from 'preact';
 import { api } from '../api.js';
 import { canOperate, CliHint, CopyButton, ErrorNote, Json, Page, ReadOnlyNote, Status, useLive } from '../components.js';
-import type { DagNode } from '../dag.js';
+import type { Dag, DagNode } from '../dag.js';
 import { formatTime, shellQuote } from '../format.js';
 import { route, setQuery } from '../router.js';
 import { AuditTable, type AuditEntry } from './activity.js';
@@ -95,7 +95,7 @@ export function Orchestration({ id }: { id: string }) {
   const failuresOnly = q.get('failures') === '1';
   const isLive = (d: Detail) => RUNNING.has(d.inspection.status) || (d.inspection.tasks ?? []).some((t) => t.compensation && ['pending', 'processing', 'waiting'].includes(t.compensation.status));
   const { value, error } = useLive(() => loadDetail(id), [id], id, isLive);
-  const [DagView, setDagView] = useState<FunctionComponent<Parameters<typeof import('../dag.js').Dag>[0]> | null>(null);
+  const [DagView, setDagView] = useState<FunctionComponent<Parameters<typeof Dag>[0]> | null>(null);
   useEffect(() => {
     void import('../dag.js').then((m) => setDagView(() => m.Dag));
   }, []);

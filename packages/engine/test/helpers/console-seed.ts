@@ -1,4 +1,4 @@
-import { Api, newProject } from './api.js';
+import { newProject, type Api } from './api.js';
 import { startService } from './sdk-services.js';
 import { startTestEngine, type TestEngine } from './test-engine.js';
 import { waitFor } from './wait-for.js';
