@@ -334,18 +334,13 @@ describe('docs/http-api.md examples against a real engine', () => {
 
     it('GET /audit: the documented entry fields', async () => {
       const expected = inlineAnswer(route('GET /audit'));
-      const id = (await refunds.get('/compensation-failures')).body[0].id as string;
-      const res = await fetch(`${engine.url}/compensation-failures/${id}/retry`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${refunds.apiKey}`, 'x-orra-client': 'cli' },
-      });
-      expect(res.status).toBe(200);
-      const audit = await refunds.get(`/audit?item=${id}`);
+      // The bulk change of the test before, sent without X-Orra-Client: from the API.
+      const audit = await refunds.get('/audit?action=compensation.bulk');
       expect(audit.status).toBe(expected.status);
       const documented = expected.body as { entries: unknown[] };
       expect(shapeMismatches({ ...documented, entries: [] }, { ...audit.body, entries: [] })).toEqual([]);
       expect(Object.keys(audit.body.entries[0]).sort()).toEqual(Object.keys(documented.entries[0] as object).sort());
-      expect(audit.body.entries[0]).toMatchObject({ client: 'cli', keyLabel: 'primary', action: 'compensation.retry' });
+      expect(audit.body.entries[0]).toMatchObject({ client: 'api', keyLabel: 'primary', reason: 'refunded by the bank batch of 2 Dec' });
     });
 
     it('POST /console/session, GET and DELETE /console/session, POST /console/links', async () => {
