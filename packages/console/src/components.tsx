@@ -21,6 +21,8 @@ const ICONS: Record<string, string> = {
   skipped: '⊘',
   partial: '◑',
   enabled: '✓',
+  connected: '●',
+  disconnected: '○',
   disabled: '⊘',
 };
 

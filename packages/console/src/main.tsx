@@ -10,6 +10,7 @@ import { Compensation, Compensations } from './screens/compensations.js';
 import { Orchestration } from './screens/orchestration.js';
 import { Orchestrations } from './screens/orchestrations.js';
 import { OverviewPage } from './screens/overview.js';
+import { Services } from './screens/services.js';
 import { SignIn } from './screens/sign-in.js';
 import { Webhooks } from './screens/webhooks.js';
 import './styles.css';
@@ -26,6 +27,7 @@ const NAV = [
   ['/console/orchestrations', 'Orchestrations'],
   ['/console/compensations', 'Failed compensations'],
   ['/console/webhooks', 'Webhooks'],
+  ['/console/services', 'Services'],
   ['/console/activity', 'Activity'],
 ] as const;
 
@@ -36,6 +38,7 @@ function Screen() {
   if (section === 'compensations') return id ? <Compensation id={decodeURIComponent(id)} /> : <Compensations />;
   if (section === 'webhooks') return <Webhooks />;
   if (section === 'activity') return <Activity />;
+  if (section === 'services') return <Services />;
   if (!section) return <OverviewPage />;
   return <p>No such page. </p>;
 }

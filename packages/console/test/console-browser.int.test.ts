@@ -220,6 +220,28 @@ describe('operator console in a browser', () => {
     await context.close();
   });
 
+  it('lists services with their connection, and removes an endpoint only after its URL is typed', async () => {
+    const { context, page } = await openPage(browser);
+    await signIn(page, seed.engine.url, seed.apiKey, '/console/services');
+    for (const name of ['payments', 'inventory', 'notify']) await page.locator(`tr[data-service="${name}"] .status[data-status="connected"]`).waitFor();
+    await page.getByText('3 of 3 registered connected now.').waitFor();
+    await screenshot(page, 'services');
+    // A second endpoint, removed here so the seeded one stays for the other tests.
+    const spare = (await seed.api.post('/webhooks', { url: 'https://example.com/spare-hooks' })).body.id as string;
+    await page.goto(url(`/console/webhooks?endpoint=${spare}`));
+    const remove = page.getByRole('button', { name: 'Remove' });
+    await remove.waitFor();
+    expect(await remove.isDisabled()).toBe(true);
+    await page.getByLabel('Type the URL to remove this endpoint').fill('https://example.com/spare');
+    expect(await remove.isDisabled()).toBe(true);
+    await page.getByLabel('Type the URL to remove this endpoint').fill('https://example.com/spare-hooks');
+    await remove.click();
+    await page.getByRole('status').filter({ hasText: 'Removed.' }).waitFor();
+    expect((await seed.api.get(`/webhooks/${spare}`)).status).toBe(404);
+    expect((await seed.api.get(`/audit?item=${spare}&action=webhook.delete`)).body.entries).toEqual([expect.objectContaining({ client: 'console' })]);
+    await context.close();
+  });
+
   it('redelivers a failed delivery and shows the new attempt', async () => {
     const { context, page } = await openPage(browser);
     await signIn(page, seed.engine.url, seed.apiKey, '/console/webhooks?status=failed');

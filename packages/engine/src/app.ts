@@ -150,6 +150,7 @@ async function start(config: Config, log: Logger, options: StartEngineOptions): 
       metrics,
       consoleSessions: new ConsoleSessions(store, projects, { idleMs: config.consoleSessionIdleMs, maxMs: config.consoleSessionMaxMs, now }),
       signInLimiter: new SignInLimiter(config.consoleSignInsPerMinute, now),
+      isServiceConnected: (serviceId) => cluster.isConnected(serviceId),
       now,
     },
     log,

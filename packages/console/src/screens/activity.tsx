@@ -20,6 +20,20 @@ export interface AuditEntry {
 const itemHref = (e: AuditEntry) =>
   e.itemKind === 'orchestration' ? `/console/orchestrations/${e.itemId}` : e.itemKind === 'compensation' ? `/console/compensations/${e.itemId}` : `/console/activity?item=${e.itemId}`;
 
+const short = (v: unknown) => {
+  const text = JSON.stringify(v) ?? 'null';
+  return text.length > 80 ? `${text.slice(0, 80)}…` : text;
+};
+
+/** What changed, field by field (`field: before → after`); the whole values when either is not an object. */
+export function changes(before: unknown, after: unknown): string[] {
+  const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+  if (!isObject(before) || !isObject(after)) return [`${short(before)} → ${short(after)}`];
+  const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])];
+  const changed = keys.filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]));
+  return changed.length === 0 ? ['no change'] : changed.map((k) => `${k}: ${short(before[k])} → ${short(after[k])}`);
+}
+
 export function AuditTable({ entries }: { entries: AuditEntry[] }) {
   return (
     <div class="table-wrap">
@@ -32,22 +46,26 @@ export function AuditTable({ entries }: { entries: AuditEntry[] }) {
             <th scope="col">What</th>
             <th scope="col">Item</th>
             <th scope="col">Reason</th>
-            <th scope="col">Before → after</th>
+            <th scope="col">Changes (before → after)</th>
           </tr>
         </thead>
         <tbody>
           {entries.map((e) => (
             <tr data-audit={e.id}>
-              <td>{formatTime(e.at)}</td>
+              <td class="nowrap">{formatTime(e.at)}</td>
               <td>
                 {e.keyLabel ?? 'key'} <span class="mono muted">{e.keyId}</span>
               </td>
-              <td>{e.client}</td>
-              <td>{e.action}</td>
+              <td class="nowrap">{e.client}</td>
+              <td class="nowrap">{e.action}</td>
               <td>{e.itemId ? <a href={itemHref(e)} class="mono">{e.itemId}</a> : '—'}</td>
               <td>{e.reason ?? '—'}</td>
               <td class="mono small">
-                {JSON.stringify(e.before)} → {JSON.stringify(e.after)}
+                <ul class="changes">
+                  {changes(e.before, e.after).map((c) => (
+                    <li>{c}</li>
+                  ))}
+                </ul>
               </td>
             </tr>
           ))}

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { api, withQuery } from '../api.js';
-import { canOperate, CliHint, ErrorNote, Page, ReadOnlyNote, Status, useLive } from '../components.js';
+import { canOperate, CliHint, CopyButton, ErrorNote, Page, ReadOnlyNote, Status, useLive } from '../components.js';
 import { formatTime, shellQuote } from '../format.js';
 import { route, setQuery } from '../router.js';
 
@@ -87,6 +87,7 @@ export function Webhooks() {
   const event = q.get('event') ?? '';
   const [note, setNote] = useState<{ error?: unknown; message?: string }>({});
   const endpoints = useLive(() => api.get<Endpoint[]>('/webhooks'), []);
+  const selected = endpoints.value?.find((e) => e.id === q.get('endpoint'));
   const deliveries = useLive(() => api.get<{ deliveries: Delivery[] }>(withQuery('/webhooks/deliveries', { status, limit: '100' })), [status]);
   const redeliver = (d: Delivery) => {
     setNote({});
@@ -114,7 +115,11 @@ export function Webhooks() {
           <tbody>
             {(endpoints.value ?? []).map((e) => (
               <tr data-endpoint={e.id}>
-                <td class="mono">{e.id}</td>
+                <td>
+                  <a class="mono" href={`/console/webhooks?endpoint=${e.id}`}>
+                    {e.id}
+                  </a>
+                </td>
                 <td class="mono">{e.url}</td>
                 <td>{e.kind}</td>
                 <td>
@@ -142,6 +147,7 @@ export function Webhooks() {
       {note.message && <p role="status">{note.message}</p>}
       <ErrorNote error={note.error} />
       <CliHint command="orra webhooks test wh_…" />
+      {selected && <EndpointActions endpoint={selected} />}
 
       <h2>Deliveries</h2>
       <form class="filters" onSubmit={(e) => e.preventDefault()}>
@@ -160,6 +166,74 @@ export function Webhooks() {
       <CliHint command="orra webhooks redeliver EVENT_ID" />
       {event && <EventDetail eventId={event} />}
     </Page>
+  );
+}
+
+/** One endpoint's actions: enable, rotate the secret, recover failed deliveries since a time, remove. */
+function EndpointActions({ endpoint }: { endpoint: Endpoint }) {
+  const [since, setSince] = useState('');
+  const [confirmUrl, setConfirmUrl] = useState('');
+  const [state, setState] = useState<{ error?: unknown; message?: string; secret?: string }>({});
+  const run = (p: Promise<{ message: string; secret?: string }>) => {
+    setState({});
+    p.then((r) => setState(r)).catch((error) => setState({ error }));
+  };
+  const id = endpoint.id;
+  return (
+    <section class="panel" aria-labelledby="endpoint-title">
+      <h2 id="endpoint-title">Endpoint {id}</h2>
+      <p class="mono">{endpoint.url}</p>
+      <div class="buttons">
+        {!endpoint.enabled && (
+          <button type="button" disabled={!canOperate()} onClick={() => run(api.post(`/webhooks/${id}/enable`).then(() => ({ message: 'Enabled.' })))}>
+            Enable
+          </button>
+        )}
+        <button
+          type="button"
+          disabled={!canOperate()}
+          onClick={() => run(api.post<{ secret: string }>(`/webhooks/${id}/rotate-secret`).then((r) => ({ message: 'New secret (shown once; the old one keeps signing for the overlap period):', secret: r.secret })))}
+        >
+          Rotate secret
+        </button>
+      </div>
+      <CliHint command={endpoint.enabled ? `orra webhooks ls` : `orra webhooks enable ${id}`} />
+      <form
+        class="action"
+        onSubmit={(e) => {
+          e.preventDefault();
+          run(api.post<{ requeued: number }>(`/webhooks/${id}/recover`, { since: new Date(since).toISOString() }).then((r) => ({ message: `Requeued ${r.requeued} failed deliveries.` })));
+        }}
+      >
+        <label for="recover-since">Redeliver everything that failed since</label>
+        <input id="recover-since" type="datetime-local" value={since} onInput={(e) => setSince(e.currentTarget.value)} required disabled={!canOperate()} />
+        <button type="submit" disabled={!canOperate() || !since}>
+          Recover
+        </button>
+      </form>
+      <CliHint label="API" command={`curl -X POST $ORRA/webhooks/${id}/recover -H "Authorization: Bearer $KEY" -d '{"since":"${since ? new Date(since).toISOString() : '2026-01-01T00:00:00Z'}"}'`} />
+      <form
+        class="action"
+        onSubmit={(e) => {
+          e.preventDefault();
+          run(api.delete(`/webhooks/${id}`).then(() => ({ message: 'Removed.' })));
+        }}
+      >
+        <label for="confirm-url">Type the URL to remove this endpoint</label>
+        <input id="confirm-url" value={confirmUrl} onInput={(e) => setConfirmUrl(e.currentTarget.value)} disabled={!canOperate()} />
+        <button type="submit" class="danger" disabled={!canOperate() || confirmUrl !== endpoint.url}>
+          Remove
+        </button>
+      </form>
+      <CliHint command={`orra webhooks rm ${id}`} />
+      {state.message && <p role="status">{state.message}</p>}
+      {state.secret && (
+        <p>
+          <code>{state.secret}</code> <CopyButton text={state.secret} label="Copy secret" />
+        </p>
+      )}
+      <ErrorNote error={state.error} />
+    </section>
   );
 }
 

@@ -26,6 +26,8 @@ export interface RouteDeps {
   webhooks: Webhooks;
   metrics: EngineMetrics;
   consoleSessions: ConsoleSessions;
+  /** Whether a service has a live connection to any engine process (for `GET /services`). */
+  isServiceConnected: (serviceId: string) => boolean;
   signInLimiter: SignInLimiter;
   now: () => number;
 }
