@@ -139,6 +139,47 @@ describe('operator console in a browser', () => {
     await context.close();
   });
 
+  it('holds new rows behind "N new" while scrolled down instead of moving rows under the cursor', async () => {
+    const { context, page } = await openPage(browser, { viewport: { width: 1000, height: 260 } });
+    await signIn(page, seed.engine.url, seed.apiKey, '/console/orchestrations');
+    await page.locator('tr[data-id]').first().waitFor();
+    await page.mouse.wheel(0, 400);
+    await page.waitForFunction(() => scrollY > 0);
+    const id = await seed.start('ORD-NEW-1');
+    const banner = page.getByRole('button', { name: /^1 new — show$/ });
+    await banner.waitFor({ timeout: 20_000 });
+    expect(await page.locator(`tr[data-id="${id}"]`).count()).toBe(0);
+    await banner.click();
+    await page.locator(`tr[data-id="${id}"]`).waitFor();
+    await context.close();
+  });
+
+  it('answers the keyboard (/, j, k, Enter, ?) and keeps the theme and time-zone choices', async () => {
+    const { context, page } = await openPage(browser);
+    await signIn(page, seed.engine.url, seed.apiKey, '/console/orchestrations');
+    await page.locator('tr[data-id]').first().waitFor();
+    await page.keyboard.press('/');
+    expect(await page.evaluate(() => document.activeElement?.hasAttribute('data-search'))).toBe(true);
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('j');
+    await page.keyboard.press('j');
+    await page.keyboard.press('k');
+    const first = await page.locator('tr[data-id]').first().getAttribute('data-id');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe(first);
+    await page.keyboard.press('Enter');
+    await page.waitForURL(new RegExp(`/console/orchestrations/${first}$`));
+    await page.keyboard.press('?');
+    await page.getByRole('dialog', { name: 'Keyboard' }).waitFor();
+    await page.keyboard.press('Escape');
+    await page.getByLabel('Theme').selectOption('dark');
+    await page.getByLabel('Times').selectOption('utc');
+    await page.reload();
+    await page.locator('dl.facts').waitFor();
+    expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
+    expect(await page.locator('dl.facts dd').nth(2).textContent()).toMatch(/ UTC$/);
+    await context.close();
+  });
+
   it('draws the failed-and-compensated DAG: which task failed and which were undone, in undo order', async () => {
     const { context, page } = await openPage(browser);
     await signIn(page, seed.engine.url, seed.apiKey, `/console/orchestrations/${seed.ids.compensated}`);
