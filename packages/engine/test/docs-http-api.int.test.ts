@@ -187,6 +187,16 @@ describe('docs/http-api.md examples against a real engine', () => {
       expect(list.body.processing.map((o: { id: string }) => o.id)).toEqual([processing]);
     });
 
+    it('GET /orchestrations/search: the documented item fields, filtered by status', async () => {
+      const expected = inlineAnswer(route('GET /orchestrations/search'));
+      const res = await orders.get('/orchestrations/search?status=failed&q=refund');
+      expect(res.status).toBe(expected.status);
+      expect(res.body.items.map((o: { id: string }) => o.id)).toEqual([...failed].reverse());
+      const documented = expected.body as { items: unknown[]; nextCursor: null };
+      expect(shapeMismatches(documented.items[0], res.body.items[0])).toEqual([]);
+      expect(res.body.nextCursor).toBeNull();
+    });
+
     it('GET /orchestrations/{id}: the stored record with the documented fields', async () => {
       route('GET /orchestrations/{id}');
       const res = await orders.get(`/orchestrations/${failed[0]}`);

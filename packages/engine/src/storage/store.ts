@@ -42,6 +42,23 @@ export interface OrchestrationListFilter {
   limit: number;
 }
 
+/** `GET /orchestrations/search`: every field optional but `limit`; newest first (created, then id). */
+export interface OrchestrationSearch {
+  limit: number;
+  status?: string;
+  /** Created at or after. */
+  since?: number;
+  /** Created before. */
+  until?: number;
+  idPrefix?: string;
+  /** Case-insensitive text in the action. */
+  text?: string;
+  /** Orchestrations with a task on one of these services. */
+  serviceIds?: string[];
+  /** Keyset cursor: only rows after this one in the order. */
+  after?: { createdAt: number; id: string };
+}
+
 export interface OrchestrationRepo {
   insert(orchestration: OrchestrationRecord): Promise<void>;
   /** Writes the fields that change after creation: status, error, results, abortReason, updatedAt. */
@@ -49,6 +66,7 @@ export interface OrchestrationRepo {
   get(projectId: string, id: string): Promise<OrchestrationRecord | undefined>;
   getById(id: string): Promise<OrchestrationRecord | undefined>;
   listByProject(projectId: string, filter: OrchestrationListFilter): Promise<OrchestrationRecord[]>;
+  search(projectId: string, filter: OrchestrationSearch): Promise<OrchestrationRecord[]>;
   /** Orchestrations that are pending or processing: the work to resume after a restart. */
   listInFlight(): Promise<OrchestrationRecord[]>;
 }

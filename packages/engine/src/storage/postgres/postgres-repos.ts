@@ -4,6 +4,7 @@ import { lastPerKey, toColumns } from './batch-rows.js';
 import { createCompensationRepo } from './compensation-repos.js';
 import { createRetentionRepo } from './retention-repo.js';
 import { createAuditRepo, createConsoleSessionRepo } from './console-repos.js';
+import { searchWhere } from '../orchestration-search-sql.js';
 import { createGroundingRepo } from './grounding-repos.js';
 import { first, toJson, type Queryable, type Row } from './queryable.js';
 import { createWebhookDeliveryRepo, createWebhookEndpointRepo } from './webhook-repos.js';
@@ -153,6 +154,12 @@ export function createPostgresRepos(q: Queryable): Repos {
       listByProject: async (projectId, filter) =>
         (await q.query(ST.listOrchestrations, [projectId, filter.limit])).rows.map(orchestrationFromRow),
       listInFlight: async () => (await q.query(ST.listInFlight)).rows.map(orchestrationFromRow),
+      search: async (projectId, f) => {
+        let n = 0;
+        const { where, args } = searchWhere(projectId, f, () => `$${++n}`, 'ILIKE', 'id COLLATE "C"');
+        const sql = `SELECT ${ORCHESTRATION} FROM orchestrations o WHERE ${where} ORDER BY created_at DESC, id COLLATE "C" DESC LIMIT $${++n}`;
+        return (await q.query(sql, [...args, f.limit])).rows.map(orchestrationFromRow);
+      },
     },
     tasks: {
       save: async (tasks) => {

@@ -4,6 +4,7 @@ import { createCompensationRepo } from './compensation-repos.js';
 import { createGroundingRepo } from './grounding-repos.js';
 import { createRetentionRepo } from './retention-repo.js';
 import { createAuditRepo, createConsoleSessionRepo } from './console-repos.js';
+import { searchWhere } from '../orchestration-search-sql.js';
 import { createWebhookDeliveryRepo, createWebhookEndpointRepo } from './webhook-repos.js';
 import type {
   ApiKeyRecord,
@@ -141,6 +142,11 @@ export function createSqliteRepos(db: Database.Database): Repos {
       listByProject: async (projectId, filter) =>
         (st.listOrchestrations.all(projectId, filter.limit) as Row[]).map(orchestrationFromRow),
       listInFlight: async () => (st.listInFlight.all() as Row[]).map(orchestrationFromRow),
+      search: async (projectId, f) => {
+        const { where, args } = searchWhere(projectId, f, () => '?', 'LIKE');
+        const sql = `SELECT * FROM orchestrations o WHERE ${where} ORDER BY created_at DESC, id DESC LIMIT ?`;
+        return (db.prepare(sql).all(...args, f.limit) as Row[]).map(orchestrationFromRow);
+      },
     },
     tasks: {
       save: async (tasks) => {
