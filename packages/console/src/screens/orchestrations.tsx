@@ -1,5 +1,5 @@
 import { useRef, useState } from 'preact/hooks';
-import { api } from '../api.js';
+import { api, withQuery } from '../api.js';
 import { ErrorNote, Page, Status, useLive } from '../components.js';
 import { formatDuration, formatTime } from '../format.js';
 import { route, setQuery } from '../router.js';
@@ -14,14 +14,30 @@ export interface ListItem {
   compensation?: { active: boolean; total: number; completed: number; failed: number };
 }
 
-const GROUPS = ['pending', 'processing', 'completed', 'failed', 'notActionable', 'aborted'] as const;
 const STATUSES = ['pending', 'processing', 'completed', 'failed', 'not_actionable', 'aborted'];
 const RUNNING = new Set(['pending', 'processing']);
 
-/** GET /orchestrations (orra's grouped shape, newest 1,000) flattened, newest first. */
-export async function loadOrchestrations(): Promise<ListItem[]> {
-  const grouped = await api.get<Partial<Record<(typeof GROUPS)[number], ListItem[]>>>('/orchestrations');
-  return GROUPS.flatMap((g) => grouped[g] ?? []).sort((a, b) => (b.createdAt ?? b.timestamp).localeCompare(a.createdAt ?? a.timestamp));
+const PAGE = 50;
+
+export interface OrchestrationPage {
+  items: ListItem[];
+  nextCursor: string | null;
+}
+
+/** One page of GET /orchestrations/search, newest first; text that looks like an id is an id prefix. */
+export function searchOrchestrations(filter: { status?: string; text?: string; since?: string; cursor?: string; limit?: number }): Promise<OrchestrationPage> {
+  const text = filter.text?.trim();
+  const isId = text?.startsWith('o_');
+  return api.get<OrchestrationPage>(
+    withQuery('/orchestrations/search', {
+      status: filter.status,
+      id: isId ? text : undefined,
+      q: isId ? undefined : text,
+      since: filter.since,
+      cursor: filter.cursor,
+      limit: String(filter.limit ?? PAGE),
+    }),
+  );
 }
 
 export function compensationText(c: ListItem['compensation']): string {
@@ -35,17 +51,27 @@ export function Orchestrations() {
   const q = route.value.query;
   const status = q.get('status') ?? '';
   const text = q.get('q') ?? '';
-  const { value, error } = useLive(loadOrchestrations, []);
+  const { value: first, error } = useLive(() => searchOrchestrations({ status, text }), [status, text]);
+  // Older pages, loaded on request; they do not change under the operator (finished rows rarely do).
+  const [older, setOlder] = useState<{ key: string; items: ListItem[]; cursor: string | null } | null>(null);
+  const key = `${status}|${text}`;
+  const more = older?.key === key ? older : null;
+  const value = first ? [...first.items, ...(more?.items ?? []).filter((o) => !first.items.some((f) => f.id === o.id))] : undefined;
+  const cursor = more ? more.cursor : (first?.nextCursor ?? null);
   // Rows that arrive while the operator is scrolled down wait behind a "N new" banner instead of moving
   // the rows under the cursor; at the top of the page they show at once.
   const seen = useRef<Set<string> | null>(null);
   const [, rerender] = useState(0);
   const all = value ?? [];
-  if (value && (!seen.current || scrollY === 0)) seen.current = new Set(value.map((o) => o.id));
+  const seenKey = useRef('');
+  // A new filter is a new list: nothing in it is "new".
+  if (value && (!seen.current || scrollY === 0 || seenKey.current !== key)) {
+    seen.current = new Set(value.map((o) => o.id));
+    seenKey.current = key;
+  }
   const fresh = all.filter((o) => seen.current && !seen.current.has(o.id));
   const shown = all.filter((o) => seen.current?.has(o.id));
-  const needle = text.toLowerCase();
-  const rows = shown.filter((o) => (!status || o.status === status) && (!needle || o.id.toLowerCase().startsWith(needle) || o.action.toLowerCase().includes(needle)));
+  const rows = shown;
 
   return (
     <Page title="Orchestrations">
@@ -111,6 +137,20 @@ export function Orchestrations() {
         </table>
       </div>
       {value && rows.length === 0 && <p class="muted">No orchestration matches these filters.</p>}
+      {cursor && (
+        <button
+          type="button"
+          onClick={() =>
+            void searchOrchestrations({ status, text, cursor }).then((page) => {
+              const items = [...(more?.items ?? []), ...page.items];
+              seen.current = new Set([...(seen.current ?? []), ...page.items.map((o) => o.id)]);
+              setOlder({ key, items, cursor: page.nextCursor });
+            })
+          }
+        >
+          Load older
+        </button>
+      )}
       {!value && !error && <p class="muted">Loading…</p>}
     </Page>
   );

@@ -2,7 +2,7 @@ import { api } from '../api.js';
 import { ErrorNote, Page, useLive } from '../components.js';
 import { age } from '../format.js';
 import type { FailedCompensation } from './compensations.js';
-import { loadOrchestrations, type ListItem } from './orchestrations.js';
+import { searchOrchestrations, type ListItem } from './orchestrations.js';
 import type { Delivery } from './webhooks.js';
 
 interface Overview {
@@ -14,16 +14,17 @@ interface Overview {
 const DAY_MS = 86_400_000;
 
 async function loadOverview(): Promise<Overview> {
-  const [pending, orchestrations, deliveries] = await Promise.all([
+  const since = new Date(Date.now() - DAY_MS).toISOString();
+  const [pending, failed, aborted, deliveries] = await Promise.all([
     api.get<FailedCompensation[] | null>('/compensation-failures?resolution=pending'),
-    loadOrchestrations(),
+    searchOrchestrations({ status: 'failed', since, limit: 500 }),
+    searchOrchestrations({ status: 'aborted', since, limit: 500 }),
     api.get<{ deliveries: Delivery[] }>('/webhooks/deliveries?status=failed&limit=200'),
   ]);
-  const since = Date.now() - DAY_MS;
   return {
     pending: (pending ?? []).sort((a, b) => a.timestamp.localeCompare(b.timestamp)),
-    recentFailures: orchestrations.filter((o) => (o.status === 'failed' || o.status === 'aborted') && Date.parse(o.timestamp) >= since),
-    failingDeliveries: deliveries.deliveries.filter((d) => Date.parse(d.updatedAt) >= since),
+    recentFailures: [...failed.items, ...aborted.items],
+    failingDeliveries: deliveries.deliveries.filter((d) => d.updatedAt >= since),
   };
 }
 
