@@ -32,6 +32,9 @@ describe('operator console in a browser', () => {
     const { context, page } = await openPage(browser);
     await signIn(page, seed.engine.url, seed.apiKey);
     await page.getByRole('heading', { name: 'Needs attention' }).waitFor();
+    // The seeded queue: one pending failed compensation, counted by the engine, with its age.
+    await page.locator('[data-tile="pending"]', { hasText: /^1$/ }).waitFor();
+    await page.getByText(/^oldest .+ ago$/).waitFor();
     await screenshot(page, 'overview');
     await context.close();
 

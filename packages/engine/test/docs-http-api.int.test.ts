@@ -341,7 +341,10 @@ describe('docs/http-api.md examples against a real engine', () => {
       const count = await refunds.get('/compensation-failures/count?service=payments');
       expect(count.status).toBe(counted.status);
       expect(count.body).toEqual(counted.body);
-      expect((await refunds.get('/compensation-failures/count')).body.error.param).toBe('filter');
+      expect((await refunds.get('/compensation-failures/count')).body).toEqual(counted.body);
+      const unfiltered = await refunds.post('/compensation-failures/bulk', { ...JSON.parse(requestBody(route('POST /compensation-failures/bulk'))), filter: {} });
+      expect(unfiltered.status).toBe(400);
+      expect(unfiltered.body.error.param).toBe('filter');
       const section = route('POST /compensation-failures/bulk');
       const expected = inlineAnswer(section);
       const wrong = await refunds.post('/compensation-failures/bulk', { ...JSON.parse(requestBody(section)), expectedCount: 2 });

@@ -6,7 +6,7 @@ import { searchOrchestrations, type ListItem } from './orchestrations.js';
 import type { Delivery } from './webhooks.js';
 
 interface Overview {
-  pending: FailedCompensation[];
+  pending: { count: number; isOverLimit: boolean; oldest?: FailedCompensation };
   recentFailures: ListItem[];
   failingDeliveries: Delivery[];
 }
@@ -15,14 +15,22 @@ const DAY_MS = 86_400_000;
 
 async function loadOverview(): Promise<Overview> {
   const since = new Date(Date.now() - DAY_MS).toISOString();
+  // Counted by the engine, not fetched: the queue may hold thousands.
   const [pending, failed, aborted, deliveries] = await Promise.all([
-    api.get<FailedCompensation[] | null>('/compensation-failures?resolution=pending'),
+    api.get<{ count: number; isOverLimit: boolean }>('/compensation-failures/count'),
     searchOrchestrations({ status: 'failed', since, limit: 500 }),
     searchOrchestrations({ status: 'aborted', since, limit: 500 }),
     api.get<{ deliveries: Delivery[] }>('/webhooks/deliveries?status=failed&limit=200'),
   ]);
   return {
-    pending: (pending ?? []).sort((a, b) => a.timestamp.localeCompare(b.timestamp)),
+    pending: {
+      ...pending,
+      // The list is newest first: the last of the pending ones is the oldest.
+      oldest:
+        pending.count > 0 && !pending.isOverLimit
+          ? ((await api.get<FailedCompensation[] | null>(`/compensation-failures?resolution=pending&limit=1&offset=${pending.count - 1}`)) ?? [])[0]
+          : undefined,
+    },
     recentFailures: [...failed.items, ...aborted.items],
     failingDeliveries: deliveries.deliveries.filter((d) => d.updatedAt >= since),
   };
@@ -42,9 +50,9 @@ export function OverviewPage() {
       <ErrorNote error={error} />
       <div class="tiles">
         <a class="tile" href="/console/compensations">
-          <strong data-tile="pending">{value?.pending.length ?? '…'}</strong>
+          <strong data-tile="pending">{value ? (value.pending.isOverLimit ? `${value.pending.count - 1}+` : value.pending.count) : '…'}</strong>
           <span>pending failed compensations</span>
-          {value?.pending[0] && <span class="muted">oldest {age(value.pending[0].timestamp)} ago</span>}
+          {value?.pending.oldest && <span class="muted">oldest {age(value.pending.oldest.timestamp)} ago</span>}
         </a>
         <a class="tile" href="/console/orchestrations?status=failed">
           <strong>{value?.recentFailures.length ?? '…'}</strong>

@@ -32,8 +32,10 @@ export function compensationFailureRoutes(app: FastifyInstance, deps: RouteDeps)
   // Bulk by filter, in two steps (Temporal's and Trigger.dev's batch operations): the server counts what
   // a filter matches, the operator confirms that number, and the change goes through only while the filter
   // still matches exactly that many (a number that moved means the operator confirmed something else).
+  // The filter is optional here (the overview counts the whole queue); a bulk change requires one.
   app.get<{ Querystring: Query }>('/compensation-failures/count', async (request) => {
-    const filter = bulkFilter(request.query);
+    const q = request.query;
+    const filter = q.service || q.orchestration ? bulkFilter(q) : {};
     const matched = await failed.list(callerOf(request).projectId, { resolution: 'pending', ...filter, limit: BULK_MAX + 1 });
     return { count: matched.length, isOverLimit: matched.length > BULK_MAX, limit: BULK_MAX };
   });
