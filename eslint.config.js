@@ -23,6 +23,19 @@ export default tseslint.config(
     },
   },
   {
+    // The console is browser code with JSX: its own tsconfig (DOM, Bundler resolution, preact's JSX).
+    files: ['packages/console/src/**/*.ts', 'packages/console/src/**/*.tsx'],
+    languageOptions: {
+      parserOptions: { project: ['./packages/console/tsconfig.json'], tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { arguments: false, attributes: false } }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+      eqeqeq: ['error', 'always', { null: 'ignore' }],
+    },
+  },
+  {
     files: ['**/*.js', '**/*.mjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', setTimeout: 'readonly' } },
   },

@@ -77,6 +77,7 @@ async function runDemo(options: DemoOptions, dir: string, stops: (() => Promise<
   });
   stops.push(() => engine.close());
   out(`  engine   ${engine.url}   data ${dir}/engine.db`);
+  out(`  console  ${engine.url}/console`);
   out('           retries shortened for the demo: 2 task attempts, 3 compensation attempts, 100 ms backoff');
   const admin = new OrraClient({ baseUrl: engine.url });
   const project = (await admin.registerProject({ name: 'shop' })) as { id: string; apiKey: string };
@@ -171,12 +172,17 @@ async function runDemo(options: DemoOptions, dir: string, stops: (() => Promise<
   if (!isKeep) {
     // Everything stops and the directory goes once this returns: no commands that point at them.
     out('\n  To explore: `npm run demo -- --keep` leaves the engine (on port 8005), the shop services and');
-    out('  the webhook receiver running, and prints commands to try against them.');
+    out('  the webhook receiver running, and prints commands to try against them and a sign-in link for the console.');
     return;
   }
   const orra = `${cliCommand()} --config ${configPath}`;
   out(`\n  Still running until Ctrl-C: the engine at ${engine.url}, the shop services, the webhook receiver.`);
   out(`  Files: ${dir}  (engine.db: the engine's SQLite database; orra-cli.json: the CLI's config, with the project's API key)`);
+  // A link signs in once, within 60 s: printed last, so it is fresh when the reader gets to it.
+  const link = await api.createConsoleLink();
+  out(`  Console: ${engine.url}/console`);
+  out(`    sign in: ${link.url}`);
+  out(`    (works once, within 60 s; \`${orra} console\` prints a new one)`);
   out('  Explore:');
   out(`    ${orra} ps`);
   out(`    ${orra} inspect -d ${ids[1]}`);

@@ -116,6 +116,17 @@ describe('npm run demo', () => {
       results.push(stdout);
     }
     const [ps, inspect, compFails, metrics] = results as [string, string, string, string];
+    // The console's one-time sign-in link works (once).
+    const link = /sign in: (\S+)/.exec(output)![1]!;
+    expect(output).toMatch(/Console: http:\/\/\S+\/console\n/);
+    const signIn = () =>
+      fetch(new URL('/console/session', link), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ link: new URL(link).hash.replace('#link=', '') }),
+      });
+    expect((await signIn()).status).toBe(201);
+    expect((await signIn()).status).toBe(401);
     for (const id of ids) expect(ps).toContain(id);
     expect(inspect).toContain(ids[1]);
     expect(inspect).toContain('Failed');

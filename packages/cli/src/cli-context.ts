@@ -90,6 +90,7 @@ export class CliContext {
       apiKey,
       timeoutMs: CLIENT_TIMEOUT_MS,
       submitRetryDelaysMs: SUBMIT_RETRY_DELAYS_MS,
+      client: 'cli',
     });
   }
 

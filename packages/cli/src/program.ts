@@ -6,6 +6,7 @@ import { registerAbort } from './commands/abort.js';
 import { registerApiKeys } from './commands/api-keys.js';
 import { registerCompFail } from './commands/comp-fail.js';
 import { registerConfig } from './commands/config.js';
+import { registerConsole } from './commands/console.js';
 import { registerGrounding } from './commands/grounding.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerProjects } from './commands/projects.js';
@@ -54,6 +55,7 @@ Config: --config, else $ORRA_CONFIG, else ~/.orra/config.json. Add --json to dat
     registerPs,
     registerInspect,
     registerAbort,
+    registerConsole,
     registerGrounding,
     registerConfig,
     registerVersion,

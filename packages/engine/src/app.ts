@@ -6,6 +6,8 @@ import { CompensationRunner } from './compensation/compensation-runner.js';
 import { planCompensations } from './compensation/compensation-planner.js';
 import { FailedCompensationService } from './compensation/failed-compensation-service.js';
 import { oneLine, StartupError } from './errors/startup-error.js';
+import { ConsoleSessions } from './console/console-sessions.js';
+import { SignInLimiter } from './console/sign-in-limiter.js';
 import { createHttpServer } from './http/server.js';
 import { createLogger, type Logger } from './logging/logger.js';
 import { EngineMetrics } from './metrics/engine-metrics.js';
@@ -152,6 +154,8 @@ async function start(config: Config, log: Logger, options: StartEngineOptions): 
       presence: cluster,
       webhooks,
       metrics,
+      consoleSessions: new ConsoleSessions(store, projects, { idleMs: config.consoleSessionIdleMs, maxMs: config.consoleSessionMaxMs, now }),
+      signInLimiter: new SignInLimiter(config.consoleSignInsPerMinute, now),
       now,
     },
     log,

@@ -31,6 +31,11 @@ const NOT_SENT: Record<string, string> = {
 const NEEDS_POSTGRES = new Set(['Orra:PlanEngineStarting']);
 const isPostgresUp = await isPostgresReachable();
 
+async function answer(res: Response): Promise<ApiResponse> {
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers };
+}
+
 describe('docs/errors.md against real engines', () => {
   /** Grounded planning, a small body limit. */
   let engine: TestEngine;
@@ -212,6 +217,39 @@ describe('docs/errors.md against real engines', () => {
           await held.engine.stop();
           rmSync(dataDir, { recursive: true, force: true });
           await dropSchema(schemaForDataDir(dataDir));
+        }
+      },
+      'Orra:ReadOnlyKey': async () => {
+        const read = (await api.post('/apikeys', { role: 'read' })).body.apiKey as string;
+        return api.withKey(read).post('/webhooks', { url: 'https://example.com/hooks' });
+      },
+      'Orra:ConsoleRequestRefused': async () => {
+        const signIn = await fetch(`${engine.url}/console/session`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ apiKey: api.apiKey }),
+        });
+        const cookie = /^([^;]+)/.exec(signIn.headers.get('set-cookie') ?? '')![1]!;
+        // A cross-site form would send the cookie, but neither JSON nor the custom header.
+        return answer(
+          await fetch(`${engine.url}/webhooks`, {
+            method: 'POST',
+            headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+            body: 'url=https://evil.example',
+          }),
+        );
+      },
+      'Orra:TooManyRequests': async () => {
+        const limited = await startTestEngine({ consoleSignInsPerMinute: 1 });
+        try {
+          const attempt = () =>
+            fetch(`${limited.url}/console/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"apiKey":"sk-orra-v1-x"}' });
+          await attempt();
+          const res = await answer(await attempt());
+          expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+          return res;
+        } finally {
+          await limited.dispose();
         }
       },
       'Orra:Internal': async () => {

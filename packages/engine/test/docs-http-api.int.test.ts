@@ -206,6 +206,16 @@ describe('docs/http-api.md examples against a real engine', () => {
       expect(list.body.processing.map((o: { id: string }) => o.id)).toEqual([processing]);
     });
 
+    it('GET /orchestrations/search: the documented item fields, filtered by status', async () => {
+      const expected = inlineAnswer(route('GET /orchestrations/search'));
+      const res = await orders.get('/orchestrations/search?status=failed&q=refund');
+      expect(res.status).toBe(expected.status);
+      expect(res.body.items.map((o: { id: string }) => o.id)).toEqual([...failed].reverse());
+      const documented = expected.body as { items: unknown[]; nextCursor: null };
+      expect(shapeMismatches(documented.items[0], res.body.items[0])).toEqual([]);
+      expect(res.body.nextCursor).toBeNull();
+    });
+
     it('GET /orchestrations/{id}: the stored record with the documented fields', async () => {
       route('GET /orchestrations/{id}');
       const res = await orders.get(`/orchestrations/${failed[0]}`);
@@ -340,6 +350,87 @@ describe('docs/http-api.md examples against a real engine', () => {
     expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
     expect(res.body).toMatch(/^# TYPE orra_orchestration_failures_total counter$/m);
     expect(res.body).toMatch(/^orra_orchestration_failures_total 2$/m);
+  });
+
+  describe('bulk changes, audit and console sign-in', () => {
+    let refunds: Api;
+    let services: Awaited<ReturnType<typeof startRefundServices>>;
+    beforeAll(async () => {
+      ({ api: refunds } = await newProject(engine.url, 'refunds'));
+      // Undoing a payment fails: each failed orchestration leaves a pending failed compensation.
+      services = await startRefundServices({ orraUrl: engine.url, apiKey: refunds.apiKey!, notify: 'fail', revert: 'fail' });
+      const body = requestBody(route('POST /orchestrations'), services.placeholders);
+      for (let i = 0; i < 3; i++) expect((await refunds.request('POST', '/orchestrations', undefined, body)).status).toBe(202);
+      await waitFor(async () => ((await refunds.get('/compensation-failures?resolution=pending')).body ?? []).length === 3, {
+        timeoutMs: 30_000,
+        what: 'three pending failed compensations',
+      });
+    });
+    afterAll(() => services.close());
+
+    it('GET /services: the documented fields, connected', async () => {
+      const section = route('GET /services');
+      const res = await refunds.get('/services');
+      expect(res.status).toBe(inlineAnswer(section).status);
+      expect(shapeMismatches((parseDocJson(block(section, 'json')) as unknown[])[0], res.body[1])).toEqual([]);
+      expect(res.body.map((s: { name: string; isConnected: boolean }) => [s.name, s.isConnected])).toEqual([
+        ['notify', true],
+        ['payments', true],
+      ]);
+    });
+
+    it('GET /compensation-failures/count, then POST /compensation-failures/bulk as documented', async () => {
+      const counted = inlineAnswer(route('GET /compensation-failures/count'));
+      const count = await refunds.get('/compensation-failures/count?service=payments');
+      expect(count.status).toBe(counted.status);
+      expect(count.body).toEqual(counted.body);
+      expect((await refunds.get('/compensation-failures/count')).body).toEqual(counted.body);
+      const unfiltered = await refunds.post('/compensation-failures/bulk', { ...JSON.parse(requestBody(route('POST /compensation-failures/bulk'))), filter: {} });
+      expect(unfiltered.status).toBe(400);
+      expect(unfiltered.body.error.param).toBe('filter');
+      const section = route('POST /compensation-failures/bulk');
+      const expected = inlineAnswer(section);
+      const wrong = await refunds.post('/compensation-failures/bulk', { ...JSON.parse(requestBody(section)), expectedCount: 2 });
+      expect(wrong.status).toBe(409);
+      const res = await refunds.request('POST', '/compensation-failures/bulk', undefined, requestBody(section));
+      expect(res.status).toBe(expected.status);
+      expect(shapeMismatches(expected.body, res.body)).toEqual([]);
+      expect(res.body.ids).toHaveLength(3);
+      expect((await refunds.get('/compensation-failures?resolution=pending')).body).toBeNull();
+    });
+
+    it('GET /audit: the documented entry fields', async () => {
+      const expected = inlineAnswer(route('GET /audit'));
+      // The bulk change of the test before, sent without X-Orra-Client: from the API.
+      const audit = await refunds.get('/audit?action=compensation.bulk');
+      expect(audit.status).toBe(expected.status);
+      const documented = expected.body as { entries: unknown[] };
+      expect(shapeMismatches({ ...documented, entries: [] }, { ...audit.body, entries: [] })).toEqual([]);
+      expect(Object.keys(audit.body.entries[0]).sort()).toEqual(Object.keys(documented.entries[0] as object).sort());
+      expect(audit.body.entries[0]).toMatchObject({ client: 'api', keyLabel: 'primary', reason: 'refunded by the bank batch of 2 Dec' });
+    });
+
+    it('POST /console/session, GET and DELETE /console/session, POST /console/links', async () => {
+      const signIn = inlineAnswer(route('POST /console/session'));
+      const res = await fetch(`${engine.url}/console/session`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ apiKey: refunds.apiKey }),
+      });
+      expect(res.status).toBe(signIn.status);
+      expect(shapeMismatches(signIn.body, await res.json())).toEqual([]);
+      const cookie = /^([^;]+)/.exec(res.headers.get('set-cookie')!)![1]!;
+      const who = inlineAnswer(route('GET /console/session'));
+      const me = await fetch(`${engine.url}/console/session`, { headers: { cookie } });
+      expect(me.status).toBe(who.status);
+      expect(shapeMismatches(who.body, await me.json())).toEqual([]);
+      const out = await fetch(`${engine.url}/console/session`, { method: 'DELETE', headers: { cookie, 'x-orra-client': 'console' } });
+      expect(out.status).toBe(204);
+      const linkDoc = inlineAnswer(route('POST /console/links'));
+      const link = await refunds.post('/console/links');
+      expect(link.status).toBe(linkDoc.status);
+      expect(shapeMismatches(linkDoc.body, link.body)).toEqual([]);
+    });
   });
 
   it('exercises every route section of the document outside its Webhooks part', () => {

@@ -27,8 +27,12 @@ describe.each(adapters)('$name store: core repositories', (adapter) => {
       prefix: hash.slice(0, 4),
       isPrimary,
       createdAt,
+      role: (isPrimary ? 'operate' : 'read') as 'operate' | 'read',
+      label: isPrimary ? 'primary' : null,
     });
     await store.apiKeys.insert(key('bbbb2', T0 + 5));
+    // Role and label round-trip (a read key without a label here).
+    expect(await store.apiKeys.findByHash('bbbb2')).toEqual(key('bbbb2', T0 + 5));
     await store.apiKeys.insert(key('aaaa1', T0, true));
     expect(await store.apiKeys.findByHash('aaaa1')).toEqual(key('aaaa1', T0, true));
     expect(await store.apiKeys.findByHash('zzzz')).toBeUndefined();

@@ -49,6 +49,15 @@ export const ERROR_CODES = {
   PLANNER_UNAVAILABLE: 'Orra:PlannerUnavailable',
   /** The LLM answered, but gave no usable plan in any of its attempts; the message carries the last problems. */
   PLANNING_FAILED: 'Orra:PlanningFailed',
+  /** The API key (or the console session's key) has the `read` role: it may look but not change anything. */
+  READ_ONLY_KEY: 'Orra:ReadOnlyKey',
+  /** Too many attempts (console sign-in); retry after `Retry-After` seconds. */
+  TOO_MANY_REQUESTS: 'Orra:TooManyRequests',
+  /**
+   * A change sent with a console session cookie that is not JSON with `X-Orra-Client: console` from the
+   * engine's own origin (what a cross-site form or script would send).
+   */
+  CONSOLE_REQUEST_REFUSED: 'Orra:ConsoleRequestRefused',
   /** An unexpected server-side failure; the response carries a request id to find it in the logs. */
   INTERNAL: 'Orra:Internal',
 } as const;

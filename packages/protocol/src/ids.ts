@@ -55,6 +55,8 @@ export const newProjectId = (): string => `p_${shortId()}`;
 export const newOrchestrationId = (): string => `o_${sortableId()}`;
 /** A compensation id: `c_` + 22 base57 characters, time-ordered (see sortableId). */
 export const newCompensationId = (): string => `c_${sortableId()}`;
+/** An operator audit entry id (`a_` + a time-sortable id). */
+export const newAuditId = (): string => `a_${sortableId()}`;
 /** A task execution id, new on every attempt: `e_` + 22 base57 characters. */
 export const newExecutionId = (): string => `e_${shortId()}`;
 /** A compensation execution id, new on every attempt. */

@@ -1,5 +1,7 @@
 import type {
+  ApiKeyIn,
   ApiKeyOut,
+  ConsoleLinkOut,
   FailedCompensationOut,
   GroundingSpecIn,
   GroundingSpecOut,
@@ -40,6 +42,11 @@ export interface OrraClientOptions {
    * 0.5, 1, 2, 4 and 8 s: five retries over about 15 s. `[]` never retries.
    */
   submitRetryDelaysMs?: readonly number[];
+  /**
+   * Sent as `X-Orra-Client`: the engine's audit trail records where an operator change came from (`cli`;
+   * anything else counts as `api`).
+   */
+  client?: string;
 }
 
 /** Options of `createOrchestration`. */
@@ -96,12 +103,14 @@ export class OrraClient {
   private readonly apiKey: string | undefined;
   private readonly timeoutMs: number;
   private readonly submitRetryDelaysMs: readonly number[];
+  private readonly client: string | undefined;
 
   constructor(options: OrraClientOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.apiKey = options.apiKey;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.submitRetryDelaysMs = options.submitRetryDelaysMs ?? DEFAULT_SUBMIT_RETRY_DELAYS_MS;
+    this.client = options.client;
   }
 
   /** `GET /health`. */
@@ -114,9 +123,17 @@ export class OrraClient {
     return this.request('POST', '/register/project', body, options);
   }
 
-  /** `POST /apikeys`: adds an API key to the caller's project. */
-  createApiKey(): Promise<ApiKeyOut> {
-    return this.request('POST', '/apikeys', {});
+  /**
+   * `POST /apikeys`: adds an API key to the caller's project; `role: 'read'` makes a key that may look
+   * but not change anything.
+   */
+  createApiKey(body: ApiKeyIn = {}): Promise<ApiKeyOut> {
+    return this.request('POST', '/apikeys', body);
+  }
+
+  /** `POST /console/links`: a one-time console sign-in link for this client's key, valid for 60 s. */
+  createConsoleLink(): Promise<ConsoleLinkOut> {
+    return this.request('POST', '/console/links', {});
   }
 
   /** `POST /register/service` or `/register/agent`. */
@@ -308,6 +325,7 @@ export class OrraClient {
     const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
     const bearer = options.bearer ?? this.apiKey;
     if (bearer) headers.authorization = `Bearer ${bearer}`;
+    if (this.client) headers['x-orra-client'] = this.client;
     if (body !== undefined) headers['content-type'] = 'application/json';
     let response: Response;
     let text: string;

@@ -11,8 +11,9 @@ export const registerApiKeys: Register = (program, context) => {
     .command('gen')
     .argument('<name>', 'a name to find the key by later')
     .description('Create a new API key for the project')
+    .option('--read-only', 'a key that may look but not change anything (role "read"): for dashboards and the console')
     .option('--json', 'print the key as JSON')
-    .action(async (name: string, opts: { json?: boolean }, command) => {
+    .action(async (name: string, opts: { json?: boolean; readOnly?: boolean }, command) => {
       const ctx = context(command);
       const { name: projectName, project } = ctx.project();
       if (project.api_key?.[name]) {
@@ -20,15 +21,16 @@ export const registerApiKeys: Register = (program, context) => {
           `project ${projectName} already has an API key named '${name}'; pick another name or see 'orra api-keys ls'`,
         );
       }
-      const { apiKey } = await ctx.call(() => ctx.client().createApiKey());
+      const role = opts.readOnly ? 'read' : 'operate';
+      const { apiKey } = await ctx.call(() => ctx.client().createApiKey({ role, label: name }));
       project.api_key = { ...(project.api_key ?? {}), [name]: apiKey };
       ctx.config.save();
-      if (opts.json) return ctx.out.json({ name, apiKey, project: projectName });
-      ctx.out.line(`New API key for project ${projectName}:`);
+      if (opts.json) return ctx.out.json({ name, apiKey, project: projectName, role });
+      ctx.out.line(`New ${opts.readOnly ? 'read-only ' : ''}API key for project ${projectName}:`);
       ctx.out.line(`- ${name}`);
       ctx.out.line(`  KEY: ${apiKey}`);
     });
-  examples(gen, ['orra api-keys gen inventory-service', 'orra api-keys gen payments --json']);
+  examples(gen, ['orra api-keys gen inventory-service', 'orra api-keys gen payments --json', 'orra api-keys gen dashboard --read-only']);
 
   const ls = keys
     .command('ls')

@@ -56,6 +56,9 @@ const ConfigSchema = z.object({
   llmModel: z.string().min(1).optional(),
   llmApiKey: z.string().min(1).optional(),
   llmTimeoutMs: int(1),
+  consoleSessionIdleMs: int(1000),
+  consoleSessionMaxMs: int(1000),
+  consoleSignInsPerMinute: int(1),
 });
 
 /** The validated, frozen engine configuration. */
@@ -100,6 +103,9 @@ export const ENV_NAMES: Record<keyof Config, string> = {
   llmModel: 'LLM_MODEL',
   llmApiKey: 'LLM_API_KEY',
   llmTimeoutMs: 'ORRA_LLM_TIMEOUT_MS',
+  consoleSessionIdleMs: 'ORRA_CONSOLE_SESSION_IDLE_MS',
+  consoleSessionMaxMs: 'ORRA_CONSOLE_SESSION_MAX_MS',
+  consoleSignInsPerMinute: 'ORRA_CONSOLE_SIGN_INS_PER_MINUTE',
 };
 
 /** The defaults, before the data dir is known. */
@@ -132,6 +138,10 @@ export const DEFAULTS = {
   webhookMaxConcurrencyPerEndpoint: 16,
   webhookMaxConcurrency: 256,
   llmTimeoutMs: 120_000,
+  // A console left open over lunch stays signed in; one left overnight does not.
+  consoleSessionIdleMs: 2 * 3_600_000,
+  consoleSessionMaxMs: 12 * 3_600_000,
+  consoleSignInsPerMinute: 10,
 } as const;
 
 /** Raised when configuration is invalid; the message names the key and where its value came from. */

@@ -1,6 +1,8 @@
 import type { FastifyRequest } from 'fastify';
 import type { FailedCompensationService } from '../compensation/failed-compensation-service.js';
 import type { Config } from '../config/config.js';
+import type { ConsoleSessions } from '../console/console-sessions.js';
+import type { SignInLimiter } from '../console/sign-in-limiter.js';
 import type { EngineMetrics } from '../metrics/engine-metrics.js';
 import type { OrchestrationService } from '../orchestration/orchestration-service.js';
 import type { GroundingService } from '../planning/grounding-service.js';
@@ -26,6 +28,9 @@ export interface RouteDeps {
   presence: { presence(serviceId: string): PresenceView };
   webhooks: Webhooks;
   metrics: EngineMetrics;
+  consoleSessions: ConsoleSessions;
+  /** Whether a service has a live connection to any engine process (for `GET /services`). */
+  signInLimiter: SignInLimiter;
   now: () => number;
 }
 

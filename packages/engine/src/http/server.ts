@@ -4,7 +4,11 @@ import { EngineError } from '../errors/engine-error.js';
 import type { Logger } from '../logging/logger.js';
 import { installJsonParser } from './body.js';
 import { frameworkError, installErrorHandler } from './error-handler.js';
-import { bearerToken, type RouteDeps } from './route-deps.js';
+import { installAuditHooks } from './audit-hooks.js';
+import { installAuth } from './request-auth.js';
+import type { RouteDeps } from './route-deps.js';
+import { auditRoutes } from './routes/audit.js';
+import { consoleRoutes } from './routes/console.js';
 import { compensationFailureRoutes } from './routes/compensation-failures.js';
 import { groundingRoutes } from './routes/groundings.js';
 import { metricsRoutes } from './routes/metrics.js';
@@ -22,6 +26,22 @@ export interface HttpServerOptions {
    * `Orra:PlanEngineStarting` with `Retry-After: 1` (`/health` included, so a supervisor waits for it).
    */
   isStarting?: () => boolean;
+  /** The prebuilt console's folder (tests point it elsewhere); found in @orra/console when not given. */
+  consoleDistDir?: string;
+}
+
+const ROUTE_TABLE = 'orraRouteTable';
+
+/** One registered route and the options our hooks read. */
+export interface RouteEntry {
+  method: string;
+  url: string;
+  config: { isPublic?: boolean; isAllowedForReadKeys?: boolean; audit?: { action: string } };
+}
+
+/** Every route of the API as registered, so tests can check each changing route is guarded and audited. */
+export function routeTable(app: FastifyInstance): readonly RouteEntry[] {
+  return (app as unknown as Record<string, RouteEntry[]>)[ROUTE_TABLE] ?? [];
 }
 
 /** Builds the HTTP API. Routes are authenticated unless marked `isPublic`. */
@@ -35,19 +55,19 @@ export function createHttpServer(deps: RouteDeps, log: Logger, options: HttpServ
     frameworkErrors: frameworkError,
   });
   installJsonParser(app);
+  const routes: RouteEntry[] = [];
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) routes.push({ method, url: route.url, config: (route.config ?? {}) as RouteEntry['config'] });
+  });
+  app.decorate(ROUTE_TABLE, routes);
   installErrorHandler(app);
-  app.decorateRequest('caller', null);
   app.addHook('onRequest', async (_request, reply) => {
     if (!options.isStarting?.()) return;
     void reply.header('retry-after', '1');
     throw new EngineError(ERROR_CODES.STARTING, 'the engine is starting: it is resuming in-flight work; retry in a moment');
   });
-  app.addHook('onRequest', async (request) => {
-    if ((request.routeOptions.config as { isPublic?: boolean } | undefined)?.isPublic) return;
-    if (!request.routeOptions.url) return; // unmatched: the not-found handler answers
-    const caller = await deps.projects.authenticate(bearerToken(request));
-    (request as unknown as { caller: unknown }).caller = caller;
-  });
+  installAuth(app, deps);
+  installAuditHooks(app, deps);
   app.addHook('onSend', async (_request, reply) => {
     void reply.header('X-Orra-PlaneEngine-Version', ENGINE_VERSION);
   });
@@ -58,5 +78,7 @@ export function createHttpServer(deps: RouteDeps, log: Logger, options: HttpServ
   groundingRoutes(app, deps);
   webhookRoutes(app, deps);
   metricsRoutes(app, deps);
+  auditRoutes(app, deps);
+  consoleRoutes(app, deps, options.consoleDistDir);
   return app;
 }

@@ -1,6 +1,6 @@
 import { API_KEY_PREFIX, ERROR_CODES, newApiKey, newProjectId } from '@orra/protocol';
 import { EngineError } from '../errors/engine-error.js';
-import type { ProjectRecord, Repos, Store } from '../storage/store.js';
+import type { ApiKeyRecord, KeyRole, ProjectRecord, Repos, Store } from '../storage/store.js';
 import { hashApiKey } from './api-key-hash.js';
 
 /** What an authenticated request knows about its caller. */
@@ -8,6 +8,12 @@ export interface Caller {
   projectId: string;
   /** Hash prefix of the key used, for audit entries (never the key itself). */
   keyId: string;
+  /** The key's name for audit entries, when it has one. */
+  keyLabel: string | null;
+  /** `read` keys may only look: the HTTP layer answers their changes with 403. */
+  role: KeyRole;
+  /** SHA-256 of the key: a console session opened with it stores this, never the key. */
+  keyHash: string;
 }
 
 const MAX_CACHED_KEYS = 10_000;
@@ -53,16 +59,16 @@ export class ProjectService {
         );
       }
       await tx.projects.insert(project);
-      await tx.apiKeys.insert(keyRecord(project.id, apiKey, true, project.createdAt));
+      await tx.apiKeys.insert(keyRecord(project.id, apiKey, true, project.createdAt, { role: 'operate', label: 'primary' }));
       await onCreate?.(tx, project);
     });
     return { project, apiKey };
   }
 
   /** Adds another key to the caller's project. */
-  async addApiKey(projectId: string): Promise<string> {
+  async addApiKey(projectId: string, options: { role: KeyRole; label: string | null } = { role: 'operate', label: null }): Promise<string> {
     const apiKey = newApiKey();
-    await this.store.apiKeys.insert(keyRecord(projectId, apiKey, false, this.now()));
+    await this.store.apiKeys.insert(keyRecord(projectId, apiKey, false, this.now(), options));
     return apiKey;
   }
 
@@ -74,13 +80,31 @@ export class ProjectService {
     if (cached) return cached;
     const record = apiKey.startsWith(API_KEY_PREFIX) ? await this.store.apiKeys.findByHash(hash) : undefined;
     if (!record) throw new EngineError(ERROR_CODES.UNAUTHENTICATED, 'unknown API key');
-    const caller = { projectId: record.projectId, keyId: hash.slice(0, 12) };
+    const caller = callerFor(record);
     if (this.keyCache.size >= MAX_CACHED_KEYS) this.keyCache.delete(this.keyCache.keys().next().value as string);
     this.keyCache.set(hash, caller);
     return caller;
   }
+
+  /** Resolves the hash of a key (a console session holds one) to its caller, or undefined. */
+  async callerForKeyHash(hash: string): Promise<Caller | undefined> {
+    const cached = this.keyCache.get(hash);
+    if (cached) return cached;
+    const record = await this.store.apiKeys.findByHash(hash);
+    return record ? callerFor(record) : undefined;
+  }
 }
 
-function keyRecord(projectId: string, apiKey: string, isPrimary: boolean, createdAt: number) {
-  return { keyHash: hashApiKey(apiKey), projectId, prefix: apiKey.slice(0, API_KEY_PREFIX.length + 6), isPrimary, createdAt };
+function callerFor(record: ApiKeyRecord): Caller {
+  return { projectId: record.projectId, keyId: record.keyHash.slice(0, 12), keyLabel: record.label, role: record.role, keyHash: record.keyHash };
+}
+
+function keyRecord(
+  projectId: string,
+  apiKey: string,
+  isPrimary: boolean,
+  createdAt: number,
+  options: { role: KeyRole; label: string | null },
+): ApiKeyRecord {
+  return { keyHash: hashApiKey(apiKey), projectId, prefix: apiKey.slice(0, API_KEY_PREFIX.length + 6), isPrimary, createdAt, ...options };
 }

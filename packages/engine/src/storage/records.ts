@@ -20,6 +20,10 @@ export interface ApiKeyRecord {
   prefix: string;
   isPrimary: boolean;
   createdAt: EpochMs;
+  /** `operate` (may change things) or `read` (may only look); keys made before roles are `operate`. */
+  role: 'operate' | 'read';
+  /** A name for audit entries (`primary` for the project's first key). */
+  label: string | null;
 }
 
 export interface ServiceRecord {

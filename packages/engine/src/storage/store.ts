@@ -6,6 +6,7 @@ import type {
   ServiceRecord,
   TaskRecord,
 } from './records.js';
+import type { AuditRepo, ConsoleSessionRepo } from './console-records.js';
 import type { CompensationRepo } from './compensation-records.js';
 import type { GroundingRepo } from './grounding-records.js';
 import type { RetentionRepo } from './retention-records.js';
@@ -14,6 +15,7 @@ import type { WebhookDeliveryRepo, WebhookEndpointRepo } from './webhook-records
 
 export type * from './records.js';
 export type * from './compensation-records.js';
+export type * from './console-records.js';
 export type * from './grounding-records.js';
 export type * from './retention-records.js';
 export type * from './submission-key-records.js';
@@ -44,6 +46,23 @@ export interface OrchestrationListFilter {
   limit: number;
 }
 
+/** `GET /orchestrations/search`: every field optional but `limit`; newest first (created, then id). */
+export interface OrchestrationSearch {
+  limit: number;
+  status?: string;
+  /** Created at or after. */
+  since?: number;
+  /** Created before. */
+  until?: number;
+  idPrefix?: string;
+  /** Case-insensitive text in the action. */
+  text?: string;
+  /** Orchestrations with a task on one of these services. */
+  serviceIds?: string[];
+  /** Keyset cursor: only rows after this one in the order. */
+  after?: { createdAt: number; id: string };
+}
+
 export interface OrchestrationRepo {
   insert(orchestration: OrchestrationRecord): Promise<void>;
   /** Writes the fields that change after creation: status, error, results, abortReason, updatedAt. */
@@ -51,6 +70,7 @@ export interface OrchestrationRepo {
   get(projectId: string, id: string): Promise<OrchestrationRecord | undefined>;
   getById(id: string): Promise<OrchestrationRecord | undefined>;
   listByProject(projectId: string, filter: OrchestrationListFilter): Promise<OrchestrationRecord[]>;
+  search(projectId: string, filter: OrchestrationSearch): Promise<OrchestrationRecord[]>;
   /** Orchestrations that are pending or processing: the work to resume after a restart. */
   listInFlight(): Promise<OrchestrationRecord[]>;
 }
@@ -83,6 +103,8 @@ export interface Repos {
   webhookDeliveries: WebhookDeliveryRepo;
   retention: RetentionRepo;
   submissionKeys: SubmissionKeyRepo;
+  audit: AuditRepo;
+  consoleSessions: ConsoleSessionRepo;
 }
 
 /**

@@ -148,7 +148,12 @@ export class WsHub implements ServiceConnections {
     try {
       let projectId: string;
       try {
-        projectId = (await this.projects.authenticate(apiKey)).projectId;
+        const caller = await this.projects.authenticate(apiKey);
+        // A service connection takes and finishes tasks: that changes orchestrations, so not with a read key.
+        if (caller.role === 'read') {
+          return refuse(403, ERROR_CODES.READ_ONLY_KEY, 'this API key is read-only (role "read"): services and agents connect with an "operate" key');
+        }
+        projectId = caller.projectId;
       } catch (err) {
         if (err instanceof EngineError && err.code === ERROR_CODES.UNAUTHENTICATED) return refuse(401, err.code, err.message);
         throw err;

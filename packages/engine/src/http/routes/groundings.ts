@@ -10,7 +10,7 @@ const KEYS = ['name', 'domain', 'version', 'useCases', 'constraints'] as const;
 
 /** orra's grounding routes (orra-compat §1.3), same shapes and status codes. */
 export function groundingRoutes(app: FastifyInstance, deps: RouteDeps): void {
-  app.post('/groundings', async (request, reply) => {
+  app.post('/groundings', { config: { audit: { action: 'grounding.apply', itemKind: 'grounding', idField: 'name' } } }, async (request, reply) => {
     const body = objectBody(request.body);
     const decoded: Record<string, unknown> = Object.fromEntries(KEYS.map((k) => [k, field(body, k)]));
     decoded.useCases ??= field(body, 'use-cases');
@@ -24,12 +24,12 @@ export function groundingRoutes(app: FastifyInstance, deps: RouteDeps): void {
     return records.length > 0 ? records.map(toGroundingSpecOut) : null;
   });
 
-  app.delete<{ Params: { name: string } }>('/groundings/:name', async (request, reply) => {
+  app.delete<{ Params: { name: string } }>('/groundings/:name', { config: { audit: { action: 'grounding.delete', itemKind: 'grounding', item: 'name' } } }, async (request, reply) => {
     await deps.groundings.remove(callerOf(request).projectId, request.params.name);
     return reply.status(204).send();
   });
 
-  app.delete('/groundings', async (request, reply) => {
+  app.delete('/groundings', { config: { audit: { action: 'grounding.delete_all', itemKind: 'grounding' } } }, async (request, reply) => {
     await deps.groundings.removeAll(callerOf(request).projectId);
     return reply.status(204).send();
   });

@@ -1,6 +1,7 @@
 import { ERROR_CODES, IDEMPOTENT_REPLAYED_HEADER } from '@orra/protocol';
 import type { FastifyInstance } from 'fastify';
 import { EngineError } from '../../errors/engine-error.js';
+import { orchestrationSnapshot } from '../audit-snapshots.js';
 import { toInspectView, toListView, toOrchestrationOut } from '../../orchestration/read-models.js';
 import { decodeOrchestrationRequest } from '../orchestration-request.js';
 import { callerOf, type RouteDeps } from '../route-deps.js';
@@ -26,8 +27,40 @@ export function orchestrationRoutes(app: FastifyInstance, deps: RouteDeps): void
     return toListView(records, new Map(summaries.map((s) => [s.orchestrationId, s])));
   });
 
+  // Ours: the list with filters and a keyset cursor, one item per orchestration (orra's CLI keeps reading
+  // the grouped GET /orchestrations above, unchanged).
+  app.get<{ Querystring: Record<string, string | undefined> }>('/orchestrations/search', async (request) => {
+    const q = request.query;
+    const { projectId } = callerOf(request);
+    const limit = intParam(q.limit, 'limit', 1, 500) ?? 50;
+    let serviceIds: string[] | undefined;
+    if (q.service) {
+      const wanted = q.service.toLowerCase();
+      serviceIds = (await deps.services.list(projectId)).filter((s) => s.id === wanted || s.name.toLowerCase() === wanted).map((s) => s.id);
+    }
+    const records = await deps.store.orchestrations.search(projectId, {
+      limit,
+      ...(q.status ? { status: statusParam(q.status) } : {}),
+      ...(q.since ? { since: timeParam(q.since, 'since') } : {}),
+      ...(q.until ? { until: timeParam(q.until, 'until') } : {}),
+      ...(q.id ? { idPrefix: q.id } : {}),
+      ...(q.q ? { text: q.q } : {}),
+      ...(serviceIds ? { serviceIds } : {}),
+      ...(q.cursor ? { after: cursorParam(q.cursor) } : {}),
+    });
+    const summaries = await deps.store.compensations.summarize(records.map((r) => r.id));
+    const grouped = toListView(records, new Map(summaries.map((s) => [s.orchestrationId, s])));
+    const byId = new Map(Object.values(grouped).flat().map((item) => [item.id, item]));
+    const last = records.at(-1);
+    return {
+      items: records.map((r) => byId.get(r.id)).filter((item) => item !== undefined),
+      nextCursor: records.length === limit && last ? `${last.createdAt}:${last.id}` : null,
+    };
+  });
+
   // Our addition: an operator abort. Same effect as a service aborting from inside a task.
-  app.post<{ Params: { id: string } }>('/orchestrations/:id/abort', async (request) => {
+  const abortAudit = { action: 'orchestration.abort', itemKind: 'orchestration', item: 'id', snapshot: orchestrationSnapshot };
+  app.post<{ Params: { id: string } }>('/orchestrations/:id/abort', { config: { audit: abortAudit } }, async (request) => {
     const { projectId } = callerOf(request);
     const record = await deps.orchestrations.get(projectId, request.params.id);
     const body = (request.body ?? {}) as Record<string, unknown>;
@@ -65,4 +98,31 @@ export function orchestrationRoutes(app: FastifyInstance, deps: RouteDeps): void
     const context = { now: deps.now(), taskMaxAttempts: deps.config.taskMaxAttempts };
     return toInspectView(record, tasks, journal, new Map(services.map((s) => [s.id, s])), context, compensations);
   });
+}
+
+const STATUSES = new Set(['pending', 'processing', 'completed', 'failed', 'not_actionable', 'aborted', 'cancelled']);
+const invalid = (param: string, why: string) => new EngineError(ERROR_CODES.VALIDATION_FAILED, `${param}: ${why}`, { param });
+
+function statusParam(value: string): string {
+  if (!STATUSES.has(value)) throw invalid('status', `must be one of ${[...STATUSES].join(', ')}`);
+  return value;
+}
+
+function intParam(value: string | undefined, name: string, min: number, max: number): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw invalid(name, `must be an integer from ${min} to ${max}`);
+  return n;
+}
+
+function timeParam(value: string, name: string): number {
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms)) throw invalid(name, 'must be an RFC 3339 time such as 2026-01-02T15:04:05Z');
+  return ms;
+}
+
+function cursorParam(value: string): { createdAt: number; id: string } {
+  const m = /^(\d{1,16}):(o_[A-Za-z0-9]+)$/.exec(value);
+  if (!m) throw invalid('cursor', 'must be the nextCursor of the previous page');
+  return { createdAt: Number(m[1]), id: m[2]! };
 }

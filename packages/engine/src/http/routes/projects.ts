@@ -1,6 +1,7 @@
 import { ERROR_CODES, projectNameProblem, rfc3339, ZERO_TIME, type ProjectOut } from '@orra/protocol';
 import type { FastifyInstance } from 'fastify';
 import { EngineError } from '../../errors/engine-error.js';
+import { hashApiKey } from '../../projects/api-key-hash.js';
 import { field } from '../body.js';
 import { bearerToken, callerOf, type RouteDeps } from '../route-deps.js';
 
@@ -46,9 +47,20 @@ export function projectRoutes(app: FastifyInstance, deps: RouteDeps): void {
     return reply.status(201).send(out);
   });
 
-  app.post('/apikeys', async (request, reply) => {
-    const apiKey = await deps.projects.addApiKey(callerOf(request).projectId);
-    return reply.status(201).send({ apiKey });
+  // orra's answer is {apiKey}; the other fields are ours. Body optional: {"role": "read"|"operate", "label": "…"}.
+  app.post('/apikeys', { config: { audit: { action: 'apikey.create', itemKind: 'api_key', idField: 'keyId' } } }, async (request, reply) => {
+    const body = request.body === undefined || request.body === null ? {} : request.body;
+    if (typeof body !== 'object' || Array.isArray(body)) throw new EngineError(ERROR_CODES.JSON_MARSHALING_FAIL, 'request body must be a JSON object');
+    const role = field(body as Record<string, unknown>, 'role') ?? 'operate';
+    if (role !== 'operate' && role !== 'read') {
+      throw new EngineError(ERROR_CODES.VALIDATION_FAILED, 'role: must be "operate" or "read"', { param: 'role' });
+    }
+    const label = field(body as Record<string, unknown>, 'label') ?? null;
+    if (label !== null && (typeof label !== 'string' || label.length > 100)) {
+      throw new EngineError(ERROR_CODES.VALIDATION_FAILED, 'label: must be a string of at most 100 characters', { param: 'label' });
+    }
+    const apiKey = await deps.projects.addApiKey(callerOf(request).projectId, { role, label: label || null });
+    return reply.status(201).send({ apiKey, keyId: hashApiKey(apiKey).slice(0, 12), role, label: label || null });
   });
 }
 

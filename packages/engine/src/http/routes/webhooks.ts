@@ -9,6 +9,7 @@ import {
 } from '@orra/protocol';
 import type { FastifyInstance } from 'fastify';
 import { EngineError } from '../../errors/engine-error.js';
+import { endpointSnapshot } from '../audit-snapshots.js';
 import type { WebhookDeliveryStatus } from '../../storage/store.js';
 import { DEFAULT_DELIVERY_PAGE, MAX_DELIVERY_PAGE } from '../../webhooks/webhook-history.js';
 import { toEndpointOut } from '../../webhooks/webhook-view.js';
@@ -37,7 +38,7 @@ export function webhookRoutes(app: FastifyInstance, deps: RouteDeps): void {
     ['/webhooks', 'orchestration'],
     ['/compensation-failure-webhooks', 'compensation_failure'],
   ] as const) {
-    app.post(path, async (request, reply) => {
+    app.post(path, { config: { audit: { action: 'webhook.create', itemKind: 'webhook_endpoint', idField: 'id' } } }, async (request, reply) => {
       const endpoint = await service.add(callerOf(request).projectId, kind, field(bodyObject(request.body), 'url'));
       return reply.status(201).send(view(true)(endpoint));
     });
@@ -69,7 +70,8 @@ export function webhookRoutes(app: FastifyInstance, deps: RouteDeps): void {
     return history.getEvent(callerOf(request).projectId, request.params.eventId);
   });
 
-  app.post<{ Params: { eventId: string } }>('/webhooks/events/:eventId/redeliver', async (request, reply) => {
+  const redeliverAudit = { action: 'webhook.redeliver', itemKind: 'webhook_event', item: 'eventId' };
+  app.post<{ Params: { eventId: string } }>('/webhooks/events/:eventId/redeliver', { config: { audit: redeliverAudit } }, async (request, reply) => {
     const endpoint = request.body === undefined ? undefined : field(bodyObject(request.body), 'endpoint');
     const requeued = await service.redeliver(callerOf(request).projectId, request.params.eventId, endpoint);
     return reply.status(202).send({ requeued } satisfies RequeueOut);
@@ -77,19 +79,19 @@ export function webhookRoutes(app: FastifyInstance, deps: RouteDeps): void {
 
   app.get<IdParams>('/webhooks/:id', async (request) => view(true)(await service.get(callerOf(request).projectId, request.params.id)));
 
-  app.delete<IdParams>('/webhooks/:id', async (request, reply) => {
+  app.delete<IdParams>('/webhooks/:id', { config: { audit: endpointAudit('webhook.delete') } }, async (request, reply) => {
     await service.delete(callerOf(request).projectId, request.params.id);
     return reply.status(204).send();
   });
 
-  app.post<IdParams>('/webhooks/:id/enable', async (request) => view(false)(await service.enable(callerOf(request).projectId, request.params.id)));
+  app.post<IdParams>('/webhooks/:id/enable', { config: { audit: endpointAudit('webhook.enable') } }, async (request) => view(false)(await service.enable(callerOf(request).projectId, request.params.id)));
 
-  app.post<IdParams>('/webhooks/:id/rotate-secret', async (request) => {
+  app.post<IdParams>('/webhooks/:id/rotate-secret', { config: { audit: endpointAudit('webhook.rotate_secret') } }, async (request) => {
     const e = await service.rotateSecret(callerOf(request).projectId, request.params.id);
     return { id: e.id, secret: e.secret, previousSecretExpiresAt: rfc3339(e.previousSecretExpiresAt ?? deps.now()) } satisfies RotateSecretOut;
   });
 
-  app.post<IdParams>('/webhooks/:id/test', async (request) => {
+  app.post<IdParams>('/webhooks/:id/test', { config: { audit: endpointAudit('webhook.test') } }, async (request) => {
     const { eventId, result } = await service.test(callerOf(request).projectId, request.params.id);
     return {
       eventId,
@@ -101,12 +103,14 @@ export function webhookRoutes(app: FastifyInstance, deps: RouteDeps): void {
     } satisfies WebhookTestOut;
   });
 
-  app.post<IdParams>('/webhooks/:id/recover', async (request, reply) => {
+  app.post<IdParams>('/webhooks/:id/recover', { config: { audit: endpointAudit('webhook.recover') } }, async (request, reply) => {
     const since = field(bodyObject(request.body), 'since');
     const requeued = await service.recover(callerOf(request).projectId, request.params.id, since);
     return reply.status(202).send({ requeued } satisfies RequeueOut);
   });
 }
+
+const endpointAudit = (action: string) => ({ action, itemKind: 'webhook_endpoint', item: 'id', snapshot: endpointSnapshot });
 
 function bodyObject(body: unknown): Record<string, unknown> {
   if (body === undefined || body === null) return {};

@@ -5,12 +5,14 @@ import { lastPerKey, toColumns } from './batch-rows.js';
 import { createCompensationRepo } from './compensation-repos.js';
 import { createRetentionRepo } from './retention-repo.js';
 import { createSubmissionKeyRepo } from './submission-key-repo.js';
+import { createAuditRepo, createConsoleSessionRepo } from './console-repos.js';
+import { searchWhere } from '../orchestration-search-sql.js';
 import { createGroundingRepo } from './grounding-repos.js';
 import { first, toJson, type Queryable, type Row } from './queryable.js';
 import { createWebhookDeliveryRepo, createWebhookEndpointRepo } from './webhook-repos.js';
 
 const PROJECT = 'id, name, created_at, webhooks, compensation_failure_webhooks';
-const KEY = 'key_hash, project_id, prefix, is_primary, created_at';
+const KEY = 'key_hash, project_id, prefix, is_primary, created_at, role, label';
 const SERVICE = 'id, project_id, name, description, schema, revertible, kind, version, created_at, updated_at';
 const ORCHESTRATION = `id, project_id, action, data, plan, task_zero, status, error, results, abort_reason, timeout_ms,
   grace_ms, timeout_text, grace_text, planner, created_at, updated_at`;
@@ -29,7 +31,7 @@ const ST = {
   },
   getProject: { name: 'orra_project_get', text: `SELECT ${PROJECT} FROM projects WHERE id = $1` },
   findProjectByName: { name: 'orra_project_find_by_name', text: `SELECT ${PROJECT} FROM projects WHERE name_key = $1` },
-  insertKey: { name: 'orra_key_insert', text: `INSERT INTO api_keys (${KEY}) VALUES ($1, $2, $3, $4, $5)` },
+  insertKey: { name: 'orra_key_insert', text: `INSERT INTO api_keys (${KEY}) VALUES ($1, $2, $3, $4, $5, $6, $7)` },
   findKey: { name: 'orra_key_find', text: `SELECT ${KEY} FROM api_keys WHERE key_hash = $1` },
   listKeys: {
     name: 'orra_key_list',
@@ -119,6 +121,8 @@ export function createPostgresRepos(q: Queryable): Repos {
     webhookDeliveries: createWebhookDeliveryRepo(q),
     retention: createRetentionRepo(q),
     submissionKeys: createSubmissionKeyRepo(q),
+    audit: createAuditRepo(q),
+    consoleSessions: createConsoleSessionRepo(q),
     projects: {
       insert: async (p) => {
         const hooks = [JSON.stringify(p.webhooks), JSON.stringify(p.compensationFailureWebhooks)];
@@ -129,7 +133,7 @@ export function createPostgresRepos(q: Queryable): Repos {
     },
     apiKeys: {
       insert: async (k) => {
-        await q.query(ST.insertKey, [k.keyHash, k.projectId, k.prefix, k.isPrimary, k.createdAt]);
+        await q.query(ST.insertKey, [k.keyHash, k.projectId, k.prefix, k.isPrimary, k.createdAt, k.role, k.label]);
       },
       findByHash: async (hash) => first(await q.query(ST.findKey, [hash]), keyFromRow),
       listByProject: async (projectId) => (await q.query(ST.listKeys, [projectId])).rows.map(keyFromRow),
@@ -159,6 +163,12 @@ export function createPostgresRepos(q: Queryable): Repos {
       listByProject: async (projectId, filter) =>
         (await q.query(ST.listOrchestrations, [projectId, filter.limit])).rows.map(orchestrationFromRow),
       listInFlight: async () => (await q.query(ST.listInFlight)).rows.map(orchestrationFromRow),
+      search: async (projectId, f) => {
+        let n = 0;
+        const { where, args } = searchWhere(projectId, f, () => `$${++n}`, 'ILIKE', 'id COLLATE "C"');
+        const sql = `SELECT ${ORCHESTRATION} FROM orchestrations o WHERE ${where} ORDER BY created_at DESC, id COLLATE "C" DESC LIMIT $${++n}`;
+        return (await q.query(sql, [...args, f.limit])).rows.map(orchestrationFromRow);
+      },
     },
     tasks: {
       save: async (tasks) => {
@@ -192,6 +202,8 @@ const keyFromRow = (r: Row): ApiKeyRecord => ({
   prefix: r.prefix as string,
   isPrimary: r.is_primary as boolean,
   createdAt: r.created_at as number,
+  role: r.role === 'read' ? 'read' : 'operate',
+  label: (r.label as string | null) ?? null,
 });
 
 const serviceParams = (s: ServiceRecord): unknown[] => [

@@ -61,6 +61,8 @@ export class PostgresStore implements Store {
   declare readonly webhookDeliveries: Repos['webhookDeliveries'];
   declare readonly retention: Repos['retention'];
   declare readonly submissionKeys: Repos['submissionKeys'];
+  declare readonly audit: Repos['audit'];
+  declare readonly consoleSessions: Repos['consoleSessions'];
   private isClosed = false;
   private readonly batcher: TransactionBatcher<Repos>;
 

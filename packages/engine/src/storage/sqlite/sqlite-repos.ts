@@ -5,6 +5,8 @@ import { createCompensationRepo } from './compensation-repos.js';
 import { createGroundingRepo } from './grounding-repos.js';
 import { createRetentionRepo } from './retention-repo.js';
 import { createSubmissionKeyRepo } from './submission-key-repo.js';
+import { createAuditRepo, createConsoleSessionRepo } from './console-repos.js';
+import { searchWhere } from '../orchestration-search-sql.js';
 import { createWebhookDeliveryRepo, createWebhookEndpointRepo } from './webhook-repos.js';
 import type {
   ApiKeyRecord,
@@ -30,7 +32,7 @@ export function createSqliteRepos(db: Database.Database): Repos {
     getProject: db.prepare('SELECT * FROM projects WHERE id = ?'),
     findProjectByName: db.prepare('SELECT * FROM projects WHERE name_key = ?'),
     insertKey: db.prepare(
-      'INSERT INTO api_keys (key_hash, project_id, prefix, is_primary, created_at) VALUES (?, ?, ?, ?, ?)',
+      'INSERT INTO api_keys (key_hash, project_id, prefix, is_primary, created_at, role, label) VALUES (?, ?, ?, ?, ?, ?, ?)',
     ),
     findKey: db.prepare('SELECT * FROM api_keys WHERE key_hash = ?'),
     listKeys: db.prepare('SELECT * FROM api_keys WHERE project_id = ? ORDER BY created_at'),
@@ -101,6 +103,8 @@ export function createSqliteRepos(db: Database.Database): Repos {
     webhookDeliveries: createWebhookDeliveryRepo(db),
     retention: createRetentionRepo(db),
     submissionKeys: createSubmissionKeyRepo(db),
+    audit: createAuditRepo(db),
+    consoleSessions: createConsoleSessionRepo(db),
     projects: {
       insert: async (p) => {
         const hooks = [toJson(p.webhooks), toJson(p.compensationFailureWebhooks)];
@@ -111,7 +115,7 @@ export function createSqliteRepos(db: Database.Database): Repos {
     },
     apiKeys: {
       insert: async (k) => {
-        st.insertKey.run(k.keyHash, k.projectId, k.prefix, k.isPrimary ? 1 : 0, k.createdAt);
+        st.insertKey.run(k.keyHash, k.projectId, k.prefix, k.isPrimary ? 1 : 0, k.createdAt, k.role, k.label);
       },
       findByHash: async (hash) => mapOptional(st.findKey.get(hash), keyFromRow),
       listByProject: async (projectId) => (st.listKeys.all(projectId) as Row[]).map(keyFromRow),
@@ -145,6 +149,11 @@ export function createSqliteRepos(db: Database.Database): Repos {
       listByProject: async (projectId, filter) =>
         (st.listOrchestrations.all(projectId, filter.limit) as Row[]).map(orchestrationFromRow),
       listInFlight: async () => (st.listInFlight.all() as Row[]).map(orchestrationFromRow),
+      search: async (projectId, f) => {
+        const { where, args } = searchWhere(projectId, f, () => '?', 'LIKE');
+        const sql = `SELECT * FROM orchestrations o WHERE ${where} ORDER BY created_at DESC, id DESC LIMIT ?`;
+        return (db.prepare(sql).all(...args, f.limit) as Row[]).map(orchestrationFromRow);
+      },
     },
     tasks: {
       save: async (tasks) => {
@@ -181,6 +190,8 @@ const keyFromRow = (r: Row): ApiKeyRecord => ({
   prefix: r.prefix as string,
   isPrimary: r.is_primary === 1,
   createdAt: r.created_at as number,
+  role: r.role === 'read' ? 'read' : 'operate',
+  label: (r.label as string | null) ?? null,
 });
 
 const serviceParams = (s: ServiceRecord) => ({ ...s, schema: JSON.stringify(s.schema), revertible: s.revertible ? 1 : 0 });

@@ -26,6 +26,8 @@ export class SqliteStore implements Store {
   declare readonly webhookDeliveries: Repos['webhookDeliveries'];
   declare readonly retention: Repos['retention'];
   declare readonly submissionKeys: Repos['submissionKeys'];
+  declare readonly audit: Repos['audit'];
+  declare readonly consoleSessions: Repos['consoleSessions'];
   private readonly db: Database.Database;
   private readonly lock: DatabaseLock | undefined;
   private readonly txRepos: Repos;

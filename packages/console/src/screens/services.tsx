@@ -1,0 +1,66 @@
+import { api } from '../api.js';
+import { ErrorNote, Page, Status, useLive } from '../components.js';
+import { formatTime } from '../format.js';
+
+interface Service {
+  id: string;
+  name: string;
+  kind: string;
+  description: string;
+  revertible: boolean;
+  version: number;
+  /** Sockets on every engine process; `since` as the answering process saw it (null: not since it started). */
+  connection: { state: 'connected' | 'disconnected'; sockets: number; since: string | null };
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** Services and agents: registered against connected (to any engine process), revertible or not. */
+export function Services() {
+  const { value, error } = useLive(() => api.get<Service[]>('/services'), []);
+  const connected = (value ?? []).filter((s) => s.connection.state === 'connected').length;
+  return (
+    <Page title="Services and agents">
+      {value && (
+        <p>
+          {connected} of {value.length} registered connected now.
+        </p>
+      )}
+      <ErrorNote error={error} />
+      <div class="table-wrap">
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">Kind</th>
+              <th scope="col">Connection</th>
+              <th scope="col">Revertible</th>
+              <th scope="col">Version</th>
+              <th scope="col">Registered</th>
+              <th scope="col">Id</th>
+            </tr>
+          </thead>
+          <tbody>
+            {(value ?? []).map((s) => (
+              <tr data-service={s.name}>
+                <td>
+                  {s.name}
+                  <div class="muted small">{s.description}</div>
+                </td>
+                <td>{s.kind}</td>
+                <td>
+                  <Status value={s.connection.state} />
+                  {s.connection.since && <div class="muted small">since {formatTime(s.connection.since)}</div>}
+                </td>
+                <td>{s.revertible ? 'yes' : 'no'}</td>
+                <td>{s.version}</td>
+                <td>{formatTime(s.createdAt)}</td>
+                <td class="mono">{s.id}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </Page>
+  );
+}

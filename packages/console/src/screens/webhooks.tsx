@@ -1,0 +1,284 @@
+import { useState } from 'preact/hooks';
+import { api, withQuery } from '../api.js';
+import { canOperate, CliHint, CopyButton, ErrorNote, Page, ReadOnlyNote, Status, useLive } from '../components.js';
+import { formatTime, shellQuote } from '../format.js';
+import { route, setQuery } from '../router.js';
+
+export interface Delivery {
+  eventId: string;
+  type: string;
+  endpointId: string;
+  url: string;
+  status: string;
+  attempts: number;
+  nextAttemptAt: string | null;
+  lastHttpStatus: number | null;
+  lastError: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+interface Attempt {
+  attempt: number;
+  startedAt: string;
+  durationMs: number;
+  httpStatus: number | null;
+  responseBody?: string;
+  error?: string;
+  succeeded: boolean;
+}
+interface Endpoint {
+  id: string;
+  url: string;
+  kind: string;
+  enabled: boolean;
+  disabledReason?: string;
+}
+
+export function DeliveryTable({ deliveries, onRedeliver }: { deliveries: Delivery[]; onRedeliver?: (d: Delivery) => void }) {
+  return (
+    <div class="table-wrap">
+      <table class="nav">
+        <thead>
+          <tr>
+            <th scope="col">Event</th>
+            <th scope="col">Type</th>
+            <th scope="col">Endpoint</th>
+            <th scope="col">Status</th>
+            <th scope="col">Attempts</th>
+            <th scope="col">Last answer</th>
+            <th scope="col">Next retry</th>
+            {onRedeliver && <th scope="col">Action</th>}
+          </tr>
+        </thead>
+        <tbody>
+          {deliveries.map((d) => (
+            <tr data-event={d.eventId}>
+              <td>
+                <a class="row-link mono" href={`/console/webhooks?event=${encodeURIComponent(d.eventId)}`}>
+                  {d.eventId}
+                </a>
+              </td>
+              <td>{d.type}</td>
+              <td class="mono">{d.url}</td>
+              <td>
+                <Status value={d.status} />
+              </td>
+              <td data-attempts>{d.attempts}</td>
+              <td>{d.lastHttpStatus ?? d.lastError ?? '—'}</td>
+              <td>{formatTime(d.nextAttemptAt)}</td>
+              {onRedeliver && (
+                <td>
+                  <button type="button" disabled={!canOperate()} onClick={() => onRedeliver(d)} aria-label={`Redeliver ${d.eventId}`}>
+                    Redeliver
+                  </button>
+                </td>
+              )}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+export function Webhooks() {
+  const q = route.value.query;
+  const status = q.get('status') ?? '';
+  const event = q.get('event') ?? '';
+  const [note, setNote] = useState<{ error?: unknown; message?: string }>({});
+  const endpoints = useLive(() => api.get<Endpoint[]>('/webhooks'), []);
+  const selected = endpoints.value?.find((e) => e.id === q.get('endpoint'));
+  const deliveries = useLive(() => api.get<{ deliveries: Delivery[] }>(withQuery('/webhooks/deliveries', { status, limit: '100' })), [status]);
+  const redeliver = (d: Delivery) => {
+    setNote({});
+    api
+      .post<{ requeued: number }>(`/webhooks/events/${encodeURIComponent(d.eventId)}/redeliver`, { endpoint: d.endpointId })
+      .then((r) => setNote({ message: `Requeued ${r.requeued} delivery of ${d.eventId}: its next attempt shows below.` }))
+      .catch((error) => setNote({ error }));
+  };
+  return (
+    <Page title="Webhooks">
+      <ReadOnlyNote />
+      <h2>Endpoints</h2>
+      <ErrorNote error={endpoints.error} />
+      <div class="table-wrap">
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Id</th>
+              <th scope="col">URL</th>
+              <th scope="col">Kind</th>
+              <th scope="col">State</th>
+              <th scope="col">Actions</th>
+            </tr>
+          </thead>
+          <tbody>
+            {(endpoints.value ?? []).map((e) => (
+              <tr data-endpoint={e.id}>
+                <td>
+                  <a class="mono" href={`/console/webhooks?endpoint=${e.id}`}>
+                    {e.id}
+                  </a>
+                </td>
+                <td class="mono">{e.url}</td>
+                <td>{e.kind}</td>
+                <td>
+                  <Status value={e.enabled ? 'enabled' : 'disabled'} /> {!e.enabled && e.disabledReason ? e.disabledReason : ''}
+                </td>
+                <td>
+                  <button
+                    type="button"
+                    disabled={!canOperate()}
+                    onClick={() =>
+                      api
+                        .post<{ succeeded: boolean; httpStatus: number | null; error?: string }>(`/webhooks/${e.id}/test`)
+                        .then((r) => setNote({ message: r.succeeded ? `Test event delivered (HTTP ${r.httpStatus}).` : `Test event failed: ${r.error ?? `HTTP ${r.httpStatus}`}` }))
+                        .catch((error) => setNote({ error }))
+                    }
+                  >
+                    Send test
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {note.message && <p role="status">{note.message}</p>}
+      <ErrorNote error={note.error} />
+      <CliHint command="orra webhooks test wh_…" />
+      {selected && <EndpointActions endpoint={selected} />}
+
+      <h2>Deliveries</h2>
+      <form class="filters" onSubmit={(e) => e.preventDefault()}>
+        <label>
+          Status{' '}
+          <select value={status} onChange={(e) => setQuery({ status: e.currentTarget.value })}>
+            <option value="">any</option>
+            {['pending', 'succeeded', 'failed', 'skipped'].map((s) => (
+              <option value={s}>{s}</option>
+            ))}
+          </select>
+        </label>
+      </form>
+      <ErrorNote error={deliveries.error} />
+      <DeliveryTable deliveries={deliveries.value?.deliveries ?? []} onRedeliver={redeliver} />
+      <CliHint command="orra webhooks redeliver EVENT_ID" />
+      {event && <EventDetail eventId={event} />}
+    </Page>
+  );
+}
+
+/** One endpoint's actions: enable, rotate the secret, recover failed deliveries since a time, remove. */
+function EndpointActions({ endpoint }: { endpoint: Endpoint }) {
+  const [since, setSince] = useState('');
+  const [confirmUrl, setConfirmUrl] = useState('');
+  const [state, setState] = useState<{ error?: unknown; message?: string; secret?: string }>({});
+  const run = (p: Promise<{ message: string; secret?: string }>) => {
+    setState({});
+    p.then((r) => setState(r)).catch((error) => setState({ error }));
+  };
+  const id = endpoint.id;
+  return (
+    <section class="panel" aria-labelledby="endpoint-title">
+      <h2 id="endpoint-title">Endpoint {id}</h2>
+      <p class="mono">{endpoint.url}</p>
+      <div class="buttons">
+        {!endpoint.enabled && (
+          <button type="button" disabled={!canOperate()} onClick={() => run(api.post(`/webhooks/${id}/enable`).then(() => ({ message: 'Enabled.' })))}>
+            Enable
+          </button>
+        )}
+        <button
+          type="button"
+          disabled={!canOperate()}
+          onClick={() => run(api.post<{ secret: string }>(`/webhooks/${id}/rotate-secret`).then((r) => ({ message: 'New secret (shown once; the old one keeps signing for the overlap period):', secret: r.secret })))}
+        >
+          Rotate secret
+        </button>
+      </div>
+      <CliHint command={endpoint.enabled ? `orra webhooks ls` : `orra webhooks enable ${id}`} />
+      <form
+        class="action"
+        onSubmit={(e) => {
+          e.preventDefault();
+          run(api.post<{ requeued: number }>(`/webhooks/${id}/recover`, { since: new Date(since).toISOString() }).then((r) => ({ message: `Requeued ${r.requeued} failed deliveries.` })));
+        }}
+      >
+        <label for="recover-since">Redeliver everything that failed since</label>
+        <input id="recover-since" type="datetime-local" value={since} onInput={(e) => setSince(e.currentTarget.value)} required disabled={!canOperate()} />
+        <button type="submit" disabled={!canOperate() || !since}>
+          Recover
+        </button>
+      </form>
+      <CliHint label="API" command={`curl -X POST $ORRA/webhooks/${id}/recover -H "Authorization: Bearer $KEY" -d '{"since":"${since ? new Date(since).toISOString() : '2026-01-01T00:00:00Z'}"}'`} />
+      <form
+        class="action"
+        onSubmit={(e) => {
+          e.preventDefault();
+          run(api.delete(`/webhooks/${id}`).then(() => ({ message: 'Removed.' })));
+        }}
+      >
+        <label for="confirm-url">Type the URL to remove this endpoint</label>
+        <input id="confirm-url" value={confirmUrl} onInput={(e) => setConfirmUrl(e.currentTarget.value)} disabled={!canOperate()} />
+        <button type="submit" class="danger" disabled={!canOperate() || confirmUrl !== endpoint.url}>
+          Remove
+        </button>
+      </form>
+      <CliHint command={`orra webhooks rm ${id}`} />
+      {state.message && <p role="status">{state.message}</p>}
+      {state.secret && (
+        <p>
+          <code>{state.secret}</code> <CopyButton text={state.secret} label="Copy secret" />
+        </p>
+      )}
+      <ErrorNote error={state.error} />
+    </section>
+  );
+}
+
+function EventDetail({ eventId }: { eventId: string }) {
+  const { value, error } = useLive(() => api.get<{ body: string; deliveries: (Delivery & { attemptLog: Attempt[] })[] }>(`/webhooks/events/${encodeURIComponent(eventId)}`), [eventId], eventId);
+  return (
+    <section class="panel" aria-label={`Event ${eventId}`}>
+      <h2>Event {eventId}</h2>
+      <ErrorNote error={error} />
+      {value?.deliveries.map((d) => (
+        <div>
+          <h3>
+            To {d.url} <Status value={d.status} />
+          </h3>
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Attempt</th>
+                <th scope="col">Started</th>
+                <th scope="col">Duration</th>
+                <th scope="col">HTTP</th>
+                <th scope="col">Response / error</th>
+              </tr>
+            </thead>
+            <tbody data-attempt-log>
+              {d.attemptLog.map((a) => (
+                <tr>
+                  <td>{a.attempt}</td>
+                  <td>{formatTime(a.startedAt)}</td>
+                  <td>{a.durationMs} ms</td>
+                  <td>{a.httpStatus ?? '—'}</td>
+                  <td class="mono">{a.error ?? ''} {a.responseBody ?? ''}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ))}
+      {value && (
+        <>
+          <h3>Body</h3>
+          <pre tabIndex={0}>{value.body}</pre>
+        </>
+      )}
+      <CliHint command={`orra webhooks inspect ${shellQuote(eventId)}`} />
+    </section>
+  );
+}

@@ -1,0 +1,305 @@
+import { ERROR_CODES } from '@orra/protocol';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedConsole, type ConsoleSeed } from '../../engine/test/helpers/console-seed.js';
+import { waitFor } from '../../engine/test/helpers/wait-for.js';
+import { launchChromium } from './helpers/browser.js';
+import { openPage, screenshot, signIn } from './helpers/console-page.js';
+
+/**
+ * The operator console in a real browser (Debian's Chromium) against a real engine on SQLite, real SDK
+ * services and a real webhook receiver (see console-seed.ts for what is seeded).
+ */
+describe('operator console in a browser', () => {
+  let seed: ConsoleSeed;
+  let browser: Browser;
+  const url = (path: string) => seed.engine.url + path;
+  const pendingFor = async (orchestrationId: string) =>
+    waitFor(async () => ((await seed.api.get(`/compensation-failures?orchestration=${orchestrationId}`)).body as { id: string }[] | null)?.[0]?.id, {
+      timeoutMs: 30_000,
+      what: `a failed compensation of ${orchestrationId}`,
+    });
+
+  beforeAll(async () => {
+    [seed, browser] = await Promise.all([seedConsole(), launchChromium()]);
+  }, 180_000);
+  afterAll(async () => {
+    await browser?.close();
+    await seed?.close();
+  });
+
+  it('signs in with a key, and with a one-time link that works only once', async () => {
+    const { context, page } = await openPage(browser);
+    await signIn(page, seed.engine.url, seed.apiKey);
+    await page.getByRole('heading', { name: 'Needs attention' }).waitFor();
+    // The seeded queue: one pending failed compensation, counted by the engine, with its age.
+    await page.locator('[data-tile="pending"]', { hasText: /^1$/ }).waitFor();
+    await page.getByText(/^oldest .+ ago$/).waitFor();
+    await screenshot(page, 'overview');
+    await context.close();
+
+    const link = (await seed.api.post('/console/links')).body.url as string;
+    expect(link).toMatch(/\/console\/sign-in#link=/);
+    const first = await openPage(browser);
+    await first.page.goto(link);
+    await first.page.getByRole('heading', { name: 'Needs attention' }).waitFor();
+    expect(new URL(first.page.url()).pathname).toBe('/console');
+    await first.context.close();
+
+    const second = await openPage(browser);
+    await second.page.goto(link);
+    await second.page.getByRole('alert').filter({ hasText: 'already used' }).waitFor();
+    expect(new URL(second.page.url()).pathname).toBe('/console/sign-in');
+    await screenshot(second.page, 'sign-in');
+    await second.context.close();
+  });
+
+  it('answers no console page or console API route without a session', async () => {
+    for (const path of ['/console', '/console/orchestrations', `/console/compensations/${seed.ids.failedCompensation}`, '/console/activity?client=cli']) {
+      const res = await fetch(url(path), { redirect: 'manual' });
+      expect({ path, status: res.status }).toEqual({ path, status: 302 });
+      expect(res.headers.get('location')).toBe(`/console/sign-in?next=${encodeURIComponent(path)}`);
+    }
+    expect((await fetch(url('/console/session'))).status).toBe(401);
+    expect((await fetch(url('/console/links'), { method: 'POST' })).status).toBe(401);
+    expect((await fetch(url('/orchestrations'), { headers: { cookie: 'orra_session=forged' } })).status).toBe(401);
+    const signInPage = await fetch(url('/console/sign-in'));
+    expect(signInPage.status).toBe(200);
+    expect(signInPage.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(await signInPage.text()).not.toMatch(/<script>(?!<)/); // no inline script
+  });
+
+  it('shows a read key every action disabled, and its forced request gets 403', async () => {
+    const { context, page } = await openPage(browser);
+    await signIn(page, seed.engine.url, seed.readKey, `/console/compensations/${seed.ids.failedCompensation}`);
+    await page.getByText('This key is read-only').first().waitFor();
+    for (const name of ['Resolve', 'Ignore', 'Retry']) expect(await page.getByRole('button', { name, exact: true }).isDisabled()).toBe(true);
+    const forced = await page.evaluate(async (id) => {
+      const res = await fetch(`/compensation-failures/${id}/resolve`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-orra-client': 'console' },
+        body: JSON.stringify({ reason: 'forced' }),
+      });
+      return { status: res.status, body: (await res.json()) as { error: { code: string } } };
+    }, seed.ids.failedCompensation);
+    expect(forced.status).toBe(403);
+    expect(forced.body.error.code).toBe(ERROR_CODES.READ_ONLY_KEY);
+    await page.goto(url('/console/webhooks'));
+    await page.locator('[data-event]').first().waitFor();
+    const redeliver = page.getByRole('button', { name: /^Redeliver/ });
+    expect(await redeliver.count()).toBeGreaterThan(0);
+    for (const button of await redeliver.all()) expect(await button.isDisabled()).toBe(true);
+    expect((await seed.api.get(`/compensation-failures/${seed.ids.failedCompensation}`)).body.resolutionState).toBe('pending');
+    await context.close();
+  });
+
+  it('keeps filters in the URL: a reload shows the same view, and every entity opens from its URL', async () => {
+    const { context, page } = await openPage(browser);
+    await signIn(page, seed.engine.url, seed.apiKey, '/console/orchestrations');
+    await page.locator('tr[data-id]').first().waitFor();
+    await page.getByLabel('Status').selectOption('failed');
+    await page.waitForURL(/status=failed/);
+    const failedRows = async () => page.locator('tr[data-id]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-id')));
+    await waitFor(async () => (await failedRows()).length === 2, { what: 'two failed rows' });
+    const before = await failedRows();
+    await page.reload();
+    await page.locator('tr[data-id]').first().waitFor();
+    expect(await page.getByLabel('Status').inputValue()).toBe('failed');
+    expect(await failedRows()).toEqual(before);
+    expect(before.sort()).toEqual([seed.ids.compensated, seed.ids.compensationFailed].sort());
+    await screenshot(page, 'orchestrations');
+
+    await page.goto(url(`/console/orchestrations/${seed.ids.completed}?view=table&task=task2`));
+    await page.getByRole('heading', { name: `Orchestration ${seed.ids.completed}` }).waitFor();
+    await page.getByRole('region', { name: 'Task task2' }).waitFor();
+    await page.goto(url(`/console/compensations/${seed.ids.failedCompensation}`));
+    await page.getByRole('heading', { name: `Failed compensation ${seed.ids.failedCompensation}` }).waitFor();
+    const eventId = (await seed.api.get('/webhooks/deliveries')).body.deliveries[0].eventId as string;
+    await page.goto(url(`/console/webhooks?event=${encodeURIComponent(eventId)}`));
+    await page.getByRole('heading', { name: `Event ${eventId}` }).waitFor();
+    await context.close();
+  });
+
+  it('shows a new orchestration live, and a running DAG changing state as its tasks finish', async () => {
+    const { context, page } = await openPage(browser);
+    await signIn(page, seed.engine.url, seed.apiKey, '/console/orchestrations');
+    await page.locator('tr[data-id]').first().waitFor();
+    const startedAt = Date.now();
+    const id = await seed.start('ORD-LIVE-1');
+    await page.locator(`tr[data-id="${id}"] .status[data-status="completed"]`).waitFor({ timeout: 20_000 });
+    // A figure, not an assertion: the issue's bar is 3 s; a loaded machine must not fail the test.
+    console.info(`console: new orchestration completed on screen ${Date.now() - startedAt} ms after it was started`);
+
+    const running = await seed.start('ORD-LIVE-2', { notify: 'hold' });
+    await page.goto(url(`/console/orchestrations/${running}`));
+    const task3 = page.locator('g.dag-node[data-task="task3"]');
+    await page.locator('g.dag-node[data-task="task3"][data-status="processing"]').waitFor({ timeout: 20_000 });
+    expect(await task3.textContent()).toContain('processing');
+    await screenshot(page, 'orchestration-running');
+    seed.release();
+    await page.locator('g.dag-node[data-task="task3"][data-status="completed"]').waitFor({ timeout: 20_000 });
+    await page.locator('dl.facts .status[data-status="completed"]').waitFor({ timeout: 20_000 });
+    await context.close();
+  });
+
+  it('holds new rows behind "N new" while scrolled down instead of moving rows under the cursor', async () => {
+    const { context, page } = await openPage(browser, { viewport: { width: 1000, height: 260 } });
+    await signIn(page, seed.engine.url, seed.apiKey, '/console/orchestrations');
+    await page.locator('tr[data-id]').first().waitFor();
+    await page.mouse.wheel(0, 400);
+    await page.waitForFunction(() => scrollY > 0);
+    const id = await seed.start('ORD-NEW-1');
+    const banner = page.getByRole('button', { name: /^1 new — show$/ });
+    await banner.waitFor({ timeout: 20_000 });
+    expect(await page.locator(`tr[data-id="${id}"]`).count()).toBe(0);
+    await banner.click();
+    await page.locator(`tr[data-id="${id}"]`).waitFor();
+    await context.close();
+  });
+
+  it('answers the keyboard (/, j, k, Enter, ?) and keeps the theme and time-zone choices', async () => {
+    const { context, page } = await openPage(browser);
+    await signIn(page, seed.engine.url, seed.apiKey, '/console/orchestrations');
+    await page.locator('tr[data-id]').first().waitFor();
+    await page.keyboard.press('/');
+    expect(await page.evaluate(() => document.activeElement?.hasAttribute('data-search'))).toBe(true);
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('j');
+    await page.keyboard.press('j');
+    await page.keyboard.press('k');
+    const first = await page.locator('tr[data-id]').first().getAttribute('data-id');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe(first);
+    await page.keyboard.press('Enter');
+    await page.waitForURL(new RegExp(`/console/orchestrations/${first}$`));
+    await page.keyboard.press('?');
+    await page.getByRole('dialog', { name: 'Keyboard' }).waitFor();
+    await page.keyboard.press('Escape');
+    await page.getByLabel('Theme').selectOption('dark');
+    await page.getByLabel('Times').selectOption('utc');
+    await page.reload();
+    await page.locator('dl.facts').waitFor();
+    expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
+    expect(await page.locator('dl.facts dd').nth(2).textContent()).toMatch(/ UTC$/);
+    await context.close();
+  });
+
+  it('draws the failed-and-compensated DAG: which task failed and which were undone, in undo order', async () => {
+    const { context, page } = await openPage(browser);
+    await signIn(page, seed.engine.url, seed.apiKey, `/console/orchestrations/${seed.ids.compensated}`);
+    await page.locator('svg.dag').waitFor();
+    const node = (task: string) => page.locator(`g.dag-node[data-task="${task}"]`);
+    expect(await node('task3').getAttribute('data-status')).toBe('failed');
+    expect(await node('task3').textContent()).toContain('failed');
+    // Undone in reverse order of completion: inventory first, then payments.
+    expect(await node('task2').getAttribute('data-undone')).toBe('1');
+    expect(await node('task1').getAttribute('data-undone')).toBe('2');
+    expect(await node('task2').textContent()).toContain('undone #1');
+    const lane = await page.locator('[data-testid="undo-order"] li').evaluateAll((items) => items.map((i) => i.getAttribute('data-task')));
+    expect(lane).toEqual(['task2', 'task1']);
+    await screenshot(page, 'orchestration');
+    await context.close();
+  });
+
+  it('resolves only with a reason, and the audit entry names the key', async () => {
+    const id = seed.ids.failedCompensation;
+    const { context, page } = await openPage(browser);
+    await signIn(page, seed.engine.url, seed.apiKey, `/console/compensations/${id}`);
+    await page.getByRole('button', { name: 'Resolve', exact: true }).click();
+    await page.getByRole('alert').filter({ hasText: 'A reason is required' }).waitFor();
+    expect((await seed.api.get(`/compensation-failures/${id}`)).body.resolutionState).toBe('pending');
+    await screenshot(page, 'compensation');
+    await page.getByLabel('Reason (required to resolve or ignore)').fill('refunded by hand in the bank portal');
+    await page.getByRole('button', { name: 'Resolve', exact: true }).click();
+    await page.locator('[data-resolution="resolved"]').waitFor({ timeout: 20_000 });
+    expect((await seed.api.get(`/compensation-failures/${id}`)).body).toMatchObject({ resolutionState: 'resolved', resolution: 'refunded by hand in the bank portal' });
+    const { entries } = (await seed.api.get(`/audit?item=${id}`)).body;
+    expect(entries).toEqual([
+      expect.objectContaining({ action: 'compensation.resolve', client: 'console', keyLabel: 'primary', keyId: expect.stringMatching(/^[0-9a-f]{12}$/), reason: 'refunded by hand in the bank portal' }),
+    ]);
+    await page.goto(url(`/console/activity?item=${id}`));
+    await page.locator(`[data-audit="${entries[0].id}"]`).waitFor();
+    expect(await page.locator(`[data-audit="${entries[0].id}"]`).textContent()).toContain('primary');
+    await screenshot(page, 'activity');
+    await context.close();
+  });
+
+  it("shows a retry's real outcome: a failure, then a success", async () => {
+    const orchestration = await seed.start('BAD-2001', { notify: 'fail' });
+    const id = await pendingFor(orchestration);
+    const { context, page } = await openPage(browser);
+    await signIn(page, seed.engine.url, seed.apiKey, `/console/compensations/${id}`);
+    const result = page.getByTestId('action-result');
+    await page.getByRole('button', { name: 'Retry', exact: true }).click();
+    await result.filter({ hasText: 'Retry failed: attempt 2: ' }).waitFor({ timeout: 30_000 });
+    expect(await result.textContent()).toContain('refund rejected by the bank');
+    seed.setRefundsFail(false);
+    try {
+      await page.getByRole('button', { name: 'Retry', exact: true }).click();
+      await result.filter({ hasText: 'Retry succeeded: attempt 3' }).waitFor({ timeout: 30_000 });
+    } finally {
+      seed.setRefundsFail(true);
+    }
+    expect((await seed.api.get(`/compensation-failures/${id}`)).body.resolutionState).toBe('resolved');
+    await context.close();
+  });
+
+  it('bulk-resolves exactly the number the server counted', async () => {
+    const made = await Promise.all(['BAD-3001', 'BAD-3002', 'BAD-3003'].map((o) => seed.start(o, { notify: 'fail' })));
+    await Promise.all(made.map(pendingFor));
+    const pending = ((await seed.api.get('/compensation-failures?resolution=pending&service=payments')).body as { id: string }[]).map((c) => c.id);
+    expect(pending.length).toBeGreaterThanOrEqual(3);
+    const { context, page } = await openPage(browser);
+    await signIn(page, seed.engine.url, seed.apiKey, '/console/compensations?service=payments');
+    await page.getByLabel('Reason', { exact: true }).fill('bank batch refund 2026-12');
+    await page.getByRole('button', { name: 'Count' }).click();
+    const counted = Number(await page.locator('[data-bulk-count]').textContent());
+    expect(counted).toBe(pending.length);
+    await screenshot(page, 'compensations');
+    await page.getByRole('button', { name: `Confirm ${counted}` }).click();
+    await page.getByRole('status').filter({ hasText: `${counted} resolved.` }).waitFor({ timeout: 30_000 });
+    for (const id of pending) expect((await seed.api.get(`/compensation-failures/${id}`)).body.resolutionState).toBe('resolved');
+    expect((await seed.api.get('/compensation-failures?resolution=pending&service=payments')).body).toBeNull();
+    const bulk = (await seed.api.get('/audit?action=compensation.bulk')).body.entries;
+    expect(bulk).toEqual([expect.objectContaining({ client: 'console', reason: 'bank batch refund 2026-12', after: expect.objectContaining({ count: counted }) })]);
+    await context.close();
+  });
+
+  it('lists services with their connection, and removes an endpoint only after its URL is typed', async () => {
+    const { context, page } = await openPage(browser);
+    await signIn(page, seed.engine.url, seed.apiKey, '/console/services');
+    for (const name of ['payments', 'inventory', 'notify']) await page.locator(`tr[data-service="${name}"] .status[data-status="connected"]`).waitFor();
+    await page.getByText('3 of 3 registered connected now.').waitFor();
+    await screenshot(page, 'services');
+    // A second endpoint, removed here so the seeded one stays for the other tests.
+    const spare = (await seed.api.post('/webhooks', { url: 'https://example.com/spare-hooks' })).body.id as string;
+    await page.goto(url(`/console/webhooks?endpoint=${spare}`));
+    const remove = page.getByRole('button', { name: 'Remove' });
+    await remove.waitFor();
+    expect(await remove.isDisabled()).toBe(true);
+    await page.getByLabel('Type the URL to remove this endpoint').fill('https://example.com/spare');
+    expect(await remove.isDisabled()).toBe(true);
+    await page.getByLabel('Type the URL to remove this endpoint').fill('https://example.com/spare-hooks');
+    await remove.click();
+    await page.getByRole('status').filter({ hasText: 'Removed.' }).waitFor();
+    expect((await seed.api.get(`/webhooks/${spare}`)).status).toBe(404);
+    expect((await seed.api.get(`/audit?item=${spare}&action=webhook.delete`)).body.entries).toEqual([expect.objectContaining({ client: 'console' })]);
+    await context.close();
+  });
+
+  it('redelivers a failed delivery and shows the new attempt', async () => {
+    const { context, page } = await openPage(browser);
+    await signIn(page, seed.engine.url, seed.apiKey, '/console/webhooks?status=failed');
+    const row = page.locator('tr[data-event]').first();
+    await row.waitFor();
+    const eventId = (await row.getAttribute('data-event'))!;
+    const attempts = Number(await row.locator('[data-attempts]').textContent());
+    const received = seed.receiver.received.length;
+    await row.getByRole('button', { name: /^Redeliver/ }).click();
+    await page.getByRole('status').filter({ hasText: `Requeued 1 delivery of ${eventId}` }).waitFor();
+    await page.goto(url(`/console/webhooks?event=${encodeURIComponent(eventId)}`));
+    await page.locator(`[data-attempt-log] tr:nth-child(${attempts + 1})`).waitFor({ timeout: 30_000 });
+    expect(seed.receiver.received.length).toBeGreaterThan(received);
+    await screenshot(page, 'webhooks');
+    await context.close();
+  });
+});
