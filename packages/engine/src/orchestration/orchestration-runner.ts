@@ -9,6 +9,7 @@ import {
 } from '@orra/protocol';
 import type { Logger } from '../logging/logger.js';
 import type { Store, TaskRecord } from '../storage/store.js';
+import { Tracing } from '../tracing/tracing.js';
 import { TimerQueue } from '../timers/timer-queue.js';
 import { backoffMs } from './backoff.js';
 import { taskIdempotencyKey } from './idempotency-key.js';
@@ -21,6 +22,7 @@ export interface RunnerOptions {
   taskBackoffMs: number;
   taskBackoffCapMs: number;
   now?: () => number;
+  tracing?: Tracing;
 }
 
 /** Hooks run when an orchestration reaches a final state, inside its finalising step (compensation, webhooks). */
@@ -45,6 +47,7 @@ export class OrchestrationRunner {
   private readonly timers: TimerQueue;
   private readonly now: () => number;
   private readonly finalizeHooks: FinalizeHook[] = [];
+  private readonly tracing: Tracing;
   private isStopped = false;
 
   constructor(
@@ -54,6 +57,7 @@ export class OrchestrationRunner {
     private readonly options: RunnerOptions,
   ) {
     this.now = options.now ?? Date.now;
+    this.tracing = options.tracing ?? Tracing.off();
     this.timers = new TimerQueue(this.now);
   }
 
@@ -82,6 +86,7 @@ export class OrchestrationRunner {
       resumed += 1;
       const tasks = await this.store.tasks.listByOrchestration(record.id);
       const live = this.adopt(record, tasks);
+      this.tracing.resumed(record, this.now());
       await this.enqueue(live, (step) => {
         for (const task of live.tasks.values()) {
           // No socket survives a restart: tasks that were out are paused until their service reconnects,
@@ -129,6 +134,7 @@ export class OrchestrationRunner {
           if (typeof payload.error === 'string' && payload.error !== '') {
             // A failure from an older execution of this task is stale: its attempt was already counted.
             if (task.state === 'processing' && (!payload.executionId || payload.executionId === task.executionId)) {
+              this.tracing.taskAttemptEnded(task, 'failed', 'task_error');
               this.failAttempt(step, task, payload.error);
             }
           } else {
@@ -308,6 +314,7 @@ export class OrchestrationRunner {
     task.state = 'processing';
     task.attempts += 1;
     task.executionId = executionId;
+    Object.assign(message, this.tracing.taskAttemptStarted(live.record, task, executionId, step.now));
     task.pausedSince = null;
     task.nextAttemptAt = null;
     step.touch(task);
@@ -325,6 +332,7 @@ export class OrchestrationRunner {
       this.timers.set(timerKey(task), step.now + live.record.timeoutMs, () => {
         void this.enqueue(live, (s) => {
           if (task.state === 'processing' && task.executionId === executionId) {
+            this.tracing.taskAttemptEnded(task, 'timeout', 'timeout');
             this.failAttempt(s, task, 'task execution timed out waiting for result');
           }
         });
@@ -335,6 +343,7 @@ export class OrchestrationRunner {
   private pause(step: Step, task: TaskRecord, reason: string | undefined): void {
     const { live } = step;
     const isNewPause = task.state !== 'paused';
+    if (task.state === 'processing') this.tracing.taskAttemptEnded(task, 'interrupted', 'service_disconnected');
     task.state = 'paused';
     task.pausedSince ??= step.now;
     live.sentTo.delete(task.taskId);
@@ -363,6 +372,7 @@ export class OrchestrationRunner {
   }
 
   private complete(step: Step, task: TaskRecord, output: unknown, compensation: TaskRecord['compensation']): void {
+    this.tracing.taskAttemptEnded(task, 'completed');
     task.state = 'completed';
     task.output = output;
     task.completedAt = step.now;
@@ -428,6 +438,7 @@ export class OrchestrationRunner {
   }
 
   private abort(step: Step, task: TaskRecord, payload: unknown): void {
+    this.tracing.taskAttemptEnded(task, 'aborted', 'task_aborted');
     task.state = 'aborted';
     step.touch(task);
     step.entry({ type: 'task_aborted_output', entryId: `aborted_${task.taskId}_${shortId()}`, taskId: task.taskId, producerId: task.serviceId, value: payload });
@@ -456,6 +467,7 @@ export class OrchestrationRunner {
     live.record.results = fields.results ?? null;
     live.record.error = fields.error ?? null;
     live.record.abortReason = fields.abortReason ?? null;
+    this.tracing.ended(live.record);
     step.touchOrchestration();
     // Tasks still out are abandoned: their results will be ignored, and the views should say so.
     for (const task of live.tasks.values()) {

@@ -14,6 +14,7 @@ import type { UseCaseMatch } from '../planning/use-case-matcher.js';
 import { taskRequest, type OrchestrationRunner } from './orchestration-runner.js';
 import { resolveInput } from './references.js';
 import { validatePlan, type ValidatedPlan } from './plan-validator.js';
+import { Tracing } from '../tracing/tracing.js';
 
 /** A request to orchestrate an action, after the HTTP layer decoded it. */
 export interface OrchestrationRequest {
@@ -45,6 +46,7 @@ export class OrchestrationService {
     private readonly defaults: OrchestrationDefaults,
     private readonly now: () => number = Date.now,
     private readonly planning?: PlanningService,
+    private readonly tracing: Tracing = Tracing.off(),
   ) {}
 
   /** Validates (or makes) the plan, stores the orchestration with its tasks in one transaction, and starts it. */
@@ -79,6 +81,7 @@ export class OrchestrationService {
       compensation: null,
       completedAt: null,
     }));
+    record.traceContext = this.tracing.startOrchestration(record);
     await this.store.transaction(async (tx) => {
       await tx.orchestrations.insert(record);
       await tx.tasks.save(tasks);
@@ -117,7 +120,8 @@ export class OrchestrationService {
         { param: 'plan' },
       );
     }
-    const outcome = await this.planning.plan(projectId, request.action, request.data);
+    const planning = this.planning;
+    const outcome = await this.tracing.plan(projectId, () => planning.plan(projectId, request.action, request.data));
     const useCase = outcome.match && useCaseOf(outcome.match);
     if (outcome.kind === 'planned') return { validated: outcome.plan, planner: outcome.planner, useCase };
     // orra keeps not-actionable orchestrations (its list view has a `notActionable` group), so an operator

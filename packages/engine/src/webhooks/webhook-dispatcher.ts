@@ -5,6 +5,7 @@ import { attemptOutcome } from './attempt-outcome.js';
 import { DeliveryClaims } from './delivery-claims.js';
 import { webhookHeaders } from './webhook-headers.js';
 import type { AttemptResult, WebhookSender } from './webhook-sender.js';
+import { Tracing } from '../tracing/tracing.js';
 
 export interface DispatcherOptions {
   /** Delay before each attempt (the first included). */
@@ -13,6 +14,7 @@ export interface DispatcherOptions {
   maxInFlight: number;
   now: () => number;
   random?: () => number;
+  tracing?: Tracing;
 }
 
 interface Finished {
@@ -22,6 +24,7 @@ interface Finished {
 }
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
+const NO_TRACING = Tracing.off();
 /**
  * How long outcomes gather before they are committed together. Each commit blocks the event loop for its
  * page writes and fsync (about a millisecond under load here), so fewer, larger ones leave more time for
@@ -251,8 +254,10 @@ export class WebhookDispatcher {
   }
 
   private async attempt(d: DueDelivery): Promise<void> {
-    const headers = webhookHeaders(d, this.options.now());
+    const trace = await (this.options.tracing ?? NO_TRACING).webhookAttemptStarted(d);
+    const headers = { ...webhookHeaders(d, this.options.now()), ...trace.headers };
     const result = await this.sender.send({ url: d.url, body: d.body, headers });
+    trace.end(result);
     this.claims.doneSending(d);
     // Cut off by stop(): not an answer from the receiver, so nothing to record.
     if (this.isStopped) return this.claims.unclaim(d);
