@@ -24,7 +24,11 @@ export function traceHttpRequests(app: FastifyInstance, tracing: Tracing): void 
       },
       parent,
     );
-    if (span) spans.set(request, { span, ctx: tracing.contextWith(parent, span) });
+    if (!span) return;
+    spans.set(request, { span, ctx: tracing.contextWith(parent, span) });
+    // The request's own logger (the error handler's) carries the ids too: it runs outside the handler.
+    const { traceId, spanId } = span.spanContext();
+    request.log = request.log.child({ trace_id: traceId, span_id: spanId });
   });
   app.addHook('onResponse', async (request, reply) => {
     const entry = spans.get(request);
