@@ -274,7 +274,7 @@ describe('tracing off', () => {
         await waitFor(() => received, { what: 'the task' });
         expect(Object.keys(received)).not.toContain('traceparent');
         expect(Object.keys(received)).not.toContain('tracestate');
-        expect((await engine.store.orchestrations.getById(id))!.traceContext).toBeNull();
+        expect((await engine.store.orchestrations.getById(id))!.traceContext).toBeUndefined();
       } finally {
         await svc.shutdown();
       }

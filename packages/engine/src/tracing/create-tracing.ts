@@ -1,9 +1,10 @@
 import { context, type TextMapPropagator } from '@opentelemetry/api';
+import type * as SdkTraceBaseModule from '@opentelemetry/sdk-trace-base';
 import type { Sampler, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { TracingConfig } from '../config/tracing-config.js';
 import type { Logger } from '../logging/logger.js';
 import { Tracing, type AnchorReader } from './tracing.js';
-import { SpanDropCounter } from './span-drop-counter.js';
+import type { SpanDropCounter } from './span-drop-counter.js';
 
 export interface CreateTracingOptions {
   readAnchor: AnchorReader;
@@ -88,7 +89,9 @@ async function otlpExporter(config: TracingConfig): Promise<SpanExporter> {
   return new OTLPTraceExporter(options);
 }
 
-function sampler(config: TracingConfig, sdk: typeof import('@opentelemetry/sdk-trace-base')): Sampler {
+type SdkTraceBase = typeof SdkTraceBaseModule;
+
+function sampler(config: TracingConfig, sdk: SdkTraceBase): Sampler {
   const root = (name: string): Sampler =>
     name.endsWith('always_off')
       ? new sdk.AlwaysOffSampler()

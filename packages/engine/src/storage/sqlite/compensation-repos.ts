@@ -171,6 +171,11 @@ function fromRow(r: Row): CompensationRecord {
     resolvedAt: r.resolved_at as number | null,
     createdAt: r.created_at as number,
     updatedAt: r.updated_at as number,
-    traceContext: (r.trace_context as string | null | undefined) ?? null,
+    ...traceContextOf(r),
   };
+}
+
+/** The stored trace context, only when there is one (records written with tracing off have none). */
+function traceContextOf(r: Row): { traceContext?: string } {
+  return typeof r.trace_context === 'string' ? { traceContext: r.trace_context } : {};
 }

@@ -229,7 +229,7 @@ const orchestrationFromRow = (r: Row): OrchestrationRecord => ({
   planner: r.planner as string,
   createdAt: r.created_at as number,
   updatedAt: r.updated_at as number,
-  traceContext: (r.trace_context as string | null | undefined) ?? null,
+  ...traceContextOf(r),
 });
 
 const taskParams = (t: TaskRecord) => ({
@@ -261,7 +261,7 @@ const taskFromRow = (r: Row): TaskRecord => ({
   nextAttemptAt: r.next_attempt_at as number | null,
   compensation: fromJson(r.compensation),
   completedAt: r.completed_at as number | null,
-  traceContext: (r.trace_context as string | null | undefined) ?? null,
+  ...traceContextOf(r),
 });
 
 const journalFromRow = (r: Row): JournalEntry => ({
@@ -274,3 +274,8 @@ const journalFromRow = (r: Row): JournalEntry => ({
   attempt: r.attempt as number,
   at: r.at as number,
 });
+
+/** The stored trace context, only when there is one (records written with tracing off have none). */
+function traceContextOf(r: Row): { traceContext?: string } {
+  return typeof r.trace_context === 'string' ? { traceContext: r.trace_context } : {};
+}
