@@ -126,8 +126,13 @@ describe('tracing with an in-memory exporter', () => {
 
     expect(runSpan).toMatchObject({ kind: KIND.internal, traceId: CALLER_TRACE, parentSpanId: start.spanId });
     expect(runSpan.attributes['orra.orchestration.result']).toBe('completed');
-    expect(runSpan.startMs).toBe(stored.createdAt);
-    expect(runSpan.endMs).toBe(stored.updatedAt);
+    // The span ends as the final state is decided; its commit may land a moment later.
+    const final = await waitFor(async () => {
+      const r = await engine.store.orchestrations.getById(id);
+      return r?.status === 'completed' ? r : undefined;
+    }, { what: 'the final state in storage' });
+    expect(runSpan.startMs).toBe(final.createdAt);
+    expect(runSpan.endMs).toBe(final.updatedAt);
 
     // The webhook receiver is called within the same trace, under the anchor; the body is untouched.
     const hook = await waitFor(() => receiver.received.find((h) => h.json?.orchestration_id === id), { what: 'the webhook' });
