@@ -1,4 +1,5 @@
-import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
+import { trace } from '@opentelemetry/api';
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/logging/logger.js';
@@ -224,6 +225,33 @@ describe('tracing with an in-memory exporter', () => {
       ['payment', `00-${CALLER_TRACE}-${attemptOf('task2').spanId}-01`],
       ['inventory', `00-${CALLER_TRACE}-${attemptOf('task1').spanId}-01`],
     ]);
+  });
+
+  it("continues the engine's trace in our SDK: with a tracer, the handler runs in a child span of the attempt", async () => {
+    const serviceSpans = new InMemorySpanExporter();
+    const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(serviceSpans)] });
+    let activeInHandler: string | undefined;
+    const svc = await service(
+      'traced-svc',
+      { orderId: 'string' },
+      async () => {
+        activeInHandler = trace.getActiveSpan()?.spanContext().spanId;
+        return { ref: 'ok' };
+      },
+      { tracer: provider.getTracer('traced-svc') },
+    );
+    const id = await run({
+      action: { content: 'traced service' },
+      data: [{ field: 'orderId', value: 'O3' }],
+      plan: { tasks: [{ id: 'task1', service: svc.id, input: { orderId: '$task0.orderId' } }] },
+    });
+    await ended(id);
+    const attempt = ofOrchestration(id).find((s) => s.name === 'execute_task traced-svc')!;
+    const [handled] = serviceSpans.getFinishedSpans().map((s) => viewOf(s as never));
+    expect(handled).toMatchObject({ name: 'handle_task traced-svc', kind: KIND.server, traceId: CALLER_TRACE, parentSpanId: attempt.spanId });
+    expect(handled!.attributes).toMatchObject({ 'orra.task.id': 'task1', 'orra.task.execution_id': attempt.attributes['orra.task.execution_id'] });
+    expect(activeInHandler).toBe(handled!.spanId);
+    await provider.shutdown();
   });
 
   it('traces planning under the request, and log lines written while planning carry its trace_id and span_id', async () => {
