@@ -33,6 +33,8 @@ import { WsHub } from './ws/ws-hub.js';
 
 export { loadConfig, ConfigError, type Config } from './config/config.js';
 export { StartupError } from './errors/startup-error.js';
+export { Tracing } from './tracing/tracing.js';
+export { loadTracingConfig, type TracingConfig } from './config/tracing-config.js';
 
 /** A running engine. */
 export interface Engine {

@@ -17,7 +17,9 @@ import { waitFor } from './helpers/wait-for.js';
  */
 const doc = MarkdownDoc.read('docs/tracing.md');
 const config = MarkdownDoc.read('docs/config.md');
-const tracingSource = readFileSync(join(REPO_ROOT, 'packages/engine/src/tracing/tracing.ts'), 'utf8');
+const tracingSource = ['tracing/tracing.ts', 'planning/llm-planner.ts']
+  .map((f) => readFileSync(join(REPO_ROOT, 'packages/engine/src', f), 'utf8'))
+  .join('\n');
 const configSource = readFileSync(join(REPO_ROOT, 'packages/engine/src/config/tracing-config.ts'), 'utf8');
 
 describe('docs/tracing.md', () => {
@@ -89,6 +91,7 @@ describe('docs/tracing.md', () => {
     expect(named).toEqual([
       'POST /orchestrations',
       'orchestration.plan',
+      'chat',
       'orchestration.start',
       'execute_task',
       'compensate',
@@ -97,7 +100,7 @@ describe('docs/tracing.md', () => {
       'orchestration.run',
     ]);
     const inCode = new Set(
-      [...tracingSource.matchAll(/[`'](orchestration\.\w+|execute_task|compensate|webhook\.deliver)[ `']/g)].map((m) => m[1]),
+      [...tracingSource.matchAll(/[`'](orchestration\.\w+|execute_task|compensate|webhook\.deliver|chat)[ `']/g)].map((m) => m[1]),
     );
     expect([...inCode].sort()).toEqual(named.filter((n) => !n.startsWith('POST')).sort());
   });

@@ -1,10 +1,12 @@
-import { trace } from '@opentelemetry/api';
+import { context, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/logging/logger.js';
 import { ECOMMERCE_GROUNDING } from './fixtures/ecommerce-grounding.js';
 import { newProject, type Api } from './helpers/api.js';
+import { FakeLlm, planReply } from './helpers/fake-llm.js';
 import { startEcommerceServices } from './helpers/planning-services.js';
 import { startService } from './helpers/sdk-services.js';
 import { allAttributeText, KIND, viewOf, type SpanView } from './helpers/span-tree.js';
@@ -228,6 +230,9 @@ describe('tracing with an in-memory exporter', () => {
   });
 
   it("continues the engine's trace in our SDK: with a tracer, the handler runs in a child span of the attempt", async () => {
+    // A traced service installs a context manager (NodeSDK does); the engine itself never does.
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    cleanup.push(() => context.disable());
     const serviceSpans = new InMemorySpanExporter();
     const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(serviceSpans)] });
     let activeInHandler: string | undefined;
@@ -276,6 +281,46 @@ describe('tracing with an in-memory exporter', () => {
     const line = logLines.find((l) => l.msg === 'grounded plan');
     expect(line).toMatchObject({ trace_id: CALLER_TRACE, span_id: plan.spanId });
     await ended(id);
+  });
+});
+
+describe('tracing the LLM planner', () => {
+  it('gives each model call a client span under orchestration.plan, with GenAI attributes and no prompt', async () => {
+    const exporter = new InMemorySpanExporter();
+    const llm = await new FakeLlm().start();
+    const engine = await startTestEngine({ llmApiBaseUrl: llm.url, llmModel: 'test-model', llmTimeoutMs: 10_000 }, undefined, undefined, { spanExporter: exporter });
+    try {
+      const { apiKey } = await newProject(engine.url);
+      const services = await startEcommerceServices(engine.url, apiKey);
+      try {
+        llm.reply(
+          planReply({
+            tasks: [
+              { id: 'task0', input: { orderId: SECRET_IN } },
+              { id: 'task1', service: services.ids.orders, input: { orderId: '$task0.orderId' } },
+            ],
+          }),
+        );
+        const res = await fetch(`${engine.url}/orchestrations`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}`, traceparent: `00-${CALLER_TRACE}-${CALLER_SPAN}-01` },
+          body: JSON.stringify({ action: { content: 'Look up order' }, data: [{ field: 'orderId', value: SECRET_IN }] }),
+        });
+        expect(res.status).toBe(202);
+        const all = exporter.getFinishedSpans().map((x) => viewOf(x as never));
+        const plan = all.find((x) => x.name === 'orchestration.plan')!;
+        const chat = all.find((x) => x.name === 'chat test-model')!;
+        expect(plan.traceId).toBe(CALLER_TRACE);
+        expect(chat).toMatchObject({ kind: KIND.client, traceId: CALLER_TRACE, parentSpanId: plan.spanId });
+        expect(chat.attributes).toMatchObject({ 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': 'test-model', 'orra.planner.attempt': 1 });
+        expect(allAttributeText(all)).not.toContain(SECRET_IN);
+      } finally {
+        await services.shutdown();
+      }
+    } finally {
+      await engine.dispose();
+      await llm.close();
+    }
   });
 });
 

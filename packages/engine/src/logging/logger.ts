@@ -1,5 +1,4 @@
 import { pino, type Logger, type DestinationStream } from 'pino';
-import { traceLogFields } from '../tracing/trace-log-fields.js';
 
 /** The engine's logger type (pino). */
 export type { Logger } from 'pino';
@@ -10,8 +9,6 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
     {
       level,
       base: undefined,
-      // Lines written inside a traced operation carry its trace_id and span_id (docs/tracing.md).
-      mixin: traceLogFields,
       redact: {
         paths: ['apiKey', 'secret', 'authorization', '*.apiKey', '*.secret', '*.authorization', 'req.headers.authorization'],
         censor: '[redacted]',

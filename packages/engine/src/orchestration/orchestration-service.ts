@@ -14,6 +14,7 @@ import type { UseCaseMatch } from '../planning/use-case-matcher.js';
 import { taskRequest, type OrchestrationRunner } from './orchestration-runner.js';
 import { resolveInput } from './references.js';
 import { validatePlan, type ValidatedPlan } from './plan-validator.js';
+import type { Context } from '@opentelemetry/api';
 import { Tracing } from '../tracing/tracing.js';
 
 /** A request to orchestrate an action, after the HTTP layer decoded it. */
@@ -50,8 +51,9 @@ export class OrchestrationService {
   ) {}
 
   /** Validates (or makes) the plan, stores the orchestration with its tasks in one transaction, and starts it. */
-  async create(projectId: string, request: OrchestrationRequest): Promise<CreatedOrchestration> {
-    const { validated, planner, useCase } = await this.prepare(projectId, request);
+  /** `trace` is the request's span context: the orchestration's trace hangs under it. */
+  async create(projectId: string, request: OrchestrationRequest, trace?: Context): Promise<CreatedOrchestration> {
+    const { validated, planner, useCase } = await this.prepare(projectId, request, trace);
     refuseUnsendableTasks(validated);
     const now = this.now();
     const record = this.newRecord(projectId, request, now, {
@@ -81,7 +83,7 @@ export class OrchestrationService {
       compensation: null,
       completedAt: null,
     }));
-    record.traceContext = this.tracing.startOrchestration(record);
+    record.traceContext = this.tracing.startOrchestration(record, trace);
     await this.store.transaction(async (tx) => {
       await tx.orchestrations.insert(record);
       await tx.tasks.save(tasks);
@@ -108,6 +110,7 @@ export class OrchestrationService {
   private async prepare(
     projectId: string,
     request: OrchestrationRequest,
+    trace: Context | undefined,
   ): Promise<{ validated: ValidatedPlan; planner: string; useCase: UseCaseOut | undefined }> {
     if (request.plan !== undefined && request.plan !== null) {
       const services = new Map((await this.store.services.listByProject(projectId)).map((s) => [s.id, s]));
@@ -121,7 +124,7 @@ export class OrchestrationService {
       );
     }
     const planning = this.planning;
-    const outcome = await this.tracing.plan(projectId, () => planning.plan(projectId, request.action, request.data));
+    const outcome = await this.tracing.plan(projectId, trace, (scope) => planning.plan(projectId, request.action, request.data, scope));
     const useCase = outcome.match && useCaseOf(outcome.match);
     if (outcome.kind === 'planned') return { validated: outcome.plan, planner: outcome.planner, useCase };
     // orra keeps not-actionable orchestrations (its list view has a `notActionable` group), so an operator

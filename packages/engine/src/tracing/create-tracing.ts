@@ -1,4 +1,4 @@
-import { context, type TextMapPropagator } from '@opentelemetry/api';
+import type { TextMapPropagator } from '@opentelemetry/api';
 import type * as SdkTraceBaseModule from '@opentelemetry/sdk-trace-base';
 import type { Sampler, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { TracingConfig } from '../config/tracing-config.js';
@@ -25,18 +25,16 @@ export interface CreateTracingOptions {
  * Builds the engine's Tracing. Off (no SDK loaded at all) unless the configuration turns it on or an
  * exporter is given; the SDK, the OTLP exporters and the propagators are imported here, dynamically, so
  * an engine that does not trace never loads them. The provider is the engine's own, not registered
- * globally (nor is a global propagator): an application that embeds the engine keeps its own. Only the AsyncLocalStorage context
- * manager is process-wide (the API has no other kind), and is installed only if none is.
+ * globally (nor a propagator or a context manager): an application that embeds the engine keeps its
+ * own. Span contexts are passed explicitly (Tracing.plan says why).
  */
 export async function createTracing(config: TracingConfig, options: CreateTracingOptions): Promise<Tracing> {
   if (!config.isEnabled && !options.exporter) return Tracing.off();
-  const [sdk, core, resources, asyncHooks] = await Promise.all([
+  const [sdk, core, resources] = await Promise.all([
     import('@opentelemetry/sdk-trace-base'),
     import('@opentelemetry/core'),
     import('@opentelemetry/resources'),
-    import('@opentelemetry/context-async-hooks'),
   ]);
-  context.setGlobalContextManager(new asyncHooks.AsyncLocalStorageContextManager().enable());
 
   const processors: SpanProcessor[] = [];
   if (options.exporter) {

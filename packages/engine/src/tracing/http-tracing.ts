@@ -1,16 +1,18 @@
 import { SpanKind, SpanStatusCode, type Context, type Span } from '@opentelemetry/api';
-import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Tracing } from './tracing.js';
+
+/** Each traced request's span, and the context its children start in. */
+const traced = new WeakMap<FastifyRequest, { span: Span; ctx: Context }>();
 
 /**
  * A server span per HTTP request, continuing the caller's `traceparent` (and `tracestate`, `baggage`),
- * named `{method} {route}` (the route template: ids never go into names). Route handlers run with it as
- * the active span, so `orchestration.start` hangs under it and log lines carry its ids. Must be installed
- * before the routes are registered (it wraps their handlers as they are added).
+ * named `{method} {route}` (the route template: ids never go into names). The request's logger carries
+ * the span's `trace_id` and `span_id`; routes hand `requestTraceContext(request)` to what they start
+ * (the orchestration's anchor hangs under the request span).
  */
 export function traceHttpRequests(app: FastifyInstance, tracing: Tracing): void {
   if (!tracing.isEnabled) return;
-  const spans = new WeakMap<FastifyRequest, { span: Span; ctx: Context }>();
   app.addHook('onRequest', async (request) => {
     const route = request.routeOptions.url;
     const parent = tracing.extract(request.headers);
@@ -25,15 +27,14 @@ export function traceHttpRequests(app: FastifyInstance, tracing: Tracing): void 
       parent,
     );
     if (!span) return;
-    spans.set(request, { span, ctx: tracing.contextWith(parent, span) });
-    // The request's own logger (the error handler's) carries the ids too: it runs outside the handler.
+    traced.set(request, { span, ctx: tracing.contextWith(parent, span) });
     const { traceId, spanId } = span.spanContext();
     request.log = request.log.child({ trace_id: traceId, span_id: spanId });
   });
   app.addHook('onResponse', async (request, reply) => {
-    const entry = spans.get(request);
+    const entry = traced.get(request);
     if (!entry) return;
-    spans.delete(request);
+    traced.delete(request);
     entry.span.setAttribute('http.response.status_code', reply.statusCode);
     if (reply.statusCode >= 500) {
       entry.span.setAttribute('error.type', String(reply.statusCode));
@@ -41,11 +42,9 @@ export function traceHttpRequests(app: FastifyInstance, tracing: Tracing): void 
     }
     entry.span.end();
   });
-  app.addHook('onRoute', (route) => {
-    const handler = route.handler as RouteHandlerMethod;
-    route.handler = function (this: FastifyInstance, request: FastifyRequest, reply: FastifyReply) {
-      const entry = spans.get(request);
-      return entry ? tracing.runIn(entry.ctx, () => handler.call(this, request, reply)) : handler.call(this, request, reply);
-    };
-  });
+}
+
+/** The context a request's children start in (undefined when the request is not traced). */
+export function requestTraceContext(request: FastifyRequest): Context | undefined {
+  return traced.get(request)?.ctx;
 }

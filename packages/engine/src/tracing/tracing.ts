@@ -30,6 +30,17 @@ export type AttemptResult =
   | 'abandoned'
   | 'expired';
 
+/**
+ * One traced unit of work below a span (planning): the fields its log lines carry, and client spans
+ * for what it calls out to (an LLM).
+ */
+export interface TraceScope {
+  /** `trace_id` and `span_id` of the scope's span; empty when not traced. */
+  logFields: Readonly<Record<string, string>>;
+  /** Runs `fn` under a client span, a child of the scope's; `after` adds attributes from its result. */
+  client<T>(name: string, attributes: Attributes, fn: () => Promise<T>, after?: (result: T) => Attributes): Promise<T>;
+}
+
 /** Reads an orchestration's stored trace context (for deliveries whose orchestration is not in memory). */
 export type AnchorReader = (orchestrationId: string) => Promise<string | null | undefined>;
 
@@ -38,6 +49,8 @@ export interface WebhookAttemptTrace {
   headers: Record<string, string>;
   /** `kind` is the attempt's outcome (`success`, `http_error`, `timeout`, `network_error`, `refused`). */
   end(outcome: { kind: string; httpStatus: number | null }): void;
+  /** `trace_id`/`span_id` of the attempt's span, for its log lines (empty when not traced). */
+  logFields: Readonly<Record<string, string>>;
 }
 
 export interface TracingParts {
@@ -54,7 +67,8 @@ export interface TracingParts {
 const ANCHOR_CACHE_SIZE = 1_000;
 
 const NO_FIELDS: TraceFields = Object.freeze({});
-const NOOP_WEBHOOK: WebhookAttemptTrace = Object.freeze({ headers: Object.freeze({}) as Record<string, string>, end: () => {} });
+const NOOP_WEBHOOK: WebhookAttemptTrace = Object.freeze({ headers: Object.freeze({}) as Record<string, string>, end: () => {}, logFields: Object.freeze({}) });
+const UNTRACED_SCOPE: TraceScope = Object.freeze({ logFields: Object.freeze({}), client: <T>(_n: string, _a: Attributes, fn: () => Promise<T>) => fn() });
 
 /**
  * The engine's tracing, over `@opentelemetry/api` only (the SDK is loaded by create-tracing.ts when
@@ -98,32 +112,44 @@ export class Tracing {
     });
   }
 
-  /** Starts a span (used by the HTTP server span and the planner); undefined when off. */
-  startSpan(name: string, kind: SpanKind, attributes: Attributes, parent: Context = context.active()): Span | undefined {
+  /** Starts a span (the HTTP server span); undefined when off. */
+  startSpan(name: string, kind: SpanKind, attributes: Attributes, parent: Context = ROOT_CONTEXT): Span | undefined {
     return this.parts?.tracer.startSpan(name, { kind, attributes }, parent);
   }
 
-  /** `parent` with `span` as its active span. */
+  /** `parent` with `span` as its span: what children of `span` are started in. */
   contextWith(parent: Context, span: Span): Context {
     return trace.setSpan(parent, span);
   }
 
-  /** Runs `fn` in `ctx` (its span active: log lines carry its ids, spans started inside are its children). */
-  runIn<T>(ctx: Context, fn: () => T): T {
-    return context.with(ctx, fn);
-  }
-
-  /** Runs `fn` with `span` as the active span, so log lines written inside carry its ids. */
-  withSpan<T>(span: Span | undefined, fn: () => T): T {
-    return span ? context.with(trace.setSpan(context.active(), span), fn) : fn();
-  }
-
-  /** Runs the planner under an `orchestration.plan` span. */
-  async plan<T>(projectId: string, fn: () => Promise<T>): Promise<T> {
-    const span = this.startSpan('orchestration.plan', SpanKind.INTERNAL, { 'orra.project.id': projectId });
-    if (!span) return fn();
+  /**
+   * Runs the planner under an `orchestration.plan` span, a child of `parent` (the request's). Contexts
+   * are passed explicitly rather than through an AsyncLocalStorage context manager: on Node 20 enabling
+   * one puts a hook on every promise, which cost ~15 % of the engine's per-task time (bench/README.md).
+   */
+  async plan<T>(projectId: string, parent: Context | undefined, fn: (scope: TraceScope) => Promise<T>): Promise<T> {
+    const span = this.startSpan('orchestration.plan', SpanKind.INTERNAL, { 'orra.project.id': projectId }, parent ?? context.active());
+    if (!span) return fn(UNTRACED_SCOPE);
+    const ctx = trace.setSpan(parent ?? context.active(), span);
+    const { traceId, spanId } = span.spanContext();
+    const scope: TraceScope = {
+      logFields: { trace_id: traceId, span_id: spanId },
+      client: async (name, attributes, run, after) => {
+        const child = this.parts!.tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes }, ctx);
+        try {
+          const result = await run();
+          if (after) child.setAttributes(after(result));
+          return result;
+        } catch (err) {
+          markError(child, err instanceof Error ? err.name : 'error');
+          throw err;
+        } finally {
+          child.end();
+        }
+      },
+    };
     try {
-      return await this.withSpan(span, fn);
+      return await fn(scope);
     } catch (err) {
       markError(span, err instanceof Error ? err.name : 'error');
       throw err;
@@ -135,15 +161,15 @@ export class Tracing {
   // ---- orchestrations -----------------------------------------------------------------------------
 
   /**
-   * The `orchestration.start` anchor, a child of the active (request) span, ended at once so it is
+   * The `orchestration.start` anchor, a child of `parent` (the request's span), ended at once so it is
    * exported with the next batch. Returns its context for storage with the orchestration (null when off).
    */
-  startOrchestration(record: Pick<OrchestrationRecord, 'id' | 'projectId' | 'createdAt'>): string | null {
+  startOrchestration(record: Pick<OrchestrationRecord, 'id' | 'projectId' | 'createdAt'>, parent?: Context): string | null {
     if (!this.parts) return null;
     const span = this.parts.tracer.startSpan(
       'orchestration.start',
       { kind: SpanKind.INTERNAL, startTime: record.createdAt, attributes: orchestrationAttributes(record) },
-      context.active(),
+      parent ?? context.active(),
     );
     span.end(record.createdAt);
     const text = serializeTraceContext(span.spanContext());
@@ -317,6 +343,7 @@ export class Tracing {
     if (this.parts.isPropagating) this.parts.propagator.inject(trace.setSpan(ROOT_CONTEXT, span), headers, { set: (c, k, v) => (c[k] = v) });
     return {
       headers,
+      logFields: { trace_id: span.spanContext().traceId, span_id: span.spanContext().spanId },
       end: ({ kind, httpStatus }) => {
         if (httpStatus !== null) span.setAttribute('http.response.status_code', httpStatus);
         // As the HTTP conventions say: the status code when the receiver answered, else what went wrong.

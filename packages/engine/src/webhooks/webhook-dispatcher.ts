@@ -263,7 +263,7 @@ export class WebhookDispatcher {
     if (this.isStopped) return this.claims.unclaim(d);
     const outcome = attemptOutcome(d, result, this.options.schedule, this.options.now(), this.options.random);
     if (this.log.isLevelEnabled('debug')) {
-      this.log.debug({ eventId: d.eventId, endpointId: d.endpointId, attempt: outcome.attempt.attempt, status: result.httpStatus, error: result.error }, 'webhook attempt');
+      this.log.debug({ ...trace.logFields, eventId: d.eventId, endpointId: d.endpointId, attempt: outcome.attempt.attempt, status: result.httpStatus, error: result.error }, 'webhook attempt');
     }
     this.metrics.webhookAttempt(result.kind, result.durationMs);
     if (result.isGone) this.forgetEndpoint(d.endpointId);

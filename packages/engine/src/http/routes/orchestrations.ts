@@ -2,6 +2,7 @@ import { ERROR_CODES } from '@orra/protocol';
 import type { FastifyInstance } from 'fastify';
 import { EngineError } from '../../errors/engine-error.js';
 import { toInspectView, toListView, toOrchestrationOut } from '../../orchestration/read-models.js';
+import { requestTraceContext } from '../../tracing/http-tracing.js';
 import { decodeOrchestrationRequest } from '../orchestration-request.js';
 import { callerOf, type RouteDeps } from '../route-deps.js';
 
@@ -11,7 +12,7 @@ const LIST_LIMIT = 1000;
 export function orchestrationRoutes(app: FastifyInstance, deps: RouteDeps): void {
   app.post('/orchestrations', async (request, reply) => {
     const decoded = decodeOrchestrationRequest(request.body);
-    const { record, useCase } = await deps.orchestrations.create(callerOf(request).projectId, decoded);
+    const { record, useCase } = await deps.orchestrations.create(callerOf(request).projectId, decoded, requestTraceContext(request));
     return reply.status(202).send({ ...toOrchestrationOut(record), ...(useCase ? { useCase } : {}) });
   });
 
