@@ -67,7 +67,8 @@ export interface TracingParts {
 const ANCHOR_CACHE_SIZE = 1_000;
 
 const NO_FIELDS: TraceFields = Object.freeze({});
-const NOOP_WEBHOOK: WebhookAttemptTrace = Object.freeze({ headers: Object.freeze({}) as Record<string, string>, end: () => {}, logFields: Object.freeze({}) });
+/** A webhook attempt that is not traced: no headers, nothing to end. */
+export const UNTRACED_WEBHOOK: WebhookAttemptTrace = Object.freeze({ headers: Object.freeze({}) as Record<string, string>, end: () => {}, logFields: Object.freeze({}) });
 const UNTRACED_SCOPE: TraceScope = Object.freeze({ logFields: Object.freeze({}), client: <T>(_n: string, _a: Attributes, fn: () => Promise<T>) => fn() });
 
 /**
@@ -314,7 +315,7 @@ export class Tracing {
     body: string;
     attempts: number;
   }): Promise<WebhookAttemptTrace> {
-    if (!this.parts) return NOOP_WEBHOOK;
+    if (!this.parts) return UNTRACED_WEBHOOK;
     const orchestrationId = orchestrationIdOf(d.body);
     const anchor = orchestrationId ? (this.anchors.get(orchestrationId) ?? (await this.readAnchor(orchestrationId))) : undefined;
     const url = new URL(d.url);
