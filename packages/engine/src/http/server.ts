@@ -12,6 +12,8 @@ import { orchestrationRoutes } from './routes/orchestrations.js';
 import { projectRoutes } from './routes/projects.js';
 import { serviceRoutes } from './routes/services.js';
 import { webhookRoutes } from './routes/webhooks.js';
+import { traceHttpRequests } from '../tracing/http-tracing.js';
+import type { Tracing } from '../tracing/tracing.js';
 
 /** The version we report in orra's `X-Orra-PlaneEngine-Version` header (orra's spelling). */
 export const ENGINE_VERSION = '0.1.0';
@@ -22,6 +24,8 @@ export interface HttpServerOptions {
    * `Orra:PlanEngineStarting` with `Retry-After: 1` (`/health` included, so a supervisor waits for it).
    */
   isStarting?: () => boolean;
+  /** A server span per request, continuing the caller's trace (nothing when tracing is off). */
+  tracing?: Tracing;
 }
 
 /** Builds the HTTP API. Routes are authenticated unless marked `isPublic`. */
@@ -34,6 +38,7 @@ export function createHttpServer(deps: RouteDeps, log: Logger, options: HttpServ
     routerOptions: { ignoreTrailingSlash: false },
     frameworkErrors: frameworkError,
   });
+  if (options.tracing) traceHttpRequests(app, options.tracing);
   installJsonParser(app);
   installErrorHandler(app);
   app.decorateRequest('caller', null);
