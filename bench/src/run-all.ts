@@ -3,6 +3,7 @@ import { queue } from './queue.js';
 import { recovery } from './recovery.js';
 import { taskOverhead } from './task-overhead.js';
 import { throughput } from './throughput.js';
+import { tracingOverhead } from './tracing-overhead.js';
 import { webhooks } from './webhooks.js';
 
 /** `npm run bench`: runs every benchmark in turn; each writes bench/results/<name>.json. */
@@ -13,6 +14,7 @@ const benchmarks: [string, () => Promise<Record<string, unknown>>][] = [
   ['queue', queue],
   ['recovery', recovery],
   ['cluster', cluster],
+  ['tracing-overhead', tracingOverhead],
 ];
 
 const only = process.argv.slice(2);

@@ -8,7 +8,8 @@ import { FailedCompensationService } from './compensation/failed-compensation-se
 import { oneLine, StartupError } from './errors/startup-error.js';
 import { ConsoleSessions } from './console/console-sessions.js';
 import { SignInLimiter } from './console/sign-in-limiter.js';
-import { createHttpServer } from './http/server.js';
+import { loadTracingConfig, type TracingConfig } from './config/tracing-config.js';
+import { createHttpServer, ENGINE_VERSION } from './http/server.js';
 import { createLogger, type Logger } from './logging/logger.js';
 import { EngineMetrics } from './metrics/engine-metrics.js';
 import { OrchestrationRunner } from './orchestration/orchestration-runner.js';
@@ -25,12 +26,18 @@ import { RetentionSweeper } from './retention/retention-sweeper.js';
 import { createStore } from './storage/create-store.js';
 import { PostgresStore } from './storage/postgres/postgres-store.js';
 import { DatabaseInUseError } from './storage/sqlite/database-lock.js';
+import { createTracing } from './tracing/create-tracing.js';
+import { SpanDropCounter } from './tracing/span-drop-counter.js';
+import type { Tracing } from './tracing/tracing.js';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { Store } from './storage/store.js';
 import { Webhooks } from './webhooks/webhooks.js';
 import { WsHub } from './ws/ws-hub.js';
 
 export { loadConfig, ConfigError, type Config } from './config/config.js';
 export { StartupError } from './errors/startup-error.js';
+export { Tracing } from './tracing/tracing.js';
+export { loadTracingConfig, type TracingConfig } from './config/tracing-config.js';
 
 /** A running engine. */
 export interface Engine {
@@ -46,6 +53,7 @@ export interface Engine {
   compensations: CompensationRunner;
   webhooks: Webhooks;
   metrics: EngineMetrics;
+  tracing: Tracing;
   log: Logger;
   /** Stops taking work, closes sockets and storage; in-flight orchestrations resume on the next start. */
   close(): Promise<void>;
@@ -59,6 +67,13 @@ export interface StartEngineOptions extends LoadConfigOptions {
    * take its work over). The process entry stops the engine and exits non-zero.
    */
   onFatal?: (err: Error) => void;
+  /** Tracing settings; read from the `OTEL_*` variables of `env` (or the process) when absent. */
+  tracingConfig?: TracingConfig;
+  /**
+   * Tests: export every span to this exporter as it ends, tracing on whatever the variables say (an
+   * InMemorySpanExporter per engine keeps engines in one process apart).
+   */
+  spanExporter?: SpanExporter;
 }
 
 /**
@@ -70,9 +85,10 @@ export interface StartEngineOptions extends LoadConfigOptions {
  */
 export async function startEngine(options: StartEngineOptions = {}): Promise<Engine> {
   const config = options.config ?? loadConfig(options);
+  const tracingConfig = options.tracingConfig ?? loadTracingConfig(options.env);
   const log = options.logger ?? createLogger(config.logLevel);
   try {
-    return await start(config, log, options);
+    return await start(config, tracingConfig, log, options);
   } catch (err) {
     // The process entry prints one line; the stack is here for whoever runs with ORRA_LOG_LEVEL=debug.
     log.debug({ err }, 'start-up failed');
@@ -80,10 +96,18 @@ export async function startEngine(options: StartEngineOptions = {}): Promise<Eng
   }
 }
 
-async function start(config: Config, log: Logger, options: StartEngineOptions): Promise<Engine> {
+async function start(config: Config, tracingConfig: TracingConfig, log: Logger, options: StartEngineOptions): Promise<Engine> {
   const now = Date.now;
   const nodeId = newNodeId();
   const store = await openStore(config, log, nodeId);
+  const metrics = new EngineMetrics();
+  const tracing = await createTracing(tracingConfig, {
+    readAnchor: async (id) => (await store.orchestrations.getById(id))?.traceContext,
+    serviceVersion: ENGINE_VERSION,
+    dropCounter: new SpanDropCounter(metrics.registry),
+    log,
+    ...(options.spanExporter ? { exporter: options.spanExporter } : {}),
+  });
   const projects = new ProjectService(store, now);
   const services = new ServiceRegistry(store, now);
   const hub = new WsHub(projects, services, log.child({ component: 'ws' }), {
@@ -101,23 +125,25 @@ async function start(config: Config, log: Logger, options: StartEngineOptions): 
     taskBackoffMs: config.taskBackoffMs,
     taskBackoffCapMs: config.taskBackoffCapMs,
     now,
+    tracing,
   });
   const compensations = new CompensationRunner(store, connections, log.child({ component: 'compensation' }), {
     attemptTimeoutMs: config.compensationAttemptTimeoutMs,
     backoffMs: config.compensationBackoffMs,
     backoffCapMs: config.compensationBackoffCapMs,
     now,
+    tracing,
   });
   // Compensation records commit in the same transaction that fails or aborts the orchestration.
   runner.onFinalize((step) => {
     const planned = planCompensations(step, { maxAttempts: config.compensationMaxAttempts });
     if (planned.length === 0) return;
+    for (const c of planned) c.traceContext = tracing.compensationContext(step.live.record, step.live.tasks.get(c.taskId)!);
     step.addWrite((tx) => tx.compensations.save(planned));
     step.afterCommit(() => compensations.begin(planned));
   });
   // Webhook events commit in the transaction of the state change they report (transactional outbox).
-  const metrics = new EngineMetrics();
-  const webhooks = new Webhooks(store, config, log.child({ component: 'webhooks' }), metrics, now);
+  const webhooks = new Webhooks(store, config, log.child({ component: 'webhooks' }), metrics, now, tracing);
   webhooks.attach(runner, compensations);
   const answers = new UnownedAnswers(store, compensations, log.child({ component: 'answers' }), {
     maxAttempts: config.compensationMaxAttempts,
@@ -139,7 +165,7 @@ async function start(config: Config, log: Logger, options: StartEngineOptions): 
   const failedCompensations = new FailedCompensationService(store, compensations, connections, now);
   const planning = createPlanningService(config, store, log.child({ component: 'planning' }), now);
   const groundings = new GroundingService(store, now);
-  const orchestrations = new OrchestrationService(store, runner, config, now, planning);
+  const orchestrations = new OrchestrationService(store, runner, config, now, planning, tracing);
   let isStarting = true;
   const http = createHttpServer(
     {
@@ -159,7 +185,7 @@ async function start(config: Config, log: Logger, options: StartEngineOptions): 
       now,
     },
     log,
-    { isStarting: () => isStarting },
+    { isStarting: () => isStarting, tracing },
   );
   hub.attach(http.server, cluster);
   const retention = new RetentionSweeper(store, log.child({ component: 'retention' }), {
@@ -179,6 +205,8 @@ async function start(config: Config, log: Logger, options: StartEngineOptions): 
       await retention.stop();
       await cluster.close();
       await store.close();
+      // Spans still queued go out now, for at most 5 s: an unreachable collector never holds a stop up.
+      await tracing.shutdown(5_000);
       log.info('engine stopped');
     })());
 
@@ -219,6 +247,7 @@ async function start(config: Config, log: Logger, options: StartEngineOptions): 
     compensations,
     webhooks,
     metrics,
+    tracing,
     log,
     close,
   };

@@ -33,6 +33,7 @@ export {
 } from './client.js';
 export { TaskAbortedError, OrraApiError, OrraConnectionError, ServiceShutdownError } from './errors.js';
 export { SILENT_LOGGER, type Logger } from './logger.js';
+export type { TracerLike, SpanLike } from './handler-tracing.js';
 export { DEFAULT_RECONNECT_BACKOFF, backoffDelayMs, type BackoffOptions } from './backoff.js';
 export { IdempotencyCache, type IdempotencyCacheOptions, type CacheEntry } from './idempotency-cache.js';
 export { toWebSocketUrl } from './ws/websocket-url.js';

@@ -1,5 +1,6 @@
 import { isValidServiceName } from '@orra/protocol';
 import type { BackoffOptions } from './backoff.js';
+import type { TracerLike } from './handler-tracing.js';
 import type { IdempotencyCacheOptions } from './idempotency-cache.js';
 import type { Logger } from './logger.js';
 import type { PersistenceOptions } from './service-id-store.js';
@@ -46,6 +47,12 @@ export interface InitServiceOptions {
   maxQueuedMessages?: number;
   /** Limits of the exactly-once result cache. */
   idempotencyCache?: IdempotencyCacheOptions;
+  /**
+   * An OpenTelemetry tracer (`trace.getTracer('my-service')` from `@opentelemetry/api`): each handler
+   * then runs in a span that continues the engine's trace (README, Tracing). Without one, handlers read
+   * `task.traceparent` themselves if they want it.
+   */
+  tracer?: TracerLike;
 }
 
 /** `register()` options. */

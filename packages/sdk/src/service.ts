@@ -21,6 +21,7 @@ import {
 import { TaskRunner, type RevertHandler, type TaskHandler } from './task-runner.js';
 import { Outbox } from './ws/outbox.js';
 import { ServiceConnection } from './ws/service-connection.js';
+import { handlerTracing } from './handler-tracing.js';
 
 /** What the engine knows the service as, filled in by `register()`. */
 export interface ServiceInfo {
@@ -113,6 +114,7 @@ class ServiceRuntime implements OrraService {
       serviceId: () => this.info.id ?? '',
       compensation: () => ({ revertible: this.info.revertible, ttlMs: this.info.revertTTL }),
       isShutdown: () => this.isShutdown,
+      runTraced: handlerTracing(options.tracer, options.name, this.logger),
     });
   }
 

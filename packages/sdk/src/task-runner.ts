@@ -6,6 +6,7 @@ import type {
   TaskResultPayload,
 } from '@orra/protocol';
 import { ServiceShutdownError, TaskAbortedError } from './errors.js';
+import type { RunTraced } from './handler-tracing.js';
 import type { IdempotencyCache } from './idempotency-cache.js';
 import type { Logger } from './logger.js';
 import { toCompensationOutcome, type RevertResult } from './revert-result.js';
@@ -48,6 +49,8 @@ export interface TaskRunnerOptions {
   serviceId(): string;
   compensation(): { revertible: boolean; ttlMs: number };
   isShutdown(): boolean;
+  /** Runs a handler (inside a span when the service has a tracer). */
+  runTraced?: RunTraced;
 }
 
 type Request = Pick<TaskRequest, 'id' | 'executionId' | 'idempotencyKey'>;
@@ -162,7 +165,7 @@ export class TaskRunner {
     };
     this.options.cache.begin(key);
     Promise.resolve()
-      .then(() => handler(task))
+      .then(() => this.traced(req, 'task', () => handler(task)))
       .then(
         (output) => {
           settled = true;
@@ -188,6 +191,10 @@ export class TaskRunner {
       );
   }
 
+  private traced(req: TaskRequest | CompensationRequest, kind: 'task' | 'compensation', run: () => unknown): unknown {
+    return this.options.runTraced ? this.options.runTraced(req, kind, run) : run();
+  }
+
   private runCompensation(req: CompensationRequest): void {
     const handler = this.revertHandler;
     if (!handler) {
@@ -198,7 +205,11 @@ export class TaskRunner {
     const data = (req.input ?? {}) as { originalTask?: unknown; taskResult?: unknown };
     this.options.cache.begin(key);
     Promise.resolve()
-      .then(() => handler(data.originalTask as TaskRequest, data.taskResult, req.compensationContext ?? null))
+      .then(() =>
+        this.traced(req, 'compensation', () =>
+          handler(data.originalTask as TaskRequest, data.taskResult, req.compensationContext ?? null),
+        ),
+      )
       .then(
         (returned) => {
           const outcome = toCompensationOutcome(returned);

@@ -13,6 +13,7 @@ import { TimerQueue } from '../timers/timer-queue.js';
 import { isFailureAnswer, judgeAnswer, type WorkPhase } from '../answers/judge-answer.js';
 import { lateAnswerEntry } from '../answers/late-answer-entry.js';
 import { logRefusedAnswer } from '../answers/refused-answer.js';
+import { Tracing } from '../tracing/tracing.js';
 import { historyEntry } from './compensation-journal.js';
 
 export interface CompensationRunnerOptions {
@@ -20,6 +21,7 @@ export interface CompensationRunnerOptions {
   backoffMs: number;
   backoffCapMs: number;
   now?: () => number;
+  tracing?: Tracing;
 }
 
 /** Called when a compensation fails for good: `write` joins the failing transaction (webhook outbox). */
@@ -50,6 +52,7 @@ export class CompensationRunner {
   private readonly failureHooks: CompensationFailureHook[] = [];
   private readonly timers: TimerQueue;
   private readonly now: () => number;
+  private readonly tracing: Tracing;
   private isStopped = false;
 
   constructor(
@@ -59,6 +62,7 @@ export class CompensationRunner {
     private readonly options: CompensationRunnerOptions,
   ) {
     this.now = options.now ?? Date.now;
+    this.tracing = options.tracing ?? Tracing.off();
     this.timers = new TimerQueue(this.now);
   }
 
@@ -172,6 +176,7 @@ export class CompensationRunner {
       const result = (payload.result ?? null) as { status?: string; partial?: unknown } | null;
       // A returned `status: failed` is a failure (orra records it as completed).
       if (isFailureAnswer(payload) || result?.status === 'failed') {
+        this.tracing.compensationAttemptEnded(r, 'failed', 'compensation_error');
         return this.failAttempt(r, payload.error || 'compensation handler returned status failed');
       }
       const isPartial = result?.status === 'partial';
@@ -196,6 +201,7 @@ export class CompensationRunner {
       void this.enqueue(r.orchestrationId, async () => {
         if (r.status !== 'processing') return;
         // The attempt never had a chance: give it back, and wait for the service.
+        this.tracing.compensationAttemptEnded(r, 'interrupted', 'service_disconnected');
         r.attempts -= 1;
         r.status = 'waiting';
         r.nextAttemptAt = null;
@@ -298,10 +304,12 @@ export class CompensationRunner {
     r.attempts += 1;
     r.executionId = executionId;
     r.nextAttemptAt = null;
+    Object.assign(message, this.tracing.compensationAttemptStarted(r, now));
     await this.save(r, [historyEntry(r, 'processing', now, { isManualRetry: isRetry })]);
     const socketId = this.connections.send(r.serviceId, message);
     if (!socketId) {
       // The socket closed while the attempt was being recorded: it never went out, so it does not count.
+      this.tracing.compensationAttemptEnded(r, 'interrupted', 'service_disconnected');
       r.status = 'waiting';
       r.attempts -= 1;
       await this.save(r, []);
@@ -311,6 +319,7 @@ export class CompensationRunner {
     this.timers.set(`next|${r.id}`, now + this.options.attemptTimeoutMs, () =>
       this.enqueue(r.orchestrationId, async () => {
         if (r.status === 'processing' && r.executionId === executionId) {
+          this.tracing.compensationAttemptEnded(r, 'timeout', 'timeout');
           await this.failAttempt(r, 'timed out waiting for compensation result');
         }
       }),
@@ -346,6 +355,7 @@ export class CompensationRunner {
   ): Promise<void> {
     const now = this.now();
     const waiter = this.outcomeWaiters.get(r.id);
+    this.tracing.compensationAttemptEnded(r, status, status === 'failed' || status === 'expired' ? `compensation_${status}` : undefined);
     r.status = status;
     r.partial = partial;
     r.updatedAt = now;

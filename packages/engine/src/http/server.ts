@@ -16,6 +16,8 @@ import { orchestrationRoutes } from './routes/orchestrations.js';
 import { projectRoutes } from './routes/projects.js';
 import { serviceRoutes } from './routes/services.js';
 import { webhookRoutes } from './routes/webhooks.js';
+import { traceHttpRequests } from '../tracing/http-tracing.js';
+import type { Tracing } from '../tracing/tracing.js';
 
 /** The version we report in orra's `X-Orra-PlaneEngine-Version` header (orra's spelling). */
 export const ENGINE_VERSION = '0.1.0';
@@ -28,6 +30,8 @@ export interface HttpServerOptions {
   isStarting?: () => boolean;
   /** The prebuilt console's folder (tests point it elsewhere); found in @orra/console when not given. */
   consoleDistDir?: string;
+  /** A server span per request, continuing the caller's trace (nothing when tracing is off). */
+  tracing?: Tracing;
 }
 
 const ROUTE_TABLE = 'orraRouteTable';
@@ -54,6 +58,7 @@ export function createHttpServer(deps: RouteDeps, log: Logger, options: HttpServ
     routerOptions: { ignoreTrailingSlash: false },
     frameworkErrors: frameworkError,
   });
+  if (options.tracing) traceHttpRequests(app, options.tracing);
   installJsonParser(app);
   const routes: RouteEntry[] = [];
   app.addHook('onRoute', (route) => {

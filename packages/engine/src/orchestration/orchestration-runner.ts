@@ -9,6 +9,7 @@ import {
 } from '@orra/protocol';
 import type { Logger } from '../logging/logger.js';
 import type { Store, TaskRecord } from '../storage/store.js';
+import { Tracing } from '../tracing/tracing.js';
 import { TimerQueue } from '../timers/timer-queue.js';
 import { isFailureAnswer, judgeAnswer, type WorkPhase } from '../answers/judge-answer.js';
 import { lateAnswerEntry } from '../answers/late-answer-entry.js';
@@ -24,6 +25,7 @@ export interface RunnerOptions {
   taskBackoffMs: number;
   taskBackoffCapMs: number;
   now?: () => number;
+  tracing?: Tracing;
 }
 
 /** What a process taking a dead one's work over already knows (cluster/). */
@@ -56,6 +58,7 @@ export class OrchestrationRunner {
   private readonly timers: TimerQueue;
   private readonly now: () => number;
   private readonly finalizeHooks: FinalizeHook[] = [];
+  private readonly tracing: Tracing;
   private isStopped = false;
 
   constructor(
@@ -65,6 +68,7 @@ export class OrchestrationRunner {
     private readonly options: RunnerOptions,
   ) {
     this.now = options.now ?? Date.now;
+    this.tracing = options.tracing ?? Tracing.off();
     this.timers = new TimerQueue(this.now);
   }
 
@@ -93,6 +97,7 @@ export class OrchestrationRunner {
       resumed += 1;
       const tasks = taken.tasks?.get(record.id) ?? (await this.store.tasks.listByOrchestration(record.id));
       const live = this.adopt(record, tasks);
+      this.tracing.resumed(record, this.now());
       await this.enqueue(live, (step) => {
         for (const task of live.tasks.values()) {
           const socketId = task.executionId ? taken.attemptsOut?.get(task.executionId) : undefined;
@@ -171,6 +176,7 @@ export class OrchestrationRunner {
           if (isFailureAnswer(payload)) {
             // Whatever execution id it carries, it is the outcome of the attempt out (a re-sent request is
             // answered `in_progress`, and the run that did the work answers under its own id).
+            this.tracing.taskAttemptEnded(task, 'failed', 'task_error');
             this.failAttempt(step, task, payload.error as string);
           } else {
             const result = (payload.result ?? {}) as { task?: unknown; compensation?: { data: unknown; ttl: number } | null };
@@ -352,6 +358,7 @@ export class OrchestrationRunner {
     task.state = 'processing';
     task.attempts += 1;
     task.executionId = executionId;
+    Object.assign(message, this.tracing.taskAttemptStarted(live.record, task, executionId, step.now));
     task.pausedSince = null;
     task.nextAttemptAt = null;
     step.touch(task);
@@ -369,6 +376,7 @@ export class OrchestrationRunner {
       this.timers.set(timerKey(task), step.now + live.record.timeoutMs, () => {
         void this.enqueue(live, (s) => {
           if (task.state === 'processing' && task.executionId === executionId) {
+            this.tracing.taskAttemptEnded(task, 'timeout', 'timeout');
             this.failAttempt(s, task, 'task execution timed out waiting for result');
           }
         });
@@ -399,6 +407,7 @@ export class OrchestrationRunner {
   private pause(step: Step, task: TaskRecord, reason: string | undefined): void {
     const { live } = step;
     const isNewPause = task.state !== 'paused';
+    if (task.state === 'processing') this.tracing.taskAttemptEnded(task, 'interrupted', 'service_disconnected');
     task.state = 'paused';
     task.pausedSince ??= step.now;
     live.sentTo.delete(task.taskId);
@@ -427,6 +436,7 @@ export class OrchestrationRunner {
   }
 
   private complete(step: Step, task: TaskRecord, output: unknown, compensation: TaskRecord['compensation']): void {
+    this.tracing.taskAttemptEnded(task, 'completed');
     task.state = 'completed';
     task.output = output;
     task.completedAt = step.now;
@@ -492,6 +502,7 @@ export class OrchestrationRunner {
   }
 
   private abort(step: Step, task: TaskRecord, payload: unknown): void {
+    this.tracing.taskAttemptEnded(task, 'aborted', 'task_aborted');
     task.state = 'aborted';
     step.touch(task);
     step.entry({ type: 'task_aborted_output', entryId: `aborted_${task.taskId}_${shortId()}`, taskId: task.taskId, producerId: task.serviceId, value: payload });
@@ -520,6 +531,7 @@ export class OrchestrationRunner {
     live.record.results = fields.results ?? null;
     live.record.error = fields.error ?? null;
     live.record.abortReason = fields.abortReason ?? null;
+    this.tracing.ended(live.record);
     step.touchOrchestration();
     // Tasks still out are abandoned: their results will be ignored, and the views should say so.
     for (const task of live.tasks.values()) {

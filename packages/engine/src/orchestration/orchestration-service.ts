@@ -15,6 +15,8 @@ import { taskRequest, type OrchestrationRunner } from './orchestration-runner.js
 import { resolveInput } from './references.js';
 import { isLive, keyRecord, refuseReuse, takenSubmissionKey, type Submission } from './submission-keys.js';
 import { validatePlan, type ValidatedPlan } from './plan-validator.js';
+import type { Context } from '@opentelemetry/api';
+import { Tracing } from '../tracing/tracing.js';
 
 /** A request to orchestrate an action, after the HTTP layer decoded it. */
 export interface OrchestrationRequest {
@@ -55,19 +57,26 @@ export class OrchestrationService {
     private readonly defaults: OrchestrationDefaults,
     private readonly now: () => number = Date.now,
     private readonly planning?: PlanningService,
+    private readonly tracing: Tracing = Tracing.off(),
   ) {}
 
   /**
    * Validates (or makes) the plan, stores the orchestration with its tasks in one transaction, and starts it.
    * With a `submission` (an `Idempotency-Key`), a key seen in the last 24 h answers from the submission
-   * that stored it, and a new key is stored in the orchestration's transaction.
+   * that stored it, and a new key is stored in the orchestration's transaction. `trace` is the request's span
+   * context: the orchestration's trace hangs under it.
    */
-  async create(projectId: string, request: OrchestrationRequest, submission?: Submission): Promise<CreatedOrchestration> {
+  async create(
+    projectId: string,
+    request: OrchestrationRequest,
+    submission?: Submission,
+    trace?: Context,
+  ): Promise<CreatedOrchestration> {
     if (submission) {
       const existing = await this.store.submissionKeys.get(projectId, submission.key);
       if (existing && isLive(existing, this.now())) return this.replay(projectId, existing, submission);
     }
-    const prepared = await this.prepare(projectId, request, submission);
+    const prepared = await this.prepare(projectId, request, submission, trace);
     if ('replayed' in prepared) return prepared.replayed;
     const { validated, planner, useCase } = prepared;
     refuseUnsendableTasks(validated);
@@ -99,6 +108,7 @@ export class OrchestrationService {
       compensation: null,
       completedAt: null,
     }));
+    record.traceContext = this.tracing.startOrchestration(record, trace);
     const first = await this.store.transaction(async (tx) => {
       const taken = submission && (await takenSubmissionKey(tx, projectId, submission, now));
       if (taken) return taken;
@@ -143,6 +153,7 @@ export class OrchestrationService {
     projectId: string,
     request: OrchestrationRequest,
     submission: Submission | undefined,
+    trace: Context | undefined,
   ): Promise<{ validated: ValidatedPlan; planner: string; useCase: UseCaseOut | undefined } | { replayed: CreatedOrchestration }> {
     if (request.plan !== undefined && request.plan !== null) {
       const services = new Map((await this.store.services.listByProject(projectId)).map((s) => [s.id, s]));
@@ -155,7 +166,8 @@ export class OrchestrationService {
         { param: 'plan' },
       );
     }
-    const outcome = await this.planning.plan(projectId, request.action, request.data);
+    const planning = this.planning;
+    const outcome = await this.tracing.plan(projectId, trace, (scope) => planning.plan(projectId, request.action, request.data, scope));
     const useCase = outcome.match && useCaseOf(outcome.match);
     if (outcome.kind === 'planned') return { validated: outcome.plan, planner: outcome.planner, useCase };
     // orra keeps not-actionable orchestrations (its list view has a `notActionable` group), so an operator

@@ -62,6 +62,7 @@ export class GroundedPlanner implements Planner {
     }));
     this.log.info(
       {
+        ...ctx.logFields,
         projectId: ctx.projectId,
         grounding: match.spec.name,
         useCase: match.useCase.action,

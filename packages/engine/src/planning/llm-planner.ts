@@ -49,13 +49,13 @@ export class LlmPlanner implements Planner {
     let feedback: PromptFeedback | undefined;
     for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
       const prompt = buildPlanPrompt({ action: ctx.action, data: ctx.data, services: ctx.services, match: ctx.match, feedback });
-      const reply = await this.complete(prompt, deadline, attempt);
+      const reply = await this.complete(prompt, deadline, attempt, ctx);
       const extracted = extractPlanJson(reply);
       const check = extracted.kind === 'json' ? ctx.check(extracted.value) : undefined;
       if (check?.kind === 'valid') return { kind: 'plan', plan: extracted.kind === 'json' ? extracted.value : null, attempts: attempt };
       if (check?.kind === 'not_actionable') return { kind: 'not_actionable', reason: check.reason, attempts: attempt };
       const problems = extracted.kind === 'unusable' ? [extracted.problem] : (check?.kind === 'invalid' ? check.problems : []);
-      this.log.info({ projectId: ctx.projectId, attempt, problems }, 'LLM plan rejected');
+      this.log.info({ ...ctx.logFields, projectId: ctx.projectId, attempt, problems }, 'LLM plan rejected');
       feedback = { attempt, reply, problems };
     }
     throw new EngineError(
@@ -65,21 +65,35 @@ export class LlmPlanner implements Planner {
   }
 
   /** One chat completion within what is left of the budget; transport failures become 502/504 errors. */
-  private async complete(prompt: string, deadline: number, attempt: number): Promise<string> {
+  private async complete(prompt: string, deadline: number, attempt: number, ctx: PlanContext): Promise<string> {
     const remainingMs = deadline - this.now();
     if (remainingMs <= 0) throw this.timeout(attempt);
     const startedAt = this.now();
     try {
       const temperature = temperatureFor(this.options.model);
-      const completion = await this.client.chat.completions.create(
-        {
-          model: this.options.model,
-          messages: [{ role: 'user', content: prompt }],
-          ...(temperature === undefined ? {} : { temperature }),
-        },
-        { timeout: remainingMs, maxRetries: 0 },
-      );
-      this.log.debug({ attempt, latencyMs: this.now() - startedAt, usage: completion.usage }, 'LLM replied');
+      const call = () =>
+        this.client.chat.completions.create(
+          {
+            model: this.options.model,
+            messages: [{ role: 'user', content: prompt }],
+            ...(temperature === undefined ? {} : { temperature }),
+          },
+          { timeout: remainingMs, maxRetries: 0 },
+        );
+      // A client span per model call, named and described as the GenAI semantic conventions say (no
+      // prompt or reply in it: they hold the action's data).
+      const completion = ctx.trace
+        ? await ctx.trace.client(
+            `chat ${this.options.model}`,
+            { 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': this.options.model, 'orra.planner.attempt': attempt },
+            call,
+            (c) => ({
+              ...(c.model ? { 'gen_ai.response.model': c.model } : {}),
+              ...(c.usage ? { 'gen_ai.usage.input_tokens': c.usage.prompt_tokens, 'gen_ai.usage.output_tokens': c.usage.completion_tokens } : {}),
+            }),
+          )
+        : await call();
+      this.log.debug({ ...ctx.logFields, attempt, latencyMs: this.now() - startedAt, usage: completion.usage }, 'LLM replied');
       return completion.choices?.[0]?.message?.content ?? '';
     } catch (err) {
       if (err instanceof APIConnectionTimeoutError || err instanceof APIUserAbortError) throw this.timeout(attempt, err);

@@ -1,6 +1,7 @@
 import type { DataField } from '@orra/protocol';
 import type { PlanCheck } from '../orchestration/plan-validator.js';
 import type { GroundingRecord, ServiceRecord } from '../storage/store.js';
+import type { TraceScope } from '../tracing/tracing.js';
 import type { UseCaseMatch } from './use-case-matcher.js';
 
 /** What a planner gets: the request, the project's services and groundings, and the one validator. */
@@ -16,6 +17,10 @@ export interface PlanContext {
   match: UseCaseMatch | undefined;
   /** Runs the plan validator with this planner's rules; planners that can retry react to the problems. */
   check(rawPlan: unknown): PlanCheck;
+  /** Fields for the planner's log lines about this request (the trace's `trace_id`/`span_id` when traced). */
+  logFields?: Readonly<Record<string, string>>;
+  /** The request's planning span, for client spans of calls out (an LLM). */
+  trace?: TraceScope;
 }
 
 /**

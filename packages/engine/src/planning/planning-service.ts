@@ -3,6 +3,7 @@ import { EngineError } from '../errors/engine-error.js';
 import type { Logger } from '../logging/logger.js';
 import { checkPlan, type ValidatedPlan } from '../orchestration/plan-validator.js';
 import type { Store } from '../storage/store.js';
+import type { TraceScope } from '../tracing/tracing.js';
 import type { Planner, PlannerName } from './planner.js';
 import { matchUseCase, type UseCaseMatch } from './use-case-matcher.js';
 
@@ -32,7 +33,9 @@ export class PlanningService {
     this.planner = planners.llm ?? planners.grounded;
   }
 
-  async plan(projectId: string, action: string, data: DataField[] | null): Promise<PlanningOutcome> {
+  /** `trace` is the request's planning span: its ids go on every log line about the request. */
+  async plan(projectId: string, action: string, data: DataField[] | null, trace?: TraceScope): Promise<PlanningOutcome> {
+    const logFields = trace?.logFields ?? {};
     const planner = this.planner.name;
     const [services, groundings] = await Promise.all([
       this.store.services.listByProject(projectId),
@@ -64,11 +67,11 @@ export class PlanningService {
     }
     const byId = new Map(services.map((s) => [s.id, s]));
     const check = (raw: unknown) => checkPlan(raw, data, byId, planner);
-    const result = await this.planner.plan({ projectId, action, data, services, groundings, match, check });
+    const result = await this.planner.plan({ projectId, action, data, services, groundings, match, check, logFields, ...(trace ? { trace } : {}) });
     if (result.kind === 'not_actionable') return { kind: 'not_actionable', planner, reason: result.reason, match };
     const checked = check(result.plan);
     if (checked.kind === 'valid') {
-      this.log.debug({ projectId, planner, attempts: result.attempts, tasks: checked.plan.plan.tasks.length }, 'action planned');
+      this.log.debug({ ...logFields, projectId, planner, attempts: result.attempts, tasks: checked.plan.plan.tasks.length }, 'action planned');
       return { kind: 'planned', planner, plan: checked.plan, match };
     }
     if (checked.kind === 'not_actionable') return { kind: 'not_actionable', planner, reason: checked.reason, match };

@@ -42,6 +42,8 @@ export interface CompensationRecord {
   resolvedAt: EpochMs | null;
   createdAt: EpochMs;
   updatedAt: EpochMs;
+  /** When traced: the orchestration's anchor (parent of each attempt's span) and the attempt it undoes (linked). */
+  traceContext?: string | null;
 }
 
 /** One operator action on a failed compensation, kept for audit. */

@@ -59,6 +59,8 @@ export interface OrchestrationRecord {
   createdAt: EpochMs;
   /** Time of the last status change (orra's `timestamp`). */
   updatedAt: EpochMs;
+  /** The `orchestration.start` span's W3C context (JSON), when tracing was on at creation; set once. */
+  traceContext?: string | null;
 }
 
 /**
@@ -91,6 +93,8 @@ export interface TaskRecord {
   /** Revertible services return compensation data with their result. */
   compensation: { data: unknown; ttl: number } | null;
   completedAt: EpochMs | null;
+  /** The W3C context (JSON) of the task's latest attempt span, when traced: its compensation links to it. */
+  traceContext?: string | null;
 }
 
 /**

@@ -5,6 +5,7 @@ import { attemptOutcome } from './attempt-outcome.js';
 import { DeliveryClaims } from './delivery-claims.js';
 import { webhookHeaders } from './webhook-headers.js';
 import type { AttemptResult, WebhookSender } from './webhook-sender.js';
+import { UNTRACED_WEBHOOK, type Tracing } from '../tracing/tracing.js';
 
 export interface DispatcherOptions {
   /** Delay before each attempt (the first included). */
@@ -13,6 +14,7 @@ export interface DispatcherOptions {
   maxInFlight: number;
   now: () => number;
   random?: () => number;
+  tracing?: Tracing;
 }
 
 interface Finished {
@@ -251,14 +253,17 @@ export class WebhookDispatcher {
   }
 
   private async attempt(d: DueDelivery): Promise<void> {
-    const headers = webhookHeaders(d, this.options.now());
+    // Untraced, nothing is awaited here: the request goes out in the same tick as before tracing existed.
+    const trace = this.options.tracing?.isEnabled ? await this.options.tracing.webhookAttemptStarted(d) : UNTRACED_WEBHOOK;
+    const headers = { ...webhookHeaders(d, this.options.now()), ...trace.headers };
     const result = await this.sender.send({ url: d.url, body: d.body, headers });
+    trace.end(result);
     this.claims.doneSending(d);
     // Cut off by stop(): not an answer from the receiver, so nothing to record.
     if (this.isStopped) return this.claims.unclaim(d);
     const outcome = attemptOutcome(d, result, this.options.schedule, this.options.now(), this.options.random);
     if (this.log.isLevelEnabled('debug')) {
-      this.log.debug({ eventId: d.eventId, endpointId: d.endpointId, attempt: outcome.attempt.attempt, status: result.httpStatus, error: result.error }, 'webhook attempt');
+      this.log.debug({ ...trace.logFields, eventId: d.eventId, endpointId: d.endpointId, attempt: outcome.attempt.attempt, status: result.httpStatus, error: result.error }, 'webhook attempt');
     }
     this.metrics.webhookAttempt(result.kind, result.durationMs);
     if (result.isGone) this.forgetEndpoint(d.endpointId);

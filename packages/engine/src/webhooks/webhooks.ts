@@ -11,6 +11,7 @@ import { WebhookHistory } from './webhook-history.js';
 import { WebhookOutbox, type Enqueued, type OutboxEvent } from './webhook-outbox.js';
 import { WebhookSender } from './webhook-sender.js';
 import { WebhookService } from './webhook-service.js';
+import type { Tracing } from '../tracing/tracing.js';
 
 /** The webhook parts, built together: outbox (write side), dispatcher (sending), service and history (API). */
 export class Webhooks {
@@ -26,6 +27,7 @@ export class Webhooks {
     log: Logger,
     private readonly metrics: EngineMetrics,
     now: () => number,
+    tracing?: Tracing,
   ) {
     const policy = new SsrfPolicy(config.webhookDenyPrivate);
     this.sender = new WebhookSender({
@@ -39,6 +41,7 @@ export class Webhooks {
       maxPerEndpoint: config.webhookMaxConcurrencyPerEndpoint,
       maxInFlight: config.webhookMaxConcurrency,
       now,
+      ...(tracing ? { tracing } : {}),
     });
     const wake = () => this.dispatcher.wake();
     this.outbox = new WebhookOutbox(now, config.webhookRetrySchedule[0] ?? 0, (ready) =>

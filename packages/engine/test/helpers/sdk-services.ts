@@ -20,6 +20,8 @@ export interface TestServiceOptions {
   id?: string;
   /** The SDK's logger (silent without one). */
   logger?: Logger;
+  /** An OpenTelemetry tracer for the SDK's handler spans. */
+  tracer?: unknown;
 }
 
 /** A real SDK service registered with the engine, its id kept in memory (no key file on disk). */
@@ -30,6 +32,7 @@ export async function startService(opts: TestServiceOptions) {
     orraUrl: opts.orraUrl,
     orraKey: opts.apiKey,
     ...(opts.logger ? { logger: opts.logger } : {}),
+    ...(opts.tracer ? { tracer: opts.tracer } : {}),
     persistenceOpts: {
       method: 'custom',
       customSave: async (id: string) => {

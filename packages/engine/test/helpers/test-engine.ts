@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startEngine, type Engine } from '../../src/app.js';
+import { startEngine, type Engine, type StartEngineOptions } from '../../src/app.js';
 import type { Logger } from '../../src/logging/logger.js';
 import {
   dropSchema,
@@ -29,6 +29,8 @@ export async function startTestEngine(
   overrides: Record<string, unknown> = {},
   dataDir?: string,
   logger?: Logger,
+  /** More start options (e.g. `spanExporter`, `env` for the OTEL_* variables). */
+  extra: Pick<StartEngineOptions, 'spanExporter' | 'env'> = {},
 ): Promise<TestEngine> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'orra-test-'));
   const schema = schemaForDataDir(dir);
@@ -39,6 +41,7 @@ export async function startTestEngine(
     engine = await startEngine({
       ...(logger ? { logger } : {}),
       env: {},
+      ...extra,
       overrides: {
         port: 0,
         dataDir: dir,

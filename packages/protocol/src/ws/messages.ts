@@ -28,6 +28,13 @@ export interface TaskRequest {
   /** Stable across every re-send of the same task; the SDK's exactly-once cache key. */
   idempotencyKey: string;
   serviceId: string;
+  /**
+   * W3C trace context of this attempt's `execute_task` span, present only when the engine traces
+   * (docs/tracing.md). orra's SDKs ignore unknown fields; ours hands it to the handler.
+   */
+  traceparent?: string;
+  /** W3C `tracestate` belonging to `traceparent`, when the trace has one. */
+  tracestate?: string;
 }
 
 /** Engine → service: undo a completed task. */
@@ -40,6 +47,10 @@ export interface CompensationRequest {
   executionId: string;
   idempotencyKey: string;
   serviceId: string;
+  /** W3C trace context of this attempt's `compensate` span, present only when the engine traces. */
+  traceparent?: string;
+  /** W3C `tracestate` belonging to `traceparent`, when the trace has one. */
+  tracestate?: string;
 }
 
 /** Engine → service: application-level ping; the SDK answers only when `serviceId` is its own. */

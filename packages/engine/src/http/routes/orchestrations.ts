@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { EngineError } from '../../errors/engine-error.js';
 import { orchestrationSnapshot } from '../audit-snapshots.js';
 import { toInspectView, toListView, toOrchestrationOut } from '../../orchestration/read-models.js';
+import { requestTraceContext } from '../../tracing/http-tracing.js';
 import { decodeOrchestrationRequest } from '../orchestration-request.js';
 import { callerOf, type RouteDeps } from '../route-deps.js';
 import { submissionOf } from '../submission-key.js';
@@ -15,7 +16,7 @@ export function orchestrationRoutes(app: FastifyInstance, deps: RouteDeps): void
     const submission = submissionOf(request);
     // A body that fails validation stores nothing, key included (Stripe's rule): it may be fixed and resent.
     const decoded = decodeOrchestrationRequest(request.body);
-    const { record, useCase, isReplay } = await deps.orchestrations.create(callerOf(request).projectId, decoded, submission);
+    const { record, useCase, isReplay } = await deps.orchestrations.create(callerOf(request).projectId, decoded, submission, requestTraceContext(request));
     if (isReplay) void reply.header(IDEMPOTENT_REPLAYED_HEADER, 'true');
     return reply.status(202).send({ ...toOrchestrationOut(record), ...(useCase ? { useCase } : {}) });
   });

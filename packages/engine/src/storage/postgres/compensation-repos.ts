@@ -11,11 +11,11 @@ const COLUMNS = [
   'id', 'project_id', 'orchestration_id', 'task_id', 'service_id', 'service_name', 'position', 'status', 'data',
   'ttl_ms', 'context', 'task_input', 'task_completed_at', 'idempotency_key', 'execution_id', 'attempts',
   'max_attempts', 'next_attempt_at', 'last_error', 'partial', 'failed_at', 'resolution_state', 'resolution',
-  'resolved_at', 'created_at', 'updated_at',
+  'resolved_at', 'created_at', 'updated_at', 'trace_context',
 ];
 const TYPES = [
   'text', 'text', 'text', 'text', 'text', 'text', 'int', 'text', 'json', 'bigint', 'json', 'json', 'bigint', 'text',
-  'text', 'int', 'int', 'bigint', 'text', 'json', 'bigint', 'text', 'text', 'bigint', 'bigint', 'bigint',
+  'text', 'int', 'int', 'bigint', 'text', 'json', 'bigint', 'text', 'text', 'bigint', 'bigint', 'bigint', 'text',
 ];
 const SELECT = `SELECT ${COLUMNS.join(', ')} FROM compensations`;
 const AUDIT = 'compensation_id, at, key_id, action, reason, previous_state, new_state';
@@ -126,7 +126,7 @@ function toParams(r: CompensationRecord): unknown[] {
     r.id, r.projectId, r.orchestrationId, r.taskId, r.serviceId, r.serviceName, r.position, r.status, toJson(r.data),
     r.ttlMs, JSON.stringify(r.context), toJson(r.taskInput), r.taskCompletedAt, r.idempotencyKey, r.executionId,
     r.attempts, r.maxAttempts, r.nextAttemptAt, r.lastError, toJson(r.partial), r.failedAt, r.resolutionState,
-    r.resolution, r.resolvedAt, r.createdAt, r.updatedAt,
+    r.resolution, r.resolvedAt, r.createdAt, r.updatedAt, r.traceContext ?? null,
   ];
 }
 
@@ -158,5 +158,11 @@ function fromRow(r: Row): CompensationRecord {
     resolvedAt: r.resolved_at as number | null,
     createdAt: r.created_at as number,
     updatedAt: r.updated_at as number,
+    ...traceContextOf(r),
   };
+}
+
+/** The stored trace context, only when there is one (records written with tracing off have none). */
+function traceContextOf(r: Row): { traceContext?: string } {
+  return typeof r.trace_context === 'string' ? { traceContext: r.trace_context } : {};
 }

@@ -15,9 +15,9 @@ const PROJECT = 'id, name, created_at, webhooks, compensation_failure_webhooks';
 const KEY = 'key_hash, project_id, prefix, is_primary, created_at, role, label';
 const SERVICE = 'id, project_id, name, description, schema, revertible, kind, version, created_at, updated_at';
 const ORCHESTRATION = `id, project_id, action, data, plan, task_zero, status, error, results, abort_reason, timeout_ms,
-  grace_ms, timeout_text, grace_text, planner, created_at, updated_at`;
+  grace_ms, timeout_text, grace_text, planner, created_at, updated_at, trace_context`;
 const TASK = `orchestration_id, task_id, seq, service_id, service_name, input, resolved_input, state, attempts,
-  consecutive_errors, idempotency_key, execution_id, output, error, paused_since, next_attempt_at, compensation, completed_at`;
+  consecutive_errors, idempotency_key, execution_id, output, error, paused_since, next_attempt_at, compensation, completed_at, trace_context`;
 const JOURNAL = 'orchestration_id, entry_id, type, task_id, producer_id, value, attempt, at';
 
 /**
@@ -55,12 +55,13 @@ const ST = {
   upsertOrchestration: {
     name: 'orra_orchestration_upsert',
     text: `INSERT INTO orchestrations (${ORCHESTRATION})
-      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
       ON CONFLICT (id) DO UPDATE SET project_id = EXCLUDED.project_id, action = EXCLUDED.action, data = EXCLUDED.data,
         plan = EXCLUDED.plan, task_zero = EXCLUDED.task_zero, status = EXCLUDED.status, error = EXCLUDED.error,
         results = EXCLUDED.results, abort_reason = EXCLUDED.abort_reason, timeout_ms = EXCLUDED.timeout_ms,
         grace_ms = EXCLUDED.grace_ms, timeout_text = EXCLUDED.timeout_text, grace_text = EXCLUDED.grace_text,
-        planner = EXCLUDED.planner, created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at`,
+        planner = EXCLUDED.planner, created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at,
+        trace_context = EXCLUDED.trace_context`,
   },
   // After creation only these change; rewriting the plan on every status change would be wasted bytes.
   updateOrchestration: {
@@ -89,12 +90,13 @@ const ST = {
     text: `INSERT INTO tasks (${TASK})
       SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], $6::json[], $7::json[], $8::text[],
         $9::int[], $10::int[], $11::text[], $12::text[], $13::json[], $14::text[], $15::bigint[], $16::bigint[],
-        $17::json[], $18::bigint[])
+        $17::json[], $18::bigint[], $19::text[])
       ON CONFLICT (orchestration_id, task_id) DO UPDATE SET resolved_input = EXCLUDED.resolved_input,
         state = EXCLUDED.state, attempts = EXCLUDED.attempts, consecutive_errors = EXCLUDED.consecutive_errors,
         idempotency_key = EXCLUDED.idempotency_key, execution_id = EXCLUDED.execution_id, output = EXCLUDED.output,
         error = EXCLUDED.error, paused_since = EXCLUDED.paused_since, next_attempt_at = EXCLUDED.next_attempt_at,
-        compensation = EXCLUDED.compensation, completed_at = EXCLUDED.completed_at`,
+        compensation = EXCLUDED.compensation, completed_at = EXCLUDED.completed_at,
+        trace_context = EXCLUDED.trace_context`,
   },
   listTasks: { name: 'orra_task_list', text: `SELECT ${TASK} FROM tasks WHERE orchestration_id = $1 ORDER BY seq` },
   findTaskByKey: { name: 'orra_task_by_key', text: `SELECT ${TASK} FROM tasks WHERE idempotency_key = $1 LIMIT 1` },
@@ -226,7 +228,7 @@ const serviceFromRow = (r: Row): ServiceRecord => ({
 const orchestrationParams = (o: OrchestrationRecord): unknown[] => [
   o.id, o.projectId, o.action, toJson(o.data), toJson(o.plan), JSON.stringify(o.taskZero), o.status, toJson(o.error),
   toJson(o.results), toJson(o.abortReason), o.timeoutMs, o.healthCheckGracePeriodMs, o.timeoutText,
-  o.healthCheckGracePeriodText, o.planner, o.createdAt, o.updatedAt,
+  o.healthCheckGracePeriodText, o.planner, o.createdAt, o.updatedAt, o.traceContext ?? null,
 ];
 
 const orchestrationFromRow = (r: Row): OrchestrationRecord => ({
@@ -247,6 +249,7 @@ const orchestrationFromRow = (r: Row): OrchestrationRecord => ({
   planner: r.planner as string,
   createdAt: r.created_at as number,
   updatedAt: r.updated_at as number,
+  ...traceContextOf(r),
 });
 
 const taskParams = (t: TaskRecord): unknown[] => [
@@ -254,7 +257,7 @@ const taskParams = (t: TaskRecord): unknown[] => [
   t.state, t.attempts, t.consecutiveErrors, t.idempotencyKey, t.executionId,
   // Outputs may legitimately be null; store JSON `null` so "null output" and "no output" differ (as SQLite).
   t.state === 'completed' ? JSON.stringify(t.output ?? null) : toJson(t.output),
-  t.error, t.pausedSince, t.nextAttemptAt, toJson(t.compensation), t.completedAt,
+  t.error, t.pausedSince, t.nextAttemptAt, toJson(t.compensation), t.completedAt, t.traceContext ?? null,
 ];
 
 const taskFromRow = (r: Row): TaskRecord => ({
@@ -276,6 +279,7 @@ const taskFromRow = (r: Row): TaskRecord => ({
   nextAttemptAt: r.next_attempt_at as number | null,
   compensation: r.compensation as TaskRecord['compensation'],
   completedAt: r.completed_at as number | null,
+  ...traceContextOf(r),
 });
 
 const journalParams = (e: JournalEntry): unknown[] => [
@@ -292,3 +296,8 @@ const journalFromRow = (r: Row): JournalEntry => ({
   attempt: r.attempt as number,
   at: r.at as number,
 });
+
+/** The stored trace context, only when there is one (records written with tracing off have none). */
+function traceContextOf(r: Row): { traceContext?: string } {
+  return typeof r.trace_context === 'string' ? { traceContext: r.trace_context } : {};
+}

@@ -14,7 +14,7 @@ const COLUMNS = [
   'id', 'project_id', 'orchestration_id', 'task_id', 'service_id', 'service_name', 'position', 'status', 'data',
   'ttl_ms', 'context', 'task_input', 'task_completed_at', 'idempotency_key', 'execution_id', 'attempts',
   'max_attempts', 'next_attempt_at', 'last_error', 'partial', 'failed_at', 'resolution_state', 'resolution',
-  'resolved_at', 'created_at', 'updated_at',
+  'resolved_at', 'created_at', 'updated_at', 'trace_context',
 ];
 
 /** SQLite implementation of the compensation repository. */
@@ -144,6 +144,7 @@ function toRow(r: CompensationRecord): Row {
     resolved_at: r.resolvedAt,
     created_at: r.createdAt,
     updated_at: r.updatedAt,
+    trace_context: r.traceContext ?? null,
   };
 }
 
@@ -175,5 +176,11 @@ function fromRow(r: Row): CompensationRecord {
     resolvedAt: r.resolved_at as number | null,
     createdAt: r.created_at as number,
     updatedAt: r.updated_at as number,
+    ...traceContextOf(r),
   };
+}
+
+/** The stored trace context, only when there is one (records written with tracing off have none). */
+function traceContextOf(r: Row): { traceContext?: string } {
+  return typeof r.trace_context === 'string' ? { traceContext: r.trace_context } : {};
 }

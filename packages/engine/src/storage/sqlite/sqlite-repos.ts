@@ -48,9 +48,9 @@ export function createSqliteRepos(db: Database.Database): Repos {
     listServices: db.prepare('SELECT * FROM services WHERE project_id = ? ORDER BY id'),
     upsertOrchestration: db.prepare(
       `INSERT OR REPLACE INTO orchestrations (id, project_id, action, data, plan, task_zero, status, error, results,
-       abort_reason, timeout_ms, grace_ms, timeout_text, grace_text, planner, created_at, updated_at)
+       abort_reason, timeout_ms, grace_ms, timeout_text, grace_text, planner, created_at, updated_at, trace_context)
        VALUES (@id, @projectId, @action, @data, @plan, @taskZero, @status, @error, @results, @abortReason, @timeoutMs,
-       @graceMs, @timeoutText, @graceText, @planner, @createdAt, @updatedAt)`,
+       @graceMs, @timeoutText, @graceText, @planner, @createdAt, @updatedAt, @traceContext)`,
     ),
     // After creation only these change; rewriting the plan on every status change was measurable.
     updateOrchestration: db.prepare(
@@ -67,15 +67,15 @@ export function createSqliteRepos(db: Database.Database): Repos {
     upsertTask: db.prepare(
       `INSERT INTO tasks (orchestration_id, task_id, seq, service_id, service_name, input, resolved_input,
        state, attempts, consecutive_errors, idempotency_key, execution_id, output, error, paused_since,
-       next_attempt_at, compensation, completed_at)
+       next_attempt_at, compensation, completed_at, trace_context)
        VALUES (@orchestrationId, @taskId, @seq, @serviceId, @serviceName, @input, @resolvedInput, @state, @attempts,
        @consecutiveErrors, @idempotencyKey, @executionId, @output, @error, @pausedSince, @nextAttemptAt,
-       @compensation, @completedAt)
+       @compensation, @completedAt, @traceContext)
        ON CONFLICT (orchestration_id, task_id) DO UPDATE SET resolved_input = excluded.resolved_input,
        state = excluded.state, attempts = excluded.attempts, consecutive_errors = excluded.consecutive_errors,
        idempotency_key = excluded.idempotency_key, execution_id = excluded.execution_id, output = excluded.output,
        error = excluded.error, paused_since = excluded.paused_since, next_attempt_at = excluded.next_attempt_at,
-       compensation = excluded.compensation, completed_at = excluded.completed_at`,
+       compensation = excluded.compensation, completed_at = excluded.completed_at, trace_context = excluded.trace_context`,
     ),
     listTasks: db.prepare('SELECT * FROM tasks WHERE orchestration_id = ? ORDER BY seq'),
     findTaskByKey: db.prepare('SELECT * FROM tasks WHERE idempotency_key = ? LIMIT 1'),
@@ -227,6 +227,7 @@ const orchestrationParams = (o: OrchestrationRecord) => ({
   planner: o.planner,
   createdAt: o.createdAt,
   updatedAt: o.updatedAt,
+  traceContext: o.traceContext ?? null,
 });
 
 const orchestrationFromRow = (r: Row): OrchestrationRecord => ({
@@ -247,6 +248,7 @@ const orchestrationFromRow = (r: Row): OrchestrationRecord => ({
   planner: r.planner as string,
   createdAt: r.created_at as number,
   updatedAt: r.updated_at as number,
+  ...traceContextOf(r),
 });
 
 const taskParams = (t: TaskRecord) => ({
@@ -256,6 +258,7 @@ const taskParams = (t: TaskRecord) => ({
   // Outputs may legitimately be null; store a JSON text so "null output" and "no output" differ.
   output: t.state === 'completed' ? JSON.stringify(t.output ?? null) : toJson(t.output),
   compensation: toJson(t.compensation),
+  traceContext: t.traceContext ?? null,
 });
 
 const taskFromRow = (r: Row): TaskRecord => ({
@@ -277,6 +280,7 @@ const taskFromRow = (r: Row): TaskRecord => ({
   nextAttemptAt: r.next_attempt_at as number | null,
   compensation: fromJson(r.compensation),
   completedAt: r.completed_at as number | null,
+  ...traceContextOf(r),
 });
 
 const journalFromRow = (r: Row): JournalEntry => ({
@@ -289,3 +293,8 @@ const journalFromRow = (r: Row): JournalEntry => ({
   attempt: r.attempt as number,
   at: r.at as number,
 });
+
+/** The stored trace context, only when there is one (records written with tracing off have none). */
+function traceContextOf(r: Row): { traceContext?: string } {
+  return typeof r.trace_context === 'string' ? { traceContext: r.trace_context } : {};
+}

@@ -1,0 +1,142 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Tracing } from '@orra/engine';
+import { OrraClient } from '@orra/sdk';
+import { OtlpReceiver } from '../../scripts/otlp-receiver.mjs';
+import { startEcho } from './echo-service.js';
+import { benchStorage, startEngineChild } from './engine-child.js';
+import { round, summarize } from './stats.js';
+
+/**
+ * What tracing costs per task: two engines side by side in the same run, one untraced and one exporting
+ * every span (100 % sampling) over OTLP/protobuf to a local receiver, each running chains of 20 echo
+ * tasks, alternately, so that load on the machine hits both alike. The figure is the per-task hop (one
+ * task's request reaching the service to the next one's), as in task-overhead.ts. Tracing off is also
+ * measured in isolation: the per-task calls into the untraced facade, in nanoseconds.
+ */
+const CHAIN = 20;
+const ROUNDS = Number(process.env.BENCH_RUNS ?? 60);
+
+async function engineWithEcho(env: Record<string, string>) {
+  const engine = await startEngineChild(env);
+  const admin = new OrraClient({ baseUrl: engine.url });
+  const project = (await admin.registerProject({ name: 'bench' })) as { apiKey: string };
+  const client = new OrraClient({ baseUrl: engine.url, apiKey: project.apiKey });
+  const state = { arrivals: [] as number[], done: undefined as (() => void) | undefined };
+  const echo = await startEcho(engine.url, project.apiKey, (task) => {
+    state.arrivals.push(performance.now());
+    if (task.id === `task${CHAIN}`) setImmediate(() => state.done?.());
+  });
+  const tasks = Array.from({ length: CHAIN }, (_, i) => ({
+    id: `task${i + 1}`,
+    service: echo.info.id,
+    input: { v: i === 0 ? '$task0.v' : `$task${i}.v` },
+  }));
+  const gaps: number[] = [];
+  /** Each measured chain's median hop, to pair with the other engine's chain of the same round. */
+  const chainMedians: number[] = [];
+  let cpuTicks = 0;
+  return {
+    engine,
+    gaps,
+    chainMedians,
+    get cpuTicks() {
+      return cpuTicks;
+    },
+    async chain(isWarmUp: boolean): Promise<void> {
+      state.arrivals = [];
+      const finished = new Promise<void>((r) => (state.done = r));
+      const cpuBefore = processCpuTicks(engine.child.pid!);
+      await client.createOrchestration({ action: { content: 'echo chain' }, data: [{ field: 'v', value: 'hello' }], plan: { tasks } } as never);
+      await finished;
+      if (isWarmUp) return;
+      cpuTicks += processCpuTicks(engine.child.pid!) - cpuBefore;
+      const mine: number[] = [];
+      for (let i = 1; i < state.arrivals.length; i++) mine.push(state.arrivals[i]! - state.arrivals[i - 1]!);
+      gaps.push(...mine);
+      chainMedians.push(summarize(mine).p50);
+    },
+    async stop(): Promise<void> {
+      await echo.shutdown();
+      await engine.stop();
+    },
+  };
+}
+
+/**
+ * The engine process's CPU time so far (user + system, in clock ticks of 10 ms), from /proc: unlike
+ * latency, CPU spent per task hardly moves with the load other processes put on the machine.
+ */
+function processCpuTicks(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+/** The untraced facade's calls for one task attempt (start, end, and the run span's share), in ns. */
+function offPathNs(): number {
+  const off = Tracing.off();
+  const record = { id: 'o', projectId: 'p', traceContext: null } as never;
+  const task = { orchestrationId: 'o', taskId: 't', pausedSince: null } as never;
+  const n = 2_000_000;
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) {
+    off.taskAttemptStarted(record, task, 'e', 0);
+    off.taskAttemptEnded(task, 'completed');
+  }
+  return Number(process.hrtime.bigint() - start) / n;
+}
+
+export async function tracingOverhead(): Promise<Record<string, unknown>> {
+  const receiver = await new OtlpReceiver().listen();
+  let received = 0;
+  receiver.onSpan = () => void received++;
+  const off = await engineWithEcho({});
+  // BENCH_AA=1: both untraced (the second only by OTEL_SDK_DISABLED), to see the measurement's own bias.
+  const on = await engineWithEcho({
+    OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+    OTEL_TRACES_SAMPLER: process.env.BENCH_SAMPLER ?? 'always_on',
+    ...(process.env.BENCH_AA ? { OTEL_SDK_DISABLED: 'true' } : {}),
+    ...(process.env.BENCH_EXPORTER ? { OTEL_TRACES_EXPORTER: process.env.BENCH_EXPORTER } : {}),
+  });
+  for (let round = 0; round < ROUNDS; round++) {
+    const isWarmUp = round < 5;
+    // Alternate who goes first, so neither always runs right after the other's burst.
+    const pair = round % 2 === 0 ? [off, on] : [on, off];
+    for (const e of pair) await e.chain(isWarmUp);
+  }
+  await off.stop();
+  await on.stop(); // flushes its spans
+  await receiver.close();
+  const hopOff = summarize(off.gaps);
+  const hopOn = summarize(on.gaps);
+  const pairedRatios = off.chainMedians.map((m, i) => on.chainMedians[i]! / m);
+  const measuredTasks = (ROUNDS - 5) * CHAIN;
+  const cpuUsPerTask = (ticks: number) => round((ticks * 10_000) / measuredTasks, 1);
+  const result = {
+    benchmark: 'tracing-overhead',
+    storage: benchStorage,
+    chain: CHAIN,
+    rounds: ROUNDS,
+    perTaskHopOffMs: { p50: round(hopOff.p50), p99: round(hopOff.p99), mean: round(hopOff.mean) },
+    perTaskHopOnMs: { p50: round(hopOn.p50), p99: round(hopOn.p99), mean: round(hopOn.mean) },
+    onToOffRatio: { p50: round(hopOn.p50 / hopOff.p50, 3), mean: round(hopOn.mean / hopOff.mean, 3) },
+    // Each round's traced chain against the untraced one run right next to it: load shifts cancel out.
+    pairedChainRatio: { median: round(summarize(pairedRatios).p50, 3) },
+    engineCpuUsPerTask: { off: cpuUsPerTask(off.cpuTicks), on: cpuUsPerTask(on.cpuTicks), ratio: round(on.cpuTicks / Math.max(1, off.cpuTicks), 3) },
+    spansReceived: received,
+    offPathNsPerTask: round(offPathNs(), 1),
+    targetOnToOffRatio: 1.05,
+  };
+  writeFileSync(new URL(`../results/tracing-overhead.json`, import.meta.url), `${JSON.stringify(result, null, 2)}\n`);
+  return result;
+}
+
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  tracingOverhead().then(
+    (r) => console.log(JSON.stringify(r, null, 2)),
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}
