@@ -368,17 +368,6 @@ describe('docs/http-api.md examples against a real engine', () => {
     });
     afterAll(() => services.close());
 
-    it('GET /services: the documented fields, connected', async () => {
-      const section = route('GET /services');
-      const res = await refunds.get('/services');
-      expect(res.status).toBe(inlineAnswer(section).status);
-      expect(shapeMismatches((parseDocJson(block(section, 'json')) as unknown[])[0], res.body[1])).toEqual([]);
-      expect(res.body.map((s: { name: string; isConnected: boolean }) => [s.name, s.isConnected])).toEqual([
-        ['notify', true],
-        ['payments', true],
-      ]);
-    });
-
     it('GET /compensation-failures/count, then POST /compensation-failures/bulk as documented', async () => {
       const counted = inlineAnswer(route('GET /compensation-failures/count'));
       const count = await refunds.get('/compensation-failures/count?service=payments');
