@@ -23,6 +23,8 @@ import { createStore } from './storage/create-store.js';
 import { PostgresStore } from './storage/postgres/postgres-store.js';
 import { DatabaseInUseError } from './storage/sqlite/database-lock.js';
 import type { Store } from './storage/store.js';
+import { EventFeed } from './events/event-feed.js';
+import { EventSignal } from './events/event-signal.js';
 import { Webhooks } from './webhooks/webhooks.js';
 import { WsHub } from './ws/ws-hub.js';
 
@@ -114,9 +116,17 @@ async function start(config: Config, log: Logger, options: StartEngineOptions): 
   });
   // Webhook events commit in the transaction of the state change they report (transactional outbox).
   const metrics = new EngineMetrics();
-  const webhooks = new Webhooks(store, config, log.child({ component: 'webhooks' }), metrics, now);
+  const eventSignal = new EventSignal();
+  const webhooks = new Webhooks(store, config, log.child({ component: 'webhooks' }), metrics, now, (projectId) => eventSignal.notify(projectId));
   webhooks.attach(runner, compensations);
-  const parts = { hub, runner, compensations, wakeWebhooks: () => webhooks.start() };
+  const events = new EventFeed(store, eventSignal);
+  const parts = {
+    hub,
+    runner,
+    compensations,
+    wakeWebhooks: () => webhooks.start(),
+    eventsCommitted: (projectId: string) => eventSignal.notify(projectId),
+  };
   const cluster: Cluster =
     store instanceof PostgresStore
       ? new PostgresCluster(store.pool, store, parts, log.child({ component: 'cluster' }), {
@@ -145,6 +155,7 @@ async function start(config: Config, log: Logger, options: StartEngineOptions): 
       groundings,
       aborts: cluster,
       webhooks,
+      events,
       metrics,
       now,
     },

@@ -23,6 +23,9 @@ const event = (id: string, createdAt: number) => ({
   type: 'orchestration.completed' as const,
   body: `{"event_id":"${id}"}`,
   createdAt,
+  sequence: null as number | null,
+  subject: null,
+  orchestrationId: null,
 });
 
 describe.each(adapters)('$name store: retention', (adapter) => {

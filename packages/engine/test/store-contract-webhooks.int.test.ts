@@ -13,6 +13,10 @@ const event = (id: string, projectId = 'p_1') => ({
   type: 'orchestration.completed' as const,
   body: `{"event_id":"${id}","b":1,"a":[2]}`,
   createdAt: T0,
+  // ev_<n> is the project's n-th event in its log.
+  sequence: Number(id.slice('ev_'.length)),
+  subject: 'o_1',
+  orchestrationId: 'o_1',
 });
 
 const attempt = (deliverySeq: number, o: Partial<WebhookAttemptRecord> = {}): WebhookAttemptRecord => ({
@@ -151,6 +155,7 @@ describe.each(adapters)('$name store: webhooks', (adapter) => {
       eventId: 'ev_1',
       eventType: 'orchestration.completed',
       eventCreatedAt: T0,
+      sequence: 1,
       endpointId: 'we_1',
       body: event('ev_1').body,
       url: 'http://127.0.0.1:1/we_1',

@@ -44,6 +44,11 @@ export const ERROR_CODES = {
   PLANNER_UNAVAILABLE: 'Orra:PlannerUnavailable',
   /** The LLM answered, but gave no usable plan in any of its attempts; the message carries the last problems. */
   PLANNING_FAILED: 'Orra:PlanningFailed',
+  /**
+   * The event-feed cursor is older than retention: events after it were deleted. The body carries
+   * `oldest_cursor`, from which the feed is complete again (resync first). Issue 12 calls it `cursor_expired`.
+   */
+  CURSOR_EXPIRED: 'Orra:CursorExpired',
   /** An unexpected server-side failure; the response carries a request id to find it in the logs. */
   INTERNAL: 'Orra:Internal',
 } as const;
@@ -66,5 +71,13 @@ export const ERROR_KINDS = {
 
 /** The JSON error body every non-2xx response carries. */
 export interface ErrorBodyOut {
-  error: { kind: string; code?: string; param?: string; message: string; requestId?: string };
+  error: {
+    kind: string;
+    code?: string;
+    param?: string;
+    message: string;
+    requestId?: string;
+    /** `Orra:CursorExpired` only: the cursor from which the event feed is complete. */
+    oldest_cursor?: string;
+  };
 }

@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify';
+import type { EventFeed } from '../events/event-feed.js';
 import type { FailedCompensationService } from '../compensation/failed-compensation-service.js';
 import type { Config } from '../config/config.js';
 import type { EngineMetrics } from '../metrics/engine-metrics.js';
@@ -22,6 +23,8 @@ export interface RouteDeps {
   /** Aborts an in-flight orchestration wherever it runs (its owner may be another engine process). */
   aborts: { abortOrchestration(orchestrationId: string, payload: unknown): Promise<boolean> };
   webhooks: Webhooks;
+  /** The event log's read side (feed and stream). */
+  events: EventFeed;
   metrics: EngineMetrics;
   now: () => number;
 }

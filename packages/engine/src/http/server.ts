@@ -6,6 +6,7 @@ import { installJsonParser } from './body.js';
 import { frameworkError, installErrorHandler } from './error-handler.js';
 import { bearerToken, type RouteDeps } from './route-deps.js';
 import { compensationFailureRoutes } from './routes/compensation-failures.js';
+import { eventRoutes } from './routes/events.js';
 import { groundingRoutes } from './routes/groundings.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { orchestrationRoutes } from './routes/orchestrations.js';
@@ -57,6 +58,7 @@ export function createHttpServer(deps: RouteDeps, log: Logger, options: HttpServ
   compensationFailureRoutes(app, deps);
   groundingRoutes(app, deps);
   webhookRoutes(app, deps);
+  eventRoutes(app, deps);
   metricsRoutes(app, deps);
   return app;
 }

@@ -7,12 +7,14 @@ import type {
   TaskRecord,
 } from './records.js';
 import type { CompensationRepo } from './compensation-records.js';
+import type { EventLogRepo } from './event-log-records.js';
 import type { GroundingRepo } from './grounding-records.js';
 import type { RetentionRepo } from './retention-records.js';
 import type { WebhookDeliveryRepo, WebhookEndpointRepo } from './webhook-records.js';
 
 export type * from './records.js';
 export type * from './compensation-records.js';
+export type * from './event-log-records.js';
 export type * from './grounding-records.js';
 export type * from './retention-records.js';
 export type * from './webhook-records.js';
@@ -75,6 +77,7 @@ export interface Repos {
   groundings: GroundingRepo;
   webhookEndpoints: WebhookEndpointRepo;
   webhookDeliveries: WebhookDeliveryRepo;
+  events: EventLogRepo;
   retention: RetentionRepo;
 }
 

@@ -116,7 +116,17 @@ export class WebhookService {
     const message = { ...endpoint, eventId: payload.event_id, eventType: payload.type, body };
     const result = await this.sender.send({ url: endpoint.url, body, headers: webhookHeaders(message, now) });
     await this.store.transaction(async (tx) => {
-      await tx.webhookDeliveries.insertEvent({ id: payload.event_id, projectId, type: payload.type, body, createdAt: now });
+      await tx.webhookDeliveries.insertEvent({
+        id: payload.event_id,
+        projectId,
+        type: payload.type,
+        body,
+        createdAt: now,
+        // Kept for the delivery history, but not part of the event log: a test is not something that happened.
+        sequence: null,
+        subject: endpoint.id,
+        orchestrationId: null,
+      });
       const at = this.options.now();
       const base = { eventId: payload.event_id, endpointId: id, projectId, eventType: payload.type, lastHttpStatus: null, lastError: null };
       await tx.webhookDeliveries.insertDeliveries([

@@ -26,6 +26,8 @@ export class Webhooks {
     log: Logger,
     private readonly metrics: EngineMetrics,
     now: () => number,
+    /** A project's event log grew (after commit): wakes its feed readers in this process. */
+    onEventsCommitted: (projectId: string) => void = () => {},
   ) {
     const policy = new SsrfPolicy(config.webhookDenyPrivate);
     this.sender = new WebhookSender({
@@ -43,6 +45,7 @@ export class Webhooks {
     const wake = () => this.dispatcher.wake();
     this.outbox = new WebhookOutbox(now, config.webhookRetrySchedule[0] ?? 0, (ready) =>
       ready.length > 0 ? this.dispatcher.offer(ready) : this.dispatcher.wake(),
+      onEventsCommitted,
     );
     this.service = new WebhookService(store, policy, this.sender, {
       secretOverlapMs: config.webhookSecretOverlapMs,
@@ -73,20 +76,33 @@ export class Webhooks {
       });
       let enqueued: Enqueued | undefined;
       step.addWrite(async (tx) => {
-        enqueued = await this.outbox.enqueue(tx, { projectId: r.projectId, kind: 'orchestration', type: payload.type, eventId: payload.event_id, payload });
+        enqueued = await this.outbox.enqueue(tx, {
+          projectId: r.projectId,
+          kind: 'orchestration',
+          type: payload.type,
+          eventId: payload.event_id,
+          payload,
+          subject: r.id,
+          orchestrationId: r.id,
+        });
       });
       step.afterCommit(() => {
         this.metrics.orchestrationFinished(status);
         this.outbox.wake(enqueued);
       });
     });
+    // Failures of several compensations may commit concurrently: `write` and its `afterCommit` pair up
+    // by compensation id. An entry lives only between a write and its commit (a transaction that fails is
+    // run again, which overwrites it).
+    const failureEnqueued = new Map<string, Enqueued | undefined>();
     compensations.onFailure({
       write: async (tx, record) => {
-        await this.outbox.enqueue(tx, compensationFailedEvent(record));
+        failureEnqueued.set(record.id, await this.outbox.enqueue(tx, compensationFailedEvent(record)));
       },
-      afterCommit: () => {
+      afterCommit: (record) => {
         this.metrics.compensationFailed();
-        this.outbox.wake();
+        this.outbox.wake(failureEnqueued.get(record.id));
+        failureEnqueued.delete(record.id);
       },
     });
     this.metrics.setPendingCompensationsSource(() => this.store.compensations.countPendingFailures());
@@ -123,5 +139,13 @@ export function compensationFailedEvent(r: CompensationRecord): OutboxEvent {
     data: r.data,
     ttlMs: r.ttlMs,
   });
-  return { projectId: r.projectId, kind: 'compensation_failure', type: 'compensation.failed', eventId: payload.event_id, payload };
+  return {
+    projectId: r.projectId,
+    kind: 'compensation_failure',
+    type: 'compensation.failed',
+    eventId: payload.event_id,
+    payload,
+    subject: r.id,
+    orchestrationId: r.orchestrationId,
+  };
 }

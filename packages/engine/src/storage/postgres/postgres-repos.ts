@@ -3,6 +3,7 @@ import type { ApiKeyRecord, JournalEntry, OrchestrationRecord, ProjectRecord, Se
 import { lastPerKey, toColumns } from './batch-rows.js';
 import { createCompensationRepo } from './compensation-repos.js';
 import { createRetentionRepo } from './retention-repo.js';
+import { createEventLogRepo } from './event-log-repo.js';
 import { createGroundingRepo } from './grounding-repos.js';
 import { first, toJson, type Queryable, type Row } from './queryable.js';
 import { createWebhookDeliveryRepo, createWebhookEndpointRepo } from './webhook-repos.js';
@@ -110,6 +111,7 @@ export function createPostgresRepos(q: Queryable): Repos {
     groundings: createGroundingRepo(q),
     webhookEndpoints: createWebhookEndpointRepo(q),
     webhookDeliveries: createWebhookDeliveryRepo(q),
+    events: createEventLogRepo(q),
     retention: createRetentionRepo(q),
     projects: {
       insert: async (p) => {

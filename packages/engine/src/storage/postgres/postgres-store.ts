@@ -3,6 +3,7 @@ import { newNodeId } from '../../cluster/node-id.js';
 import type { Logger } from '../../logging/logger.js';
 import type { Repos, Store } from '../store.js';
 import { migratePostgres } from './migrate-postgres.js';
+import { notifyChannelFor } from './notify-channel.js';
 import { POSTGRES_MIGRATIONS } from './migrations/index.js';
 import { createPostgresRepos } from './postgres-repos.js';
 import { clientQueryable, poolQueryable } from './queryable.js';
@@ -59,6 +60,7 @@ export class PostgresStore implements Store {
   declare readonly groundings: Repos['groundings'];
   declare readonly webhookEndpoints: Repos['webhookEndpoints'];
   declare readonly webhookDeliveries: Repos['webhookDeliveries'];
+  declare readonly events: Repos['events'];
   declare readonly retention: Repos['retention'];
   private isClosed = false;
   private readonly batcher: TransactionBatcher<Repos>;
@@ -84,7 +86,7 @@ export class PostgresStore implements Store {
       // How operators tell the engine's sessions apart in pg_stat_activity (a URL parameter overrides it).
       application_name: 'orra-engine',
       // Set in the start-up packet: no extra round trip, and no connection ever runs on another schema.
-      options: `-c search_path=${options.schema} -c orra.node=${nodeId}`,
+      options: `-c search_path=${options.schema} -c orra.node=${nodeId} -c orra.channel=${notifyChannelFor(options.schema)}`,
       // Epoch milliseconds and counts are BIGINT; they fit a double exactly (below 2^53), so read numbers.
       types: {
         getTypeParser: ((oid: number, format?: 'text' | 'binary') =>

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { Repos } from '../store.js';
 import { createCompensationRepo } from './compensation-repos.js';
+import { createEventLogRepo } from './event-log-repo.js';
 import { createGroundingRepo } from './grounding-repos.js';
 import { createRetentionRepo } from './retention-repo.js';
 import { createWebhookDeliveryRepo, createWebhookEndpointRepo } from './webhook-repos.js';
@@ -95,6 +96,7 @@ export function createSqliteRepos(db: Database.Database): Repos {
     groundings: createGroundingRepo(db),
     webhookEndpoints: createWebhookEndpointRepo(db),
     webhookDeliveries: createWebhookDeliveryRepo(db),
+    events: createEventLogRepo(db),
     retention: createRetentionRepo(db),
     projects: {
       insert: async (p) => {

@@ -5,12 +5,13 @@ import { M0004_GROUNDINGS } from './0004-groundings.js';
 import { M0005_CLUSTER } from './0005-cluster.js';
 import { M0006_RETENTION } from './0006-retention.js';
 import { M0007_FENCING } from './0007-fencing.js';
+import { M0010_EVENT_LOG } from './0010-event-log.js';
 import type { Migration } from './migration.js';
 
 export type { Migration } from './migration.js';
 
 /**
  * SQLite migrations in order, applied at start-up, each in its own transaction. Numbers are reserved:
- * 2 = compensation, 3 = webhooks, 4 = planning (groundings), 5 = scale-out (PostgreSQL only), 6 = retention indexes, 7 = fencing (PostgreSQL only). The PostgreSQL list must stay in step.
+ * 2 = compensation, 3 = webhooks, 4 = planning (groundings), 5 = scale-out (PostgreSQL only), 6 = retention indexes, 7 = fencing (PostgreSQL only), 10 = event log (8 and 9 are taken by other branches). The PostgreSQL list must stay in step.
  */
-export const SQLITE_MIGRATIONS: readonly Migration[] = [M0001_CORE, M0002_COMPENSATION, M0003_WEBHOOKS, M0004_GROUNDINGS, M0005_CLUSTER, M0006_RETENTION, M0007_FENCING];
+export const SQLITE_MIGRATIONS: readonly Migration[] = [M0001_CORE, M0002_COMPENSATION, M0003_WEBHOOKS, M0004_GROUNDINGS, M0005_CLUSTER, M0006_RETENTION, M0007_FENCING, M0010_EVENT_LOG];
