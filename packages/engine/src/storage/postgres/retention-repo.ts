@@ -1,5 +1,5 @@
 import type { RetentionRepo } from '../retention-records.js';
-import { takePrefix, type LogRow } from '../sqlite/retention-repo.js';
+import { takePrefix, type LogRow } from '../log-prefix.js';
 import type { Queryable } from './queryable.js';
 
 const ST = {
