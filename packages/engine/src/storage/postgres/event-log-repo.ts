@@ -34,9 +34,13 @@ const ST = {
 };
 
 /** PostgreSQL event log. */
-export function createEventLogRepo(q: Queryable): EventLogRepo {
+export function createEventLogRepo(q: Queryable, onSequence?: (projectId: string) => void): EventLogRepo {
   return {
-    nextSequence: async (projectId) => (await q.query(ST.next, [projectId])).rows[0]!.last_sequence as number,
+    nextSequence: async (projectId) => {
+      // Told before the statement runs: if it loses a conflict, the store knows which log to lock on the retry.
+      onSequence?.(projectId);
+      return (await q.query(ST.next, [projectId])).rows[0]!.last_sequence as number;
+    },
     list: async (projectId, f) => {
       const values: unknown[] = [projectId, f.afterSequence, f.limit];
       let where = '';

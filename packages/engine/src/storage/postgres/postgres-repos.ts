@@ -105,13 +105,13 @@ const ST = {
 };
 
 /** The repositories over the pool or over one transaction's client; one round trip per call. */
-export function createPostgresRepos(q: Queryable): Repos {
+export function createPostgresRepos(q: Queryable, onSequence?: (projectId: string) => void): Repos {
   return {
     compensations: createCompensationRepo(q),
     groundings: createGroundingRepo(q),
     webhookEndpoints: createWebhookEndpointRepo(q),
     webhookDeliveries: createWebhookDeliveryRepo(q),
-    events: createEventLogRepo(q),
+    events: createEventLogRepo(q, onSequence),
     retention: createRetentionRepo(q),
     projects: {
       insert: async (p) => {

@@ -27,7 +27,26 @@ export interface PostgresStoreOptions {
 
 /** SQLSTATEs after which a transaction can simply run again: serialization failure, deadlock. */
 const RETRYABLE = new Set(['40001', '40P01']);
-const MAX_TRANSACTION_ATTEMPTS = 5;
+/**
+ * Conflicts are expected, not exceptional: every transaction that appends to a project's event log
+ * updates that project's counter row, so concurrent ones conflict (REPEATABLE READ) and all but one run
+ * again. Each conflict means another transaction committed, so retrying makes progress; the backoff
+ * (random, growing to 200 ms) spreads the losers out.
+ */
+const MAX_TRANSACTION_ATTEMPTS = 30;
+/**
+ * A transaction that lost a conflict on a project's event-log counter runs again holding a session
+ * advisory lock per such project, taken BEFORE its BEGIN: its snapshot then starts after the previous
+ * holder committed, so it cannot lose on that counter to another retry (under REPEATABLE READ a lock taken
+ * inside the transaction would come too late: the snapshot is taken by the statement that waits). First
+ * attempts take no lock, so the common uncontended case costs no extra round trip.
+ */
+const LOCK_EVENT_LOG = "SELECT pg_advisory_lock(hashtextextended('orra-event-log:' || current_schema() || ':' || $1, 0))";
+const isConflict = (error: unknown) => {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && RETRYABLE.has(code);
+};
+const conflictBackoff = (attempt: number) => new Promise((r) => setTimeout(r, Math.random() * Math.min(200, 5 * 2 ** attempt)));
 /**
  * A unique violation may come from a concurrent insert committed after this transaction looked for the
  * row ("add unless it exists"): run once more, and it sees the row, as it would have on SQLite. A second
@@ -125,49 +144,74 @@ export class PostgresStore implements Store {
    */
   private async runBatch(units: BatchUnit<Repos>[]): Promise<void> {
     if (units.length === 1) return settle(units[0]!, this.runAlone(units[0]!.fn));
-    const outcome = await this.attempt(async (tx) => {
-      const values: unknown[] = [];
-      for (const unit of units) values.push(await unit.fn(tx));
-      return values;
-    });
-    if (outcome.ok) return units.forEach((u, i) => u.resolve(outcome.value[i]));
-    if (outcome.isBroken) return units.forEach((u) => u.reject(outcome.error));
+    // A batch that lost a conflict runs again whole: split into units running side by side, its units
+    // would conflict with each other (they often append to the same project's event log).
+    const locks = new Set<string>();
+    for (let attempt = 1; ; attempt++) {
+      const outcome = await this.attempt(async (tx) => {
+        const values: unknown[] = [];
+        for (const unit of units) values.push(await unit.fn(tx));
+        return values;
+      }, locks);
+      if (outcome.ok) return units.forEach((u, i) => u.resolve(outcome.value[i]));
+      if (outcome.isBroken) return units.forEach((u) => u.reject(outcome.error));
+      if (!isConflict(outcome.error) || attempt >= MAX_TRANSACTION_ATTEMPTS) break;
+      for (const p of outcome.sequenced) locks.add(p);
+      await conflictBackoff(attempt);
+    }
     await Promise.all(units.map((u) => settle(u, this.runAlone(u.fn))));
   }
 
   /** One transaction on its own, run again after a serialization failure or deadlock. */
   private async runAlone<T>(fn: (tx: Repos) => Promise<T>): Promise<T> {
+    const locks = new Set<string>();
     for (let attempt = 1; ; attempt++) {
-      const outcome = await this.attempt(fn);
+      const outcome = await this.attempt(fn, locks);
       if (outcome.ok) return outcome.value;
+      for (const p of outcome.sequenced) locks.add(p);
       const code = (outcome.error as { code?: unknown }).code;
-      const isRetryable = (typeof code === 'string' && RETRYABLE.has(code)) || (code === UNIQUE_VIOLATION && attempt === 1);
+      const isRetryable = isConflict(outcome.error) || (code === UNIQUE_VIOLATION && attempt === 1);
       if (outcome.isBroken || !isRetryable || attempt >= MAX_TRANSACTION_ATTEMPTS) throw outcome.error;
       this.log?.debug({ code, attempt }, 'transaction conflicted with another; running it again');
-      await new Promise((r) => setTimeout(r, Math.random() * 5 * attempt));
+      await conflictBackoff(attempt);
     }
   }
 
   /** BEGIN … COMMIT on one pooled connection; a failure rolls back and is returned, not thrown. */
-  private async attempt<T>(fn: (tx: Repos) => Promise<T>): Promise<Attempt<T>> {
-    if (this.isClosed) return { ok: false, error: new Error('storage: store is closed'), isBroken: false };
+  private async attempt<T>(fn: (tx: Repos) => Promise<T>, locks: ReadonlySet<string> = new Set()): Promise<Attempt<T>> {
+    const sequenced = new Set<string>();
+    if (this.isClosed) return { ok: false, error: new Error('storage: store is closed'), isBroken: false, sequenced };
     const client = await this.pool.connect();
     let isOpen = true;
     let broken: Error | undefined;
+    let isLocked = false;
     // The pool listens for errors only on idle connections; a checked-out one that breaks while `fn`
     // awaits something else would otherwise emit an unhandled 'error' and end the process.
     const onError = (err: Error) => (broken = err);
     client.on('error', onError);
     try {
+      // Sorted, so two retries locking the same projects never wait on each other in a cycle.
+      for (const projectId of [...locks].sort()) {
+        isLocked = true;
+        await client.query(LOCK_EVENT_LOG, [projectId]);
+      }
+    } catch (error) {
+      broken = error instanceof Error ? error : new Error(String(error));
+      client.removeListener('error', onError);
+      client.release(broken);
+      return { ok: false, error, isBroken: false, sequenced };
+    }
+    try {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
-      const value = await fn(createPostgresRepos(clientQueryable(client, () => isOpen)));
+      const value = await fn(createPostgresRepos(clientQueryable(client, () => isOpen), (p) => sequenced.add(p)));
       await client.query('COMMIT');
       return { ok: true, value };
     } catch (error) {
       broken ??= await rollback(client);
-      return { ok: false, error, isBroken: broken !== undefined };
+      return { ok: false, error, isBroken: broken !== undefined, sequenced };
     } finally {
       isOpen = false;
+      if (isLocked && broken === undefined) broken = await unlockAll(client);
       client.removeListener('error', onError);
       // A connection that failed, or whose rollback did, is in an unknown state: destroy, don't reuse.
       client.release(broken);
@@ -181,7 +225,17 @@ export class PostgresStore implements Store {
   }
 }
 
-type Attempt<T> = { ok: true; value: T } | { ok: false; error: unknown; isBroken: boolean };
+type Attempt<T> = { ok: true; value: T } | { ok: false; error: unknown; isBroken: boolean; sequenced: ReadonlySet<string> };
+
+/** Releases the session's advisory locks; a connection that cannot is destroyed (which releases them). */
+async function unlockAll(client: pg.PoolClient): Promise<Error | undefined> {
+  try {
+    await client.query('SELECT pg_advisory_unlock_all()');
+    return undefined;
+  } catch (err) {
+    return err instanceof Error ? err : new Error(String(err));
+  }
+}
 
 function settle(unit: BatchUnit<Repos>, result: Promise<unknown>): Promise<void> {
   return result.then(unit.resolve, unit.reject);
