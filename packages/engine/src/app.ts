@@ -119,7 +119,11 @@ async function start(config: Config, log: Logger, options: StartEngineOptions): 
   const eventSignal = new EventSignal();
   const webhooks = new Webhooks(store, config, log.child({ component: 'webhooks' }), metrics, now, (projectId) => eventSignal.notify(projectId));
   webhooks.attach(runner, compensations);
-  const events = new EventFeed(store, eventSignal);
+  const events = new EventFeed(store, eventSignal, {
+    keepaliveMs: config.eventStreamKeepaliveMs,
+    bookmarkMs: config.eventStreamBookmarkMs,
+    maxBufferBytes: config.eventStreamMaxBufferBytes,
+  });
   const parts = {
     hub,
     runner,
@@ -173,6 +177,7 @@ async function start(config: Config, log: Logger, options: StartEngineOptions): 
   const close = () =>
     (closing ??= (async () => {
       hub.close();
+      events.closeStreams();
       await http.close();
       await runner.stop();
       await compensations.stop();

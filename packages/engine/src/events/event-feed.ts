@@ -1,8 +1,10 @@
 import { cursorOf, ERROR_CODES, type EventPageOut, type LoggedEventType } from '@orra/protocol';
 import { EngineError } from '../errors/engine-error.js';
 import type { Store, WebhookEventRecord } from '../storage/store.js';
+import type { ServerResponse } from 'node:http';
 import { toEnvelope } from './event-envelope.js';
 import type { EventSignal } from './event-signal.js';
+import { EventStream, type EventStreamOptions, type StreamLog } from './event-stream.js';
 
 /** A validated feed request. */
 export interface FeedQuery {
@@ -23,10 +25,26 @@ export interface FeedPosition {
 
 /** The read side of the event log: cursor rules, long-poll, envelopes. Scoped to the caller's project. */
 export class EventFeed {
+  /** Open SSE streams, ended on shutdown (an open stream would otherwise keep the server from closing). */
+  private readonly streams = new Set<EventStream>();
+
   constructor(
     private readonly store: Store,
     readonly signal: EventSignal,
+    private readonly streamOptions: EventStreamOptions,
   ) {}
+
+  /** Starts an SSE stream of the project's log after the sequence on a response the route handed over. */
+  openStream(res: ServerResponse, projectId: string, q: Pick<FeedQuery, 'types' | 'orchestrationId'>, afterSequence: number, log: StreamLog): void {
+    const stream = new EventStream(this, res, projectId, q, afterSequence, this.streamOptions, log, (s) => this.streams.delete(s));
+    this.streams.add(stream);
+    stream.start();
+  }
+
+  /** Ends every open stream (engine shutdown); clients reconnect, elsewhere or later, with Last-Event-ID. */
+  closeStreams(): void {
+    for (const s of [...this.streams]) s.close('the engine is shutting down; reconnect with Last-Event-ID to resume');
+  }
 
   /**
    * Resolves a cursor against the project's log. A cursor below what retention deleted has lost events:

@@ -18,6 +18,19 @@ export function eventRoutes(app: FastifyInstance, deps: RouteDeps): void {
     const q = parseFeedQuery(request.query);
     return deps.events.page(callerOf(request).projectId, q, closedSignal(reply));
   });
+
+  // Server-Sent Events over the same log. Errors (bad input, expired cursor) are answered as JSON before
+  // the stream starts; after that the connection belongs to the stream.
+  app.get<{ Querystring: Query }>('/events/stream', async (request, reply) => {
+    const q = request.query;
+    const lastEventId = request.headers['last-event-id'];
+    const after = typeof lastEventId === 'string' && lastEventId !== '' ? parseCursor(lastEventId, 'Last-Event-ID') : parseCursor(q.after);
+    const filter = parseFeedQuery({ ...(q.type ? { type: q.type } : {}), ...(q.orchestration_id !== undefined ? { orchestration_id: q.orchestration_id } : {}) });
+    const projectId = callerOf(request).projectId;
+    const { afterSequence } = await deps.events.position(projectId, after);
+    reply.hijack();
+    deps.events.openStream(reply.raw, projectId, filter, afterSequence, request.log);
+  });
 }
 
 /** Validates the feed's query string; every problem is a 400 naming the parameter, and reads nothing. */
