@@ -5,6 +5,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { startEngine, type Engine } from '../src/app.js';
 import { Api, newProject } from './helpers/api.js';
 import { chainPlan, RawService } from './helpers/raw-service.js';
+import { SseClient } from './helpers/sse-client.js';
+import { waitFor } from './helpers/wait-for.js';
 import { dropSchema, isPostgresReachable, isPostgresRun, TEST_DATABASE_URL, uniqueSchema } from './helpers/test-database.js';
 
 // The event log across several engine processes on one PostgreSQL schema. Always on PostgreSQL, so the
@@ -43,7 +45,7 @@ describe.skipIf(isSkipped)('event log on several engine processes (PostgreSQL)',
     const onA = await new RawService(apiA, { name: 'inc-a', onTask: (input) => ({ output: { n: input.n + 1 } }) }).start();
     const onB = await new RawService(apiB, { name: 'inc-b', onTask: (input) => ({ output: { n: input.n + 1 } }) }).start();
     cleanup.push(() => onA.close(), () => onB.close());
-    return { apiA, apiB, onA, onB };
+    return { apiA, apiB, onA, onB, urlB: b.url, apiKey };
   }
 
   it('wakes a long-poll held on one process with an event committed on another', async () => {
@@ -57,8 +59,8 @@ describe.skipIf(isSkipped)('event log on several engine processes (PostgreSQL)',
     expect(page.body.data.map((e: any) => [e.sequence, e.subject])).toEqual([['00000000000000000001', res.body.id]]);
   });
 
-  it(`numbers ${EVENT_COUNT} events from concurrent producers on two processes 1…n without a gap; a consumer on after= sees each once, in order`, async () => {
-    const { apiA, apiB, onA, onB } = await cluster('many');
+  it(`numbers ${EVENT_COUNT} events from concurrent producers on two processes 1…n without a gap; a consumer on after= and one on the SSE stream (resumed half-way) see each once, in order`, async () => {
+    const { apiA, apiB, onA, onB, urlB, apiKey } = await cluster('many');
     const submitted = new Set<string>();
     const produce = async (api: Api, serviceId: string, count: number) => {
       // 16 producers per process, each submitting one orchestration after another.
@@ -86,8 +88,24 @@ describe.skipIf(isSkipped)('event log on several engine processes (PostgreSQL)',
         after = res.body.next_cursor;
       }
     })();
+    // A second consumer follows the SSE stream held on B, drops the connection half-way and resumes
+    // with Last-Event-ID.
+    const streamed = (async () => {
+      const slowly = { timeoutMs: 20 * 60_000, intervalMs: 500 };
+      const first = await new SseClient(`${urlB}/events/stream?after=0`, apiKey).open();
+      await waitFor(() => first.frames.length >= EVENT_COUNT / 2, { ...slowly, what: 'half the events on the stream' });
+      first.close();
+      const before = first.events();
+      const second = await new SseClient(`${urlB}/events/stream?after=0`, apiKey, before.at(-1)!.id).open();
+      await waitFor(() => second.events().length >= EVENT_COUNT - before.length, { ...slowly, what: 'the rest on the resumed stream' });
+      second.close();
+      return [...before, ...second.events()];
+    })();
     await Promise.all([produce(apiA, onA.id, EVENT_COUNT / 2), produce(apiB, onB.id, EVENT_COUNT / 2)]);
     await consume;
+    const viaStream = await streamed;
+    expect(viaStream.map((e) => Number(e.id))).toEqual(Array.from({ length: EVENT_COUNT }, (_, i) => i + 1));
+    expect(viaStream.map((e) => e.data.id)).toEqual(seen.map((e) => e.id));
     expect(seen.length).toBe(EVENT_COUNT);
     const sequences = seen.map((e) => Number(e.sequence));
     expect(sequences).toEqual(Array.from({ length: EVENT_COUNT }, (_, i) => i + 1));

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Api, newProject } from './helpers/api.js';
+import type { Api} from './helpers/api.js';
+import { newProject } from './helpers/api.js';
 import { chainPlan, RawService } from './helpers/raw-service.js';
 import { SseClient } from './helpers/sse-client.js';
 import { startTestEngine, type TestEngine } from './helpers/test-engine.js';
