@@ -89,7 +89,10 @@ export class WebhookOutbox {
     const ready: DueDelivery[] = [];
     endpoints.forEach((ep, i) => {
       const seq = seqs?.[i];
-      if (seq === undefined || seq === null || !ep.isEnabled || this.firstDelayMs > 0) return;
+      // Only orchestration events are handed over ready: an orchestration has one, so it overtakes nothing
+      // of its own. A compensation.failed event may follow an earlier one of its orchestration still being
+      // retried, so it waits in storage, where the due query keeps each orchestration's events in order.
+      if (seq === undefined || seq === null || !ep.isEnabled || this.firstDelayMs > 0 || event.kind !== 'orchestration') return;
       ready.push({
         seq,
         projectId: event.projectId,

@@ -37,6 +37,10 @@ export const WEBHOOK_DELIVERY_STATEMENTS = {
       JOIN webhook_endpoints ep ON ep.id = d.endpoint_id
       WHERE d.status = 'pending' AND d.endpoint_id = $1 AND d.next_attempt_at <= $2 AND d.seq <> ALL($4::bigint[])
         AND d.claimed_by = current_setting('orra.node')
+        -- Order per orchestration: not while an earlier event of its orchestration is still pending here.
+        AND NOT EXISTS (SELECT 1 FROM webhook_events e2
+          JOIN webhook_deliveries d2 ON d2.event_id = e2.id AND d2.endpoint_id = d.endpoint_id AND d2.status = 'pending'
+          WHERE e2.project_id = e.project_id AND e2.orchestration_id = e.orchestration_id AND e2.sequence < e.sequence)
       ORDER BY d.next_attempt_at, d.seq LIMIT $3`,
   },
   // Per endpoint: one index seek each, however long a slow endpoint's backlog. Only enabled endpoints can
@@ -46,8 +50,13 @@ export const WEBHOOK_DELIVERY_STATEMENTS = {
   dueEndpoints: {
     name: 'orra_webhook_due_endpoints',
     text: `SELECT ep.id AS endpoint_id, (SELECT min(d.next_attempt_at) FROM webhook_deliveries d
+          JOIN webhook_events e ON e.id = d.event_id
           WHERE d.status = 'pending' AND d.endpoint_id = ep.id AND d.seq <> ALL($1::bigint[])
-            AND d.claimed_by = current_setting('orra.node')) AS due_at
+            AND d.claimed_by = current_setting('orra.node')
+            -- Held back behind an earlier event of their orchestration: not due, so they set no timer.
+            AND NOT EXISTS (SELECT 1 FROM webhook_events e2
+          JOIN webhook_deliveries d2 ON d2.event_id = e2.id AND d2.endpoint_id = d.endpoint_id AND d2.status = 'pending'
+          WHERE e2.project_id = e.project_id AND e2.orchestration_id = e.orchestration_id AND e2.sequence < e.sequence)) AS due_at
       FROM webhook_endpoints ep
       WHERE ep.deleted_at IS NULL AND ep.is_enabled AND ep.id <> ALL($2::text[])
       ORDER BY ep.created_at, ep.rowid`,

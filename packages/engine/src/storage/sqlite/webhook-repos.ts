@@ -67,6 +67,10 @@ export function createWebhookDeliveryRepo(db: Database.Database): WebhookDeliver
          JOIN webhook_endpoints ep ON ep.id = d.endpoint_id
          WHERE d.status = 'pending' AND d.endpoint_id = @endpointId AND d.next_attempt_at <= @now
            AND d.seq NOT IN (SELECT value FROM json_each(@seqs))
+           -- Order per orchestration: not while an earlier event of its orchestration is still pending here.
+           AND NOT EXISTS (SELECT 1 FROM webhook_events e2
+             JOIN webhook_deliveries d2 ON d2.event_id = e2.id AND d2.endpoint_id = d.endpoint_id AND d2.status = 'pending'
+             WHERE e2.project_id = e.project_id AND e2.orchestration_id = e.orchestration_id AND e2.sequence < e.sequence)
          ORDER BY d.next_attempt_at LIMIT @limit`,
       )
       .raw(true),
@@ -74,7 +78,12 @@ export function createWebhookDeliveryRepo(db: Database.Database): WebhookDeliver
     // another endpoint's work. Only enabled endpoints can have pending deliveries (disable/delete end them).
     dueEndpoints: db.prepare(
       `SELECT id AS endpoint_id, (SELECT min(d.next_attempt_at) FROM webhook_deliveries d
-           WHERE d.status = 'pending' AND d.endpoint_id = ep.id AND d.seq NOT IN (SELECT value FROM json_each(@seqs))) AS due_at
+           JOIN webhook_events e ON e.id = d.event_id
+           WHERE d.status = 'pending' AND d.endpoint_id = ep.id AND d.seq NOT IN (SELECT value FROM json_each(@seqs))
+             -- Held back behind an earlier event of their orchestration: not due, so they set no timer.
+             AND NOT EXISTS (SELECT 1 FROM webhook_events e2
+             JOIN webhook_deliveries d2 ON d2.event_id = e2.id AND d2.endpoint_id = d.endpoint_id AND d2.status = 'pending'
+             WHERE e2.project_id = e.project_id AND e2.orchestration_id = e.orchestration_id AND e2.sequence < e.sequence)) AS due_at
        FROM webhook_endpoints ep
        WHERE ep.deleted_at IS NULL AND ep.is_enabled = 1 AND ep.id NOT IN (SELECT value FROM json_each(@endpoints))`,
     ),
