@@ -12,6 +12,7 @@ import { upgradeStatus } from './helpers/upgrade-status.js';
 import { MarkdownDoc, markdownTables } from './helpers/markdown-doc.js';
 import { dropSchema, isPostgresReachable, schemaForDataDir } from './helpers/test-database.js';
 import { startTestEngine, type TestEngine } from './helpers/test-engine.js';
+import { waitFor } from './helpers/wait-for.js';
 
 /**
  * docs/errors.md against real engines: the example body is the engine's answer to the same mistake,
@@ -201,6 +202,35 @@ describe('docs/errors.md against real engines', () => {
           await held.engine.stop();
           rmSync(dataDir, { recursive: true, force: true });
           await dropSchema(schemaForDataDir(dataDir));
+        }
+      },
+      'Orra:CursorExpired': async () => {
+        // An event older than retention, deleted by the sweep: a cursor before it has lost it.
+        const short = await startTestEngine({ retentionMs: 1_000, retentionSweepIntervalMs: 100 });
+        try {
+          const { api: theirs, projectId } = await newProject(short.url, 'short-memory');
+          await short.store.transaction(async (tx) => {
+            const sequence = await tx.events.nextSequence(projectId);
+            await tx.webhookDeliveries.insertEvent({
+              id: `o_Gone-completed-${sequence}`,
+              projectId,
+              type: 'orchestration.completed',
+              body: '{}',
+              createdAt: Date.now() - 60_000,
+              sequence,
+              subject: 'o_Gone',
+              orchestrationId: 'o_Gone',
+            });
+          });
+          return await waitFor(
+            async () => {
+              const res = await theirs.get('/events?after=0');
+              return res.status === 410 ? res : undefined;
+            },
+            { what: 'the sweep to delete the event', timeoutMs: 30_000 },
+          );
+        } finally {
+          await short.dispose();
         }
       },
       'Orra:Internal': async () => {

@@ -11,3 +11,4 @@ export * from './http/groundings.js';
 export * from './http/webhooks.js';
 export * from './webhooks/events.js';
 export * from './http/events.js';
+export * from './webhooks/operator-events.js';

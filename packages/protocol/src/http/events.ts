@@ -1,11 +1,16 @@
 import type { WebhookEventType } from '../webhooks/events.js';
 
-/** The types of event the log holds (every webhook event but `webhook.test`, which is never logged). */
+/** The types of event the log holds (every webhook event, operator events included, but `webhook.test`, which is never logged). */
 export const LOGGED_EVENT_TYPES = [
   'orchestration.completed',
   'orchestration.failed',
   'orchestration.aborted',
   'compensation.failed',
+  'compensation.resolved',
+  'compensation.ignored',
+  'webhook.endpoint.disabled',
+  'webhook.endpoint.enabled',
+  'webhook.delivery.exhausted',
 ] as const satisfies readonly WebhookEventType[];
 
 /** A type of event the log holds. */
@@ -30,7 +35,7 @@ export interface EventEnvelopeOut {
   /** `/projects/<project id>`. */
   source: string;
   type: LoggedEventType;
-  /** The `o_…` (orchestration events) or `c_…` (compensation events) id the event is about. */
+  /** The id the event is about: `o_…` (orchestration events), `c_…` (compensation events), `wh_…` (endpoint events), the undelivered event's id (`webhook.delivery.exhausted`). */
   subject: string;
   /** When the event was committed (RFC 3339, milliseconds). */
   time: string;
