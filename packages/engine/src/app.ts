@@ -25,6 +25,7 @@ import { DatabaseInUseError } from './storage/sqlite/database-lock.js';
 import type { Store } from './storage/store.js';
 import { EventFeed } from './events/event-feed.js';
 import { EventSignal } from './events/event-signal.js';
+import type { Enqueued } from './webhooks/webhook-outbox.js';
 import { Webhooks } from './webhooks/webhooks.js';
 import { WsHub } from './ws/ws-hub.js';
 
@@ -143,7 +144,10 @@ async function start(config: Config, log: Logger, options: StartEngineOptions): 
           onSessionLost: (err) => options.onFatal?.(err),
         })
       : new LocalCluster(parts);
-  const failedCompensations = new FailedCompensationService(store, compensations, connections, now);
+  const failedCompensations = new FailedCompensationService(store, compensations, connections, now, {
+    write: (tx, record, action, reason, keyId, at) => webhooks.operatorEvents.compensationDisposed(tx, record, action, reason, keyId, at),
+    afterCommit: (written) => webhooks.operatorEvents.wake([written as Enqueued | undefined]),
+  });
   const planning = createPlanningService(config, store, log.child({ component: 'planning' }), now);
   const groundings = new GroundingService(store, now);
   const orchestrations = new OrchestrationService(store, runner, config, now, planning);

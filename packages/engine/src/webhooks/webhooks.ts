@@ -5,6 +5,7 @@ import type { Logger } from '../logging/logger.js';
 import type { EngineMetrics } from '../metrics/engine-metrics.js';
 import type { OrchestrationRunner } from '../orchestration/orchestration-runner.js';
 import type { CompensationRecord, Store } from '../storage/store.js';
+import { OperatorEvents } from './operator-events.js';
 import { SsrfPolicy } from './ssrf-policy.js';
 import { WebhookDispatcher } from './webhook-dispatcher.js';
 import { WebhookHistory } from './webhook-history.js';
@@ -15,6 +16,8 @@ import { WebhookService } from './webhook-service.js';
 /** The webhook parts, built together: outbox (write side), dispatcher (sending), service and history (API). */
 export class Webhooks {
   readonly outbox: WebhookOutbox;
+  /** Operator events (endpoint disabled/enabled, delivery given up on, compensation resolved/ignored). */
+  readonly operatorEvents: OperatorEvents;
   readonly service: WebhookService;
   readonly history: WebhookHistory;
   private readonly dispatcher: WebhookDispatcher;
@@ -36,22 +39,25 @@ export class Webhooks {
       policy,
       now,
     });
+    this.outbox = new WebhookOutbox(now, config.webhookRetrySchedule[0] ?? 0, (ready) =>
+      ready.length > 0 ? this.dispatcher.offer(ready) : this.dispatcher.wake(),
+      onEventsCommitted,
+    );
+    this.operatorEvents = new OperatorEvents(this.outbox);
     this.dispatcher = new WebhookDispatcher(store, this.sender, metrics, log, {
       schedule: config.webhookRetrySchedule,
       maxPerEndpoint: config.webhookMaxConcurrencyPerEndpoint,
       maxInFlight: config.webhookMaxConcurrency,
       now,
+      operatorEvents: this.operatorEvents,
     });
     const wake = () => this.dispatcher.wake();
-    this.outbox = new WebhookOutbox(now, config.webhookRetrySchedule[0] ?? 0, (ready) =>
-      ready.length > 0 ? this.dispatcher.offer(ready) : this.dispatcher.wake(),
-      onEventsCommitted,
-    );
     this.service = new WebhookService(store, policy, this.sender, {
       secretOverlapMs: config.webhookSecretOverlapMs,
       now,
       wake,
       forget: (id) => this.dispatcher.forgetEndpoint(id),
+      operatorEvents: this.operatorEvents,
     });
     this.history = new WebhookHistory(store);
   }
