@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+/* global fetch, TextDecoder -- Node 20 globals the shared .mjs lint config does not list */
 // A consumer of the engine's event stream (docs/events.md) that never misses or repeats an event, across
 // its own restarts (even kill -9) and the engine's.
 //
