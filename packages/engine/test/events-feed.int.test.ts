@@ -197,3 +197,19 @@ describe('event feed retention', () => {
     }
   });
 });
+
+describe('event feed at shutdown', () => {
+  it('answers a held long-poll at once when the engine stops, instead of holding the shutdown for its wait', async () => {
+    const engine = await startTestEngine();
+    const { api } = await newProject(engine.url);
+    const held = api.get('/events?after=head&wait=30');
+    await new Promise((r) => setTimeout(r, 300));
+    const startedAt = Date.now();
+    await engine.dispose();
+    const res = await held;
+    expect(res.status).toBe(200);
+    expect(res.body.data).toEqual([]);
+    // Well under the 30 s wait (generous for a loaded machine): the shutdown released it.
+    expect(Date.now() - startedAt).toBeLessThan(20_000);
+  });
+});

@@ -27,6 +27,8 @@ export interface FeedPosition {
 export class EventFeed {
   /** Open SSE streams, ended on shutdown (an open stream would otherwise keep the server from closing). */
   private readonly streams = new Set<EventStream>();
+  /** Aborted on shutdown: held long-polls answer at once instead of holding the server open for up to 30 s. */
+  private readonly shutdown = new AbortController();
 
   constructor(
     private readonly store: Store,
@@ -43,6 +45,7 @@ export class EventFeed {
 
   /** Ends every open stream (engine shutdown); clients reconnect, elsewhere or later, with Last-Event-ID. */
   closeStreams(): void {
+    this.shutdown.abort();
     for (const s of [...this.streams]) s.close('the engine is shutting down; reconnect with Last-Event-ID to resume');
   }
 
@@ -91,7 +94,7 @@ export class EventFeed {
   async page(projectId: string, q: FeedQuery, abort: AbortSignal): Promise<EventPageOut> {
     const start = await this.position(projectId, q.after);
     let { rows, hasMore } = await this.read(projectId, start.afterSequence, q);
-    if (rows.length === 0 && q.waitMs > 0 && !abort.aborted) {
+    if (rows.length === 0 && q.waitMs > 0 && !abort.aborted && !this.shutdown.signal.aborted) {
       ({ rows, hasMore } = await this.waitForRows(projectId, start.afterSequence, q, abort));
     }
     const last = rows.at(-1)?.sequence ?? undefined;
@@ -115,11 +118,13 @@ export class EventFeed {
         clearTimeout(timer);
         unsubscribe();
         abort.removeEventListener('abort', onAbort);
+        shutdown.removeEventListener('abort', onAbort);
         if (result instanceof Error) reject(result);
         else resolve(result);
       };
       const empty = { rows: [], hasMore: false };
       const onAbort = () => finish(empty);
+      const shutdown = this.shutdown.signal;
       // One read at a time; wakes during a read make one more read after it (no wake is lost).
       const check = () => {
         if (isDone) return;
@@ -144,6 +149,7 @@ export class EventFeed {
       const unsubscribe = this.signal.subscribe(projectId, check);
       const timer = setTimeout(() => finish(empty), q.waitMs);
       abort.addEventListener('abort', onAbort);
+      shutdown.addEventListener('abort', onAbort);
       check();
     });
   }
