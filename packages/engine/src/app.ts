@@ -120,6 +120,7 @@ async function start(config: Config, log: Logger, options: StartEngineOptions): 
   const eventSignal = new EventSignal();
   const webhooks = new Webhooks(store, config, log.child({ component: 'webhooks' }), metrics, now, (projectId) => eventSignal.notify(projectId));
   webhooks.attach(runner, compensations);
+  metrics.setEventReadersSource(() => eventSignal.size);
   const events = new EventFeed(store, eventSignal, {
     keepaliveMs: config.eventStreamKeepaliveMs,
     bookmarkMs: config.eventStreamBookmarkMs,

@@ -121,6 +121,23 @@ describe('event feed (GET /events)', () => {
     expect(f.body.data.map((e: any) => e.subject)).toEqual([failedId]);
   });
 
+  it('counts committed events by type and the readers waiting in /metrics', async () => {
+    const metric = async (series: string) => {
+      const line = (await (await fetch(`${engine.url}/metrics`)).text()).split('\n').find((l) => l.startsWith(`${series} `));
+      return line ? Number(line.slice(series.length + 1)) : 0;
+    };
+    const completed = 'orra_events_total{type="orchestration.completed"}';
+    const before = await metric(completed);
+    expect(before).toBeGreaterThan(0);
+    expect(await metric('orra_event_readers')).toBe(0);
+    const held = api.get('/events?after=head&wait=30');
+    await waitFor(async () => (await metric('orra_event_readers')) === 1, { what: 'the held request in the gauge' });
+    await orchestrate([inc.id]);
+    expect((await held).body.data).toHaveLength(1);
+    await waitFor(async () => (await metric(completed)) === before + 1, { what: 'the counter to move' });
+    expect(await metric('orra_event_readers')).toBe(0);
+  });
+
   it('answers an empty page when wait runs out', async () => {
     const res = await api.get('/events?after=head&wait=0.3');
     expect(res.status).toBe(200);

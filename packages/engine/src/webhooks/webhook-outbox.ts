@@ -19,6 +19,7 @@ export interface OutboxEvent {
 export interface Enqueued {
   eventId: string;
   projectId: string;
+  type: WebhookEventType;
   /** Its place in the project's event log. */
   sequence: number;
   /** Its deliveries due now, with all an attempt needs, when the store told their seqs (SQLite). */
@@ -36,8 +37,8 @@ export class WebhookOutbox {
     /** Delay before the first attempt: the retry schedule's first entry (normally 0). */
     private readonly firstDelayMs: number,
     private readonly onWake: (ready: readonly DueDelivery[]) => void,
-    /** A project's log grew (after commit): wakes its feed readers in this process. */
-    private readonly onCommitted: (projectId: string) => void = () => {},
+    /** A project's log grew (after commit): wakes its feed readers in this process, counts the event. */
+    private readonly onCommitted: (projectId: string, type: WebhookEventType) => void = () => {},
   ) {}
 
   /**
@@ -68,7 +69,7 @@ export class WebhookOutbox {
     // rolls the transaction back, sequence included.
     if (!(await tx.webhookDeliveries.insertEvent(record))) throw new Error(`event ${eventId} exists already`);
     const endpoints = await tx.webhookEndpoints.list(event.projectId, event.kind);
-    if (endpoints.length === 0) return { eventId, projectId: event.projectId, sequence, ready: [] };
+    if (endpoints.length === 0) return { eventId, projectId: event.projectId, type: event.type, sequence, ready: [] };
     const seqs = await tx.webhookDeliveries.insertDeliveries(
       endpoints.map((ep) => ({
         eventId,
@@ -111,7 +112,7 @@ export class WebhookOutbox {
         version: 0,
       });
     });
-    return { eventId, projectId: event.projectId, sequence, ready };
+    return { eventId, projectId: event.projectId, type: event.type, sequence, ready };
   }
 
   /**
@@ -121,7 +122,7 @@ export class WebhookOutbox {
    * waiting for a new event are woken too.
    */
   wake(enqueued?: Enqueued): void {
-    if (enqueued) this.onCommitted(enqueued.projectId);
+    if (enqueued) this.onCommitted(enqueued.projectId, enqueued.type);
     this.onWake(enqueued?.ready ?? []);
   }
 }

@@ -41,7 +41,10 @@ export class Webhooks {
     });
     this.outbox = new WebhookOutbox(now, config.webhookRetrySchedule[0] ?? 0, (ready) =>
       ready.length > 0 ? this.dispatcher.offer(ready) : this.dispatcher.wake(),
-      onEventsCommitted,
+      (projectId, type) => {
+        onEventsCommitted(projectId);
+        metrics.eventCommitted(type);
+      },
     );
     this.operatorEvents = new OperatorEvents(this.outbox);
     this.dispatcher = new WebhookDispatcher(store, this.sender, metrics, log, {
