@@ -118,3 +118,18 @@ describe('event stream (GET /events/stream)', () => {
     expect(cursor(1)).toBe(mine.events()[0]!.id);
   });
 });
+
+describe('event stream at shutdown', () => {
+  it('ends open streams with a close event saying why, and the engine stops promptly', async () => {
+    const engine = await startTestEngine();
+    const { apiKey } = await newProject(engine.url);
+    const client = await new SseClient(`${engine.url}/events/stream?after=head`, apiKey).open();
+    expect(client.status).toBe(200);
+    const startedAt = Date.now();
+    await engine.dispose();
+    expect(Date.now() - startedAt).toBeLessThan(20_000); // generous: the keep-alive timeout would be 72 s
+    await waitFor(() => client.isEnded, { what: 'the stream to end' });
+    const closed = client.frames.find((f) => f.event === 'close');
+    expect(JSON.parse(closed!.data!).reason).toMatch(/shutting down/);
+  });
+});

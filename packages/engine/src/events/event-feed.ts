@@ -43,6 +43,11 @@ export class EventFeed {
     stream.start();
   }
 
+  /** True once the engine has begun to shut down. */
+  get isShuttingDown(): boolean {
+    return this.shutdown.signal.aborted;
+  }
+
   /** Ends every open stream (engine shutdown); clients reconnect, elsewhere or later, with Last-Event-ID. */
   closeStreams(): void {
     this.shutdown.abort();

@@ -52,7 +52,9 @@ export class EventStream {
     this.res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache, no-transform',
-      connection: 'keep-alive',
+      // The response lasts as long as the connection; nothing is sent on it afterwards, and a connection left
+      // open after a shutdown ended the stream would hold the server's close until the keep-alive timeout.
+      connection: 'close',
       // nginx buffers responses by default, which would hold events back.
       'x-accel-buffering': 'no',
     });

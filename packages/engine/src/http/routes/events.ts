@@ -16,7 +16,11 @@ const ORCHESTRATION_ID = /^o_[0-9A-Za-z]{1,64}$/;
 export function eventRoutes(app: FastifyInstance, deps: RouteDeps): void {
   app.get<{ Querystring: Query }>('/events', async (request, reply) => {
     const q = parseFeedQuery(request.query);
-    return deps.events.page(callerOf(request).projectId, q, closedSignal(reply));
+    const page = await deps.events.page(callerOf(request).projectId, q, closedSignal(reply));
+    // Released by a shutdown: the server has stopped taking connections, but one kept alive after this
+    // answer would hold its close until the keep-alive timeout.
+    if (deps.events.isShuttingDown) void reply.header('connection', 'close');
+    return page;
   });
 
   // Server-Sent Events over the same log. Errors (bad input, expired cursor) are answered as JSON before
