@@ -82,6 +82,8 @@ export class PostgresStore implements Store {
   declare readonly events: Repos['events'];
   declare readonly retention: Repos['retention'];
   private isClosed = false;
+  /** Projects whose event-log counter lost a conflict lately, and until when (see NeedsEventLogLock). */
+  private readonly hot = new Map<string, number>();
   private readonly batcher: TransactionBatcher<Repos>;
 
   private constructor(
@@ -155,9 +157,15 @@ export class PostgresStore implements Store {
       }, locks);
       if (outcome.ok) return units.forEach((u, i) => u.resolve(outcome.value[i]));
       if (outcome.isBroken) return units.forEach((u) => u.reject(outcome.error));
+      if (outcome.error instanceof NeedsEventLogLock) {
+        locks.add(outcome.error.projectId);
+        continue;
+      }
       if (!isConflict(outcome.error) || attempt >= MAX_TRANSACTION_ATTEMPTS) break;
-      for (const p of outcome.sequenced) locks.add(p);
-      await conflictBackoff(attempt);
+      this.markHot(outcome.sequenced);
+      // A conflict on an event-log counter: run again at once under its lock (waiting for the lock is the
+      // pause; a random sleep on top only added latency). Any other conflict: back off.
+      if (!addLocks(locks, outcome.sequenced)) await conflictBackoff(attempt);
     }
     await Promise.all(units.map((u) => settle(u, this.runAlone(u.fn))));
   }
@@ -168,12 +176,17 @@ export class PostgresStore implements Store {
     for (let attempt = 1; ; attempt++) {
       const outcome = await this.attempt(fn, locks);
       if (outcome.ok) return outcome.value;
-      for (const p of outcome.sequenced) locks.add(p);
+      if (outcome.error instanceof NeedsEventLogLock) {
+        locks.add(outcome.error.projectId);
+        continue;
+      }
+      if (isConflict(outcome.error)) this.markHot(outcome.sequenced);
+      const isNewLock = addLocks(locks, outcome.sequenced);
       const code = (outcome.error as { code?: unknown }).code;
       const isRetryable = isConflict(outcome.error) || (code === UNIQUE_VIOLATION && attempt === 1);
       if (outcome.isBroken || !isRetryable || attempt >= MAX_TRANSACTION_ATTEMPTS) throw outcome.error;
       this.log?.debug({ code, attempt }, 'transaction conflicted with another; running it again');
-      await conflictBackoff(attempt);
+      if (!isNewLock) await conflictBackoff(attempt);
     }
   }
 
@@ -203,7 +216,12 @@ export class PostgresStore implements Store {
     }
     try {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
-      const value = await fn(createPostgresRepos(clientQueryable(client, () => isOpen), (p) => sequenced.add(p)));
+      const value = await fn(
+        createPostgresRepos(clientQueryable(client, () => isOpen), (p) => {
+          if (!locks.has(p) && this.isHot(p)) throw new NeedsEventLogLock(p);
+          sequenced.add(p);
+        }),
+      );
       await client.query('COMMIT');
       return { ok: true, value };
     } catch (error) {
@@ -218,11 +236,46 @@ export class PostgresStore implements Store {
     }
   }
 
+  private markHot(projects: ReadonlySet<string>): void {
+    const until = Date.now() + HOT_MS;
+    for (const p of projects) this.hot.set(p, until);
+    if (this.hot.size > MAX_HOT) for (const [p, t] of this.hot) if (t < Date.now()) this.hot.delete(p);
+  }
+
+  private isHot(projectId: string): boolean {
+    const until = this.hot.get(projectId);
+    if (until === undefined) return false;
+    if (until >= Date.now()) return true;
+    this.hot.delete(projectId);
+    return false;
+  }
+
   async close(): Promise<void> {
     if (this.isClosed) return;
     this.isClosed = true;
     await this.pool.end();
   }
+}
+
+/**
+ * Thrown (inside `fn`, before the counter is touched) when a transaction is about to append to a project
+ * whose log is contended and it does not hold that project's lock: it is run again at once under the lock,
+ * instead of running to its end and losing a serialization conflict.
+ */
+class NeedsEventLogLock extends Error {
+  constructor(readonly projectId: string) {
+    super(`event log of ${projectId} is contended: run under its lock`);
+  }
+}
+/** How long a project's log counts as contended after a conflict on it. */
+const HOT_MS = 10_000;
+const MAX_HOT = 1_000;
+
+/** Adds the projects to the locks; true when one was not locked yet (the next attempt runs under a new lock). */
+function addLocks(locks: Set<string>, projects: ReadonlySet<string>): boolean {
+  const size = locks.size;
+  for (const p of projects) locks.add(p);
+  return locks.size > size;
 }
 
 type Attempt<T> = { ok: true; value: T } | { ok: false; error: unknown; isBroken: boolean; sequenced: ReadonlySet<string> };
