@@ -52,9 +52,7 @@ export class EventStream {
     this.res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache, no-transform',
-      // The response lasts as long as the connection; nothing is sent on it afterwards, and a connection left
-      // open after a shutdown ended the stream would hold the server's close until the keep-alive timeout.
-      connection: 'close',
+      connection: 'keep-alive',
       // nginx buffers responses by default, which would hold events back.
       'x-accel-buffering': 'no',
     });
