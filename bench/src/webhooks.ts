@@ -105,7 +105,7 @@ export async function webhooks(): Promise<Record<string, unknown>> {
       finalizedAt: Date.now(),
       results: [{ orderId: `ORD${n}`, status: 'shipped', amount: 42.5, eta: '2 days' }],
     });
-    return { projectId: project.id, kind: 'orchestration', type: payload.type, eventId: payload.event_id, payload };
+    return { projectId: project.id, kind: 'orchestration', type: payload.type, eventId: payload.event_id, payload, subject: payload.orchestration_id, orchestrationId: payload.orchestration_id };
   };
   const commitAt = new Map<string, number>();
   const commitEvent = (isTimed: boolean): void => {

@@ -31,6 +31,9 @@ import { SpanDropCounter } from './tracing/span-drop-counter.js';
 import type { Tracing } from './tracing/tracing.js';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { Store } from './storage/store.js';
+import { EventFeed } from './events/event-feed.js';
+import { EventSignal } from './events/event-signal.js';
+import type { Enqueued } from './webhooks/webhook-outbox.js';
 import { Webhooks } from './webhooks/webhooks.js';
 import { WsHub } from './ws/ws-hub.js';
 
@@ -143,13 +146,27 @@ async function start(config: Config, tracingConfig: TracingConfig, log: Logger, 
     step.afterCommit(() => compensations.begin(planned));
   });
   // Webhook events commit in the transaction of the state change they report (transactional outbox).
-  const webhooks = new Webhooks(store, config, log.child({ component: 'webhooks' }), metrics, now, tracing);
+  const eventSignal = new EventSignal();
+  const webhooks = new Webhooks(store, config, log.child({ component: 'webhooks' }), metrics, now, tracing, (projectId) => eventSignal.notify(projectId));
   webhooks.attach(runner, compensations);
+  metrics.setEventReadersSource(() => eventSignal.size);
+  const events = new EventFeed(store, eventSignal, {
+    keepaliveMs: config.eventStreamKeepaliveMs,
+    bookmarkMs: config.eventStreamBookmarkMs,
+    maxBufferBytes: config.eventStreamMaxBufferBytes,
+  });
   const answers = new UnownedAnswers(store, compensations, log.child({ component: 'answers' }), {
     maxAttempts: config.compensationMaxAttempts,
     now,
   });
-  const parts = { hub, runner, compensations, answers, wakeWebhooks: () => webhooks.start() };
+  const parts = {
+    hub,
+    runner,
+    compensations,
+    answers,
+    wakeWebhooks: () => webhooks.start(),
+    eventsCommitted: (projectId: string) => eventSignal.notify(projectId),
+  };
   const cluster: Cluster =
     store instanceof PostgresStore
       ? new PostgresCluster(store.pool, store, parts, log.child({ component: 'cluster' }), {
@@ -162,7 +179,10 @@ async function start(config: Config, tracingConfig: TracingConfig, log: Logger, 
           onSessionLost: (err) => options.onFatal?.(err),
         })
       : new LocalCluster(parts);
-  const failedCompensations = new FailedCompensationService(store, compensations, connections, now);
+  const failedCompensations = new FailedCompensationService(store, compensations, connections, now, {
+    write: (tx, record, action, reason, keyId, at) => webhooks.operatorEvents.compensationDisposed(tx, record, action, reason, keyId, at),
+    afterCommit: (written) => webhooks.operatorEvents.wake([written as Enqueued | undefined]),
+  });
   const planning = createPlanningService(config, store, log.child({ component: 'planning' }), now);
   const groundings = new GroundingService(store, now);
   const orchestrations = new OrchestrationService(store, runner, config, now, planning, tracing);
@@ -179,6 +199,7 @@ async function start(config: Config, tracingConfig: TracingConfig, log: Logger, 
       aborts: cluster,
       presence: cluster,
       webhooks,
+      events,
       metrics,
       consoleSessions: new ConsoleSessions(store, projects, { idleMs: config.consoleSessionIdleMs, maxMs: config.consoleSessionMaxMs, now }),
       signInLimiter: new SignInLimiter(config.consoleSignInsPerMinute, now),
@@ -198,6 +219,7 @@ async function start(config: Config, tracingConfig: TracingConfig, log: Logger, 
   const close = () =>
     (closing ??= (async () => {
       hub.close();
+      events.closeStreams();
       await http.close();
       await runner.stop();
       await compensations.stop();

@@ -12,6 +12,7 @@ import { upgradeStatus } from './helpers/upgrade-status.js';
 import { MarkdownDoc, markdownTables } from './helpers/markdown-doc.js';
 import { dropSchema, isPostgresReachable, schemaForDataDir } from './helpers/test-database.js';
 import { startTestEngine, type TestEngine } from './helpers/test-engine.js';
+import { waitFor } from './helpers/wait-for.js';
 
 /**
  * docs/errors.md against real engines: the example body is the engine's answer to the same mistake,
@@ -252,6 +253,35 @@ describe('docs/errors.md against real engines', () => {
           await limited.dispose();
         }
       },
+      'Orra:CursorExpired': async () => {
+        // An event older than retention, deleted by the sweep: a cursor before it has lost it.
+        const short = await startTestEngine({ retentionMs: 1_000, retentionSweepIntervalMs: 100 });
+        try {
+          const { api: theirs, projectId } = await newProject(short.url, 'short-memory');
+          await short.store.transaction(async (tx) => {
+            const sequence = await tx.events.nextSequence(projectId);
+            await tx.webhookDeliveries.insertEvent({
+              id: `o_Gone-completed-${sequence}`,
+              projectId,
+              type: 'orchestration.completed',
+              body: '{}',
+              createdAt: Date.now() - 60_000,
+              sequence,
+              subject: 'o_Gone',
+              orchestrationId: 'o_Gone',
+            });
+          });
+          return await waitFor(
+            async () => {
+              const res = await theirs.get('/events?after=0');
+              return res.status === 410 ? res : undefined;
+            },
+            { what: 'the sweep to delete the event', timeoutMs: 30_000 },
+          );
+        } finally {
+          await short.dispose();
+        }
+      },
       'Orra:Internal': async () => {
         // Storage gone from under a running engine: an unexpected failure.
         const broken = await startTestEngine();
@@ -287,9 +317,12 @@ describe('docs/errors.md against real engines', () => {
         expect(Object.keys(res.body)).toEqual(['error']);
         const { error } = res.body;
         expect(error).toMatchObject({ kind: expect.any(String), code, message: expect.any(String) });
+        // Beyond these, only the field the docs name for one code: `oldest_cursor` of Orra:CursorExpired.
+        const extra = code === 'Orra:CursorExpired' ? ['oldest_cursor'] : [];
         expect(
-          Object.keys(error).filter((k) => !['kind', 'code', 'param', 'message', 'requestId'].includes(k)),
+          Object.keys(error).filter((k) => ![...['kind', 'code', 'param', 'message', 'requestId'], ...extra].includes(k)),
         ).toEqual([]);
+        if (code === 'Orra:CursorExpired') expect(error.oldest_cursor).toMatch(/^\d{20}$/);
         expect(error.message).not.toBe('');
         expect(error.message).not.toMatch(/\n\s+at /); // never a stack
         if (status >= 500) expect(error.requestId).toEqual(expect.any(String));

@@ -320,6 +320,7 @@ describe('docs/webhooks.md against a real engine', () => {
         'webhook-id',
         'webhook-timestamp',
         'webhook-signature',
+        'X-Orra-Sequence',
       ]);
       const hook = ofType('orchestration.completed')[0] as ReceivedWebhook;
       for (const [, name, value] of rows) {
@@ -330,6 +331,7 @@ describe('docs/webhooks.md against a real engine', () => {
       }
       expect(hook.headers['x-orra-event']).toBe('orchestration.completed');
       expect(hook.headers['webhook-id']).toBe(hook.json.event_id);
+      expect(hook.headers['x-orra-sequence']).toMatch(/^\d{20}$/);
       expect(Math.abs(Number(hook.headers['webhook-timestamp']) - Date.now() / 1000)).toBeLessThan(60);
       // "HMAC-SHA256 over <webhook-id>.<webhook-timestamp>.<body>, keyed with the base64-decoded part of
       // the secret after whsec_, base64-encoded and prefixed with v1,"

@@ -23,6 +23,9 @@ const event = (id: string, createdAt: number) => ({
   type: 'orchestration.completed' as const,
   body: `{"event_id":"${id}"}`,
   createdAt,
+  sequence: null as number | null,
+  subject: null,
+  orchestrationId: null,
 });
 
 describe.each(adapters)('$name store: retention', (adapter) => {
@@ -136,5 +139,30 @@ describe.each(adapters)('$name store: retention', (adapter) => {
     const left = (await store.webhookDeliveries.list('p_1', { limit: 10 })).map((d) => d.eventId).sort();
     expect(left).toEqual(['ev_new', 'ev_old_pending']);
     expect(await store.transaction((tx) => tx.retention.pruneWebhookEvents(T0 + 500, 10))).toBe(0);
+  });
+
+  it('deletes the event log from its start only, and records how far (pruned_through) for the feed', async () => {
+    await store.webhookEndpoints.insert(endpoint('we_1'));
+    // p_1: 1 old, 2 old, 3 old with a pending delivery, 4 old, 5 new. p_2: 1 old.
+    await store.projects.insert(project('p_2'));
+    const logged = async (id: string, projectId: string, at: number) => {
+      const sequence = await store.transaction((tx) => tx.events.nextSequence(projectId));
+      await store.webhookDeliveries.insertEvent({ ...event(id, at), projectId, sequence, subject: 'o_1', orchestrationId: 'o_1' });
+      return sequence;
+    };
+    expect([await logged('ev_1', 'p_1', T0), await logged('ev_2', 'p_1', T0), await logged('ev_3', 'p_1', T0)]).toEqual([1, 2, 3]);
+    await logged('ev_4', 'p_1', T0);
+    await logged('ev_5', 'p_1', T0 + 1_000);
+    expect(await logged('ev_p2', 'p_2', T0)).toBe(1);
+    await store.webhookDeliveries.insertDeliveries([delivery('ev_3', 'we_1')]);
+
+    expect(await store.transaction((tx) => tx.retention.pruneWebhookEvents(T0 + 500, 10))).toBe(3);
+    expect(await store.events.bounds('p_1')).toEqual({ headSequence: 5, prunedThrough: 2 });
+    expect(await store.events.bounds('p_2')).toEqual({ headSequence: 1, prunedThrough: 1 });
+    // ev_4 is past the cutoff too, but goes only after ev_3: the log never has a hole.
+    expect((await store.events.list('p_1', { afterSequence: 2, limit: 10 })).map((e) => e.id)).toEqual(['ev_3', 'ev_4', 'ev_5']);
+    expect(await store.transaction((tx) => tx.retention.pruneWebhookEvents(T0 + 500, 10))).toBe(0);
+    // Numbers are never reused after a prune.
+    expect(await store.transaction((tx) => tx.events.nextSequence('p_2'))).toBe(2);
   });
 });

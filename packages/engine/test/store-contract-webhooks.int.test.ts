@@ -13,6 +13,10 @@ const event = (id: string, projectId = 'p_1') => ({
   type: 'orchestration.completed' as const,
   body: `{"event_id":"${id}","b":1,"a":[2]}`,
   createdAt: T0,
+  // ev_<n> is the project's n-th event in its log, each of its own orchestration.
+  sequence: Number(id.slice('ev_'.length)),
+  subject: `o_${id}`,
+  orchestrationId: `o_${id}`,
 });
 
 const attempt = (deliverySeq: number, o: Partial<WebhookAttemptRecord> = {}): WebhookAttemptRecord => ({
@@ -151,6 +155,7 @@ describe.each(adapters)('$name store: webhooks', (adapter) => {
       eventId: 'ev_1',
       eventType: 'orchestration.completed',
       eventCreatedAt: T0,
+      sequence: 1,
       endpointId: 'we_1',
       body: event('ev_1').body,
       url: 'http://127.0.0.1:1/we_1',
@@ -169,6 +174,32 @@ describe.each(adapters)('$name store: webhooks', (adapter) => {
     ]);
     expect(await store.webhookDeliveries.listDue('we_2', T0 + 99, 10, [])).toEqual([]);
     expect(d2!.status).toBe('pending');
+  });
+
+  it('holds a delivery back while an earlier event of its orchestration is pending at that endpoint', async () => {
+    await store.webhookEndpoints.insert(endpoint('we_1'));
+    await store.webhookEndpoints.insert(endpoint('we_2', { createdAt: T0 + 1 }));
+    // ev_1 and ev_2 belong to o_same; ev_3 to another orchestration.
+    for (const id of ['ev_1', 'ev_2']) {
+      expect(await store.webhookDeliveries.insertEvent({ ...event(id), subject: 'c_x', orchestrationId: 'o_same' })).toBe(true);
+    }
+    expect(await store.webhookDeliveries.insertEvent(event('ev_3'))).toBe(true);
+    await store.webhookDeliveries.insertDeliveries([
+      delivery('ev_1', 'we_1', { nextAttemptAt: T0 + 500 }), // being retried later
+      delivery('ev_2', 'we_1'),
+      delivery('ev_3', 'we_1'),
+      delivery('ev_2', 'we_2'), // ev_1 is not pending at we_2: nothing holds it there
+    ]);
+    const [d1] = (await store.webhookDeliveries.list('p_1', { eventId: 'ev_1', limit: 1 }));
+    expect((await store.webhookDeliveries.listDue('we_1', T0 + 100, 10, [])).map((d) => d.eventId)).toEqual(['ev_3']);
+    expect((await store.webhookDeliveries.listDue('we_2', T0 + 100, 10, [])).map((d) => d.eventId)).toEqual(['ev_2']);
+    // ev_3 claimed: we_1's next due time is ev_1's retry, not ev_2's (held, so it sets no timer).
+    const ev3 = (await store.webhookDeliveries.listDue('we_1', T0 + 100, 10, []))[0]!;
+    expect((await store.webhookDeliveries.listDueEndpoints([ev3.seq], ['we_2']))).toEqual([{ endpointId: 'we_1', dueAt: T0 + 500 }]);
+    await store.webhookDeliveries.recordOutcomes([
+      { attempt: attempt(d1!.seq, { attempt: 1 }), version: d1!.version, status: 'succeeded', nextAttemptAt: null, now: T0 + 500 },
+    ]);
+    expect((await store.webhookDeliveries.listDue('we_1', T0 + 600, 10, [ev3.seq])).map((d) => d.eventId)).toEqual(['ev_2']);
   });
 
   it('applies an attempt outcome only to the delivery version it was claimed with', async () => {

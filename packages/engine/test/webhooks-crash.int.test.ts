@@ -18,7 +18,7 @@ describe('webhook durability', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('delivers every event after a SIGKILL with hundreds undelivered (receiver down, then up)', async () => {
+  it('delivers every event after a SIGKILL with hundreds undelivered (receiver down, then up), each with its sequence unchanged', async () => {
     const env = { ORRA_WEBHOOK_RETRY_SCHEDULE: '0s,200ms,400ms,800ms,1s,2s,5s,10s,30s' };
     const port = await freePort();
     let engine = await new EngineProcess(port, dataDir, env).start();
@@ -41,6 +41,16 @@ describe('webhook durability', () => {
       const page = (await api.get('/webhooks/deliveries?status=pending&limit=500')).body.deliveries;
       return page.length === EVENTS;
     }, { what: `${EVENTS} pending deliveries`, timeoutMs: 30_000 });
+    // Each event's place in the log, as committed before the crash: 1…EVENTS.
+    const feed: any[] = [];
+    for (let after = '0'; feed.length < EVENTS; ) {
+      const page = (await api.get(`/events?after=${after}&limit=500`)).body;
+      if (page.data.length === 0) break;
+      feed.push(...page.data);
+      after = page.next_cursor;
+    }
+    expect(feed.map((e) => Number(e.sequence))).toEqual(ids.map((_, i) => i + 1));
+    const sequenceOf = new Map(feed.map((e) => [e.id as string, e.sequence as string]));
 
     await engine.kill();
     service.close();
@@ -55,6 +65,9 @@ describe('webhook durability', () => {
     const missing = ids.filter((id) => !received.has(id));
     expect(missing).toEqual([]);
     for (const h of receiver.received) expect(h.headers['webhook-id']).toBe(h.json.event_id);
+    // The restart changed no event's sequence: the webhook carries the number the feed showed before it.
+    for (const h of receiver.received) expect(h.headers['x-orra-sequence']).toBe(sequenceOf.get(h.json.event_id));
+    expect((await api.get('/events?limit=1')).body.head_cursor).toBe(String(EVENTS).padStart(20, '0'));
     await waitFor(async () => {
       const page = (await api.get('/webhooks/deliveries?status=succeeded&limit=500')).body.deliveries;
       return page.length === EVENTS;

@@ -77,7 +77,7 @@ describe('webhook handoff from the outbox to the dispatcher', () => {
     clock += 1;
     const o = outbox();
     const enqueued = await store.transaction((tx) =>
-      o.enqueue(tx, { projectId: 'p_1', kind: 'orchestration', type: 'orchestration.completed', eventId: id, payload: { event_id: id } }),
+      o.enqueue(tx, { projectId: 'p_1', kind: 'orchestration', type: 'orchestration.completed', eventId: id, payload: { event_id: id }, subject: `o_${id}`, orchestrationId: `o_${id}` }),
     );
     o.wake(enqueued);
   };

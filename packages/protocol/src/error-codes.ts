@@ -58,6 +58,11 @@ export const ERROR_CODES = {
    * engine's own origin (what a cross-site form or script would send).
    */
   CONSOLE_REQUEST_REFUSED: 'Orra:ConsoleRequestRefused',
+  /**
+   * The event-feed cursor is older than retention: events after it were deleted. The body carries
+   * `oldest_cursor`, from which the feed is complete again (resync first). Issue 12 calls it `cursor_expired`.
+   */
+  CURSOR_EXPIRED: 'Orra:CursorExpired',
   /** An unexpected server-side failure; the response carries a request id to find it in the logs. */
   INTERNAL: 'Orra:Internal',
 } as const;
@@ -80,5 +85,13 @@ export const ERROR_KINDS = {
 
 /** The JSON error body every non-2xx response carries. */
 export interface ErrorBodyOut {
-  error: { kind: string; code?: string; param?: string; message: string; requestId?: string };
+  error: {
+    kind: string;
+    code?: string;
+    param?: string;
+    message: string;
+    requestId?: string;
+    /** `Orra:CursorExpired` only: the cursor from which the event feed is complete. */
+    oldest_cursor?: string;
+  };
 }

@@ -10,3 +10,5 @@ export * from './http/compensation-failures.js';
 export * from './http/groundings.js';
 export * from './http/webhooks.js';
 export * from './webhooks/events.js';
+export * from './http/events.js';
+export * from './webhooks/operator-events.js';

@@ -6,8 +6,11 @@ import { relativeTime } from '../format.js';
 import type { Cell } from '../output.js';
 import { examples } from './examples.js';
 
+/** The kinds the CLI manages (operator endpoints are added through the API for now: docs/events.md). */
+type CliEndpointKind = Exclude<WebhookEndpointKind, 'operator'>;
+
 const NOUN: Record<
-  WebhookEndpointKind,
+  CliEndpointKind,
   { title: string; events: string; prefix: string; localKey: 'webhooks' | 'compensation_failure_webhooks' }
 > = {
   orchestration: {
@@ -33,7 +36,7 @@ const NOT_FOUND = "list the project's webhooks with 'orra webhooks ls' or 'orra 
  */
 export function registerEndpointCommands(
   parent: Command,
-  kind: WebhookEndpointKind,
+  kind: CliEndpointKind,
   context: (c: Command) => CliContext,
 ): void {
   const noun = NOUN[kind];
@@ -125,8 +128,9 @@ export function registerEndpointCommands(
       const client = ctx.client();
       const endpoint = await ctx.call(() => client.getWebhook(id), { notFound: NOT_FOUND });
       await ctx.call(() => client.deleteWebhook(id), { notFound: NOT_FOUND });
-      const localKey = NOUN[endpoint.kind].localKey;
-      if (project[localKey]?.includes(endpoint.url)) {
+      // Operator endpoints are not in orra's local file.
+      const localKey = endpoint.kind === 'operator' ? undefined : NOUN[endpoint.kind].localKey;
+      if (localKey && project[localKey]?.includes(endpoint.url)) {
         project[localKey] = project[localKey]?.filter((u) => u !== endpoint.url);
         if (project[localKey]?.length === 0) delete project[localKey];
         ctx.config.save();

@@ -21,6 +21,8 @@ export interface ClusterParts {
   answers: UnownedAnswers;
   /** Wakes the webhook dispatcher: deliveries were just handed to this process. */
   wakeWebhooks(): void;
+  /** A project's event log grew on some engine process (PostgreSQL: heard by NOTIFY): wake its readers. */
+  eventsCommitted(projectId: string): void;
 }
 
 /**

@@ -4,6 +4,7 @@ import pg from 'pg';
 import type { Logger } from '../logging/logger.js';
 import { ServicePresence, type PresenceView } from '../services/service-presence.js';
 import { quoteIdent } from '../storage/postgres/migrate-postgres.js';
+import { notifyChannelFor } from '../storage/postgres/notify-channel.js';
 import type { Store, TaskRecord } from '../storage/store.js';
 import { CLUSTER_SQL as SQL } from './cluster-statements.js';
 import {
@@ -47,7 +48,8 @@ type Note =
   | { t: 'd'; s: string; n: string | null } // a message for service s waits in cluster_dispatch
   | { t: 'i'; id: number; k: string } // a service message for the owner of key k waits in cluster_inbox
   | { t: 'n'; n: string } // node n left cleanly
-  | { t: 'a'; o: string; ok: boolean }; // the owner of orchestration o handled a forwarded abort
+  | { t: 'a'; o: string; ok: boolean } // the owner of orchestration o handled a forwarded abort
+  | { t: 'e'; p: string }; // project p's event log grew (sent by the event log's own SQL on commit)
 
 const CLAIM_BATCH = 64;
 /** Inbox keys of operator aborts forwarded to an orchestration's owner (service keys never look like this). */
@@ -107,7 +109,7 @@ export class PostgresCluster implements Cluster {
     private readonly options: PostgresClusterOptions,
   ) {
     this.nodeId = options.nodeId;
-    this.channel = channelFor(options.schema);
+    this.channel = notifyChannelFor(options.schema);
     this.now = options.now ?? Date.now;
     this.presences = new ServicePresence(this.now);
   }
@@ -310,6 +312,9 @@ export class PostgresCluster implements Cluster {
         break;
       case 'n':
         if (n.n !== this.nodeId) this.requestCheck(true);
+        break;
+      case 'e':
+        this.parts.eventsCommitted(n.p);
         break;
       case 'a':
         for (const done of [...(this.abortWaiters.get(n.o) ?? [])]) done(n.ok);
@@ -578,16 +583,4 @@ function executionIdOf(message: ServerMessage): string | null {
 
 function note(n: Note): string {
   return JSON.stringify(n);
-}
-
-/** One channel per schema: engines on other schemas of the same database never hear each other. */
-function channelFor(schema: string): string {
-  const name = `orra_${schema}`;
-  return name.length <= 63 ? name : `orra_${schema.slice(0, 40)}_${simpleHash(schema)}`;
-}
-
-function simpleHash(s: string): string {
-  let h = 0;
-  for (let i = 0; i < s.length; i++) h = (Math.imul(h, 31) + s.charCodeAt(i)) | 0;
-  return (h >>> 0).toString(36);
 }

@@ -6,6 +6,7 @@ import type {
   CompensationAuditEntry,
   CompensationRecord,
   FailedCompensationFilter,
+  Repos,
   ResolutionState,
   Store,
 } from '../storage/store.js';
@@ -21,6 +22,11 @@ export class FailedCompensationService {
     private readonly runner: CompensationRunner,
     private readonly connections: ServiceConnections,
     private readonly now: () => number = Date.now,
+    /** Joins the transaction that resolves or ignores a record (the `compensation.resolved`/`ignored` operator event). */
+    private readonly onDisposed?: {
+      write(tx: Repos, record: CompensationRecord, action: 'resolve' | 'ignore', reason: string, keyId: string, at: number): Promise<unknown>;
+      afterCommit(written: unknown): void;
+    },
   ) {}
 
   list(projectId: string, filter: FailedCompensationFilter): Promise<CompensationRecord[]> {
@@ -38,7 +44,8 @@ export class FailedCompensationService {
       throw new EngineError(ERROR_CODES.VALIDATION_FAILED, 'reason: a non-empty reason is required', { param: 'reason' });
     }
     const newState: ResolutionState = action === 'resolve' ? 'resolved' : 'ignored';
-    return this.store.transaction(async (tx) => {
+    let written: unknown;
+    const result = await this.store.transaction(async (tx) => {
       const record = await tx.compensations.get(id);
       if (!record || record.projectId !== caller.projectId || record.failedAt === null) throw notFound(id);
       assertPending(record, action);
@@ -54,8 +61,11 @@ export class FailedCompensationService {
         previousState: 'pending',
         newState,
       });
+      written = await this.onDisposed?.write(tx, updated, action, reason, caller.keyId, now);
       return updated;
     });
+    this.onDisposed?.afterCommit(written);
+    return result;
   }
 
   /** Runs the compensation once more now; the record is `resolved` only if that attempt succeeds. */

@@ -44,6 +44,7 @@ function sendError(err: FastifyError | EngineError, request: FastifyRequest, rep
       code: engineError.code,
       ...(engineError.param ? { param: engineError.param } : {}),
       message: engineError.message,
+      ...bodyDetails(engineError),
     },
   };
   if (status >= 500) {
@@ -84,4 +85,10 @@ function formatBytes(bytes: number): string {
     if (bytes >= size) return `${Number((bytes / size).toFixed(1))} ${unit}`;
   }
   return `${bytes} bytes`;
+}
+
+/** Fields an error adds to its body (declared in ErrorBodyOut); other details stay in the logs. */
+function bodyDetails(err: EngineError): Partial<ErrorBodyOut['error']> {
+  const d = err.details as { oldestCursor?: unknown } | undefined;
+  return err.code === ERROR_CODES.CURSOR_EXPIRED && typeof d?.oldestCursor === 'string' ? { oldest_cursor: d.oldestCursor } : {};
 }

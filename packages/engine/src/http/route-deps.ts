@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify';
+import type { EventFeed } from '../events/event-feed.js';
 import type { FailedCompensationService } from '../compensation/failed-compensation-service.js';
 import type { Config } from '../config/config.js';
 import type { ConsoleSessions } from '../console/console-sessions.js';
@@ -27,6 +28,8 @@ export interface RouteDeps {
   /** Whether a service is connected, across engine processes, and since when. */
   presence: { presence(serviceId: string): PresenceView };
   webhooks: Webhooks;
+  /** The event log's read side (feed and stream). */
+  events: EventFeed;
   metrics: EngineMetrics;
   consoleSessions: ConsoleSessions;
   /** Whether a service has a live connection to any engine process (for `GET /services`). */

@@ -10,6 +10,7 @@ import type { RouteDeps } from './route-deps.js';
 import { auditRoutes } from './routes/audit.js';
 import { consoleRoutes } from './routes/console.js';
 import { compensationFailureRoutes } from './routes/compensation-failures.js';
+import { eventRoutes } from './routes/events.js';
 import { groundingRoutes } from './routes/groundings.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { orchestrationRoutes } from './routes/orchestrations.js';
@@ -82,6 +83,7 @@ export function createHttpServer(deps: RouteDeps, log: Logger, options: HttpServ
   compensationFailureRoutes(app, deps);
   groundingRoutes(app, deps);
   webhookRoutes(app, deps);
+  eventRoutes(app, deps);
   metricsRoutes(app, deps);
   auditRoutes(app, deps);
   consoleRoutes(app, deps, options.consoleDistDir);

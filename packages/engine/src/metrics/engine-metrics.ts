@@ -20,6 +20,8 @@ export class EngineMetrics {
   private readonly deliveryLatency: Histogram;
   private readonly takeovers: Counter<'kind'>;
   private readonly routed: Counter<'direction'>;
+  private readonly events: Counter<'type'>;
+  private eventReaders: (() => number) | undefined;
   private pendingCompensations: (() => Promise<number>) | undefined;
   private pendingDeliveries: (() => Promise<{ count: number; oldestCreatedAt: number | null }>) | undefined;
 
@@ -52,6 +54,22 @@ export class EngineMetrics {
       (reading ??= (this.pendingDeliveries?.() ?? Promise.resolve(undefined))
         .catch(() => undefined)
         .finally(() => (reading = undefined)));
+    this.events = new Counter({
+      name: 'orra_events_total',
+      help: 'Events committed to the event log (every type, operator events included), by type.',
+      labelNames: ['type'],
+      registers,
+    });
+    const readReaders = () => this.eventReaders?.();
+    new Gauge({
+      name: 'orra_event_readers',
+      help: 'Event-feed long-polls waiting and event streams open in this process.',
+      registers,
+      collect() {
+        const n = readReaders();
+        if (n !== undefined) this.set(n);
+      },
+    });
     new Gauge({
       name: 'orra_webhook_deliveries_pending',
       help: 'Webhook deliveries still to be sent or retried (all projects, all endpoints), read from storage.',
@@ -117,6 +135,16 @@ export class EngineMetrics {
   /** Where the pending-delivery gauges read from (storage), at scrape time. */
   setPendingDeliveriesSource(source: () => Promise<{ count: number; oldestCreatedAt: number | null }>): void {
     this.pendingDeliveries = source;
+  }
+
+  /** Call after an event's transaction has committed. */
+  eventCommitted(type: string): void {
+    this.events.inc({ type });
+  }
+
+  /** Where the readers gauge reads its value (the event signal's subscriptions). */
+  setEventReadersSource(source: () => number): void {
+    this.eventReaders = source;
   }
 
   /** Call after the finalising step has committed. */

@@ -8,6 +8,7 @@ import type {
 } from './records.js';
 import type { AuditRepo, ConsoleSessionRepo } from './console-records.js';
 import type { CompensationRepo } from './compensation-records.js';
+import type { EventLogRepo } from './event-log-records.js';
 import type { GroundingRepo } from './grounding-records.js';
 import type { RetentionRepo } from './retention-records.js';
 import type { SubmissionKeyRepo } from './submission-key-records.js';
@@ -16,6 +17,7 @@ import type { WebhookDeliveryRepo, WebhookEndpointRepo } from './webhook-records
 export type * from './records.js';
 export type * from './compensation-records.js';
 export type * from './console-records.js';
+export type * from './event-log-records.js';
 export type * from './grounding-records.js';
 export type * from './retention-records.js';
 export type * from './submission-key-records.js';
@@ -101,6 +103,7 @@ export interface Repos {
   groundings: GroundingRepo;
   webhookEndpoints: WebhookEndpointRepo;
   webhookDeliveries: WebhookDeliveryRepo;
+  events: EventLogRepo;
   retention: RetentionRepo;
   submissionKeys: SubmissionKeyRepo;
   audit: AuditRepo;

@@ -27,6 +27,15 @@ export interface WebhookEventRecord {
   type: WebhookEventType;
   body: string;
   createdAt: EpochMs;
+  /**
+   * Its place in the project's event log: 1, 2, 3… without gaps, in commit order (EventLogRepo.nextSequence).
+   * Null for `webhook.test` events, which are kept for the delivery history but are not in the log.
+   */
+  sequence: number | null;
+  /** The `o_…`/`c_…` id the event is about (the CloudEvents `subject`); the endpoint id for a test event. */
+  subject: string | null;
+  /** The orchestration it belongs to (the feed's `orchestration_id` filter). */
+  orchestrationId: string | null;
 }
 
 /**
@@ -63,6 +72,8 @@ export interface DueDelivery {
   eventId: string;
   eventType: WebhookEventType;
   eventCreatedAt: EpochMs;
+  /** The event's place in its project's log (the `X-Orra-Sequence` header); null for a test event. */
+  sequence: number | null;
   endpointId: string;
   body: string;
   url: string;

@@ -4,7 +4,7 @@ import { attemptOutcome } from './attempt-outcome.js';
 import type { AttemptResult } from './webhook-sender.js';
 
 const delivery = (runAttempts: number): DueDelivery => ({
-  seq: 7, projectId: 'p_1', eventId: 'o_1-completed-1', eventType: 'orchestration.completed', eventCreatedAt: 0, endpointId: 'wh_1',
+  seq: 7, projectId: 'p_1', eventId: 'o_1-completed-1', eventType: 'orchestration.completed', eventCreatedAt: 0, sequence: 1, endpointId: 'wh_1',
   body: '{}', url: 'http://127.0.0.1/x', secret: 'whsec_AAAA', previousSecret: null, previousSecretExpiresAt: null,
   runAttempts, attempts: runAttempts + 2, version: 3,
 });

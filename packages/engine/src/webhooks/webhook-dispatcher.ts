@@ -3,7 +3,9 @@ import type { EngineMetrics } from '../metrics/engine-metrics.js';
 import type { AttemptOutcome, DueDelivery, Repos, Store } from '../storage/store.js';
 import { attemptOutcome } from './attempt-outcome.js';
 import { DeliveryClaims } from './delivery-claims.js';
+import type { OperatorEvents } from './operator-events.js';
 import { webhookHeaders } from './webhook-headers.js';
+import type { Enqueued } from './webhook-outbox.js';
 import type { AttemptResult, WebhookSender } from './webhook-sender.js';
 import { UNTRACED_WEBHOOK, type Tracing } from '../tracing/tracing.js';
 
@@ -15,6 +17,8 @@ export interface DispatcherOptions {
   now: () => number;
   random?: () => number;
   tracing?: Tracing;
+  /** Writes operator events (endpoint disabled, delivery given up on) in the outcome's transaction. */
+  operatorEvents?: OperatorEvents;
 }
 
 interface Finished {
@@ -291,10 +295,21 @@ export class WebhookDispatcher {
     this.finished = [];
     try {
       if (batch.length === 0) return;
+      const operatorEvents = this.options.operatorEvents;
+      let enqueued: (Enqueued | undefined)[] = [];
       await this.store.transaction(async (tx) => {
+        enqueued = []; // the transaction may run again
         await tx.webhookDeliveries.recordOutcomes(batch.map((f) => f.outcome));
-        for (const f of batch) if (f.result.isGone) await this.disableGone(tx, f.delivery, f.outcome.now);
+        for (const f of batch) if (f.result.isGone) enqueued.push(await this.disableGone(tx, f.delivery, f.outcome.now));
+        if (!operatorEvents) return;
+        for (const { delivery: d, outcome, result } of batch) {
+          // After a 410 the endpoint's disabling is the event, not the delivery's end.
+          if (outcome.status !== 'failed' || d.eventType === 'webhook.test' || result.isGone) continue;
+          const last = { httpStatus: outcome.attempt.httpStatus, error: outcome.attempt.error };
+          enqueued.push(await operatorEvents.deliveryExhausted(tx, { ...d, attempts: d.attempts + 1 }, last, outcome.now));
+        }
       });
+      operatorEvents?.wake(enqueued);
       for (const { delivery: d, outcome } of batch) {
         if (outcome.status === 'pending') this.caughtUp.delete(d.endpointId); // a retry, maybe due at once
         if (outcome.status === 'succeeded') {
@@ -318,11 +333,14 @@ export class WebhookDispatcher {
   }
 
   /** `410 Gone`: the receiver wants no more. Disable the endpoint; its pending deliveries become `skipped`. */
-  private async disableGone(tx: Repos, d: DueDelivery, now: number): Promise<void> {
+  private async disableGone(tx: Repos, d: DueDelivery, now: number): Promise<Enqueued | undefined> {
     const endpoint = await tx.webhookEndpoints.get(d.projectId, d.endpointId);
-    if (!endpoint || !endpoint.isEnabled) return;
-    await tx.webhookEndpoints.update({ ...endpoint, isEnabled: false, disabledReason: 'the receiver answered 410 Gone', disabledAt: now, updatedAt: now });
+    if (!endpoint || !endpoint.isEnabled) return undefined;
+    const disabled = { ...endpoint, isEnabled: false, disabledReason: 'the receiver answered 410 Gone', disabledAt: now, updatedAt: now };
+    await tx.webhookEndpoints.update(disabled);
     await tx.webhookDeliveries.endPending(d.endpointId, 'skipped', 'endpoint disabled (410 Gone); send with POST /webhooks/{id}/recover', now);
     this.log.warn({ endpointId: d.endpointId, eventId: d.eventId }, 'webhook endpoint disabled after 410 Gone');
+    return this.options.operatorEvents?.endpointState(tx, disabled, 'gone_410', now);
   }
 }
+

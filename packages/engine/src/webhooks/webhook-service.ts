@@ -1,7 +1,9 @@
 import { ERROR_CODES, rfc3339Seconds, shortId, type WebhookEndpointKind, type WebhookTestEvent } from '@orra/protocol';
 import { EngineError } from '../errors/engine-error.js';
 import type { Repos, Store, WebhookEndpointRecord } from '../storage/store.js';
+import type { OperatorEvents } from './operator-events.js';
 import type { SsrfPolicy } from './ssrf-policy.js';
+import type { Enqueued } from './webhook-outbox.js';
 import { webhookHeaders } from './webhook-headers.js';
 import type { AttemptResult, WebhookSender } from './webhook-sender.js';
 import { newWebhookSecret } from './webhook-signer.js';
@@ -14,6 +16,8 @@ export interface WebhookServiceOptions {
   wake: () => void;
   /** Tells the dispatcher an endpoint is gone, so deliveries it has read ahead are not sent. */
   forget: (endpointId: string) => void;
+  /** Writes `webhook.endpoint.enabled` when an endpoint is enabled. */
+  operatorEvents?: OperatorEvents;
 }
 
 /** A new endpoint's id: `wh_` + 22 base57 characters. */
@@ -84,7 +88,18 @@ export class WebhookService {
 
   /** Re-enables a disabled endpoint. Events skipped meanwhile are sent by `recover`, not by this. */
   async enable(projectId: string, id: string): Promise<WebhookEndpointRecord> {
-    return this.update(projectId, id, (e, now) => ({ ...e, isEnabled: true, disabledReason: null, disabledAt: null, updatedAt: now }));
+    let enqueued: Enqueued | undefined;
+    const endpoint = await this.store.transaction(async (tx) => {
+      const e = notFoundUnless(await tx.webhookEndpoints.get(projectId, id), id);
+      if (e.isEnabled) return e; // no change, no event
+      const now = this.options.now();
+      const updated = { ...e, isEnabled: true, disabledReason: null, disabledAt: null, updatedAt: now };
+      await tx.webhookEndpoints.update(updated);
+      enqueued = await this.options.operatorEvents?.endpointState(tx, updated, 'operator', now);
+      return updated;
+    });
+    this.options.operatorEvents?.wake([enqueued]);
+    return endpoint;
   }
 
   /** A new secret; the old one keeps signing (a second signature) for the overlap window. */
@@ -116,7 +131,17 @@ export class WebhookService {
     const message = { ...endpoint, eventId: payload.event_id, eventType: payload.type, body };
     const result = await this.sender.send({ url: endpoint.url, body, headers: webhookHeaders(message, now) });
     await this.store.transaction(async (tx) => {
-      await tx.webhookDeliveries.insertEvent({ id: payload.event_id, projectId, type: payload.type, body, createdAt: now });
+      await tx.webhookDeliveries.insertEvent({
+        id: payload.event_id,
+        projectId,
+        type: payload.type,
+        body,
+        createdAt: now,
+        // Kept for the delivery history, but not part of the event log: a test is not something that happened.
+        sequence: null,
+        subject: endpoint.id,
+        orchestrationId: null,
+      });
       const at = this.options.now();
       const base = { eventId: payload.event_id, endpointId: id, projectId, eventType: payload.type, lastHttpStatus: null, lastError: null };
       await tx.webhookDeliveries.insertDeliveries([
@@ -214,7 +239,7 @@ export class WebhookService {
   }
 }
 
-const kindName = (kind: WebhookEndpointKind) => (kind === 'orchestration' ? 'orchestration' : 'compensation-failure');
+const kindName = (kind: WebhookEndpointKind) => (kind === 'compensation_failure' ? 'compensation-failure' : kind);
 
 function pick(r: AttemptResult) {
   return { startedAt: r.startedAt, durationMs: r.durationMs, httpStatus: r.httpStatus, responseBody: r.responseBody, error: r.error, isSuccess: r.isSuccess };

@@ -5,6 +5,7 @@ import type { Logger } from '../logging/logger.js';
 import type { EngineMetrics } from '../metrics/engine-metrics.js';
 import type { OrchestrationRunner } from '../orchestration/orchestration-runner.js';
 import type { CompensationRecord, Store } from '../storage/store.js';
+import { OperatorEvents } from './operator-events.js';
 import { SsrfPolicy } from './ssrf-policy.js';
 import { WebhookDispatcher } from './webhook-dispatcher.js';
 import { WebhookHistory } from './webhook-history.js';
@@ -16,6 +17,8 @@ import type { Tracing } from '../tracing/tracing.js';
 /** The webhook parts, built together: outbox (write side), dispatcher (sending), service and history (API). */
 export class Webhooks {
   readonly outbox: WebhookOutbox;
+  /** Operator events (endpoint disabled/enabled, delivery given up on, compensation resolved/ignored). */
+  readonly operatorEvents: OperatorEvents;
   readonly service: WebhookService;
   readonly history: WebhookHistory;
   private readonly dispatcher: WebhookDispatcher;
@@ -27,7 +30,9 @@ export class Webhooks {
     log: Logger,
     private readonly metrics: EngineMetrics,
     now: () => number,
-    tracing?: Tracing,
+    tracing: Tracing | undefined,
+    /** A project's event log grew (after commit): wakes its feed readers in this process. */
+    onEventsCommitted: (projectId: string) => void = () => {},
   ) {
     const policy = new SsrfPolicy(config.webhookDenyPrivate);
     this.sender = new WebhookSender({
@@ -36,22 +41,29 @@ export class Webhooks {
       policy,
       now,
     });
+    this.outbox = new WebhookOutbox(now, config.webhookRetrySchedule[0] ?? 0, (ready) =>
+      ready.length > 0 ? this.dispatcher.offer(ready) : this.dispatcher.wake(),
+      (projectId, type) => {
+        onEventsCommitted(projectId);
+        metrics.eventCommitted(type);
+      },
+    );
+    this.operatorEvents = new OperatorEvents(this.outbox);
     this.dispatcher = new WebhookDispatcher(store, this.sender, metrics, log, {
       schedule: config.webhookRetrySchedule,
       maxPerEndpoint: config.webhookMaxConcurrencyPerEndpoint,
       maxInFlight: config.webhookMaxConcurrency,
       now,
       ...(tracing ? { tracing } : {}),
+      operatorEvents: this.operatorEvents,
     });
     const wake = () => this.dispatcher.wake();
-    this.outbox = new WebhookOutbox(now, config.webhookRetrySchedule[0] ?? 0, (ready) =>
-      ready.length > 0 ? this.dispatcher.offer(ready) : this.dispatcher.wake(),
-    );
     this.service = new WebhookService(store, policy, this.sender, {
       secretOverlapMs: config.webhookSecretOverlapMs,
       now,
       wake,
       forget: (id) => this.dispatcher.forgetEndpoint(id),
+      operatorEvents: this.operatorEvents,
     });
     this.history = new WebhookHistory(store);
   }
@@ -76,20 +88,33 @@ export class Webhooks {
       });
       let enqueued: Enqueued | undefined;
       step.addWrite(async (tx) => {
-        enqueued = await this.outbox.enqueue(tx, { projectId: r.projectId, kind: 'orchestration', type: payload.type, eventId: payload.event_id, payload });
+        enqueued = await this.outbox.enqueue(tx, {
+          projectId: r.projectId,
+          kind: 'orchestration',
+          type: payload.type,
+          eventId: payload.event_id,
+          payload,
+          subject: r.id,
+          orchestrationId: r.id,
+        });
       });
       step.afterCommit(() => {
         this.metrics.orchestrationFinished(status);
         this.outbox.wake(enqueued);
       });
     });
+    // Failures of several compensations may commit concurrently: `write` and its `afterCommit` pair up
+    // by compensation id. An entry lives only between a write and its commit (a transaction that fails is
+    // run again, which overwrites it).
+    const failureEnqueued = new Map<string, Enqueued | undefined>();
     compensations.onFailure({
       write: async (tx, record) => {
-        await this.outbox.enqueue(tx, compensationFailedEvent(record));
+        failureEnqueued.set(record.id, await this.outbox.enqueue(tx, compensationFailedEvent(record)));
       },
-      afterCommit: () => {
+      afterCommit: (record) => {
         this.metrics.compensationFailed();
-        this.outbox.wake();
+        this.outbox.wake(failureEnqueued.get(record.id));
+        failureEnqueued.delete(record.id);
       },
     });
     this.metrics.setPendingCompensationsSource(() => this.store.compensations.countPendingFailures());
@@ -126,5 +151,13 @@ export function compensationFailedEvent(r: CompensationRecord): OutboxEvent {
     data: r.data,
     ttlMs: r.ttlMs,
   });
-  return { projectId: r.projectId, kind: 'compensation_failure', type: 'compensation.failed', eventId: payload.event_id, payload };
+  return {
+    projectId: r.projectId,
+    kind: 'compensation_failure',
+    type: 'compensation.failed',
+    eventId: payload.event_id,
+    payload,
+    subject: r.id,
+    orchestrationId: r.orchestrationId,
+  };
 }

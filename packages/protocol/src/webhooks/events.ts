@@ -1,5 +1,6 @@
 import type { OrchestrationErrorOut } from '../http/orchestrations.js';
 import { rfc3339Seconds } from '../time.js';
+import type { OperatorEventType } from './operator-events.js';
 
 /**
  * Webhook event bodies, exactly as sent. Field names are snake_case because orra's receivers already
@@ -13,14 +14,16 @@ export type WebhookEventType =
   | 'orchestration.failed'
   | 'orchestration.aborted'
   | 'compensation.failed'
-  | 'webhook.test';
+  | 'webhook.test'
+  | OperatorEventType;
 
-/** Which events an endpoint receives. */
-export type WebhookEndpointKind = 'orchestration' | 'compensation_failure';
+/** Which events an endpoint receives (`operator`: the operator events of operator-events.ts). */
+export type WebhookEndpointKind = 'orchestration' | 'compensation_failure' | 'operator';
 
 /** The endpoint kind that receives events of `type`. */
 export function kindOfEventType(type: WebhookEventType): WebhookEndpointKind {
-  return type === 'compensation.failed' ? 'compensation_failure' : 'orchestration';
+  if (type === 'compensation.failed') return 'compensation_failure';
+  return type.startsWith('orchestration.') || type === 'webhook.test' ? 'orchestration' : 'operator';
 }
 
 interface OrchestrationEventBase {

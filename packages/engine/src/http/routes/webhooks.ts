@@ -19,7 +19,7 @@ import { callerOf, type RouteDeps } from '../route-deps.js';
 type Query = Record<string, string | undefined>;
 type IdParams = { Params: { id: string } };
 
-const KINDS = new Set<WebhookEndpointKind>(['orchestration', 'compensation_failure']);
+const KINDS = new Set<WebhookEndpointKind>(['orchestration', 'compensation_failure', 'operator']);
 const STATUSES = new Set<WebhookDeliveryStatus>(['pending', 'succeeded', 'failed', 'skipped']);
 const TYPES = new Set<WebhookEventType>([
   'orchestration.completed',
@@ -27,6 +27,11 @@ const TYPES = new Set<WebhookEventType>([
   'orchestration.aborted',
   'compensation.failed',
   'webhook.test',
+  'compensation.resolved',
+  'compensation.ignored',
+  'webhook.endpoint.disabled',
+  'webhook.endpoint.enabled',
+  'webhook.delivery.exhausted',
 ]);
 
 /** Webhook endpoints (orra's two `POST` routes plus our management routes), delivery history and replay. */
@@ -39,7 +44,10 @@ export function webhookRoutes(app: FastifyInstance, deps: RouteDeps): void {
     ['/compensation-failure-webhooks', 'compensation_failure'],
   ] as const) {
     app.post(path, { config: { audit: { action: 'webhook.create', itemKind: 'webhook_endpoint', idField: 'id' } } }, async (request, reply) => {
-      const endpoint = await service.add(callerOf(request).projectId, kind, field(bodyObject(request.body), 'url'));
+      const body = bodyObject(request.body);
+      // POST /webhooks also takes `kind: "operator"` (operator events); orra's body is just {url}.
+      const chosen = path === '/webhooks' ? endpointKind(body.kind) : kind;
+      const endpoint = await service.add(callerOf(request).projectId, chosen, field(body, 'url'));
       return reply.status(201).send(view(true)(endpoint));
     });
   }
@@ -47,7 +55,7 @@ export function webhookRoutes(app: FastifyInstance, deps: RouteDeps): void {
   app.get<{ Querystring: Query }>('/webhooks', async (request) => {
     const kind = request.query.kind || undefined;
     if (kind !== undefined && !KINDS.has(kind as WebhookEndpointKind)) {
-      throw invalid('kind', 'must be orchestration or compensation_failure');
+      throw invalid('kind', 'must be orchestration, compensation_failure or operator');
     }
     return (await service.list(callerOf(request).projectId, kind as WebhookEndpointKind | undefined)).map(view(false));
   });
@@ -127,4 +135,11 @@ function integer(value: string | undefined, name: string, min: number, max: numb
   const n = Number(value);
   if (!Number.isInteger(n) || n < min || n > max) throw invalid(name, `must be an integer from ${min} to ${max}`);
   return n;
+}
+
+/** The `kind` of `POST /webhooks`: absent or `orchestration` (orra's), or `operator`. */
+function endpointKind(raw: unknown): WebhookEndpointKind {
+  if (raw === undefined || raw === null || raw === 'orchestration') return 'orchestration';
+  if (raw === 'operator') return 'operator';
+  throw invalid('kind', 'must be orchestration or operator (compensation.failed endpoints: POST /compensation-failure-webhooks)');
 }

@@ -7,6 +7,7 @@ import { createRetentionRepo } from './retention-repo.js';
 import { createSubmissionKeyRepo } from './submission-key-repo.js';
 import { createAuditRepo, createConsoleSessionRepo } from './console-repos.js';
 import { searchWhere } from '../orchestration-search-sql.js';
+import { createEventLogRepo } from './event-log-repo.js';
 import { createGroundingRepo } from './grounding-repos.js';
 import { first, toJson, type Queryable, type Row } from './queryable.js';
 import { createWebhookDeliveryRepo, createWebhookEndpointRepo } from './webhook-repos.js';
@@ -115,12 +116,13 @@ const ST = {
 };
 
 /** The repositories over the pool or over one transaction's client; one round trip per call. */
-export function createPostgresRepos(q: Queryable): Repos {
+export function createPostgresRepos(q: Queryable, onSequence?: (projectId: string) => void): Repos {
   return {
     compensations: createCompensationRepo(q),
     groundings: createGroundingRepo(q),
     webhookEndpoints: createWebhookEndpointRepo(q),
     webhookDeliveries: createWebhookDeliveryRepo(q),
+    events: createEventLogRepo(q, onSequence),
     retention: createRetentionRepo(q),
     submissionKeys: createSubmissionKeyRepo(q),
     audit: createAuditRepo(q),

@@ -1,4 +1,5 @@
 import type { RetentionRepo } from '../retention-records.js';
+import { takePrefix, type LogRow } from '../log-prefix.js';
 import type { Queryable } from './queryable.js';
 
 const ST = {
@@ -29,9 +30,26 @@ const ST = {
   },
   oldEvents: {
     name: 'orra_retention_old_events',
-    text: `SELECT e.id FROM webhook_events e WHERE e.created_at < $1
+    text: `SELECT e.id FROM webhook_events e WHERE e.created_at < $1 AND e.sequence IS NULL
         AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = e.id AND d.status = 'pending')
       LIMIT $2`,
+  },
+  prunableLogs: {
+    name: 'orra_retention_prunable_logs',
+    text: `SELECT c.project_id, c.pruned_through FROM event_counters c
+      WHERE EXISTS (SELECT 1 FROM webhook_events e WHERE e.project_id = c.project_id AND e.sequence = c.pruned_through + 1
+        AND e.created_at < $1)
+      LIMIT $2`,
+  },
+  logHead: {
+    name: 'orra_retention_log_head',
+    text: `SELECT e.id, e.sequence, e.created_at,
+        EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = e.id AND d.status = 'pending') AS is_pending
+      FROM webhook_events e WHERE e.project_id = $1 AND e.sequence > $2 ORDER BY e.sequence LIMIT $3`,
+  },
+  prunedThrough: {
+    name: 'orra_retention_pruned_through',
+    text: 'UPDATE event_counters SET pruned_through = $1 WHERE project_id = $2 AND pruned_through < $1',
   },
   deleteAttempts: {
     name: 'orra_retention_delete_attempts',
@@ -65,7 +83,15 @@ export function createRetentionRepo(q: Queryable): RetentionRepo {
       return ids.length;
     },
     pruneWebhookEvents: async (cutoff, limit) => {
-      const ids = (await q.query(ST.oldEvents, [cutoff, limit])).rows.map((r) => r.id as string);
+      // The log goes from its start only (see takePrefix); events outside it (webhook.test) by age.
+      const ids: string[] = [];
+      for (const p of (await q.query(ST.prunableLogs, [cutoff, limit])).rows) {
+        const rows = (await q.query(ST.logHead, [p.project_id, p.pruned_through, limit - ids.length])).rows as LogRow[];
+        const through = takePrefix(rows, cutoff, ids);
+        if (through > (p.pruned_through as number)) await q.query(ST.prunedThrough, [through, p.project_id]);
+        if (ids.length >= limit) break;
+      }
+      if (ids.length < limit) ids.push(...(await q.query(ST.oldEvents, [cutoff, limit - ids.length])).rows.map((r) => r.id as string));
       if (ids.length === 0) return 0;
       await q.query(ST.deleteAttempts, [ids]);
       await q.query(ST.deleteDeliveries, [ids]);

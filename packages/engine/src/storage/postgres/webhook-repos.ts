@@ -1,3 +1,4 @@
+import { eventFromRow } from './event-log-repo.js';
 import type {
   AttemptOutcome,
   DueDelivery,
@@ -73,15 +74,8 @@ export function createWebhookDeliveryRepo(q: Queryable): WebhookDeliveryRepo {
     );
   return {
     insertEvent: async (e) =>
-      ((await q.query(ST.insertEvent, [e.id, e.projectId, e.type, e.body, e.createdAt])).rowCount ?? 0) > 0,
-    getEvent: async (projectId, id) =>
-      first(await q.query(ST.getEvent, [projectId, id]), (r) => ({
-        id: r.id as string,
-        projectId: r.project_id as string,
-        type: r.type as never,
-        body: r.body as string,
-        createdAt: r.created_at as number,
-      })),
+      ((await q.query(ST.insertEvent, [e.id, e.projectId, e.type, e.body, e.createdAt, e.sequence, e.subject, e.orchestrationId])).rowCount ?? 0) > 0,
+    getEvent: async (projectId, id) => first(await q.query(ST.getEvent, [projectId, id]), eventFromRow),
     insertDeliveries: async (rows) => {
       if (rows.length === 0) return;
       const params = rows.map((r) => [
@@ -177,6 +171,7 @@ const dueFromRow = (r: Row): DueDelivery => ({
   eventId: r.event_id as string,
   eventType: r.event_type as DueDelivery['eventType'],
   eventCreatedAt: r.event_created_at as number,
+  sequence: r.sequence as number,
   endpointId: r.endpoint_id as string,
   body: r.body as string,
   url: r.url as string,

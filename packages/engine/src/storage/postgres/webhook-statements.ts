@@ -1,3 +1,4 @@
+import { EVENT_COLUMNS } from './event-log-repo.js';
 const DELIVERY_COLUMNS = [
   'seq', 'event_id', 'endpoint_id', 'project_id', 'event_type', 'status', 'attempts', 'run_attempts', 'next_attempt_at',
   'last_http_status', 'last_error', 'version', 'created_at', 'updated_at',
@@ -8,12 +9,13 @@ export const WEBHOOK_DELIVERY_STATEMENTS = {
   deliveryColumns: DELIVERY_COLUMNS.map((c) => `d.${c}`).join(', '),
   insertEvent: {
     name: 'orra_webhook_event_insert',
-    text: `INSERT INTO webhook_events (id, project_id, type, body, created_at) VALUES ($1, $2, $3, $4, $5)
+    text: `INSERT INTO webhook_events (id, project_id, type, body, created_at, sequence, subject, orchestration_id)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
       ON CONFLICT (id) DO NOTHING`,
   },
   getEvent: {
     name: 'orra_webhook_event_get',
-    text: 'SELECT id, project_id, type, body, created_at FROM webhook_events WHERE project_id = $1 AND id = $2',
+    text: `SELECT ${EVENT_COLUMNS} FROM webhook_events WHERE project_id = $1 AND id = $2`,
   },
   // Rows keep the order given, so delivery seqs do too (WITH ORDINALITY … ORDER BY).
   insertDeliveries: {
@@ -28,12 +30,17 @@ export const WEBHOOK_DELIVERY_STATEMENTS = {
   due: {
     name: 'orra_webhook_due',
     text: `SELECT d.seq, d.project_id, d.event_id, d.event_type, d.endpoint_id, d.run_attempts, d.attempts, d.version,
-        e.body, e.created_at AS event_created_at, ep.url, ep.secret, ep.previous_secret, ep.previous_secret_expires_at
+        e.body, e.created_at AS event_created_at, ep.url, ep.secret, ep.previous_secret, ep.previous_secret_expires_at,
+        e.sequence
       FROM webhook_deliveries d
       JOIN webhook_events e ON e.id = d.event_id
       JOIN webhook_endpoints ep ON ep.id = d.endpoint_id
       WHERE d.status = 'pending' AND d.endpoint_id = $1 AND d.next_attempt_at <= $2 AND d.seq <> ALL($4::bigint[])
         AND d.claimed_by = current_setting('orra.node')
+        -- Order per orchestration: not while an earlier event of its orchestration is still pending here.
+        AND NOT EXISTS (SELECT 1 FROM webhook_events e2
+          JOIN webhook_deliveries d2 ON d2.event_id = e2.id AND d2.endpoint_id = d.endpoint_id AND d2.status = 'pending'
+          WHERE e2.project_id = e.project_id AND e2.orchestration_id = e.orchestration_id AND e2.sequence < e.sequence)
       ORDER BY d.next_attempt_at, d.seq LIMIT $3`,
   },
   // Per endpoint: one index seek each, however long a slow endpoint's backlog. Only enabled endpoints can
@@ -43,8 +50,13 @@ export const WEBHOOK_DELIVERY_STATEMENTS = {
   dueEndpoints: {
     name: 'orra_webhook_due_endpoints',
     text: `SELECT ep.id AS endpoint_id, (SELECT min(d.next_attempt_at) FROM webhook_deliveries d
+          JOIN webhook_events e ON e.id = d.event_id
           WHERE d.status = 'pending' AND d.endpoint_id = ep.id AND d.seq <> ALL($1::bigint[])
-            AND d.claimed_by = current_setting('orra.node')) AS due_at
+            AND d.claimed_by = current_setting('orra.node')
+            -- Held back behind an earlier event of their orchestration: not due, so they set no timer.
+            AND NOT EXISTS (SELECT 1 FROM webhook_events e2
+          JOIN webhook_deliveries d2 ON d2.event_id = e2.id AND d2.endpoint_id = d.endpoint_id AND d2.status = 'pending'
+          WHERE e2.project_id = e.project_id AND e2.orchestration_id = e.orchestration_id AND e2.sequence < e.sequence)) AS due_at
       FROM webhook_endpoints ep
       WHERE ep.deleted_at IS NULL AND ep.is_enabled AND ep.id <> ALL($2::text[])
       ORDER BY ep.created_at, ep.rowid`,

@@ -2,6 +2,7 @@ import { projectNameKey } from '@orra/protocol';
 import type Database from 'better-sqlite3';
 import type { Repos } from '../store.js';
 import { createCompensationRepo } from './compensation-repos.js';
+import { createEventLogRepo } from './event-log-repo.js';
 import { createGroundingRepo } from './grounding-repos.js';
 import { createRetentionRepo } from './retention-repo.js';
 import { createSubmissionKeyRepo } from './submission-key-repo.js';
@@ -101,6 +102,7 @@ export function createSqliteRepos(db: Database.Database): Repos {
     groundings: createGroundingRepo(db),
     webhookEndpoints: createWebhookEndpointRepo(db),
     webhookDeliveries: createWebhookDeliveryRepo(db),
+    events: createEventLogRepo(db),
     retention: createRetentionRepo(db),
     submissionKeys: createSubmissionKeyRepo(db),
     audit: createAuditRepo(db),

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { EVENT_COLUMNS, eventFromRow } from './event-log-repo.js';
 import type {
   AttemptOutcome,
   DueDelivery,
@@ -45,9 +46,10 @@ export function createWebhookEndpointRepo(db: Database.Database): WebhookEndpoin
 export function createWebhookDeliveryRepo(db: Database.Database): WebhookDeliveryRepo {
   const st = {
     insertEvent: db.prepare(
-      'INSERT OR IGNORE INTO webhook_events (id, project_id, type, body, created_at) VALUES (@id, @projectId, @type, @body, @createdAt)',
+      `INSERT OR IGNORE INTO webhook_events (id, project_id, type, body, created_at, sequence, subject, orchestration_id)
+       VALUES (@id, @projectId, @type, @body, @createdAt, @sequence, @subject, @orchestrationId)`,
     ),
-    getEvent: db.prepare('SELECT * FROM webhook_events WHERE project_id = ? AND id = ?'),
+    getEvent: db.prepare(`SELECT ${EVENT_COLUMNS} FROM webhook_events WHERE project_id = ? AND id = ?`),
     insertDelivery: db.prepare(
       `INSERT OR IGNORE INTO webhook_deliveries (event_id, endpoint_id, project_id, event_type, status, attempts, run_attempts,
        next_attempt_at, last_http_status, last_error, version, created_at, updated_at)
@@ -59,12 +61,16 @@ export function createWebhookDeliveryRepo(db: Database.Database): WebhookDeliver
     due: db
       .prepare(
         `SELECT d.seq, d.project_id, d.event_id, d.event_type, d.endpoint_id, d.run_attempts, d.attempts, d.version, e.body,
-           e.created_at AS event_created_at, ep.url, ep.secret, ep.previous_secret, ep.previous_secret_expires_at
+           e.created_at AS event_created_at, ep.url, ep.secret, ep.previous_secret, ep.previous_secret_expires_at, e.sequence
          FROM webhook_deliveries d
          JOIN webhook_events e ON e.id = d.event_id
          JOIN webhook_endpoints ep ON ep.id = d.endpoint_id
          WHERE d.status = 'pending' AND d.endpoint_id = @endpointId AND d.next_attempt_at <= @now
            AND d.seq NOT IN (SELECT value FROM json_each(@seqs))
+           -- Order per orchestration: not while an earlier event of its orchestration is still pending here.
+           AND NOT EXISTS (SELECT 1 FROM webhook_events e2
+             JOIN webhook_deliveries d2 ON d2.event_id = e2.id AND d2.endpoint_id = d.endpoint_id AND d2.status = 'pending'
+             WHERE e2.project_id = e.project_id AND e2.orchestration_id = e.orchestration_id AND e2.sequence < e.sequence)
          ORDER BY d.next_attempt_at LIMIT @limit`,
       )
       .raw(true),
@@ -72,7 +78,12 @@ export function createWebhookDeliveryRepo(db: Database.Database): WebhookDeliver
     // another endpoint's work. Only enabled endpoints can have pending deliveries (disable/delete end them).
     dueEndpoints: db.prepare(
       `SELECT id AS endpoint_id, (SELECT min(d.next_attempt_at) FROM webhook_deliveries d
-           WHERE d.status = 'pending' AND d.endpoint_id = ep.id AND d.seq NOT IN (SELECT value FROM json_each(@seqs))) AS due_at
+           JOIN webhook_events e ON e.id = d.event_id
+           WHERE d.status = 'pending' AND d.endpoint_id = ep.id AND d.seq NOT IN (SELECT value FROM json_each(@seqs))
+             -- Held back behind an earlier event of their orchestration: not due, so they set no timer.
+             AND NOT EXISTS (SELECT 1 FROM webhook_events e2
+             JOIN webhook_deliveries d2 ON d2.event_id = e2.id AND d2.endpoint_id = d.endpoint_id AND d2.status = 'pending'
+             WHERE e2.project_id = e.project_id AND e2.orchestration_id = e.orchestration_id AND e2.sequence < e.sequence)) AS due_at
        FROM webhook_endpoints ep
        WHERE ep.deleted_at IS NULL AND ep.is_enabled = 1 AND ep.id NOT IN (SELECT value FROM json_each(@endpoints))`,
     ),
@@ -131,7 +142,7 @@ export function createWebhookDeliveryRepo(db: Database.Database): WebhookDeliver
     insertEvent: async (e) => st.insertEvent.run(e).changes > 0,
     getEvent: async (projectId, id) => {
       const r = st.getEvent.get(projectId, id) as Row | undefined;
-      return r && { id: r.id as string, projectId: r.project_id as string, type: r.type as never, body: r.body as string, createdAt: r.created_at as number };
+      return r && eventFromRow(r);
     },
     insertDeliveries: async (rows) => (rows.length > 0 ? insertDeliveries(rows) : []),
     listDueEndpoints: async (seqs, endpoints) =>
@@ -253,6 +264,7 @@ const dueFromArray = (r: unknown[]): DueDelivery => ({
   secret: r[11] as string,
   previousSecret: r[12] as string | null,
   previousSecretExpiresAt: r[13] as number | null,
+  sequence: r[14] as number,
 });
 
 const attemptFromRow = (r: Row): WebhookAttemptRecord => ({

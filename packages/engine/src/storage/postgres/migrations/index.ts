@@ -7,6 +7,7 @@ import { M0006_RETENTION } from './0006-retention.js';
 import { M0007_FENCING } from './0007-fencing.js';
 import { M0008_ANSWERS } from './0008-answers.js';
 import { M0009_SUBMISSIONS } from './0009-submissions.js';
+import { M0010_EVENT_LOG } from './0010-event-log.js';
 import { M0012_ROLES_AUDIT } from './0012-roles-audit.js';
 import { M0013_CONSOLE_SESSIONS } from './0013-console-sessions.js';
 import { M0014_TRACING } from './0014-tracing.js';
@@ -17,4 +18,4 @@ import type { Migration } from '../../sqlite/migrations/migration.js';
  * here). Same versions and names as SQLITE_MIGRATIONS; a parity test fails when the lists drift. A change
  * that only one dialect needs still takes a number in both (the other's may be a no-op `SELECT 1`).
  */
-export const POSTGRES_MIGRATIONS: readonly Migration[] = [M0001_CORE, M0002_COMPENSATION, M0003_WEBHOOKS, M0004_GROUNDINGS, M0005_CLUSTER, M0006_RETENTION, M0007_FENCING, M0008_ANSWERS, M0009_SUBMISSIONS, M0012_ROLES_AUDIT, M0013_CONSOLE_SESSIONS, M0014_TRACING];
+export const POSTGRES_MIGRATIONS: readonly Migration[] = [M0001_CORE, M0002_COMPENSATION, M0003_WEBHOOKS, M0004_GROUNDINGS, M0005_CLUSTER, M0006_RETENTION, M0007_FENCING, M0008_ANSWERS, M0009_SUBMISSIONS, M0010_EVENT_LOG, M0012_ROLES_AUDIT, M0013_CONSOLE_SESSIONS, M0014_TRACING];

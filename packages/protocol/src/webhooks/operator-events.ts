@@ -1,0 +1,143 @@
+import { rfc3339Seconds } from '../time.js';
+
+/**
+ * Operator events: what an operator must know about, as events (issue 12, item 6). Sent to `operator`
+ * endpoints, signed like every webhook, and kept in the event log. Each carries `links`: the API path and
+ * the CLI command that show the thing it is about.
+ */
+export type OperatorEventType =
+  | 'compensation.resolved'
+  | 'compensation.ignored'
+  | 'webhook.endpoint.disabled'
+  | 'webhook.endpoint.enabled'
+  | 'webhook.delivery.exhausted';
+
+/** Where to look next. */
+export interface OperatorLinks {
+  /** The API path (GET) that shows the thing. */
+  api: string;
+  /** The `orra` command that shows it. */
+  cli: string;
+}
+
+interface OperatorEventBase {
+  /** `<subject id>-<what>-<unix ms>`: one event per state change. */
+  event_id: string;
+  project_id: string;
+  timestamp: string;
+  links: OperatorLinks;
+}
+
+/** An operator resolved or ignored a failed compensation. */
+export interface CompensationDisposedEvent extends OperatorEventBase {
+  type: 'compensation.resolved' | 'compensation.ignored';
+  compensation_id: string;
+  orchestration_id: string;
+  /** The reason the operator gave. */
+  reason: string;
+  /** The id (prefix) of the API key that did it. */
+  by_key: string;
+}
+
+/** An endpoint stopped (`disabled`) or resumed (`enabled`) receiving events. */
+export interface EndpointStateEvent extends OperatorEventBase {
+  type: 'webhook.endpoint.disabled' | 'webhook.endpoint.enabled';
+  endpoint_id: string;
+  endpoint_kind: string;
+  url: string;
+  /** What did it: `gone_410` (the receiver answered 410 Gone) or `operator`. */
+  trigger: 'gone_410' | 'operator';
+}
+
+/** A delivery used its whole retry schedule and was given up on. */
+export interface DeliveryExhaustedEvent extends OperatorEventBase {
+  type: 'webhook.delivery.exhausted';
+  endpoint_id: string;
+  url: string;
+  /** The event that was not delivered. */
+  delivery_event_id: string;
+  delivery_event_type: string;
+  attempts: number;
+  last_http_status: number | null;
+  last_error: string | null;
+}
+
+/** Any operator event body. */
+export type OperatorEvent = CompensationDisposedEvent | EndpointStateEvent | DeliveryExhaustedEvent;
+
+const unixMs = (at: number) => String(at);
+
+/** The body of `compensation.resolved` / `compensation.ignored`. */
+export function compensationDisposedPayload(input: {
+  projectId: string;
+  compensationId: string;
+  orchestrationId: string;
+  action: 'resolve' | 'ignore';
+  reason: string;
+  byKey: string;
+  at: number;
+}): CompensationDisposedEvent {
+  const type = input.action === 'resolve' ? 'compensation.resolved' : 'compensation.ignored';
+  return {
+    event_id: `${input.compensationId}-${input.action === 'resolve' ? 'resolved' : 'ignored'}-${unixMs(input.at)}`,
+    type,
+    project_id: input.projectId,
+    compensation_id: input.compensationId,
+    orchestration_id: input.orchestrationId,
+    reason: input.reason,
+    by_key: input.byKey,
+    timestamp: rfc3339Seconds(input.at),
+    links: { api: `/compensation-failures/${input.compensationId}`, cli: `orra comp-fail inspect ${input.compensationId}` },
+  };
+}
+
+/** The body of `webhook.endpoint.disabled` / `webhook.endpoint.enabled`. */
+export function endpointStatePayload(input: {
+  projectId: string;
+  endpointId: string;
+  endpointKind: string;
+  url: string;
+  isEnabled: boolean;
+  trigger: 'gone_410' | 'operator';
+  at: number;
+}): EndpointStateEvent {
+  return {
+    event_id: `${input.endpointId}-${input.isEnabled ? 'enabled' : 'disabled'}-${unixMs(input.at)}`,
+    type: input.isEnabled ? 'webhook.endpoint.enabled' : 'webhook.endpoint.disabled',
+    project_id: input.projectId,
+    endpoint_id: input.endpointId,
+    endpoint_kind: input.endpointKind,
+    url: input.url,
+    trigger: input.trigger,
+    timestamp: rfc3339Seconds(input.at),
+    links: { api: `/webhooks/${input.endpointId}`, cli: 'orra webhooks ls' },
+  };
+}
+
+/** The body of `webhook.delivery.exhausted`. */
+export function deliveryExhaustedPayload(input: {
+  projectId: string;
+  endpointId: string;
+  url: string;
+  eventId: string;
+  eventType: string;
+  attempts: number;
+  lastHttpStatus: number | null;
+  lastError: string | null;
+  at: number;
+}): DeliveryExhaustedEvent {
+  return {
+    event_id: `${input.eventId}-exhausted-${input.endpointId}`,
+    type: 'webhook.delivery.exhausted',
+    project_id: input.projectId,
+    endpoint_id: input.endpointId,
+    url: input.url,
+    delivery_event_id: input.eventId,
+    delivery_event_type: input.eventType,
+    attempts: input.attempts,
+    last_http_status: input.lastHttpStatus,
+    last_error: input.lastError,
+    timestamp: rfc3339Seconds(input.at),
+    links: { api: `/webhooks/events/${input.eventId}`, cli: `orra webhooks inspect ${input.eventId}` },
+  };
+}
