@@ -142,6 +142,32 @@ describe('WebSocket message size', () => {
     });
   });
 
+  it('fails a task whose result is too large for one message, with the SDK saying so, and keeps the service online', async () => {
+    // 11 MiB back from a handler: sent as it is, the engine's socket would close (1009) and the SDK
+    // would send it again after every reconnect.
+    const hoarder = await service('hoarder', { n: 'number' }, (input) => ({ blob: input.n === 1 ? 'h'.repeat(11 * MiB) : 'small' }));
+    const res = await api.post('/orchestrations', {
+      action: { content: 'hoard' },
+      data: [{ field: 'n', value: 1 }],
+      plan: { tasks: [{ id: 'task1', service: hoarder.id, input: { n: '$task0.n' } }] },
+    });
+    const failed = await waitFor(
+      async () => {
+        const v = await view(res.body.id);
+        return v.status === 'failed' ? v : undefined;
+      },
+      { what: 'the orchestration to fail', timeoutMs: 30_000 },
+    );
+    expect(JSON.stringify(failed.error)).toContain('the result is 11.0 MiB, over the 10 MiB WebSocket message limit');
+    expect(hoarder.received).toHaveLength(1);
+    const small = await api.post('/orchestrations', {
+      action: { content: 'hoard a little' },
+      data: [{ field: 'n', value: 2 }],
+      plan: { tasks: [{ id: 'task1', service: hoarder.id, input: { n: '$task0.n' } }] },
+    });
+    await waitFor(async () => (await view(small.body.id)).status === 'completed', { what: 'the hoarder to serve' });
+  });
+
   it('sends a compensation that would not fit to the failed-compensation queue instead of to the service', async () => {
     // 4 MiB of compensation data fits; with a 7 MiB abort reason in its context the request does not.
     const holder = await service('blob-holder', { n: 'number' }, () => ({ blob: 'h'.repeat(4 * MiB) }), true);

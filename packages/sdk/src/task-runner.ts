@@ -5,6 +5,7 @@ import type {
   TaskRequest,
   TaskResultPayload,
 } from '@orra/protocol';
+import { describeFrameOverflow, frameOverflowBytes } from '@orra/protocol';
 import { ServiceShutdownError, TaskAbortedError } from './errors.js';
 import type { RunTraced } from './handler-tracing.js';
 import type { IdempotencyCache } from './idempotency-cache.js';
@@ -238,14 +239,24 @@ export class TaskRunner {
   ): void {
     const { type, ...fields } = body;
     // Field order as orra's SDK writes it: type, ids, then the result.
-    this.options.send({
+    const payload = {
       type,
       taskId: req.id,
       executionId: req.executionId,
       serviceId: this.options.serviceId(),
       idempotencyKey: req.idempotencyKey,
       ...fields,
-    } as SdkPayload);
+    } as SdkPayload;
+    const overflow = body.type === 'task_status' ? undefined : frameOverflowBytes(payload);
+    if (overflow === undefined) return this.options.send(payload);
+    // The engine's socket would close on a frame this large (1009), the SDK would reconnect and send it
+    // again, for ever. A result becomes the task's failure instead (not cached: a retry runs the handler
+    // again); an interim or abort payload is dropped with a warning.
+    const problem = `the ${body.type === 'task_result' ? 'result' : body.type} is ${describeFrameOverflow(overflow)}`;
+    this.options.logger.warn('message too large to send', { taskId: req.id, type: body.type, bytes: overflow });
+    if (body.type !== 'task_result') return;
+    this.options.cache.fail(req.idempotencyKey);
+    this.options.send({ ...payload, result: null, error: `${problem}; return a reference to the data instead` } as SdkPayload);
   }
 }
 
