@@ -5,8 +5,14 @@
 export const MODULES = [
   {
     name: 'plan-validation',
-    mutate: ['packages/engine/src/orchestration/plan-validator.ts', 'packages/engine/src/orchestration/references.ts'],
-    tests: ['packages/engine/src/orchestration/plan-validator.test.ts', 'packages/engine/src/orchestration/references.test.ts'],
+    mutate: [
+      'packages/engine/src/orchestration/plan-validator.ts',
+      'packages/engine/src/orchestration/references.ts',
+    ],
+    tests: [
+      'packages/engine/src/orchestration/plan-validator.test.ts',
+      'packages/engine/src/orchestration/references.test.ts',
+    ],
     tsconfig: 'packages/engine/tsconfig.json',
     break: 0,
   },
@@ -19,14 +25,24 @@ export const MODULES = [
   },
   {
     name: 'failed-compensations',
-    mutate: ['packages/engine/src/compensation/failed-compensation-service.ts', 'packages/engine/src/compensation/failed-compensation-view.ts'],
-    tests: ['packages/engine/test/compensation.int.test.ts', 'packages/engine/test/docs-compensation.int.test.ts'],
+    mutate: [
+      'packages/engine/src/compensation/failed-compensation-service.ts',
+      'packages/engine/src/compensation/failed-compensation-view.ts',
+    ],
+    tests: [
+      'packages/engine/test/compensation.int.test.ts',
+      'packages/engine/test/docs-compensation.int.test.ts',
+    ],
     tsconfig: 'packages/engine/tsconfig.json',
     break: 0,
   },
   {
     name: 'retry-schedules',
-    mutate: ['packages/engine/src/webhooks/retry-schedule.ts', 'packages/engine/src/orchestration/backoff.ts', 'packages/sdk/src/backoff.ts'],
+    mutate: [
+      'packages/engine/src/webhooks/retry-schedule.ts',
+      'packages/engine/src/orchestration/backoff.ts',
+      'packages/sdk/src/backoff.ts',
+    ],
     tests: [
       'packages/engine/src/webhooks/retry-schedule.test.ts',
       'packages/engine/src/orchestration/backoff.test.ts',
@@ -44,8 +60,14 @@ export const MODULES = [
   },
   {
     name: 'webhook-signing',
-    mutate: ['packages/engine/src/webhooks/webhook-signer.ts', 'packages/engine/src/webhooks/webhook-headers.ts'],
-    tests: ['packages/engine/src/webhooks/webhook-signer.test.ts', 'packages/engine/src/webhooks/webhook-sender.test.ts'],
+    mutate: [
+      'packages/engine/src/webhooks/webhook-signer.ts',
+      'packages/engine/src/webhooks/webhook-headers.ts',
+    ],
+    tests: [
+      'packages/engine/src/webhooks/webhook-signer.test.ts',
+      'packages/engine/src/webhooks/webhook-sender.test.ts',
+    ],
     tsconfig: 'packages/engine/tsconfig.json',
     break: 0,
   },
@@ -58,15 +80,28 @@ export const MODULES = [
   },
   {
     name: 'api-keys-and-projects',
-    mutate: ['packages/engine/src/projects/bearer-token.ts', 'packages/engine/src/projects/api-key-hash.ts', 'packages/engine/src/projects/project-service.ts'],
-    tests: ['packages/engine/test/http-api.int.test.ts'],
+    mutate: [
+      'packages/engine/src/projects/bearer-token.ts',
+      'packages/engine/src/projects/api-key-hash.ts',
+      'packages/engine/src/projects/project-service.ts',
+      // The engine's checks on POST /register/project (admin token, name rules) and POST /apikeys.
+      'packages/engine/src/http/routes/projects.ts',
+    ],
+    tests: [
+      'packages/engine/test/http-api.int.test.ts',
+      'packages/engine/test/project-names.int.test.ts',
+      'packages/cli/test/project-names.int.test.ts',
+    ],
     tsconfig: 'packages/engine/tsconfig.json',
     break: 0,
   },
   {
     name: 'use-case-matching',
     mutate: ['packages/engine/src/planning/use-case-matcher.ts'],
-    tests: ['packages/engine/src/planning/use-case-matcher.test.ts', 'packages/engine/src/planning/stem.test.ts'],
+    tests: [
+      'packages/engine/src/planning/use-case-matcher.test.ts',
+      'packages/engine/src/planning/stem.test.ts',
+    ],
     tsconfig: 'packages/engine/tsconfig.json',
     break: 0,
   },
@@ -80,7 +115,8 @@ export const MODULES = [
   {
     name: 'cli-arguments',
     mutate: ['packages/cli/src/data-flag.ts', 'packages/cli/src/reason-flag.ts'],
-    tests: ['packages/cli/src/data-flag.test.ts', 'packages/cli/test/operator-messages.int.test.ts'],
+    // In-process tests only: the CLI tests that spawn `orra` run the built dist/, which Stryker does not mutate.
+    tests: ['packages/cli/src/data-flag.test.ts', 'packages/cli/test/cli-arguments.int.test.ts'],
     tsconfig: 'packages/cli/tsconfig.json',
     break: 0,
   },
