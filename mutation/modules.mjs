@@ -19,7 +19,7 @@ export const MODULES = [
   {
     name: 'compensation-planning',
     mutate: ['packages/engine/src/compensation/compensation-planner.ts'],
-    tests: ['packages/engine/test/compensation.int.test.ts'],
+    tests: ['packages/engine/src/compensation/compensation-planner.test.ts', 'packages/engine/test/compensation.int.test.ts'],
     tsconfig: 'packages/engine/tsconfig.json',
     break: 0,
   },
