@@ -278,7 +278,14 @@ describe('compensation and the failed-compensation queue', () => {
     expect(Date.parse(resolved.body.resolvedAt)).toBeGreaterThan(0);
     const again = await api.post(`/compensation-failures/${failure.id}/resolve`, { reason: 'twice' });
     expect(again.status).toBe(409);
-    expect((await api.post(`/compensation-failures/${failure.id}/ignore`, { reason: 'x' })).status).toBe(409);
+    expect(again.body.error.message).toBe(
+      `cannot resolve compensation failure ${failure.id}: it is already resolved`,
+    );
+    const ignored = await api.post(`/compensation-failures/${failure.id}/ignore`, { reason: 'x' });
+    expect(ignored.status).toBe(409);
+    expect(ignored.body.error.message).toBe(
+      `cannot ignore compensation failure ${failure.id}: it is already resolved`,
+    );
     const inspected = (await api.get(`/compensation-failures/${failure.id}`)).body;
     expect(inspected.audit).toEqual([
       expect.objectContaining({
@@ -338,6 +345,92 @@ describe('compensation and the failed-compensation queue', () => {
       (a: any) => a.action,
     );
     expect(audit).toEqual(['retry_failed', 'retry_succeeded']);
+  });
+
+  it('refuses a retry while one is out or waits for its service, and one without a live connection (409)', async () => {
+    const proxy = await new TcpProxy(engine.port).start();
+    cleanup.push(() => proxy.close());
+    let isHolding = false;
+    let release: (() => void) | undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    let heldCalls = 0;
+    const vault = await revertible(
+      'vault',
+      async () => {
+        if (!isHolding) throw new Error('vault sealed');
+        heldCalls += 1;
+        await gate;
+      },
+      proxy.url,
+    );
+    const res = await api.post(
+      '/orchestrations',
+      chain([vault.id, vault.id, (await failing('delivery-vault')).id]),
+    );
+    await settled(res.body.id, allCompensated);
+    const failures = (await api.get(`/compensation-failures?orchestration=${res.body.id}`)).body;
+    const a = failures.find((f: any) => f.taskId === 'task1');
+    const b = failures.find((f: any) => f.taskId === 'task2');
+    expect([a.resolutionState, b.resolutionState]).toEqual(['pending', 'pending']);
+
+    isHolding = true;
+    const outstanding = api.post(`/compensation-failures/${a.id}/retry`);
+    await waitFor(() => heldCalls > 0, { what: 'the retried compensation to reach the service' });
+    const busy = await api.post(`/compensation-failures/${a.id}/retry`);
+    expect(busy.status).toBe(409);
+    expect(busy.body.error.message).toBe(`compensation ${a.id} is already being retried`);
+
+    // The service goes away: the retry waits for it (stored as waiting), and is still the one retry.
+    proxy.cut();
+    await waitFor(
+      async () => (await api.get(`/services/${vault.id}`)).body.connection.state !== 'connected',
+      {
+        what: 'the engine to see the service gone',
+      },
+    );
+    await settled(res.body.id, (v) => v.tasks[0].compensation.status === 'pending');
+    const waiting = await api.post(`/compensation-failures/${a.id}/retry`);
+    expect(waiting.status).toBe(409);
+    expect(waiting.body.error.message).toBe(`compensation ${a.id} is already being retried`);
+    const offline = await api.post(`/compensation-failures/${b.id}/retry`);
+    expect(offline.status).toBe(409);
+    expect(offline.body.error.message).toBe(
+      `service vault (${vault.id}) has no live connection; retry once it is connected`,
+    );
+    expect((await api.get(`/compensation-failures/${b.id}`)).body).toMatchObject({
+      resolutionState: 'pending',
+      attemptsMade: 3,
+    });
+
+    // Back again: the waiting retry goes out and succeeds, once.
+    proxy.restore();
+    release!();
+    const done = await outstanding;
+    expect(done.status).toBe(200);
+    expect(done.body).toMatchObject({ resolutionState: 'resolved' });
+    const after = await api.post(`/compensation-failures/${a.id}/retry`);
+    expect(after.status).toBe(409);
+    expect(after.body.error.message).toBe(
+      `cannot retry compensation failure ${a.id}: it is already resolved`,
+    );
+  });
+
+  it('answers 404 for a compensation that did not fail (read, resolve, ignore, retry)', async () => {
+    const till = await revertible('till', async () => undefined);
+    const res = await api.post('/orchestrations', chain([till.id, (await failing('delivery-till')).id]));
+    await settled(res.body.id, allCompensated);
+    const [done] = await engine.store.compensations.listByOrchestration(res.body.id);
+    expect(done).toMatchObject({ status: 'completed', failedAt: null });
+    const get = await api.get(`/compensation-failures/${done!.id}`);
+    expect(get.status).toBe(404);
+    for (const action of ['resolve', 'ignore', 'retry']) {
+      const r = await api.post(`/compensation-failures/${done!.id}/${action}`, {
+        reason: 'was never failed',
+      });
+      expect(r.status, action).toBe(404);
+      expect(r.body.error.message).toBe(`failed compensation not found: ${done!.id}`);
+    }
+    expect(await engine.store.compensations.listAudit(done!.id)).toEqual([]);
   });
 
   it('records an expired compensation when the TTL runs out while the service is away', async () => {
