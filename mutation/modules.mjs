@@ -88,6 +88,8 @@ export const MODULES = [
       'packages/engine/src/http/routes/projects.ts',
     ],
     tests: [
+      'packages/engine/src/projects/project-service.test.ts',
+      'packages/engine/src/http/routes/projects.test.ts',
       'packages/engine/test/http-api.int.test.ts',
       'packages/engine/test/project-names.int.test.ts',
       'packages/cli/test/project-names.int.test.ts',

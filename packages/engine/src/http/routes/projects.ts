@@ -6,6 +6,11 @@ import { bearerToken, callerOf, type RouteDeps } from '../route-deps.js';
 
 const LOOPBACK = /^(127\.|::1$|localhost$)/;
 
+/** Whether the engine's listening host is loopback only (a developer's machine). */
+export function isLoopbackHost(host: string): boolean {
+  return LOOPBACK.test(host);
+}
+
 export function projectRoutes(app: FastifyInstance, deps: RouteDeps): void {
   app.get('/health', { config: { isPublic: true } }, async () => ({}));
 
@@ -13,7 +18,7 @@ export function projectRoutes(app: FastifyInstance, deps: RouteDeps): void {
   // who can create a project can use the engine (orra leaves it open everywhere).
   app.post('/register/project', { config: { isPublic: true } }, async (request, reply) => {
     const { adminToken, host } = deps.config;
-    if (!LOOPBACK.test(host) || adminToken) {
+    if (!isLoopbackHost(host) || adminToken) {
       if (!adminToken || bearerToken(request) !== adminToken) {
         throw new EngineError(ERROR_CODES.FORBIDDEN, 'registering projects on this engine requires the admin token (ORRA_ADMIN_TOKEN) as a Bearer token');
       }
