@@ -253,14 +253,18 @@ describe('compensation and the failed-compensation queue', () => {
 
     const noReason = await api.post(`/compensation-failures/${failure.id}/resolve`, {});
     expect(noReason.status).toBe(400);
-    expect(noReason.body.error.message).toContain('reason');
+    expect(noReason.body.error).toMatchObject({
+      code: 'Orra:ValidationFailed',
+      param: 'reason',
+      message: 'reason: a non-empty reason is required',
+    });
     // docs/compensation.md promises a non-empty reason: an empty or blank one is refused by both
     // actions and changes nothing (a check weakened to "is a string" passed every other test).
     for (const action of ['resolve', 'ignore']) {
       for (const reason of ['', '   ', '\t\n']) {
         const blank = await api.post(`/compensation-failures/${failure.id}/${action}`, { reason });
         expect(blank.status, `${action} with ${JSON.stringify(reason)}`).toBe(400);
-        expect(blank.body.error.message).toContain('reason');
+        expect(blank.body.error).toMatchObject({ param: 'reason', message: 'reason: a non-empty reason is required' });
       }
     }
     const untouched = (await api.get(`/compensation-failures/${failure.id}`)).body;
