@@ -5,14 +5,8 @@
 export const MODULES = [
   {
     name: 'plan-validation',
-    mutate: [
-      'packages/engine/src/orchestration/plan-validator.ts',
-      'packages/engine/src/orchestration/references.ts',
-    ],
-    tests: [
-      'packages/engine/src/orchestration/plan-validator.test.ts',
-      'packages/engine/src/orchestration/references.test.ts',
-    ],
+    mutate: ['packages/engine/src/orchestration/plan-validator.ts', 'packages/engine/src/orchestration/references.ts'],
+    tests: ['packages/engine/src/orchestration/plan-validator.test.ts', 'packages/engine/src/orchestration/references.test.ts'],
     tsconfig: 'packages/engine/tsconfig.json',
     break: 0,
   },
@@ -25,24 +19,14 @@ export const MODULES = [
   },
   {
     name: 'failed-compensations',
-    mutate: [
-      'packages/engine/src/compensation/failed-compensation-service.ts',
-      'packages/engine/src/compensation/failed-compensation-view.ts',
-    ],
-    tests: [
-      'packages/engine/test/compensation.int.test.ts',
-      'packages/engine/test/docs-compensation.int.test.ts',
-    ],
+    mutate: ['packages/engine/src/compensation/failed-compensation-service.ts', 'packages/engine/src/compensation/failed-compensation-view.ts'],
+    tests: ['packages/engine/test/compensation.int.test.ts', 'packages/engine/test/docs-compensation.int.test.ts'],
     tsconfig: 'packages/engine/tsconfig.json',
     break: 0,
   },
   {
     name: 'retry-schedules',
-    mutate: [
-      'packages/engine/src/webhooks/retry-schedule.ts',
-      'packages/engine/src/orchestration/backoff.ts',
-      'packages/sdk/src/backoff.ts',
-    ],
+    mutate: ['packages/engine/src/webhooks/retry-schedule.ts', 'packages/engine/src/orchestration/backoff.ts', 'packages/sdk/src/backoff.ts'],
     tests: [
       'packages/engine/src/webhooks/retry-schedule.test.ts',
       'packages/engine/src/orchestration/backoff.test.ts',
@@ -60,14 +44,8 @@ export const MODULES = [
   },
   {
     name: 'webhook-signing',
-    mutate: [
-      'packages/engine/src/webhooks/webhook-signer.ts',
-      'packages/engine/src/webhooks/webhook-headers.ts',
-    ],
-    tests: [
-      'packages/engine/src/webhooks/webhook-signer.test.ts',
-      'packages/engine/src/webhooks/webhook-sender.test.ts',
-    ],
+    mutate: ['packages/engine/src/webhooks/webhook-signer.ts', 'packages/engine/src/webhooks/webhook-headers.ts'],
+    tests: ['packages/engine/src/webhooks/webhook-signer.test.ts', 'packages/engine/src/webhooks/webhook-sender.test.ts'],
     tsconfig: 'packages/engine/tsconfig.json',
     break: 0,
   },
@@ -84,7 +62,7 @@ export const MODULES = [
       'packages/engine/src/projects/bearer-token.ts',
       'packages/engine/src/projects/api-key-hash.ts',
       'packages/engine/src/projects/project-service.ts',
-      // The engine's checks on POST /register/project (admin token, name rules) and POST /apikeys.
+      // The engine's checks on POST /register/project (admin token, body, webhooks) and POST /apikeys.
       'packages/engine/src/http/routes/projects.ts',
     ],
     tests: [
@@ -100,10 +78,7 @@ export const MODULES = [
   {
     name: 'use-case-matching',
     mutate: ['packages/engine/src/planning/use-case-matcher.ts'],
-    tests: [
-      'packages/engine/src/planning/use-case-matcher.test.ts',
-      'packages/engine/src/planning/stem.test.ts',
-    ],
+    tests: ['packages/engine/src/planning/use-case-matcher.test.ts', 'packages/engine/src/planning/stem.test.ts'],
     tsconfig: 'packages/engine/tsconfig.json',
     break: 0,
   },
