@@ -13,7 +13,7 @@ export const MODULES = [
   {
     name: 'compensation-planning',
     mutate: ['packages/engine/src/compensation/compensation-planner.ts'],
-    tests: ['packages/engine/test/compensation.int.test.ts'],
+    tests: ['packages/engine/src/compensation/compensation-planner.test.ts', 'packages/engine/test/compensation.int.test.ts'],
     tsconfig: 'packages/engine/tsconfig.json',
     break: 0,
   },
@@ -58,8 +58,20 @@ export const MODULES = [
   },
   {
     name: 'api-keys-and-projects',
-    mutate: ['packages/engine/src/projects/bearer-token.ts', 'packages/engine/src/projects/api-key-hash.ts', 'packages/engine/src/projects/project-service.ts'],
-    tests: ['packages/engine/test/http-api.int.test.ts'],
+    mutate: [
+      'packages/engine/src/projects/bearer-token.ts',
+      'packages/engine/src/projects/api-key-hash.ts',
+      'packages/engine/src/projects/project-service.ts',
+      // The engine's checks on POST /register/project (admin token, body, webhooks) and POST /apikeys.
+      'packages/engine/src/http/routes/projects.ts',
+    ],
+    tests: [
+      'packages/engine/src/projects/project-service.test.ts',
+      'packages/engine/src/http/routes/projects.test.ts',
+      'packages/engine/test/http-api.int.test.ts',
+      'packages/engine/test/project-names.int.test.ts',
+      'packages/cli/test/project-names.int.test.ts',
+    ],
     tsconfig: 'packages/engine/tsconfig.json',
     break: 0,
   },
@@ -80,7 +92,8 @@ export const MODULES = [
   {
     name: 'cli-arguments',
     mutate: ['packages/cli/src/data-flag.ts', 'packages/cli/src/reason-flag.ts'],
-    tests: ['packages/cli/src/data-flag.test.ts', 'packages/cli/test/operator-messages.int.test.ts'],
+    // In-process tests only: the CLI tests that spawn `orra` run the built dist/, which Stryker does not mutate.
+    tests: ['packages/cli/src/data-flag.test.ts', 'packages/cli/test/cli-arguments.int.test.ts'],
     tsconfig: 'packages/cli/tsconfig.json',
     break: 0,
   },

@@ -74,6 +74,90 @@ describe('HTTP API', () => {
     expect(res.body.apiKey).toMatch(/^sk-orra-v1-[0-9a-f]{64}$/);
   });
 
+  it('keeps the webhooks given at registration, answering null for none', async () => {
+    const admin = new Api(engine.url);
+    const both = await admin.post('/register/project', {
+      name: 'hooked',
+      webhooks: ['http://localhost:1/events'],
+      compensationFailureWebhooks: ['http://localhost:1/failures'],
+    });
+    expect(both.status).toBe(201);
+    expect(both.body).toMatchObject({
+      webhooks: ['http://localhost:1/events'],
+      compensationFailureWebhooks: ['http://localhost:1/failures'],
+    });
+    for (const [name, body] of [
+      ['none', {}],
+      ['null', { webhooks: null, compensationFailureWebhooks: null }],
+      ['empty', { webhooks: [], compensationFailureWebhooks: [] }],
+    ] as const) {
+      const res = await admin.post('/register/project', { name: `hooks ${name}`, ...body });
+      expect(res.status, name).toBe(201);
+      expect(res.body, name).toMatchObject({
+        webhooks: null,
+        compensationFailureWebhooks: null,
+        additionalAPIKeys: null,
+      });
+    }
+  });
+
+  it('refuses a registration whose body is not an object or whose webhooks are not a list of URLs', async () => {
+    const admin = new Api(engine.url);
+    for (const raw of ['[]', '"shop"', '42']) {
+      const res = await admin.request('POST', '/register/project', undefined, raw);
+      expect(res.status, raw).toBe(400);
+      expect(res.body.error, raw).toMatchObject({
+        code: 'Orra:JSONMarshalingFail',
+        message: 'request body must be a JSON object',
+      });
+    }
+    for (const [param, value] of [
+      ['webhooks', 'http://localhost:1/x'],
+      ['webhooks', ['http://localhost:1/x', 42]],
+      ['compensationFailureWebhooks', [{ url: 'http://localhost:1/x' }]],
+      ['compensationFailureWebhooks', {}],
+    ] as const) {
+      const res = await admin.post('/register/project', { name: 'refused hooks', [param]: value });
+      expect(res.status, JSON.stringify(value)).toBe(400);
+      expect(res.body.error).toMatchObject({
+        code: 'Orra:ValidationFailed',
+        param,
+        message: `${param}: must be an array of URLs`,
+      });
+    }
+    // Nothing was created: the name is still free.
+    expect((await admin.post('/register/project', { name: 'refused hooks' })).status).toBe(201);
+  });
+
+  it('asks for the admin token when one is set, and always off loopback', async () => {
+    const guarded = await startTestEngine({ adminToken: 'the-admin-token-0123' });
+    const open = await startTestEngine({ host: '0.0.0.0' });
+    try {
+      const forbidden = {
+        code: 'Orra:Forbidden',
+        message:
+          'registering projects on this engine requires the admin token (ORRA_ADMIN_TOKEN) as a Bearer token',
+      };
+      for (const key of [undefined, 'wrong-token', 'the-admin-token-01234']) {
+        const res = await new Api(guarded.url, key).post('/register/project', { name: 'guarded' });
+        expect(res.status, String(key)).toBe(403);
+        expect(res.body.error).toMatchObject(forbidden);
+      }
+      const allowed = await new Api(guarded.url, 'the-admin-token-0123').post('/register/project', {
+        name: 'guarded',
+      });
+      expect(allowed.status).toBe(201);
+      // Listening on every interface without an admin token: nobody may register projects.
+      for (const key of [undefined, 'any-token']) {
+        const res = await new Api(open.url, key).post('/register/project', { name: 'open' });
+        expect(res.status, String(key)).toBe(403);
+        expect(res.body.error).toMatchObject(forbidden);
+      }
+    } finally {
+      await Promise.all([guarded.dispose(), open.dispose()]);
+    }
+  });
+
   it('registers services with s_ ids and bumps the version on re-registration', async () => {
     const first = await api.post('/register/service', { name: 'orders-two', description: 'x', schema });
     expect(first.status).toBe(200);
@@ -201,22 +285,35 @@ describe('HTTP API', () => {
   });
 
   it('answers 401 for a missing, malformed or unknown key', async () => {
-    const cases: Record<string, string>[] = [
-      {},
-      { authorization: 'Basic abc' },
-      { authorization: 'Bearer sk-orra-v1-unknown' },
+    const missing = 'missing API key: send "Authorization: Bearer sk-orra-…"';
+    const cases: [Record<string, string>, string][] = [
+      [{}, missing],
+      [{ authorization: 'Basic abc' }, missing],
+      [{ authorization: `Token bearer ${api.apiKey}` }, missing],
+      [{ authorization: `xBearer ${api.apiKey}` }, missing],
+      [{ authorization: `Bearer ${api.apiKey} extra` }, missing],
+      [{ authorization: 'Bearer sk-orra-v1-unknown' }, 'unknown API key'],
     ];
-    for (const headers of cases) {
+    for (const [headers, message] of cases) {
       const res = await fetch(`${engine.url}/orchestrations`, { headers });
-      expect(res.status).toBe(401);
-      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('Orra:Unauthenticated');
+      expect(res.status, JSON.stringify(headers)).toBe(401);
+      expect(((await res.json()) as { error: { code: string } }).error).toMatchObject({
+        code: 'Orra:Unauthenticated',
+        message,
+      });
     }
   });
 
   it('takes the Bearer scheme in any case, as RFC 9110 says', async () => {
-    for (const scheme of ['bearer', 'BEARER', 'bEaReR', 'Bearer ']) {
+    for (const [scheme, after] of [
+      ['bearer', ''],
+      ['BEARER', ''],
+      ['bEaReR', ''],
+      ['Bearer ', ''],
+      ['Bearer', '   '],
+    ]) {
       const res = await fetch(`${engine.url}/orchestrations`, {
-        headers: { authorization: `${scheme} ${api.apiKey}` },
+        headers: { authorization: `${scheme} ${api.apiKey}${after}` },
       });
       expect(res.status, `scheme "${scheme}"`).toBe(200);
     }

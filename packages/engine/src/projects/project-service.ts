@@ -26,6 +26,8 @@ export class ProjectService {
   constructor(
     private readonly store: Store,
     private readonly now: () => number = Date.now,
+    /** How many keys the cache holds before it drops the oldest (a parameter so tests can reach it). */
+    private readonly maxCachedKeys = MAX_CACHED_KEYS,
   ) {}
 
   /**
@@ -81,7 +83,7 @@ export class ProjectService {
     const record = apiKey.startsWith(API_KEY_PREFIX) ? await this.store.apiKeys.findByHash(hash) : undefined;
     if (!record) throw new EngineError(ERROR_CODES.UNAUTHENTICATED, 'unknown API key');
     const caller = callerFor(record);
-    if (this.keyCache.size >= MAX_CACHED_KEYS) this.keyCache.delete(this.keyCache.keys().next().value as string);
+    if (this.keyCache.size >= this.maxCachedKeys) this.keyCache.delete(this.keyCache.keys().next().value as string);
     this.keyCache.set(hash, caller);
     return caller;
   }
