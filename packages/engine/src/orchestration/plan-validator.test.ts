@@ -1,4 +1,4 @@
-import type { Spec } from '@orra/protocol';
+import type { DataField, Spec } from '@orra/protocol';
 import { describe, expect, it } from 'vitest';
 import type { ServiceRecord } from '../storage/store.js';
 import { checkPlan, validatePlan } from './plan-validator.js';
@@ -29,10 +29,10 @@ const services = new Map([
     service('s_refunds', 'refunds', schema({ orderId: 'string', amount: 'number', note: 'string' }, ['orderId', 'amount']), schema({ refundId: 'string' })),
   ],
 ]);
-const data = [{ field: 'orderId', value: 'ORD1' }];
+const data: DataField[] = [{ field: 'orderId', value: 'ORD1' }];
 
 /** The problems of a planned (LLM/grounded) plan, or [] when it is valid. */
-function problemsOf(tasks: unknown[], source: 'explicit' | 'llm' = 'llm', d: typeof data | null = data): string[] {
+function problemsOf(tasks: unknown[], source: 'explicit' | 'llm' = 'llm', d: DataField[] | null = data): string[] {
   const check = checkPlan({ tasks }, d, services, source);
   return check.kind === 'invalid' ? check.problems : [];
 }
@@ -227,7 +227,7 @@ describe('plan validator', () => {
 
   describe('references to task0', () => {
     it('accepts a dotted field whose first part task0 has, and refuses one it lacks', () => {
-      const nested = [{ field: 'order', value: { id: 'ORD1' } }];
+      const nested: DataField[] = [{ field: 'order', value: { id: 'ORD1' } }];
       const t0 = { id: 'task0', input: { order: { id: 'ORD1' } } };
       expect(problemsOf([t0, { ...lookup, input: { orderId: '$task0.order.id' } }], 'llm', nested)).toEqual([]);
       expect(problemsOf([t0, { ...lookup, input: { orderId: '$task0.basket.id' } }], 'explicit', nested)).toEqual([
@@ -236,12 +236,12 @@ describe('plan validator', () => {
     });
 
     it('counts a data field as used when a task reads part of it', () => {
-      const nested = [{ field: 'order', value: { id: 'ORD1' } }];
+      const nested: DataField[] = [{ field: 'order', value: { id: 'ORD1' } }];
       expect(problemsOf([{ id: 'task0', input: {} }, { ...lookup, input: { orderId: '$task0.order.id' } }], 'llm', nested)).toEqual([]);
     });
 
     it('does not count a reference to another task as using a data field of the same name', () => {
-      const extra = [...data, { field: 'amount', value: 3 }];
+      const extra: DataField[] = [...data, { field: 'amount', value: 3 }];
       const refund = { id: 'task2', service: 's_refunds', input: { orderId: '$task0.orderId', amount: '$task1.amount' } };
       expect(problemsOf([task0, lookup, refund], 'llm', extra)).toEqual(['data.amount: not used by any task; pass it to a task input as $task0.amount']);
     });
