@@ -88,4 +88,14 @@ describe('webhook address policy', () => {
     expect(failed.address).toBe('');
     expect((await lookupWith(strict, 'no-such-host.invalid', true)).address).toEqual([]);
   });
+  it('allows a name whose resolver does not answer in time, and refuses a connection to a name with no address', async () => {
+    const stalled = new SsrfPolicy(true, (() => undefined) as never);
+    const started = Date.now();
+    expect(await stalled.refusalForName('slow.example', 50)).toBeUndefined();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(40);
+    const empty = new SsrfPolicy(true, ((_host: string, _options: unknown, callback: (err: null, addresses: LookupAddress[]) => void) =>
+      callback(null, [])) as never);
+    const none = await lookupWith(empty, 'empty.example', false);
+    expect(none.err?.message).toBe('refused by the webhook address policy: empty.example resolves to no address');
+  });
 });
