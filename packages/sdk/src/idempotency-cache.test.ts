@@ -56,7 +56,7 @@ describe('IdempotencyCache', () => {
     clock.now = 1_011;
     expect(cache.get('running')).toBeUndefined();
     clock.now = 1_100;
-    expect(cache.get('done')?.result).toBe('r');
+    expect(cache.get('done')).toMatchObject({ result: 'r' });
     clock.now = 1_101;
     expect(cache.get('done')).toBeUndefined();
   });
@@ -69,7 +69,7 @@ describe('IdempotencyCache', () => {
     clock.now = 101;
     cache.sweep();
     expect(cache.size).toBe(1);
-    expect(cache.get('late')?.result).toBe(2);
+    expect(cache.get('late')).toMatchObject({ result: 2 });
     cache.sweep();
     expect(cache.size).toBe(1);
   });
@@ -79,12 +79,12 @@ describe('IdempotencyCache', () => {
     cache.complete('a', 1);
     cache.complete('b', 2);
     expect(cache.size).toBe(2);
-    expect(cache.get('a')?.result).toBe(1);
+    expect(cache.get('a')).toMatchObject({ result: 1 });
     // Updating a key counts it as the newest: the other one goes first.
     cache.complete('a', 10);
     cache.complete('c', 3);
     expect(cache.get('b')).toBeUndefined();
-    expect(cache.get('a')?.result).toBe(10);
+    expect(cache.get('a')).toMatchObject({ result: 10 });
   });
 
   describe('periodic sweeping', () => {
