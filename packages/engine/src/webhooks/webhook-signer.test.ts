@@ -2,7 +2,7 @@ import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
 import { webhookHeaders } from './webhook-headers.js';
 import { createHmac } from 'node:crypto';
-import { newWebhookSecret, signatureHeader } from './webhook-signer.js';
+import { cachedKeyCount, newWebhookSecret, signatureHeader } from './webhook-signer.js';
 
 describe('webhook signing', () => {
   it('makes whsec_ secrets of 32 random bytes', () => {
@@ -62,5 +62,15 @@ describe('webhook signing', () => {
     expect(signatureHeader([raw], 'id', 7, 'body')).toBe(expected);
     // The decoded key is cached; a second secret must not reuse the first one's key.
     expect(signatureHeader([`whsec_${Buffer.from('another key of 32 bytes, exactly').toString('base64')}`], 'id', 7, 'body')).not.toBe(expected);
+  });
+  it('caches decoded keys up to 1,000 secrets, then starts over: memory stays bounded', () => {
+    const before = cachedKeyCount();
+    const secrets = Array.from({ length: 3 }, () => newWebhookSecret());
+    for (const secret of secrets) signatureHeader([secret], 'id', 1, 'x');
+    signatureHeader([secrets[0]!], 'id', 1, 'x');
+    expect(cachedKeyCount()).toBe(Math.min(before + 3, before + 3 > 1_000 ? 3 : before + 3));
+    for (let i = 0; i < 1_001; i++) signatureHeader([newWebhookSecret()], 'id', 1, 'x');
+    expect(cachedKeyCount()).toBeLessThanOrEqual(1_000);
+    expect(cachedKeyCount()).toBeGreaterThan(0);
   });
 });
