@@ -41,9 +41,9 @@ for (const module of modules) {
     thresholds: { high: 90, low: 85, break: module.break > 0 ? module.break : null },
     concurrency: Number(process.env.ORRA_MUTATION_CONCURRENCY ?? 2),
     timeoutMS: 10_000,
-    tempDirName: `.stryker-tmp`,
+    tempDirName: `.stryker-tmp-${module.name}`, // one per module: runs of different modules may overlap
     cleanTempDir: 'always',
-    ignorePatterns: ['reports', 'test-results', '.stryker-tmp'],
+    ignorePatterns: ['reports', 'test-results', '.stryker-tmp*'],
     logLevel: 'warn',
   });
   const results = await stryker.runMutationTest();
