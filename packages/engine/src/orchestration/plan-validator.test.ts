@@ -262,6 +262,7 @@ describe('plan validator', () => {
     it.each([
       ['a blank error', { error: '   ' }, 'the planner judged the action impossible and gave no reason'],
       ['no error', {}, 'the planner judged the action impossible and gave no reason'],
+      ['a null error', { error: null }, 'the planner judged the action impossible and gave no reason'],
       ['no input', undefined, 'the planner judged the action impossible and gave no reason'],
       ['an error that is not text', { error: { code: 7 } }, '{"code":7}'],
       ['an error with spaces around it', { error: '  no courier  ' }, 'no courier'],
@@ -281,8 +282,9 @@ describe('plan validator', () => {
     });
 
     it('keeps the groups a plan gives when they are lists of task ids, and computes them otherwise', () => {
-      const given = validatePlan({ tasks: [task0, lookup], parallel_groups: [['task1']] }, data, services);
-      expect(given.plan.parallel_groups).toEqual([['task1']]);
+      // Informational only: kept as given (even when it differs from what the engine would compute).
+      const given = validatePlan({ tasks: [task0, lookup], parallel_groups: [['task1'], []] }, data, services);
+      expect(given.plan.parallel_groups).toEqual([['task1'], []]);
       for (const bad of [[['task1', 2]], ['task1'], 'task1']) {
         const computed = validatePlan({ tasks: [task0, lookup], parallel_groups: bad }, data, services);
         expect(computed.plan.parallel_groups).toEqual([['task1']]);

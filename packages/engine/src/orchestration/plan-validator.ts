@@ -229,5 +229,6 @@ function computeParallelGroups(dependencies: ReadonlyMap<string, string[]>): str
     depth.set(id, d);
     (groups[d] ??= []).push(id);
   }
-  return groups.filter((g) => g.length > 0);
+  // Depths are contiguous from 0 (a task is one deeper than its deepest dependency), so no group is empty.
+  return groups;
 }

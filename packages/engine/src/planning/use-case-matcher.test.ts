@@ -230,3 +230,48 @@ describe('slot filler', () => {
     ]);
   });
 });
+
+describe('use-case matcher, ties, data values and messages', () => {
+  const spec = (name: string, actions: string[]): GroundingRecord =>
+    record({
+      name,
+      domain: 'test',
+      version: '1.0',
+      useCases: actions.map((action) => ({ action, intent: action.replace(/\{\w+\}/g, '').trim(), capabilities: ['x'] })),
+    } as Spec);
+
+  it('keeps the better of two matching use cases whichever comes first, and the first of two that tie', () => {
+    const exact = spec('a-exact', ['Ship order {orderId}']);
+    const loose = spec('b-loose', ['Ship {orderId}']);
+    for (const specs of [[exact, loose], [loose, exact]]) {
+      const result = matchUseCase('Ship order ORD1', null, specs);
+      expect(result.kind === 'match' && result.match.spec.name).toBe('a-exact');
+    }
+    const twin = spec('c-twin', ['Ship order {orderId}']);
+    const tied = matchUseCase('Ship order ORD1', null, [exact, twin]);
+    expect(tied.kind === 'match' && tied.match.spec.name).toBe('a-exact');
+  });
+
+  it('counts a data value written in the action as a value, not a word, whatever its type', () => {
+    for (const value of ['blue', true]) {
+      const result = matchUseCase(`Ship order ${String(value)}`, [{ field: 'orderId', value }], [shipping]);
+      expect(result.kind === 'match' && result.match.score, String(value)).toBe(1);
+    }
+  });
+
+  it('names every missing word and every unused value, comma-separated', () => {
+    expect(refusal('What is the weather in Paris?', [shipping])?.reason).toBe(
+      'the action does not say "ship" (or dispatch, send out), "order"',
+    );
+    expect(refusal('Ship order ORD1 and ORD2 by 2030-01-01', [shipping])?.reason).toBe(
+      `the action's "ORD2", "2030-01-01" fills no {slot} of the use case, and one action runs one use case once`,
+    );
+  });
+
+  it('refuses an action that is not negated for a use case that is, and one with a condition', () => {
+    const dont = spec('dont', ['Do not ship order {orderId}']);
+    expect(refusal('Ship order ORD1', [dont])?.reason).toBe('the use case is negated ("not") and the action is not');
+    expect(matchUseCase('Do not ship order ORD1', null, [dont]).kind).toBe('match');
+    expect(refusal('Ship order ORD1 if it is paid', [shipping])?.reason).toMatch(/^the action sets a condition \("if/);
+  });
+});

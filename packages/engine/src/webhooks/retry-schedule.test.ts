@@ -41,6 +41,10 @@ describe('retry schedule', () => {
     expect(parseRetryAfter(['5', '9'], now)).toBe(5_000);
     // Not a number of seconds (so not 12 s), and not a date either.
     expect(parseRetryAfter('12 minutes', now)).toBeUndefined();
+    expect(parseRetryAfter('in 12', now)).toBeUndefined();
+    expect(parseRetryAfter('2026-10-27T15:31:00Z', now)).toBeUndefined();
+    expect(parseRetryAfter(' Tue, 27 Oct 2026 15:31:00 GMT ', now)).toBe(60_000);
+    expect(parseRetryAfter('   ', now)).toBeUndefined();
     expect(parseRetryAfter('Tue, 27 Oct 2026 15:29:00 GMT', now)).toBe(0);
   });
 });

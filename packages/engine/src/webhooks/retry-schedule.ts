@@ -39,11 +39,18 @@ export function nextRetryDelayMs(
   return Math.round(scheduled * (1 + JITTER * (2 * random() - 1)));
 }
 
-/** Parses a `Retry-After` header (seconds or an HTTP date) into milliseconds from `now`. */
+/** An HTTP date as RFC 9110 requires senders to write it: `Sun, 06 Nov 1994 08:49:37 GMT`. */
+const IMF_FIXDATE = /^[A-Za-z]{3}, \d{2} [A-Za-z]{3} \d{4} \d{2}:\d{2}:\d{2} GMT$/;
+
+/**
+ * Parses a `Retry-After` header (seconds or an HTTP date) into milliseconds from `now`; anything else is
+ * ignored (Date.parse alone would read "in 12" as a date in 2001).
+ */
 export function parseRetryAfter(value: string | string[] | undefined, now: number): number | undefined {
-  const text = Array.isArray(value) ? value[0] : value;
+  const text = (Array.isArray(value) ? value[0] : value)?.trim();
   if (!text) return undefined;
-  if (/^\d+$/.test(text.trim())) return Number(text.trim()) * 1000;
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  if (!IMF_FIXDATE.test(text)) return undefined;
   const at = Date.parse(text);
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }

@@ -88,4 +88,24 @@ describe('webhook address policy', () => {
     expect(failed.address).toBe('');
     expect((await lookupWith(strict, 'no-such-host.invalid', true)).address).toEqual([]);
   });
+  it('allows a name whose resolver does not answer in time, and refuses a connection to a name with no address', async () => {
+    const stalled = new SsrfPolicy(true, (() => undefined) as never);
+    const started = Date.now();
+    expect(await stalled.refusalForName('slow.example', 50)).toBeUndefined();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(40);
+    const empty = new SsrfPolicy(true, ((_host: string, _options: unknown, callback: (err: null, addresses: LookupAddress[]) => void) =>
+      callback(null, [])) as never);
+    const none = await lookupWith(empty, 'empty.example', false);
+    expect(none.err?.message).toBe('refused by the webhook address policy: empty.example resolves to no address');
+  });
+  it('refuses a name when any address it resolves to is refused, naming that address', async () => {
+    const mixed = new SsrfPolicy(true, ((_host: string, _options: unknown, callback: (err: null, addresses: LookupAddress[]) => void) =>
+      callback(null, [
+        { address: '93.184.216.34', family: 4 },
+        { address: '10.0.0.7', family: 4 },
+      ])) as never);
+    expect(await mixed.refusalForName('mixed.example')).toMatch(/^mixed\.example resolves to 10\.0\.0\.7, a loopback or private address/);
+    const fine = await lookupWith(mixed, 'mixed.example', false);
+    expect(fine.address).toBe('93.184.216.34');
+  });
 });

@@ -9,13 +9,17 @@ export function newWebhookSecret(): string {
 
 /** Decoded keys of recently used secrets (bounded; decoding on every request showed in profiles). */
 const keys = new Map<string, Buffer>();
+const MAX_CACHED_KEYS = 1_000;
+
+/** How many decoded keys are cached (for the test that holds the cache to its bound). */
+export const cachedKeyCount = (): number => keys.size;
 
 /** The HMAC key of a secret: the base64-decoded bytes after the prefix, as Standard Webhooks libraries use. */
 function keyOf(secret: string): Buffer {
   let key = keys.get(secret);
   if (!key) {
     key = Buffer.from(secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret, 'base64');
-    if (keys.size >= 1_000) keys.clear();
+    if (keys.size >= MAX_CACHED_KEYS) keys.clear();
     keys.set(secret, key);
   }
   return key;
