@@ -41,6 +41,9 @@ const result = await esbuild.build({
   legalComments: 'none',
   logLevel: 'warning',
 });
+// Ends esbuild's service process now rather than leaving it to notice this script's exit (it runs in
+// the process group of `npm start`; see isGroupAlive in npm-start.int.test.ts).
+await esbuild.stop();
 
 const outputs = result.metafile.outputs;
 const entry = Object.entries(outputs).find(([, o]) => o.entryPoint?.endsWith('main.tsx'));
