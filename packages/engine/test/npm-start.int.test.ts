@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EngineProcess, freePort } from './helpers/engine-process.js';
 import { REPO_ROOT } from './helpers/markdown-doc.js';
 import { isPostgresRun } from './helpers/test-database.js';
@@ -17,7 +17,12 @@ import { waitFor } from './helpers/wait-for.js';
  * store, so this runs on SQLite only.
  */
 describe.skipIf(isPostgresRun)('npm start', () => {
-  const root = mkdtempSync(join(tmpdir(), 'orra-npm-start-'));
+  // Made in beforeAll, not in the describe body: a skipped suite's body still runs (collection) but its
+  // hooks do not, so a directory made there would never be removed.
+  let root: string;
+  beforeAll(() => {
+    root = mkdtempSync(join(tmpdir(), 'orra-npm-start-'));
+  });
   const started: ChildProcess[] = [];
   afterAll(() => {
     // A tree a failed test left behind: end its whole process group (ours alone: it was made detached).

@@ -2,14 +2,19 @@ import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newProject } from './helpers/api.js';
 import { isPostgresRun } from './helpers/test-database.js';
 import { startTestEngine } from './helpers/test-engine.js';
 
 /** The embedded store's files on disk: who may read them. SQLite only (PostgreSQL keeps no files here). */
 describe.skipIf(isPostgresRun)('the SQLite data directory', () => {
-  const root = mkdtempSync(join(tmpdir(), 'orra-datadir-'));
+  // Made in beforeAll, not in the describe body: a skipped suite's body still runs (collection) but its
+  // hooks do not, so a directory made there would never be removed.
+  let root: string;
+  beforeAll(() => {
+    root = mkdtempSync(join(tmpdir(), 'orra-datadir-'));
+  });
   afterAll(() => rmSync(root, { recursive: true, force: true }));
   const mode = (path: string) => (statSync(path).mode & 0o777).toString(8);
 
