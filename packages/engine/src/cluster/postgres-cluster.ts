@@ -49,7 +49,8 @@ type Note =
   | { t: 'i'; id: number; k: string } // a service message for the owner of key k waits in cluster_inbox
   | { t: 'n'; n: string } // node n left cleanly
   | { t: 'a'; o: string; ok: boolean } // the owner of orchestration o handled a forwarded abort
-  | { t: 'e'; p: string }; // project p's event log grew (sent by the event log's own SQL on commit)
+  | { t: 'e'; p: string } // project p's event log grew (sent by the event log's own SQL on commit)
+  | { t: 'w' }; // an endpoint's circuit breaker changed state (sent by the breaker's own SQL on commit)
 
 const CLAIM_BATCH = 64;
 /** Inbox keys of operator aborts forwarded to an orchestration's owner (service keys never look like this). */
@@ -315,6 +316,10 @@ export class PostgresCluster implements Cluster {
         break;
       case 'e':
         this.parts.eventsCommitted(n.p);
+        break;
+      case 'w':
+        // An endpoint's breaker changed state (recovered, resumed, enabled…) somewhere: look for due deliveries.
+        this.parts.wakeWebhooks();
         break;
       case 'a':
         for (const done of [...(this.abortWaiters.get(n.o) ?? [])]) done(n.ok);

@@ -6,6 +6,7 @@ import type {
   ServiceRecord,
   TaskRecord,
 } from './records.js';
+import type { BreakerRepo } from './breaker-records.js';
 import type { AuditRepo, ConsoleSessionRepo } from './console-records.js';
 import type { CompensationRepo } from './compensation-records.js';
 import type { EventLogRepo } from './event-log-records.js';
@@ -15,6 +16,7 @@ import type { SubmissionKeyRepo } from './submission-key-records.js';
 import type { WebhookDeliveryRepo, WebhookEndpointRepo } from './webhook-records.js';
 
 export type * from './records.js';
+export type * from './breaker-records.js';
 export type * from './compensation-records.js';
 export type * from './console-records.js';
 export type * from './event-log-records.js';
@@ -103,6 +105,8 @@ export interface Repos {
   groundings: GroundingRepo;
   webhookEndpoints: WebhookEndpointRepo;
   webhookDeliveries: WebhookDeliveryRepo;
+  /** Each endpoint's circuit breaker (migration 0015). */
+  breakers: BreakerRepo;
   events: EventLogRepo;
   retention: RetentionRepo;
   submissionKeys: SubmissionKeyRepo;

@@ -85,6 +85,17 @@ export interface DueDelivery {
   version: number;
 }
 
+/** An endpoint with work, as the dispatcher sees it through the endpoint's breaker. */
+export interface DueEndpoint {
+  endpointId: string;
+  /** When its earliest delivery is due; for a probe, when the probe is due. */
+  dueAt: EpochMs;
+  /** The endpoint is failing (or a probe never reported): what is due is a probe, not a delivery. */
+  isProbe: boolean;
+  /** Slow start after a recovery: requests allowed out at once (null: the endpoint's full limit). */
+  window: number | null;
+}
+
 export interface WebhookAttemptRecord {
   deliverySeq: number;
   attempt: number;
@@ -104,6 +115,11 @@ export interface AttemptOutcome {
   status: WebhookDeliveryStatus;
   nextAttemptAt: EpochMs | null;
   now: EpochMs;
+  /**
+   * Held by the breaker (a probe, an attempt while the endpoint was failing, a 429): the attempt is in
+   * the history but the retry schedule does not move, so the event is not used up by the outage.
+   */
+  isHeld?: boolean;
 }
 
 export interface WebhookDeliveryFilter {
@@ -140,7 +156,7 @@ export interface WebhookDeliveryRepo {
    * Each endpoint (but the excluded ones) with pending deliveries, and the earliest due time among them
    * leaving out the given deliveries (in flight). One index seek per endpoint, whatever the backlog.
    */
-  listDueEndpoints(excludeSeqs: number[], excludeEndpoints: string[]): Promise<{ endpointId: string; dueAt: EpochMs }[]>;
+  listDueEndpoints(excludeSeqs: number[], excludeEndpoints: string[]): Promise<DueEndpoint[]>;
   /** The endpoint's pending deliveries due by `now`, oldest due first, at most `limit`, leaving out `excludeSeqs`. */
   listDue(endpointId: string, now: EpochMs, limit: number, excludeSeqs: number[]): Promise<DueDelivery[]>;
   /** Records attempts and applies each outcome whose delivery version is unchanged. */

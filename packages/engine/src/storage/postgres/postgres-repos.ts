@@ -1,4 +1,5 @@
 import { projectNameKey } from '@orra/protocol';
+import { createBreakerRepo } from './breaker-repo.js';
 import type { Repos } from '../store.js';
 import type { ApiKeyRecord, JournalEntry, OrchestrationRecord, ProjectRecord, ServiceRecord, TaskRecord } from '../records.js';
 import { lastPerKey, toColumns } from './batch-rows.js';
@@ -122,6 +123,7 @@ export function createPostgresRepos(q: Queryable, onSequence?: (projectId: strin
     groundings: createGroundingRepo(q),
     webhookEndpoints: createWebhookEndpointRepo(q),
     webhookDeliveries: createWebhookDeliveryRepo(q),
+    breakers: createBreakerRepo(q),
     events: createEventLogRepo(q, onSequence),
     retention: createRetentionRepo(q),
     submissionKeys: createSubmissionKeyRepo(q),

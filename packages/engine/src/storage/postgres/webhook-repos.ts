@@ -1,3 +1,4 @@
+import { dueEndpointsOf } from '../due-endpoints.js';
 import { eventFromRow } from './event-log-repo.js';
 import type {
   AttemptOutcome,
@@ -68,7 +69,7 @@ export function createWebhookDeliveryRepo(q: Queryable): WebhookDeliveryRepo {
       toColumns(
         outcomes.map(({ attempt: a, ...o }) => [
           a.deliverySeq, a.attempt, a.startedAt, a.durationMs, a.httpStatus, a.responseBody, a.error, a.isSuccess,
-          o.version, o.status, o.nextAttemptAt, o.now,
+          o.version, o.status, o.nextAttemptAt, o.now, o.isHeld ? 0 : 1,
         ]),
       ),
     );
@@ -84,10 +85,7 @@ export function createWebhookDeliveryRepo(q: Queryable): WebhookDeliveryRepo {
       ]);
       await q.query(ST.insertDeliveries, toColumns(params));
     },
-    listDueEndpoints: async (seqs, endpoints) =>
-      (await q.query(ST.dueEndpoints, [seqs, endpoints])).rows
-        .filter((r) => r.due_at !== null)
-        .map((r) => ({ endpointId: r.endpoint_id as string, dueAt: r.due_at as number })),
+    listDueEndpoints: async (seqs, endpoints) => dueEndpointsOf((await q.query(ST.dueEndpoints, [seqs, endpoints])).rows),
     listDue: async (endpointId, now, limit, seqs) =>
       (await q.query(ST.due, [endpointId, now, limit, seqs])).rows.map(dueFromRow),
     recordOutcomes: async (outcomes) => {
@@ -165,7 +163,7 @@ const deliveryFromRow = (r: Row): WebhookDeliveryRecord => ({
   updatedAt: r.updated_at as number,
 });
 
-const dueFromRow = (r: Row): DueDelivery => ({
+export const dueFromRow = (r: Row): DueDelivery => ({
   seq: r.seq as number,
   projectId: r.project_id as string,
   eventId: r.event_id as string,

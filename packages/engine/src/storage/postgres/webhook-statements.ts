@@ -37,6 +37,9 @@ export const WEBHOOK_DELIVERY_STATEMENTS = {
       JOIN webhook_endpoints ep ON ep.id = d.endpoint_id
       WHERE d.status = 'pending' AND d.endpoint_id = $1 AND d.next_attempt_at <= $2 AND d.seq <> ALL($4::bigint[])
         AND d.claimed_by = current_setting('orra.node')
+        -- The breaker: nothing is sent to an endpoint that is not active, or within a 429's Retry-After.
+        AND NOT EXISTS (SELECT 1 FROM webhook_breakers b WHERE b.endpoint_id = d.endpoint_id
+          AND (b.state <> 'active' OR b.throttled_until > $2))
         -- Order per orchestration: not while an earlier event of its orchestration is still pending here.
         AND NOT EXISTS (SELECT 1 FROM webhook_events e2
           JOIN webhook_deliveries d2 ON d2.event_id = e2.id AND d2.endpoint_id = d.endpoint_id AND d2.status = 'pending'
@@ -56,8 +59,9 @@ export const WEBHOOK_DELIVERY_STATEMENTS = {
             -- Held back behind an earlier event of their orchestration: not due, so they set no timer.
             AND NOT EXISTS (SELECT 1 FROM webhook_events e2
           JOIN webhook_deliveries d2 ON d2.event_id = e2.id AND d2.endpoint_id = d.endpoint_id AND d2.status = 'pending'
-          WHERE e2.project_id = e.project_id AND e2.orchestration_id = e.orchestration_id AND e2.sequence < e.sequence)) AS due_at
-      FROM webhook_endpoints ep
+          WHERE e2.project_id = e.project_id AND e2.orchestration_id = e.orchestration_id AND e2.sequence < e.sequence)) AS due_at,
+        b.state, b.next_probe_at, b.throttled_until, b.slow_start_window
+      FROM webhook_endpoints ep LEFT JOIN webhook_breakers b ON b.endpoint_id = ep.id
       WHERE ep.deleted_at IS NULL AND ep.is_enabled AND ep.id <> ALL($2::text[])
       ORDER BY ep.created_at, ep.rowid`,
   },
@@ -71,9 +75,9 @@ export const WEBHOOK_DELIVERY_STATEMENTS = {
     name: 'orra_webhook_record_outcomes',
     text: `WITH o AS (
         SELECT * FROM unnest($1::bigint[], $2::int[], $3::bigint[], $4::bigint[], $5::int[], $6::text[], $7::text[],
-          $8::bool[], $9::int[], $10::text[], $11::bigint[], $12::bigint[])
+          $8::bool[], $9::int[], $10::text[], $11::bigint[], $12::bigint[], $13::int[])
           WITH ORDINALITY AS x(delivery_seq, attempt, started_at, duration_ms, http_status, response_body, error,
-            is_success, claimed_version, new_status, next_at, now_ms, n)
+            is_success, claimed_version, new_status, next_at, now_ms, run_step, n)
       ), attempts AS (
         INSERT INTO webhook_attempts (delivery_seq, attempt, started_at, duration_ms, http_status, response_body, error,
           is_success)
@@ -84,7 +88,7 @@ export const WEBHOOK_DELIVERY_STATEMENTS = {
         status = CASE WHEN d.version = o.claimed_version THEN o.new_status
           WHEN o.is_success AND d.status IN ('skipped', 'failed') THEN 'succeeded' ELSE d.status END,
         attempts = d.attempts + 1,
-        run_attempts = CASE WHEN d.version = o.claimed_version THEN d.run_attempts + 1 ELSE d.run_attempts END,
+        run_attempts = CASE WHEN d.version = o.claimed_version THEN d.run_attempts + o.run_step ELSE d.run_attempts END,
         next_attempt_at = CASE WHEN d.version = o.claimed_version THEN o.next_at ELSE d.next_attempt_at END,
         last_http_status = o.http_status, last_error = o.error, version = d.version + 1, updated_at = o.now_ms
       FROM o WHERE d.seq = o.delivery_seq`,

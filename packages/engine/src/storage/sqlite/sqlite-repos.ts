@@ -1,4 +1,5 @@
 import { projectNameKey } from '@orra/protocol';
+import { createBreakerRepo } from './breaker-repo.js';
 import type Database from 'better-sqlite3';
 import type { Repos } from '../store.js';
 import { createCompensationRepo } from './compensation-repos.js';
@@ -102,6 +103,7 @@ export function createSqliteRepos(db: Database.Database): Repos {
     groundings: createGroundingRepo(db),
     webhookEndpoints: createWebhookEndpointRepo(db),
     webhookDeliveries: createWebhookDeliveryRepo(db),
+    breakers: createBreakerRepo(db),
     events: createEventLogRepo(db),
     retention: createRetentionRepo(db),
     submissionKeys: createSubmissionKeyRepo(db),

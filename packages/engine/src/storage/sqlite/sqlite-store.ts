@@ -24,6 +24,7 @@ export class SqliteStore implements Store {
   declare readonly groundings: Repos['groundings'];
   declare readonly webhookEndpoints: Repos['webhookEndpoints'];
   declare readonly webhookDeliveries: Repos['webhookDeliveries'];
+  declare readonly breakers: Repos['breakers'];
   declare readonly events: Repos['events'];
   declare readonly retention: Repos['retention'];
   declare readonly submissionKeys: Repos['submissionKeys'];

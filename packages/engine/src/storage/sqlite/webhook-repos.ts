@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { dueEndpointsOf } from '../due-endpoints.js';
 import { EVENT_COLUMNS, eventFromRow } from './event-log-repo.js';
 import type {
   AttemptOutcome,
@@ -67,11 +68,14 @@ export function createWebhookDeliveryRepo(db: Database.Database): WebhookDeliver
          JOIN webhook_endpoints ep ON ep.id = d.endpoint_id
          WHERE d.status = 'pending' AND d.endpoint_id = @endpointId AND d.next_attempt_at <= @now
            AND d.seq NOT IN (SELECT value FROM json_each(@seqs))
+           -- The breaker: nothing is sent to an endpoint that is not active, or within a 429's Retry-After.
+           AND NOT EXISTS (SELECT 1 FROM webhook_breakers b WHERE b.endpoint_id = d.endpoint_id
+             AND (b.state <> 'active' OR b.throttled_until > @now))
            -- Order per orchestration: not while an earlier event of its orchestration is still pending here.
            AND NOT EXISTS (SELECT 1 FROM webhook_events e2
              JOIN webhook_deliveries d2 ON d2.event_id = e2.id AND d2.endpoint_id = d.endpoint_id AND d2.status = 'pending'
              WHERE e2.project_id = e.project_id AND e2.orchestration_id = e.orchestration_id AND e2.sequence < e.sequence)
-         ORDER BY d.next_attempt_at LIMIT @limit`,
+         ORDER BY d.next_attempt_at, d.seq LIMIT @limit`,
       )
       .raw(true),
     // Per endpoint rather than over all due rows: a slow endpoint's backlog is never scanned to find
@@ -83,8 +87,9 @@ export function createWebhookDeliveryRepo(db: Database.Database): WebhookDeliver
              -- Held back behind an earlier event of their orchestration: not due, so they set no timer.
              AND NOT EXISTS (SELECT 1 FROM webhook_events e2
              JOIN webhook_deliveries d2 ON d2.event_id = e2.id AND d2.endpoint_id = d.endpoint_id AND d2.status = 'pending'
-             WHERE e2.project_id = e.project_id AND e2.orchestration_id = e.orchestration_id AND e2.sequence < e.sequence)) AS due_at
-       FROM webhook_endpoints ep
+             WHERE e2.project_id = e.project_id AND e2.orchestration_id = e.orchestration_id AND e2.sequence < e.sequence)) AS due_at,
+         b.state, b.next_probe_at, b.throttled_until, b.slow_start_window
+       FROM webhook_endpoints ep LEFT JOIN webhook_breakers b ON b.endpoint_id = ep.id
        WHERE ep.deleted_at IS NULL AND ep.is_enabled = 1 AND ep.id NOT IN (SELECT value FROM json_each(@endpoints))`,
     ),
     // Positional parameters (see recordOutcomes): these run once per attempt.
@@ -93,7 +98,7 @@ export function createWebhookDeliveryRepo(db: Database.Database): WebhookDeliver
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     applyOutcome: db.prepare(
-      `UPDATE webhook_deliveries SET status = ?, attempts = attempts + 1, run_attempts = run_attempts + 1,
+      `UPDATE webhook_deliveries SET status = ?, attempts = attempts + 1, run_attempts = run_attempts + ?,
          next_attempt_at = ?, last_http_status = ?, last_error = ?, version = version + 1, updated_at = ?
        WHERE seq = ? AND version = ?`,
     ),
@@ -133,7 +138,7 @@ export function createWebhookDeliveryRepo(db: Database.Database): WebhookDeliver
       const a = o.attempt;
       const isSuccess = a.isSuccess ? 1 : 0;
       st.insertAttempt.run(a.deliverySeq, a.attempt, a.startedAt, a.durationMs, a.httpStatus, a.responseBody, a.error, isSuccess);
-      const applied = st.applyOutcome.run(o.status, o.nextAttemptAt, a.httpStatus, a.error, o.now, a.deliverySeq, o.version);
+      const applied = st.applyOutcome.run(o.status, o.isHeld ? 0 : 1, o.nextAttemptAt, a.httpStatus, a.error, o.now, a.deliverySeq, o.version);
       if (applied.changes === 0) st.noteOutcome.run(a.httpStatus, a.error, isSuccess, o.now, a.deliverySeq, o.version);
     }
   });
@@ -146,9 +151,7 @@ export function createWebhookDeliveryRepo(db: Database.Database): WebhookDeliver
     },
     insertDeliveries: async (rows) => (rows.length > 0 ? insertDeliveries(rows) : []),
     listDueEndpoints: async (seqs, endpoints) =>
-      (st.dueEndpoints.all({ seqs: JSON.stringify(seqs), endpoints: JSON.stringify(endpoints) }) as Row[])
-        .filter((r) => r.due_at !== null)
-        .map((r) => ({ endpointId: r.endpoint_id as string, dueAt: r.due_at as number })),
+      dueEndpointsOf(st.dueEndpoints.all({ seqs: JSON.stringify(seqs), endpoints: JSON.stringify(endpoints) }) as Row[]),
     listDue: async (endpointId, now, limit, seqs) =>
       (st.due.all({ endpointId, now, limit, seqs: JSON.stringify(seqs) }) as unknown[][]).map(dueFromArray),
     recordOutcomes: async (outcomes) => {
