@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import { DEFAULT_RETRY_SCHEDULE, parseRetrySchedule } from '../webhooks/retry-schedule.js';
+import { DEFAULT_PROBE_SCHEDULE, DEFAULT_RETRY_SCHEDULE, parseRetrySchedule } from '../webhooks/retry-schedule.js';
 
 /**
  * The engine's configuration: defaults → config file → environment → explicit overrides (flags/tests).
@@ -54,6 +54,9 @@ const ConfigSchema = z.object({
   webhookSecretOverlapMs: int(0),
   webhookMaxConcurrencyPerEndpoint: int(1),
   webhookMaxConcurrency: int(1),
+  webhookBreakerFailures: int(2),
+  webhookProbeSchedule: retrySchedule,
+  webhookFailingDisableAfterMs: int(1),
   metricsToken: z.string().min(1).optional(),
   llmApiBaseUrl: z.url({ protocol: /^https?$/ }).optional(),
   llmModel: z.string().min(1).optional(),
@@ -102,6 +105,9 @@ export const ENV_NAMES: Record<keyof Config, string> = {
   webhookSecretOverlapMs: 'ORRA_WEBHOOK_SECRET_OVERLAP_MS',
   webhookMaxConcurrencyPerEndpoint: 'ORRA_WEBHOOK_MAX_CONCURRENCY_PER_ENDPOINT',
   webhookMaxConcurrency: 'ORRA_WEBHOOK_MAX_CONCURRENCY',
+  webhookBreakerFailures: 'ORRA_WEBHOOK_BREAKER_FAILURES',
+  webhookProbeSchedule: 'ORRA_WEBHOOK_PROBE_SCHEDULE',
+  webhookFailingDisableAfterMs: 'ORRA_WEBHOOK_FAILING_DISABLE_AFTER_MS',
   metricsToken: 'ORRA_METRICS_TOKEN',
   // orra's names, so an orra .env keeps working (orra defaults the base URL to OpenAI; we plan offline
   // unless it is set).
@@ -146,6 +152,9 @@ export const DEFAULTS = {
   webhookSecretOverlapMs: 24 * 3_600_000,
   webhookMaxConcurrencyPerEndpoint: 16,
   webhookMaxConcurrency: 256,
+  webhookBreakerFailures: 5,
+  webhookProbeSchedule: DEFAULT_PROBE_SCHEDULE,
+  webhookFailingDisableAfterMs: 72 * 3_600_000,
   llmTimeoutMs: 120_000,
   // A console left open over lunch stays signed in; one left overnight does not.
   consoleSessionIdleMs: 2 * 3_600_000,

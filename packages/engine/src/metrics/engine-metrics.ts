@@ -24,6 +24,8 @@ export class EngineMetrics {
   private eventReaders: (() => number) | undefined;
   private pendingCompensations: (() => Promise<number>) | undefined;
   private pendingDeliveries: (() => Promise<{ count: number; oldestCreatedAt: number | null }>) | undefined;
+  private readonly transitions: Counter<'from' | 'to'>;
+  private breakerSummary: (() => Promise<{ state: string; endpoints: number; pending: number }[]>) | undefined;
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -124,6 +126,40 @@ export class EngineMetrics {
       labelNames: ['direction'],
       registers,
     });
+    this.transitions = new Counter({
+      name: 'orra_webhook_endpoint_transitions_total',
+      help: 'Circuit-breaker state changes of webhook endpoints made by this process (from, to).',
+      labelNames: ['from', 'to'],
+      registers,
+    });
+    let summarising: Promise<{ state: string; endpoints: number; pending: number }[] | undefined> | undefined;
+    const readBreakers = () =>
+      (summarising ??= (this.breakerSummary?.() ?? Promise.resolve(undefined))
+        .catch(() => undefined)
+        .finally(() => (summarising = undefined)));
+    const STATES = ['active', 'failing', 'probing', 'paused', 'disabled'];
+    new Gauge({
+      name: 'orra_webhook_endpoints',
+      help: 'Webhook endpoints by circuit-breaker state (active, failing, probing, paused, disabled), read from storage.',
+      labelNames: ['state'],
+      registers,
+      async collect() {
+        const rows = await readBreakers();
+        if (!rows) return;
+        for (const state of STATES) this.set({ state }, rows.find((r) => r.state === state)?.endpoints ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'orra_webhook_held_events',
+      help: 'Deliveries held for endpoints that are not active (failing, probing, paused, disabled), by state, read from storage.',
+      labelNames: ['state'],
+      registers,
+      async collect() {
+        const rows = await readBreakers();
+        if (!rows) return;
+        for (const state of STATES.slice(1)) this.set({ state }, rows.find((r) => r.state === state)?.pending ?? 0);
+      },
+    });
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
   }
 
@@ -135,6 +171,16 @@ export class EngineMetrics {
   /** Where the pending-delivery gauges read from (storage), at scrape time. */
   setPendingDeliveriesSource(source: () => Promise<{ count: number; oldestCreatedAt: number | null }>): void {
     this.pendingDeliveries = source;
+  }
+
+  /** Where the endpoint-state and held-events gauges read their values (one query per scrape). */
+  setBreakerSummarySource(source: () => Promise<{ state: string; endpoints: number; pending: number }[]>): void {
+    this.breakerSummary = source;
+  }
+
+  /** Call after a breaker transition committed. */
+  webhookEndpointTransition(from: string, to: string): void {
+    this.transitions.inc({ from, to });
   }
 
   /** Call after an event's transaction has committed. */

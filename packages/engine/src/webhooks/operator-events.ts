@@ -1,4 +1,4 @@
-import { compensationDisposedPayload, deliveryExhaustedPayload, endpointStatePayload, type OperatorEvent } from '@orra/protocol';
+import { compensationDisposedPayload, deliveryExhaustedPayload, endpointBreakerPayload, endpointStatePayload, type EndpointStateTrigger, type OperatorEvent } from '@orra/protocol';
 import type { CompensationRecord, Repos, WebhookEndpointRecord } from '../storage/store.js';
 import type { Enqueued, WebhookOutbox } from './webhook-outbox.js';
 
@@ -11,10 +11,17 @@ import type { Enqueued, WebhookOutbox } from './webhook-outbox.js';
 export class OperatorEvents {
   constructor(private readonly outbox: WebhookOutbox) {}
 
-  /** An endpoint was disabled (410 Gone) or enabled (operator). */
-  endpointState(tx: Repos, e: WebhookEndpointRecord, trigger: 'gone_410' | 'operator', at: number): Promise<Enqueued | undefined> {
+  /** An endpoint was disabled (410 Gone, failing too long) or enabled (operator). */
+  endpointState(tx: Repos, e: WebhookEndpointRecord, trigger: EndpointStateTrigger, at: number): Promise<Enqueued | undefined> {
     if (e.kind === 'operator' && trigger !== 'operator') return Promise.resolve(undefined);
     const payload = endpointStatePayload({ projectId: e.projectId, endpointId: e.id, endpointKind: e.kind, url: e.url, isEnabled: e.isEnabled, trigger, at });
+    return this.write(tx, e.projectId, payload, e.id, null);
+  }
+
+  /** An endpoint's breaker tripped (`failing`) or a probe got through (`recovered`): once per outage each. */
+  endpointBreaker(tx: Repos, e: WebhookEndpointRecord, state: 'failing' | 'recovered', failingSince: number, at: number): Promise<Enqueued | undefined> {
+    if (e.kind === 'operator') return Promise.resolve(undefined);
+    const payload = endpointBreakerPayload({ projectId: e.projectId, endpointId: e.id, endpointKind: e.kind, url: e.url, state, failingSince, at });
     return this.write(tx, e.projectId, payload, e.id, null);
   }
 

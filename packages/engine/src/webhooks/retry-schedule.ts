@@ -3,6 +3,9 @@ import { parseGoDuration } from '@orra/protocol';
 /** The default delays before each attempt: at once, then 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h. */
 export const DEFAULT_RETRY_SCHEDULE = '0s,5s,5m,30m,2h,5h,10h,10h';
 
+/** The delays between a failing endpoint's probes: 10 s, 30 s, 1 m, 2 m, 5 m, 10 m, 20 m, 30 m, then hourly (the last repeats). */
+export const DEFAULT_PROBE_SCHEDULE = '10s,30s,1m,2m,5m,10m,20m,30m,1h';
+
 /** ±20 %: spreads retries of many deliveries that failed together (a receiver outage) over time. */
 const JITTER = 0.2;
 

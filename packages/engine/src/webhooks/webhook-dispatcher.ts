@@ -5,6 +5,7 @@ import { attemptOutcome } from './attempt-outcome.js';
 import { DeliveryClaims } from './delivery-claims.js';
 import type { OperatorEvents } from './operator-events.js';
 import { webhookHeaders } from './webhook-headers.js';
+import type { BreakerBatch, EndpointBreakers } from './endpoint-breakers.js';
 import type { Enqueued } from './webhook-outbox.js';
 import type { AttemptResult, WebhookSender } from './webhook-sender.js';
 import { UNTRACED_WEBHOOK, type Tracing } from '../tracing/tracing.js';
@@ -19,12 +20,16 @@ export interface DispatcherOptions {
   tracing?: Tracing;
   /** Writes operator events (endpoint disabled, delivery given up on) in the outcome's transaction. */
   operatorEvents?: OperatorEvents;
+  /** Each endpoint's circuit breaker: applied in the outcomes' transaction, probes claimed through it. */
+  breakers: EndpointBreakers;
 }
 
 interface Finished {
   delivery: DueDelivery;
   result: AttemptResult;
   outcome: AttemptOutcome;
+  /** Sent as the probe of a failing endpoint. */
+  isProbe: boolean;
 }
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -72,6 +77,15 @@ export class WebhookDispatcher {
   private isPumping = false;
   private isPumpRequested = false;
   private isStopped = false;
+  /** Deliveries out as probes. */
+  private readonly probes = new Set<number>();
+  /**
+   * Endpoints this process knows are not active (failing, probing, paused, disabled): nothing is offered to
+   * them, and an empty read for them does not count as caught up. Bounded by the number of endpoints.
+   */
+  private readonly held = new Set<string>();
+  /** Slow-start windows of recovering endpoints (requests allowed out at once). */
+  private readonly windows = new Map<string, number>();
 
   constructor(
     private readonly store: Store,
@@ -96,7 +110,7 @@ export class WebhookDispatcher {
     const { maxInFlight, maxPerEndpoint } = this.options;
     let isAnyLeft = false;
     for (const d of deliveries) {
-      if (this.isStopped || this.claims.has(d.seq)) continue;
+      if (this.isStopped || this.claims.has(d.seq) || this.held.has(d.endpointId)) continue;
       if (!this.caughtUp.has(d.endpointId) || this.claims.size >= 4 * maxInFlight || this.claims.queued(d.endpointId) >= 4 * maxPerEndpoint) {
         this.caughtUp.delete(d.endpointId);
         isAnyLeft = true;
@@ -124,6 +138,29 @@ export class WebhookDispatcher {
   forgetEndpoint(endpointId: string): void {
     this.claims.dropQueue(endpointId);
     this.caughtUp.delete(endpointId);
+  }
+
+  /** The endpoint was paused or disabled: send nothing more to it from this process. */
+  hold(endpointId: string): void {
+    this.held.add(endpointId);
+    this.forgetEndpoint(endpointId);
+  }
+
+  /** The endpoint was resumed or enabled: look for its due deliveries. */
+  release(endpointId: string, window: number | null): void {
+    this.held.delete(endpointId);
+    this.setWindow(endpointId, window);
+    this.wake();
+  }
+
+  /** Requests the endpoint may have out at once: its limit, or less while a recovery slow-starts. */
+  private limitOf(endpointId: string): number {
+    return Math.min(this.options.maxPerEndpoint, this.windows.get(endpointId) ?? Infinity);
+  }
+
+  private setWindow(endpointId: string, window: number | null): void {
+    if (window === null) this.windows.delete(endpointId);
+    else this.windows.set(endpointId, window);
   }
 
   /**
@@ -168,17 +205,28 @@ export class WebhookDispatcher {
   private async fill(): Promise<void> {
     const { maxInFlight, maxPerEndpoint, now } = this.options;
     for (const endpointId of this.claims.queuedEndpoints()) this.sendQueued(endpointId);
+    // Endpoints at their limit are left out of the query (a slow-starting one at its window is not: it is read anyway).
     const endpoints = await this.store.webhookDeliveries.listDueEndpoints(this.claims.seqs(), this.claims.saturated(maxPerEndpoint));
     endpoints.sort((a, b) => a.dueAt - b.dueAt);
     const at = now();
     let nextDueAt: number | undefined;
-    for (const { endpointId, dueAt } of endpoints) {
+    for (const { endpointId, dueAt, isProbe, window } of endpoints) {
       if (this.isStopped) return;
+      if (isProbe) {
+        this.hold(endpointId);
+      } else {
+        this.held.delete(endpointId);
+        this.setWindow(endpointId, window);
+      }
       if (dueAt > at) {
         nextDueAt = Math.min(nextDueAt ?? dueAt, dueAt);
         continue;
       }
-      if (Math.min(maxPerEndpoint - this.claims.sendingTo(endpointId), maxInFlight - this.claims.sending) > 0) {
+      if (isProbe) {
+        if (this.claims.sendingTo(endpointId) === 0 && this.claims.sending < maxInFlight) await this.probe(endpointId, at);
+        continue;
+      }
+      if (Math.min(this.limitOf(endpointId) - this.claims.sendingTo(endpointId), maxInFlight - this.claims.sending) > 0) {
         await this.readAhead(endpointId, at);
       }
     }
@@ -196,8 +244,9 @@ export class WebhookDispatcher {
     if (limit <= 0) return;
     const wakes = this.wakes;
     const due = await this.store.webhookDeliveries.listDue(endpointId, at, limit, this.claims.seqsOf(endpointId));
-    // Fewer than asked for: everything due is now claimed (unless a wake came meanwhile).
-    if (due.length < limit && wakes === this.wakes) this.caughtUp.add(endpointId);
+    // Fewer than asked for: everything due is now claimed (unless a wake came meanwhile, or the endpoint is
+    // held, when the due query returns nothing whatever storage holds).
+    if (due.length < limit && wakes === this.wakes && !this.held.has(endpointId)) this.caughtUp.add(endpointId);
     else this.caughtUp.delete(endpointId);
     for (const d of due) {
       if (this.claims.has(d.seq) || this.isStopped) continue;
@@ -228,7 +277,7 @@ export class WebhookDispatcher {
   private sendQueued(endpointId: string): void {
     while (
       !this.isStopped &&
-      this.claims.sendingTo(endpointId) < this.options.maxPerEndpoint &&
+      this.claims.sendingTo(endpointId) < this.limitOf(endpointId) &&
       this.claims.sending < this.options.maxInFlight
     ) {
       const d = this.claims.dequeue(endpointId);
@@ -244,12 +293,24 @@ export class WebhookDispatcher {
     this.timer.unref();
   }
 
+  /** Sends the failing endpoint's oldest held delivery, if this process wins the probe. */
+  private async probe(endpointId: string, at: number): Promise<void> {
+    const breakers = this.options.breakers;
+    const d = await this.store.transaction((tx) => breakers.claimProbe(tx, endpointId, at, this.claims.seqs()));
+    if (!d || this.isStopped || this.claims.has(d.seq)) return;
+    this.log.info({ endpointId, eventId: d.eventId }, 'webhook endpoint probe');
+    this.probes.add(d.seq);
+    this.claims.claim(d);
+    this.start(d);
+  }
+
   private start(d: DueDelivery): void {
     this.claims.startSending(d);
     const attempt = this.attempt(d).catch((err: unknown) => {
       this.log.error({ err, eventId: d.eventId, endpointId: d.endpointId }, 'webhook attempt failed unexpectedly');
       this.claims.doneSending(d);
       this.claims.unclaim(d);
+      this.probes.delete(d.seq);
       this.caughtUp.delete(d.endpointId); // it is due in storage again
     });
     this.attempts.add(attempt);
@@ -263,6 +324,7 @@ export class WebhookDispatcher {
     const result = await this.sender.send({ url: d.url, body: d.body, headers });
     trace.end(result);
     this.claims.doneSending(d);
+    const isProbe = this.probes.delete(d.seq);
     // Cut off by stop(): not an answer from the receiver, so nothing to record.
     if (this.isStopped) return this.claims.unclaim(d);
     const outcome = attemptOutcome(d, result, this.options.schedule, this.options.now(), this.options.random);
@@ -270,14 +332,14 @@ export class WebhookDispatcher {
       this.log.debug({ ...trace.logFields, eventId: d.eventId, endpointId: d.endpointId, attempt: outcome.attempt.attempt, status: result.httpStatus, error: result.error }, 'webhook attempt');
     }
     this.metrics.webhookAttempt(result.kind, result.durationMs);
-    if (result.isGone) this.forgetEndpoint(d.endpointId);
-    this.finished.push({ delivery: d, result, outcome });
+    if (result.isGone) this.hold(d.endpointId);
+    this.finished.push({ delivery: d, result, outcome, isProbe });
     if (this.finished.length >= FLUSH_BATCH && !this.flushing) this.flushing = this.flush();
     else this.scheduleFlush();
     // The endpoint has a free slot again: use it at once for what is queued, else read ahead for it
     // (unless storage holds nothing unclaimed for it).
     this.sendQueued(d.endpointId);
-    if (!this.claims.hasQueue(d.endpointId) && this.claims.sendingTo(d.endpointId) < this.options.maxPerEndpoint && !this.caughtUp.has(d.endpointId)) {
+    if (!this.claims.hasQueue(d.endpointId) && this.claims.sendingTo(d.endpointId) < this.limitOf(d.endpointId) && !this.caughtUp.has(d.endpointId) && !this.held.has(d.endpointId)) {
       this.refill(d.endpointId);
     }
     // A slot freed at the process limit may serve another endpoint's queue.
@@ -297,12 +359,15 @@ export class WebhookDispatcher {
       if (batch.length === 0) return;
       const operatorEvents = this.options.operatorEvents;
       let enqueued: (Enqueued | undefined)[] = [];
+      let applied: BreakerBatch | undefined;
       await this.store.transaction(async (tx) => {
-        enqueued = []; // the transaction may run again
-        await tx.webhookDeliveries.recordOutcomes(batch.map((f) => f.outcome));
+        // The batch's breaker changes, outcomes (held ones not moving their schedule) and operator events.
+        applied = await this.options.breakers.applyBatch(tx, batch, this.options.now());
+        enqueued = [...applied.enqueued]; // the transaction may run again
         for (const f of batch) if (f.result.isGone) enqueued.push(await this.disableGone(tx, f.delivery, f.outcome.now));
         if (!operatorEvents) return;
-        for (const { delivery: d, outcome, result } of batch) {
+        for (const [i, { delivery: d, result }] of batch.entries()) {
+          const outcome = applied.outcomes[i]!;
           // After a 410 the endpoint's disabling is the event, not the delivery's end.
           if (outcome.status !== 'failed' || d.eventType === 'webhook.test' || result.isGone) continue;
           const last = { httpStatus: outcome.attempt.httpStatus, error: outcome.attempt.error };
@@ -310,7 +375,10 @@ export class WebhookDispatcher {
         }
       });
       operatorEvents?.wake(enqueued);
-      for (const { delivery: d, outcome } of batch) {
+      if (applied) this.afterBreakers(applied);
+      for (const f of batch) if (f.result.isGone) this.hold(f.delivery.endpointId);
+      for (const [i, { delivery: d }] of batch.entries()) {
+        const outcome = applied?.outcomes[i] ?? batch[i]!.outcome;
         if (outcome.status === 'pending') this.caughtUp.delete(d.endpointId); // a retry, maybe due at once
         if (outcome.status === 'succeeded') {
           // Latency only for the first success of an event, not for an operator's redelivery.
@@ -332,13 +400,32 @@ export class WebhookDispatcher {
     this.pumpSoon(); // retries now have their next due time
   }
 
-  /** `410 Gone`: the receiver wants no more. Disable the endpoint; its pending deliveries become `skipped`. */
+  /** After the commit: follows the breakers' new states (hold, drain, slow start) and counts transitions. */
+  private afterBreakers(applied: BreakerBatch): void {
+    for (const [endpointId, b] of applied.breakers) {
+      if (b.state === 'active') {
+        this.held.delete(endpointId);
+        this.setWindow(endpointId, b.slowStartWindow);
+      } else {
+        this.hold(endpointId);
+      }
+    }
+    for (const t of applied.transitions) {
+      this.metrics.webhookEndpointTransition(t.from, t.to);
+      if (t.to === 'disabled') this.hold(t.endpointId);
+      const level = t.transition === 'recovered' ? 'info' : 'warn';
+      this.log[level]({ endpointId: t.endpointId, from: t.from, to: t.to }, 'webhook endpoint breaker changed state');
+      if (t.transition === 'recovered') this.wake();
+    }
+  }
+
+  /** `410 Gone`: the receiver wants no more. Disable the endpoint; its pending deliveries are held. */
   private async disableGone(tx: Repos, d: DueDelivery, now: number): Promise<Enqueued | undefined> {
     const endpoint = await tx.webhookEndpoints.get(d.projectId, d.endpointId);
     if (!endpoint || !endpoint.isEnabled) return undefined;
     const disabled = { ...endpoint, isEnabled: false, disabledReason: 'the receiver answered 410 Gone', disabledAt: now, updatedAt: now };
     await tx.webhookEndpoints.update(disabled);
-    await tx.webhookDeliveries.endPending(d.endpointId, 'skipped', 'endpoint disabled (410 Gone); send with POST /webhooks/{id}/recover', now);
+    // Its pending deliveries are held (still pending), and sent if it is enabled again (docs/webhooks.md).
     this.log.warn({ endpointId: d.endpointId, eventId: d.eventId }, 'webhook endpoint disabled after 410 Gone');
     return this.options.operatorEvents?.endpointState(tx, disabled, 'gone_410', now);
   }

@@ -1,6 +1,7 @@
 import { ERROR_CODES, rfc3339Seconds, shortId, type WebhookEndpointKind, type WebhookTestEvent } from '@orra/protocol';
 import { EngineError } from '../errors/engine-error.js';
-import type { Repos, Store, WebhookEndpointRecord } from '../storage/store.js';
+import { activeBreaker } from '../storage/breaker-records.js';
+import type { BreakerRecord, BreakerState, Repos, Store, WebhookEndpointRecord } from '../storage/store.js';
 import type { OperatorEvents } from './operator-events.js';
 import type { SsrfPolicy } from './ssrf-policy.js';
 import type { Enqueued } from './webhook-outbox.js';
@@ -18,6 +19,22 @@ export interface WebhookServiceOptions {
   forget: (endpointId: string) => void;
   /** Writes `webhook.endpoint.enabled` when an endpoint is enabled. */
   operatorEvents?: OperatorEvents;
+  /** Tells the dispatcher to send nothing more to the endpoint (paused). */
+  hold: (endpointId: string) => void;
+  /** Tells the dispatcher the endpoint may be sent to again (resumed, enabled), with its slow-start window. */
+  release: (endpointId: string, window: number | null) => void;
+}
+
+/** An endpoint with its breaker, as `GET /webhooks` shows it. */
+export interface EndpointWithBreaker {
+  endpoint: WebhookEndpointRecord;
+  /** active, failing, probing, paused or disabled, and since when. */
+  state: BreakerState | 'disabled';
+  stateSince: number;
+  /** Deliveries waiting for the endpoint to be active again (0 while it is active). */
+  heldEvents: number;
+  nextProbeAt: number | null;
+  throttledUntil: number | null;
 }
 
 /** A new endpoint's id: `wh_` + 22 base57 characters. */
@@ -86,8 +103,15 @@ export class WebhookService {
     this.options.forget(id);
   }
 
-  /** Re-enables a disabled endpoint. Events skipped meanwhile are sent by `recover`, not by this. */
-  async enable(projectId: string, id: string): Promise<WebhookEndpointRecord> {
+  /**
+   * Re-enables a disabled endpoint. The events held while it was disabled (still pending) are sent now,
+   * in order and with slow start, unless `discardHeld`: then they end `skipped` (`recover` can still send
+   * them). Events skipped before (the endpoint was disabled when they arose) are sent by `recover`.
+   */
+  async enable(projectId: string, id: string, discardHeld: unknown = false): Promise<WebhookEndpointRecord> {
+    if (typeof discardHeld !== 'boolean') {
+      throw new EngineError(ERROR_CODES.VALIDATION_FAILED, 'discard_held: must be true or false', { param: 'discard_held' });
+    }
     let enqueued: Enqueued | undefined;
     const endpoint = await this.store.transaction(async (tx) => {
       const e = notFoundUnless(await tx.webhookEndpoints.get(projectId, id), id);
@@ -95,11 +119,77 @@ export class WebhookService {
       const now = this.options.now();
       const updated = { ...e, isEnabled: true, disabledReason: null, disabledAt: null, updatedAt: now };
       await tx.webhookEndpoints.update(updated);
+      // A fresh start: the breaker forgets the outage that disabled it.
+      await tx.breakers.put({ ...activeBreaker(id, projectId, now), slowStartWindow: 1 }, true);
+      if (discardHeld) await tx.webhookDeliveries.endPending(id, 'skipped', 'held while the endpoint was disabled; discarded on enable', now);
+      else await tx.breakers.makeDue(id, now);
       enqueued = await this.options.operatorEvents?.endpointState(tx, updated, 'operator', now);
       return updated;
     });
     this.options.operatorEvents?.wake([enqueued]);
+    if (endpoint.isEnabled) this.options.release(id, 1);
     return endpoint;
+  }
+
+  /**
+   * Pauses an endpoint: nothing is sent to it and nothing is probed; its events are held (no attempt count
+   * moves) until `resume`. Pausing a paused endpoint changes nothing; a disabled one must be enabled.
+   */
+  async pause(projectId: string, id: string): Promise<EndpointWithBreaker> {
+    await this.store.transaction(async (tx) => {
+      const e = notFoundUnless(await tx.webhookEndpoints.get(projectId, id), id);
+      if (!e.isEnabled) throw new EngineError(ERROR_CODES.CONFLICT, `webhook ${id} is disabled; enable it first (POST /webhooks/${id}/enable)`);
+      const now = this.options.now();
+      const b = (await tx.breakers.get(id)) ?? activeBreaker(id, projectId, now);
+      if (b.state === 'paused') return;
+      await tx.breakers.put({ ...b, state: 'paused', stateSince: now, nextProbeAt: null, updatedAt: now }, true);
+    });
+    this.options.hold(id);
+    return (await this.withBreakers(projectId, [await this.get(projectId, id)]))[0]!;
+  }
+
+  /**
+   * Resumes a paused endpoint: held events are sent again, slow-starting. One that was failing when it was
+   * paused goes back to failing and is probed at once, so an outage is never sent a flood.
+   */
+  async resume(projectId: string, id: string): Promise<EndpointWithBreaker> {
+    let window: number | null = null;
+    let isResumed = false;
+    await this.store.transaction(async (tx) => {
+      notFoundUnless(await tx.webhookEndpoints.get(projectId, id), id);
+      const b = await tx.breakers.get(id);
+      if (b?.state !== 'paused') return;
+      const now = this.options.now();
+      const next: BreakerRecord =
+        b.failingSince !== null
+          ? { ...b, state: 'failing', stateSince: now, nextProbeAt: now, updatedAt: now }
+          : { ...b, state: 'active', stateSince: now, consecutiveFailures: 0, firstFailedEventId: null, isSpanningEvents: false, slowStartWindow: 1, updatedAt: now };
+      await tx.breakers.put(next, true);
+      window = next.state === 'active' ? 1 : null;
+      isResumed = next.state === 'active';
+    });
+    if (isResumed) this.options.release(id, window);
+    else this.options.wake(); // a probe is due now
+    return (await this.withBreakers(projectId, [await this.get(projectId, id)]))[0]!;
+  }
+
+  /** The endpoints with their breakers' state and the events they hold. */
+  async withBreakers(projectId: string, endpoints: WebhookEndpointRecord[]): Promise<EndpointWithBreaker[]> {
+    const ids = endpoints.map((e) => e.id);
+    const [breakers, pending] = await Promise.all([this.store.breakers.list(ids), this.store.breakers.pendingCounts(ids)]);
+    const byId = new Map(breakers.map((b) => [b.endpointId, b]));
+    return endpoints.map((endpoint) => {
+      const b = byId.get(endpoint.id) ?? activeBreaker(endpoint.id, projectId, endpoint.createdAt);
+      const state = endpoint.isEnabled ? b.state : ('disabled' as const);
+      return {
+        endpoint,
+        state,
+        stateSince: state === 'disabled' ? (endpoint.disabledAt ?? endpoint.updatedAt) : b.state === 'active' && !byId.has(endpoint.id) ? endpoint.createdAt : b.stateSince,
+        heldEvents: state === 'active' ? 0 : (pending.get(endpoint.id) ?? 0),
+        nextProbeAt: state === 'failing' || state === 'probing' ? b.nextProbeAt : null,
+        throttledUntil: b.throttledUntil !== null && b.throttledUntil > this.options.now() ? b.throttledUntil : null,
+      };
+    });
   }
 
   /** A new secret; the old one keeps signing (a second signature) for the overlap window. */

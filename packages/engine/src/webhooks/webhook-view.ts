@@ -1,11 +1,14 @@
 import { rfc3339, type WebhookAttemptOut, type WebhookDeliveryOut, type WebhookEndpointOut } from '@orra/protocol';
 import type { WebhookAttemptRecord, WebhookDeliveryRecord, WebhookEndpointRecord } from '../storage/store.js';
+import type { EndpointWithBreaker } from './webhook-service.js';
 
 const time = (ms: number | null): string | undefined => (ms === null ? undefined : rfc3339(ms));
 
 /** The wire view of an endpoint; the secret only where the caller asked for one endpoint by id. */
-export function toEndpointOut(e: WebhookEndpointRecord, options: { withSecret: boolean; now: number }): WebhookEndpointOut {
+export function toEndpointOut(e: WebhookEndpointRecord, options: { withSecret: boolean; now: number; breaker?: EndpointWithBreaker }): WebhookEndpointOut {
   const isOverlapping = e.previousSecretExpiresAt !== null && e.previousSecretExpiresAt > options.now;
+  // Without the breaker read (a new endpoint): what the endpoint row alone says.
+  const b = options.breaker ?? { state: e.isEnabled ? 'active' : 'disabled', stateSince: e.isEnabled ? e.createdAt : (e.disabledAt ?? e.updatedAt), heldEvents: 0, nextProbeAt: null, throttledUntil: null };
   return {
     id: e.id,
     url: e.url,
@@ -14,6 +17,11 @@ export function toEndpointOut(e: WebhookEndpointRecord, options: { withSecret: b
     enabled: e.isEnabled,
     ...(e.isEnabled ? {} : { disabledReason: e.disabledReason ?? undefined, disabledAt: time(e.disabledAt) }),
     ...(isOverlapping ? { previousSecretExpiresAt: time(e.previousSecretExpiresAt) } : {}),
+    state: b.state,
+    stateSince: rfc3339(b.stateSince),
+    heldEvents: b.heldEvents,
+    ...(b.nextProbeAt !== null ? { nextProbeAt: rfc3339(b.nextProbeAt) } : {}),
+    ...(b.throttledUntil !== null ? { throttledUntil: rfc3339(b.throttledUntil) } : {}),
     createdAt: rfc3339(e.createdAt),
     updatedAt: rfc3339(e.updatedAt),
   };

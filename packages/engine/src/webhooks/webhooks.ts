@@ -5,6 +5,7 @@ import type { Logger } from '../logging/logger.js';
 import type { EngineMetrics } from '../metrics/engine-metrics.js';
 import type { OrchestrationRunner } from '../orchestration/orchestration-runner.js';
 import type { CompensationRecord, Store } from '../storage/store.js';
+import { EndpointBreakers } from './endpoint-breakers.js';
 import { OperatorEvents } from './operator-events.js';
 import { SsrfPolicy } from './ssrf-policy.js';
 import { WebhookDispatcher } from './webhook-dispatcher.js';
@@ -49,6 +50,18 @@ export class Webhooks {
       },
     );
     this.operatorEvents = new OperatorEvents(this.outbox);
+    const breakers = new EndpointBreakers(
+      {
+        failuresToTrip: config.webhookBreakerFailures,
+        probeScheduleMs: config.webhookProbeSchedule,
+        disableAfterMs: config.webhookFailingDisableAfterMs,
+        // A probe out longer than a request can take (its process died): claim it again.
+        probeLeaseMs: config.webhookTimeoutMs + 30_000,
+        maxPerEndpoint: config.webhookMaxConcurrencyPerEndpoint,
+        defaultRetryAfterMs: 60_000,
+      },
+      this.operatorEvents,
+    );
     this.dispatcher = new WebhookDispatcher(store, this.sender, metrics, log, {
       schedule: config.webhookRetrySchedule,
       maxPerEndpoint: config.webhookMaxConcurrencyPerEndpoint,
@@ -56,6 +69,7 @@ export class Webhooks {
       now,
       ...(tracing ? { tracing } : {}),
       operatorEvents: this.operatorEvents,
+      breakers,
     });
     const wake = () => this.dispatcher.wake();
     this.service = new WebhookService(store, policy, this.sender, {
@@ -63,6 +77,8 @@ export class Webhooks {
       now,
       wake,
       forget: (id) => this.dispatcher.forgetEndpoint(id),
+      hold: (id) => this.dispatcher.hold(id),
+      release: (id, window) => this.dispatcher.release(id, window),
       operatorEvents: this.operatorEvents,
     });
     this.history = new WebhookHistory(store);
@@ -119,6 +135,7 @@ export class Webhooks {
     });
     this.metrics.setPendingCompensationsSource(() => this.store.compensations.countPendingFailures());
     this.metrics.setPendingDeliveriesSource(() => this.store.webhookDeliveries.pendingSummary());
+    this.metrics.setBreakerSummarySource(() => this.store.breakers.summary());
   }
 
   /** Sends what is due, including deliveries left pending by a previous run (restart = resume). */

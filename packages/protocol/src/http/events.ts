@@ -10,6 +10,8 @@ export const LOGGED_EVENT_TYPES = [
   'compensation.ignored',
   'webhook.endpoint.disabled',
   'webhook.endpoint.enabled',
+  'webhook.endpoint.failing',
+  'webhook.endpoint.recovered',
   'webhook.delivery.exhausted',
 ] as const satisfies readonly WebhookEventType[];
 

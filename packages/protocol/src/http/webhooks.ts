@@ -22,9 +22,25 @@ export interface WebhookEndpointOut {
   disabledAt?: string;
   /** Until this time requests also carry a signature made with the previous secret. */
   previousSecretExpiresAt?: string;
+  /**
+   * The circuit breaker's state (docs/webhooks.md#circuit-breaker): `active`; `failing` (events held,
+   * probes scheduled); `probing` (a probe is out); `paused` (by an operator); `disabled`.
+   */
+  state: WebhookEndpointStateOut;
+  /** Since when it is in that state. */
+  stateSince: string;
+  /** Events waiting for the endpoint to be active again (0 while it is active). */
+  heldEvents: number;
+  /** When the next probe is due (failing only). */
+  nextProbeAt?: string;
+  /** The endpoint answered 429: nothing is sent to it before this time. */
+  throttledUntil?: string;
   createdAt: string;
   updatedAt: string;
 }
+
+/** An endpoint's circuit-breaker state. */
+export type WebhookEndpointStateOut = 'active' | 'failing' | 'probing' | 'paused' | 'disabled';
 
 /** A delivery's state: `skipped` = the endpoint was disabled when the event arose (send it with recover). */
 export type WebhookDeliveryStatusOut = 'pending' | 'succeeded' | 'failed' | 'skipped';

@@ -10,6 +10,8 @@ export type OperatorEventType =
   | 'compensation.ignored'
   | 'webhook.endpoint.disabled'
   | 'webhook.endpoint.enabled'
+  | 'webhook.endpoint.failing'
+  | 'webhook.endpoint.recovered'
   | 'webhook.delivery.exhausted';
 
 /** Where to look next. */
@@ -45,8 +47,26 @@ export interface EndpointStateEvent extends OperatorEventBase {
   endpoint_id: string;
   endpoint_kind: string;
   url: string;
-  /** What did it: `gone_410` (the receiver answered 410 Gone) or `operator`. */
-  trigger: 'gone_410' | 'operator';
+  /** What did it: `gone_410` (the receiver answered 410 Gone), `failing` (failing too long) or `operator`. */
+  trigger: EndpointStateTrigger;
+}
+
+/** What disabled or enabled an endpoint. */
+export type EndpointStateTrigger = 'gone_410' | 'failing' | 'operator';
+
+/**
+ * An endpoint's circuit breaker tripped (`failing`: events are held, probes scheduled) or a probe got
+ * through (`recovered`: held events are being delivered). Exactly one of each per outage.
+ */
+export interface EndpointBreakerEvent extends OperatorEventBase {
+  type: 'webhook.endpoint.failing' | 'webhook.endpoint.recovered';
+  endpoint_id: string;
+  endpoint_kind: string;
+  url: string;
+  /** When the outage began (the trip). */
+  failing_since: string;
+  /** `recovered` only: how long the outage lasted, in milliseconds. */
+  outage_ms?: number;
 }
 
 /** A delivery used its whole retry schedule and was given up on. */
@@ -63,7 +83,7 @@ export interface DeliveryExhaustedEvent extends OperatorEventBase {
 }
 
 /** Any operator event body. */
-export type OperatorEvent = CompensationDisposedEvent | EndpointStateEvent | DeliveryExhaustedEvent;
+export type OperatorEvent = CompensationDisposedEvent | EndpointStateEvent | EndpointBreakerEvent | DeliveryExhaustedEvent;
 
 const unixMs = (at: number) => String(at);
 
@@ -98,7 +118,7 @@ export function endpointStatePayload(input: {
   endpointKind: string;
   url: string;
   isEnabled: boolean;
-  trigger: 'gone_410' | 'operator';
+  trigger: EndpointStateTrigger;
   at: number;
 }): EndpointStateEvent {
   return {
@@ -109,6 +129,30 @@ export function endpointStatePayload(input: {
     endpoint_kind: input.endpointKind,
     url: input.url,
     trigger: input.trigger,
+    timestamp: rfc3339Seconds(input.at),
+    links: { api: `/webhooks/${input.endpointId}`, cli: 'orra webhooks ls' },
+  };
+}
+
+/** The body of `webhook.endpoint.failing` / `webhook.endpoint.recovered`; the id names the outage. */
+export function endpointBreakerPayload(input: {
+  projectId: string;
+  endpointId: string;
+  endpointKind: string;
+  url: string;
+  state: 'failing' | 'recovered';
+  failingSince: number;
+  at: number;
+}): EndpointBreakerEvent {
+  return {
+    event_id: `${input.endpointId}-${input.state}-${unixMs(input.failingSince)}`,
+    type: input.state === 'failing' ? 'webhook.endpoint.failing' : 'webhook.endpoint.recovered',
+    project_id: input.projectId,
+    endpoint_id: input.endpointId,
+    endpoint_kind: input.endpointKind,
+    url: input.url,
+    failing_since: rfc3339Seconds(input.failingSince),
+    ...(input.state === 'recovered' ? { outage_ms: input.at - input.failingSince } : {}),
     timestamp: rfc3339Seconds(input.at),
     links: { api: `/webhooks/${input.endpointId}`, cli: 'orra webhooks ls' },
   };

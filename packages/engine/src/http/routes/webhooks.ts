@@ -12,6 +12,8 @@ import { EngineError } from '../../errors/engine-error.js';
 import { endpointSnapshot } from '../audit-snapshots.js';
 import type { WebhookDeliveryStatus } from '../../storage/store.js';
 import { DEFAULT_DELIVERY_PAGE, MAX_DELIVERY_PAGE } from '../../webhooks/webhook-history.js';
+import type { WebhookEndpointRecord } from '../../storage/store.js';
+import type { EndpointWithBreaker } from '../../webhooks/webhook-service.js';
 import { toEndpointOut } from '../../webhooks/webhook-view.js';
 import { field } from '../body.js';
 import { callerOf, type RouteDeps } from '../route-deps.js';
@@ -31,6 +33,8 @@ const TYPES = new Set<WebhookEventType>([
   'compensation.ignored',
   'webhook.endpoint.disabled',
   'webhook.endpoint.enabled',
+  'webhook.endpoint.failing',
+  'webhook.endpoint.recovered',
   'webhook.delivery.exhausted',
 ]);
 
@@ -38,6 +42,8 @@ const TYPES = new Set<WebhookEventType>([
 export function webhookRoutes(app: FastifyInstance, deps: RouteDeps): void {
   const { service, history } = deps.webhooks;
   const view = (withSecret: boolean) => (e: Parameters<typeof toEndpointOut>[0]) => toEndpointOut(e, { withSecret, now: deps.now() });
+  const viewWith = (withSecret: boolean) => (b: EndpointWithBreaker) => toEndpointOut(b.endpoint, { withSecret, now: deps.now(), breaker: b });
+  const withBreaker = async (projectId: string, e: WebhookEndpointRecord) => (await service.withBreakers(projectId, [e]))[0]!;
 
   for (const [path, kind] of [
     ['/webhooks', 'orchestration'],
@@ -57,7 +63,8 @@ export function webhookRoutes(app: FastifyInstance, deps: RouteDeps): void {
     if (kind !== undefined && !KINDS.has(kind as WebhookEndpointKind)) {
       throw invalid('kind', 'must be orchestration, compensation_failure or operator');
     }
-    return (await service.list(callerOf(request).projectId, kind as WebhookEndpointKind | undefined)).map(view(false));
+    const projectId = callerOf(request).projectId;
+    return (await service.withBreakers(projectId, await service.list(projectId, kind as WebhookEndpointKind | undefined))).map(viewWith(false));
   });
 
   app.get<{ Querystring: Query }>('/webhooks/deliveries', async (request) => {
@@ -85,14 +92,30 @@ export function webhookRoutes(app: FastifyInstance, deps: RouteDeps): void {
     return reply.status(202).send({ requeued } satisfies RequeueOut);
   });
 
-  app.get<IdParams>('/webhooks/:id', async (request) => view(true)(await service.get(callerOf(request).projectId, request.params.id)));
+  app.get<IdParams>('/webhooks/:id', async (request) => {
+    const projectId = callerOf(request).projectId;
+    return viewWith(true)(await withBreaker(projectId, await service.get(projectId, request.params.id)));
+  });
 
   app.delete<IdParams>('/webhooks/:id', { config: { audit: endpointAudit('webhook.delete') } }, async (request, reply) => {
     await service.delete(callerOf(request).projectId, request.params.id);
     return reply.status(204).send();
   });
 
-  app.post<IdParams>('/webhooks/:id/enable', { config: { audit: endpointAudit('webhook.enable') } }, async (request) => view(false)(await service.enable(callerOf(request).projectId, request.params.id)));
+  app.post<IdParams>('/webhooks/:id/enable', { config: { audit: endpointAudit('webhook.enable') } }, async (request) => {
+    const projectId = callerOf(request).projectId;
+    // {"discard_held": true}: the events held while it was disabled end `skipped` instead of being sent.
+    const discardHeld = request.body === undefined || request.body === null ? false : (bodyObject(request.body).discard_held ?? false);
+    return viewWith(false)(await withBreaker(projectId, await service.enable(projectId, request.params.id, discardHeld)));
+  });
+
+  app.post<IdParams>('/webhooks/:id/pause', { config: { audit: endpointAudit('webhook.pause') } }, async (request) =>
+    viewWith(false)(await service.pause(callerOf(request).projectId, request.params.id)),
+  );
+
+  app.post<IdParams>('/webhooks/:id/resume', { config: { audit: endpointAudit('webhook.resume') } }, async (request) =>
+    viewWith(false)(await service.resume(callerOf(request).projectId, request.params.id)),
+  );
 
   app.post<IdParams>('/webhooks/:id/rotate-secret', { config: { audit: endpointAudit('webhook.rotate_secret') } }, async (request) => {
     const e = await service.rotateSecret(callerOf(request).projectId, request.params.id);

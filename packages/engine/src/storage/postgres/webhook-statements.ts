@@ -37,8 +37,8 @@ export const WEBHOOK_DELIVERY_STATEMENTS = {
       JOIN webhook_endpoints ep ON ep.id = d.endpoint_id
       WHERE d.status = 'pending' AND d.endpoint_id = $1 AND d.next_attempt_at <= $2 AND d.seq <> ALL($4::bigint[])
         AND d.claimed_by = current_setting('orra.node')
-        -- The breaker: nothing is sent to an endpoint that is not active, or within a 429's Retry-After.
-        AND NOT EXISTS (SELECT 1 FROM webhook_breakers b WHERE b.endpoint_id = d.endpoint_id
+        -- The breaker: nothing is sent to an endpoint that is disabled, not active, or within a 429's Retry-After.
+        AND ep.is_enabled AND NOT EXISTS (SELECT 1 FROM webhook_breakers b WHERE b.endpoint_id = d.endpoint_id
           AND (b.state <> 'active' OR b.throttled_until > $2))
         -- Order per orchestration: not while an earlier event of its orchestration is still pending here.
         AND NOT EXISTS (SELECT 1 FROM webhook_events e2

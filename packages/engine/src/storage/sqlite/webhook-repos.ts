@@ -68,8 +68,8 @@ export function createWebhookDeliveryRepo(db: Database.Database): WebhookDeliver
          JOIN webhook_endpoints ep ON ep.id = d.endpoint_id
          WHERE d.status = 'pending' AND d.endpoint_id = @endpointId AND d.next_attempt_at <= @now
            AND d.seq NOT IN (SELECT value FROM json_each(@seqs))
-           -- The breaker: nothing is sent to an endpoint that is not active, or within a 429's Retry-After.
-           AND NOT EXISTS (SELECT 1 FROM webhook_breakers b WHERE b.endpoint_id = d.endpoint_id
+           -- The breaker: nothing is sent to an endpoint that is disabled, not active, or within a 429's Retry-After.
+           AND ep.is_enabled = 1 AND NOT EXISTS (SELECT 1 FROM webhook_breakers b WHERE b.endpoint_id = d.endpoint_id
              AND (b.state <> 'active' OR b.throttled_until > @now))
            -- Order per orchestration: not while an earlier event of its orchestration is still pending here.
            AND NOT EXISTS (SELECT 1 FROM webhook_events e2
