@@ -49,7 +49,10 @@ export interface BreakerRepo {
   summary(): Promise<{ state: BreakerState | 'disabled'; endpoints: number; pending: number }[]>;
   /** The endpoint's oldest pending delivery (lowest seq): what a probe sends. Any process's claim. */
   oldestPending(endpointId: string, excludeSeqs: number[]): Promise<DueDelivery | undefined>;
-  /** Makes every pending delivery of the endpoint due at `now` (the drain after a recovery). */
+  /**
+   * Makes every pending delivery of the endpoint due at `now` (the drain after a recovery): all the same
+   * due time, so the due query's tie-break (seq) sends them in the order they arose.
+   */
   makeDue(endpointId: string, now: EpochMs): Promise<number>;
 }
 

@@ -48,7 +48,7 @@ const ST = {
   makeDue: {
     name: 'orra_breaker_make_due',
     text: `UPDATE webhook_deliveries SET next_attempt_at = $2, version = version + 1, updated_at = $2
-      WHERE endpoint_id = $1 AND status = 'pending' AND next_attempt_at > $2`,
+      WHERE endpoint_id = $1 AND status = 'pending'`,
   },
 };
 

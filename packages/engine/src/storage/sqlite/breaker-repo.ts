@@ -41,7 +41,7 @@ export function createBreakerRepo(db: Database.Database): BreakerRepo {
       .raw(true),
     makeDue: db.prepare(
       `UPDATE webhook_deliveries SET next_attempt_at = @now, version = version + 1, updated_at = @now
-       WHERE endpoint_id = @endpointId AND status = 'pending' AND next_attempt_at > @now`,
+       WHERE endpoint_id = @endpointId AND status = 'pending'`,
     ),
   };
   return {
