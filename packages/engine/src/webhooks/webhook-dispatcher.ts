@@ -2,6 +2,7 @@ import type { Logger } from '../logging/logger.js';
 import type { EngineMetrics } from '../metrics/engine-metrics.js';
 import type { AttemptOutcome, DueDelivery, Repos, Store } from '../storage/store.js';
 import { attemptOutcome } from './attempt-outcome.js';
+import { verdictOf } from './breaker-policy.js';
 import { DeliveryClaims } from './delivery-claims.js';
 import type { OperatorEvents } from './operator-events.js';
 import { webhookHeaders } from './webhook-headers.js';
@@ -84,6 +85,12 @@ export class WebhookDispatcher {
    * them, and an empty read for them does not count as caught up. Bounded by the number of endpoints.
    */
   private readonly held = new Set<string>();
+  /**
+   * Endpoints whose last answer was a failure (network, timeout, 5xx, 408) not yet committed: nothing more
+   * is started for them until the flush has applied it to the breaker, so a trip stops sending at once
+   * instead of after the flush window. Requests already out are all that can follow a trip.
+   */
+  private readonly unsure = new Set<string>();
   /** Slow-start windows of recovering endpoints (requests allowed out at once). */
   private readonly windows = new Map<string, number>();
 
@@ -275,6 +282,7 @@ export class WebhookDispatcher {
 
   /** Starts queued deliveries of the endpoint while it (and the process) has free slots. */
   private sendQueued(endpointId: string): void {
+    if (this.unsure.has(endpointId)) return;
     while (
       !this.isStopped &&
       this.claims.sendingTo(endpointId) < this.limitOf(endpointId) &&
@@ -332,6 +340,7 @@ export class WebhookDispatcher {
       this.log.debug({ ...trace.logFields, eventId: d.eventId, endpointId: d.endpointId, attempt: outcome.attempt.attempt, status: result.httpStatus, error: result.error }, 'webhook attempt');
     }
     this.metrics.webhookAttempt(result.kind, result.durationMs);
+    if (verdictOf(result) === 'endpoint_failure') this.unsure.add(d.endpointId);
     if (result.isGone) this.hold(d.endpointId);
     this.finished.push({ delivery: d, result, outcome, isProbe });
     if (this.finished.length >= FLUSH_BATCH && !this.flushing) this.flushing = this.flush();
@@ -395,6 +404,11 @@ export class WebhookDispatcher {
     } finally {
       this.flushing = undefined;
       for (const f of batch) this.claims.unclaim(f.delivery);
+      for (const f of batch) {
+        if (!this.unsure.delete(f.delivery.endpointId)) continue;
+        this.sendQueued(f.delivery.endpointId);
+        this.caughtUp.delete(f.delivery.endpointId);
+      }
       if (this.finished.length > 0) this.scheduleFlush();
     }
     this.pumpSoon(); // retries now have their next due time
