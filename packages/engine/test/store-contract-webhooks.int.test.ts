@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { activeBreaker } from '../src/storage/breaker-records.js';
 import type { AttemptOutcome, Store, WebhookAttemptRecord } from '../src/storage/store.js';
 import type { TestDatabase } from './helpers/store-adapters.js';
 import { contractAdapters } from './helpers/store-contract-adapters.js';
@@ -141,11 +142,11 @@ describe.each(adapters)('$name store: webhooks', (adapter) => {
       a.endpointId.localeCompare(b.endpointId),
     );
     expect(due).toEqual([
-      { endpointId: 'we_1', dueAt: T0 },
-      { endpointId: 'we_2', dueAt: T0 + 100 },
+      { endpointId: 'we_1', dueAt: T0, isProbe: false, window: null },
+      { endpointId: 'we_2', dueAt: T0 + 100, isProbe: false, window: null },
     ]);
     expect(await store.webhookDeliveries.listDueEndpoints([d1!.seq], ['we_2'])).toEqual([
-      { endpointId: 'we_1', dueAt: T0 + 50 },
+      { endpointId: 'we_1', dueAt: T0 + 50, isProbe: false, window: null },
     ]);
     const ready = await store.webhookDeliveries.listDue('we_1', T0 + 50, 10, []);
     expect(ready.map((d) => d.seq)).toEqual([d1!.seq, d3!.seq]);
@@ -195,7 +196,7 @@ describe.each(adapters)('$name store: webhooks', (adapter) => {
     expect((await store.webhookDeliveries.listDue('we_2', T0 + 100, 10, [])).map((d) => d.eventId)).toEqual(['ev_2']);
     // ev_3 claimed: we_1's next due time is ev_1's retry, not ev_2's (held, so it sets no timer).
     const ev3 = (await store.webhookDeliveries.listDue('we_1', T0 + 100, 10, []))[0]!;
-    expect((await store.webhookDeliveries.listDueEndpoints([ev3.seq], ['we_2']))).toEqual([{ endpointId: 'we_1', dueAt: T0 + 500 }]);
+    expect((await store.webhookDeliveries.listDueEndpoints([ev3.seq], ['we_2']))).toEqual([{ endpointId: 'we_1', dueAt: T0 + 500, isProbe: false, window: null }]);
     await store.webhookDeliveries.recordOutcomes([
       { attempt: attempt(d1!.seq, { attempt: 1 }), version: d1!.version, status: 'succeeded', nextAttemptAt: null, now: T0 + 500 },
     ]);
@@ -310,5 +311,36 @@ describe.each(adapters)('$name store: webhooks', (adapter) => {
     expect(await store.webhookDeliveries.pendingSummary()).toEqual({ count: 4, oldestCreatedAt: T0 - 5 });
     expect(await store.webhookDeliveries.endPending('we_1', 'skipped', 'endpoint disabled', T0 + 70)).toBe(2);
     expect(await store.webhookDeliveries.pendingSummary()).toEqual({ count: 2, oldestCreatedAt: T0 - 5 });
+  });
+
+  it('keeps each endpoint\'s breaker; the due queries see a failing endpoint only for its probe and a paused one not at all', async () => {
+    const [, d3, d2, d1] = await outbox();
+    const base = activeBreaker('we_1', 'p_1', T0);
+    expect(await store.breakers.get('we_1')).toBeUndefined();
+    await store.breakers.put({ ...base, state: 'failing', stateSince: T0 + 1, failingSince: T0 + 1, consecutiveFailures: 5, firstFailedEventId: 'ev_1', isSpanningEvents: true, nextProbeAt: T0 + 900 }, true);
+    expect(await store.breakers.get('we_1')).toMatchObject({ state: 'failing', failingSince: T0 + 1, isSpanningEvents: true, nextProbeAt: T0 + 900, throttledUntil: null });
+    const due = await store.webhookDeliveries.listDueEndpoints([], []);
+    expect(due.find((d) => d.endpointId === 'we_1')).toEqual({ endpointId: 'we_1', dueAt: T0 + 900, isProbe: true, window: null });
+    // Nothing is due for sending while it fails, however late it is.
+    expect(await store.webhookDeliveries.listDue('we_1', T0 + 10_000, 10, [])).toEqual([]);
+    // The probe is the oldest pending delivery (lowest seq), whatever its due time.
+    expect((await store.breakers.oldestPending('we_1', []))?.seq).toBe(d1!.seq);
+    expect((await store.breakers.oldestPending('we_1', [d1!.seq]))?.seq).toBe(d3!.seq === d1!.seq ? undefined : Math.min(...[d2!, d3!].filter((d) => d.endpointId === 'we_1').map((d) => d.seq)));
+    expect(await store.breakers.pendingCounts(['we_1', 'we_2'])).toEqual(new Map([['we_1', 2], ['we_2', 1]]));
+    expect(await store.breakers.summary()).toEqual(expect.arrayContaining([{ state: 'failing', endpoints: 1, pending: 2 }, { state: 'active', endpoints: 1, pending: 1 }]));
+    // Paused: not due at all.
+    await store.breakers.put({ ...base, state: 'paused' }, true);
+    expect((await store.webhookDeliveries.listDueEndpoints([], [])).map((d) => d.endpointId)).toEqual(['we_2']);
+    // Recovered, slow-starting: due again at the drain's time, in seq order, with its window.
+    await store.breakers.put({ ...base, slowStartWindow: 1 }, true);
+    expect(await store.breakers.makeDue('we_1', T0 + 2_000)).toBe(2);
+    expect((await store.webhookDeliveries.listDueEndpoints([], [])).find((d) => d.endpointId === 'we_1')).toEqual({ endpointId: 'we_1', dueAt: T0 + 2_000, isProbe: false, window: 1 });
+    const drained = await store.webhookDeliveries.listDue('we_1', T0 + 2_000, 10, []);
+    expect(drained.map((d) => d.seq)).toEqual([...drained.map((d) => d.seq)].sort((a, b) => a - b));
+    // A 429's Retry-After: not due before it.
+    await store.breakers.put({ ...base, throttledUntil: T0 + 5_000 }, true);
+    expect(await store.webhookDeliveries.listDue('we_1', T0 + 2_000, 10, [])).toEqual([]);
+    expect((await store.webhookDeliveries.listDueEndpoints([], [])).find((d) => d.endpointId === 'we_1')?.dueAt).toBe(T0 + 5_000);
+    expect(await store.breakers.list(['we_1', 'we_2'])).toHaveLength(1);
   });
 });
