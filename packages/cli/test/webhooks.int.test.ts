@@ -158,3 +158,37 @@ describe('verify webhooks start and the delivery history', () => {
     expect(gone.stderr).toMatch(/^Error: .*not found.*; list the project's webhooks with 'orra webhooks ls'/);
   });
 });
+
+describe('webhook pause, resume and operator endpoints', () => {
+  const f = new CliFixture();
+  beforeAll(() => f.start());
+  afterAll(() => f.dispose());
+
+  it('adds an operator endpoint with --operator, kept apart from the orchestration ones and from orra\'s local list', async () => {
+    const url = `http://127.0.0.1:${await freePort()}/pager`;
+    const added = await f.expectOk(['webhooks', 'add', '--operator', url]);
+    expect(added.stdout).toContain('New operator webhook added to project shop:');
+    expect(await f.json(['webhooks', 'ls'])).toEqual([]);
+    const [operator] = await f.json(['webhooks', 'ls', '--operator']);
+    expect(operator).toMatchObject({ url, kind: 'operator', state: 'active', heldEvents: 0 });
+    expect(f.config().projects.shop.webhooks).toBeUndefined();
+  });
+
+  it('pauses and resumes an endpoint; ls shows the state, since when and the held count; an unknown id is a clear error', async () => {
+    const url = `http://127.0.0.1:${await freePort()}/hooks`;
+    await f.expectOk(['webhooks', 'add', url]);
+    const [endpoint] = await f.json(['webhooks', 'ls']);
+    const paused = await f.expectOk(['webhooks', 'pause', endpoint.id]);
+    expect(paused.stdout).toContain(`✓ Webhook ${endpoint.id} is paused (0 event(s) held)`);
+    const ls = await f.expectOk(['webhooks', 'ls']);
+    expect(ls.stdout).toMatch(/STATE\s+SINCE\s+HELD/);
+    expect(ls.stdout).toContain('‖ paused');
+    expect(ls.stdout).toContain(`${endpoint.id} is paused with 0 event(s) held; resume it with 'orra webhooks resume ${endpoint.id}'`);
+    expect((await f.json(['webhooks', 'pause', endpoint.id, '--json'])).state).toBe('paused');
+    const resumed = await f.expectOk(['webhooks', 'resume', endpoint.id]);
+    expect(resumed.stdout).toContain(`✓ Webhook ${endpoint.id} is active`);
+    const unknown = await f.run(['webhooks', 'pause', 'wh_nosuchendpoint']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/^Error: .*not found.*; list the project's webhooks with 'orra webhooks ls'/);
+  });
+});

@@ -229,8 +229,12 @@ export class OrraClient {
     return this.request('POST', `/compensation-failures/${enc(id)}/retry`, {});
   }
 
-  /** `POST /webhooks` or `/compensation-failure-webhooks`; the answer carries the signing secret. */
+  /**
+   * `POST /webhooks` (with `kind: "operator"` for operator events) or `/compensation-failure-webhooks`;
+   * the answer carries the signing secret.
+   */
   addWebhook(kind: WebhookEndpointKind, url: string): Promise<WebhookEndpointOut> {
+    if (kind === 'operator') return this.request('POST', '/webhooks', { url, kind });
     return this.request('POST', kind === 'orchestration' ? '/webhooks' : '/compensation-failure-webhooks', {
       url,
     });
@@ -251,9 +255,22 @@ export class OrraClient {
     await this.request('DELETE', `/webhooks/${enc(id)}`);
   }
 
-  /** `POST /webhooks/{id}/enable`: re-enables an endpoint disabled by a `410 Gone`. */
-  enableWebhook(id: string): Promise<WebhookEndpointOut> {
-    return this.request('POST', `/webhooks/${enc(id)}/enable`, {});
+  /**
+   * `POST /webhooks/{id}/enable`: re-enables a disabled endpoint (410 Gone, or failing too long). The
+   * events it held are sent, unless `discardHeld` (then they end `skipped`).
+   */
+  enableWebhook(id: string, options: { discardHeld?: boolean } = {}): Promise<WebhookEndpointOut> {
+    return this.request('POST', `/webhooks/${enc(id)}/enable`, options.discardHeld ? { discard_held: true } : {});
+  }
+
+  /** `POST /webhooks/{id}/pause`: nothing is sent to the endpoint (events are held) until `resumeWebhook`. */
+  pauseWebhook(id: string): Promise<WebhookEndpointOut> {
+    return this.request('POST', `/webhooks/${enc(id)}/pause`, {});
+  }
+
+  /** `POST /webhooks/{id}/resume`: sends the held events again, slow-starting. */
+  resumeWebhook(id: string): Promise<WebhookEndpointOut> {
+    return this.request('POST', `/webhooks/${enc(id)}/resume`, {});
   }
 
   /** `POST /webhooks/{id}/test`: one `webhook.test` attempt, no retries. */

@@ -6,7 +6,7 @@ import { relativeTime } from '../format.js';
 import type { Cell } from '../output.js';
 import { examples } from './examples.js';
 
-/** The kinds the CLI manages (operator endpoints are added through the API for now: docs/events.md). */
+/** The kinds the CLI manages on their own; operator endpoints come with `--operator` under `orra webhooks`. */
 type CliEndpointKind = Exclude<WebhookEndpointKind, 'operator'>;
 
 const NOUN: Record<
@@ -45,20 +45,26 @@ export function registerEndpointCommands(
     .command('add')
     .argument('<url>', 'an http(s) URL that accepts POST requests')
     .description(`Add a webhook endpoint for ${noun.events}; prints its signing secret`)
-    .option('--json', 'print the endpoint (with its secret) as JSON')
-    .action(async (url: string, opts: { json?: boolean }, command: Command) => {
+    .option('--json', 'print the endpoint (with its secret) as JSON');
+  if (kind === 'orchestration') {
+    add.option('--operator', `an operator endpoint instead: it receives operator events (${OPERATOR_EVENTS})`);
+  }
+  add.action(async (url: string, opts: { json?: boolean; operator?: boolean }, command: Command) => {
       const ctx = context(command);
       checkUrl(url);
       const { name, project } = ctx.project();
-      const endpoint = await ctx.call(() => ctx.client().addWebhook(kind, url));
-      // Keep orra's local list in step, so orra's own CLI sees the same webhooks in this file.
-      const local = project[noun.localKey] ?? [];
-      if (!local.includes(endpoint.url)) project[noun.localKey] = [...local, endpoint.url];
-      ctx.config.save();
+      const chosen: WebhookEndpointKind = opts.operator ? 'operator' : kind;
+      const endpoint = await ctx.call(() => ctx.client().addWebhook(chosen, url));
+      // Keep orra's local list in step, so orra's own CLI sees the same webhooks in this file (orra has
+      // no operator endpoints: those are not written there).
+      if (chosen !== 'operator') {
+        const local = project[noun.localKey] ?? [];
+        if (!local.includes(endpoint.url)) project[noun.localKey] = [...local, endpoint.url];
+        ctx.config.save();
+      }
       if (opts.json) return ctx.out.json(endpoint);
-      ctx.out.line(
-        `New ${kind === 'orchestration' ? 'webhook' : 'compensation failure webhook'} added to project ${name}:`,
-      );
+      const what = chosen === 'operator' ? 'operator webhook' : kind === 'orchestration' ? 'webhook' : 'compensation failure webhook';
+      ctx.out.line(`New ${what} added to project ${name}:`);
       ctx.out.line(`Webhook: ${endpoint.url}`);
       ctx.out.line(`  ID:     ${endpoint.id}`);
       ctx.out.line(`  Secret: ${endpoint.secret ?? '(not sent by this engine)'}`);
@@ -69,6 +75,7 @@ export function registerEndpointCommands(
   examples(add, [
     `${noun.prefix} add https://example.com/orra-notifications`,
     `${noun.prefix} add http://localhost:3000/hooks --json`,
+    ...(kind === 'orchestration' ? [`${noun.prefix} add --operator https://pager.example.com/orra`] : []),
   ]);
 
   const ls = parent
@@ -76,12 +83,13 @@ export function registerEndpointCommands(
     .alias('list')
     .description(`List the project's ${noun.title.toLowerCase()} as the server has them`)
     .option('--show-secret', 'include each signing secret')
-    .option('--json', 'print the endpoints as JSON')
-    .action(async (opts: { showSecret?: boolean; json?: boolean }, command: Command) => {
+    .option('--json', 'print the endpoints as JSON');
+  if (kind === 'orchestration') ls.option('--operator', 'list the operator endpoints instead');
+  ls.action(async (opts: { showSecret?: boolean; json?: boolean; operator?: boolean }, command: Command) => {
       const ctx = context(command);
       const { name } = ctx.project();
       const client = ctx.client();
-      let endpoints = await ctx.call(() => client.listWebhooks(kind));
+      let endpoints = await ctx.call(() => client.listWebhooks(opts.operator ? 'operator' : kind));
       // The list never carries secrets; each endpoint's own read does.
       if (opts.showSecret)
         endpoints = await ctx.call(() => Promise.all(endpoints.map((e) => client.getWebhook(e.id))));
@@ -91,12 +99,15 @@ export function registerEndpointCommands(
           `No ${noun.title.toLowerCase()} for project ${name}; add one with '${noun.prefix} add URL'`,
         );
       }
-      ctx.out.line(`${noun.title} of project ${name} (${noun.events}):`);
+      const title = opts.operator ? 'Operator webhooks' : noun.title;
+      ctx.out.line(`${title} of project ${name} (${opts.operator ? OPERATOR_EVENTS : noun.events}):`);
       ctx.out.line();
       const columns = [
         { header: 'ID', width: 25 },
         { header: 'URL', width: 45 },
         { header: 'STATE', width: 12 },
+        { header: 'SINCE', width: 10 },
+        { header: 'HELD', width: 6 },
         { header: 'CREATED', width: 10 },
         ...(opts.showSecret ? [{ header: 'SECRET', width: 50 }] : []),
       ];
@@ -104,10 +115,19 @@ export function registerEndpointCommands(
         e.id,
         e.url,
         stateCell(e),
+        e.stateSince ? relativeTime(e.stateSince) : '',
+        String(e.heldEvents ?? 0),
         relativeTime(e.createdAt),
         ...(opts.showSecret ? [e.secret ?? ''] : []),
       ]);
-      ctx.out.section(`${noun.title} (${endpoints.length})`, ctx.out.tableLines(columns, rows));
+      ctx.out.section(`${title} (${endpoints.length})`, ctx.out.tableLines(columns, rows));
+      for (const e of endpoints.filter((x) => x.state === 'failing' || x.state === 'probing')) {
+        const next = e.nextProbeAt ? `; next probe ${relativeTime(e.nextProbeAt)}` : '';
+        ctx.out.line(`${e.id} is failing: ${e.heldEvents} event(s) held, none used up${next}`);
+      }
+      for (const e of endpoints.filter((x) => x.state === 'paused')) {
+        ctx.out.line(`${e.id} is paused with ${e.heldEvents} event(s) held; resume it with 'orra webhooks resume ${e.id}'`);
+      }
       for (const e of endpoints.filter((x) => !x.enabled)) {
         ctx.out.line(
           `${e.id} was disabled${e.disabledReason ? `: ${e.disabledReason}` : ''}; re-enable it with 'orra webhooks enable ${e.id}'`,
@@ -143,22 +163,55 @@ export function registerEndpointCommands(
   const enable = parent
     .command('enable')
     .argument('<id>', 'the endpoint id (wh_…) from ls')
-    .description('Re-enable an endpoint the engine disabled after a 410 Gone')
+    .description('Re-enable an endpoint the engine disabled (410 Gone, or failing too long); the events it held are sent')
+    .option('--discard-held', 'do not send the events held while it was disabled (they end skipped)')
     .option('--json', 'print the endpoint as JSON')
-    .action(async (id: string, opts: { json?: boolean }, command: Command) => {
+    .action(async (id: string, opts: { json?: boolean; discardHeld?: boolean }, command: Command) => {
       const ctx = context(command);
-      const endpoint = await ctx.call(() => ctx.client().enableWebhook(id), { notFound: NOT_FOUND });
+      const endpoint = await ctx.call(() => ctx.client().enableWebhook(id, { discardHeld: opts.discardHeld === true }), { notFound: NOT_FOUND });
       if (opts.json) return ctx.out.json(endpoint);
       ctx.out.success(`Webhook ${id} is enabled (${endpoint.url})`);
       ctx.out.line(
         `Deliveries skipped while it was disabled can be sent with 'orra webhooks redeliver EVENT_ID --endpoint ${id}'.`,
       );
     });
-  examples(enable, [`${noun.prefix} enable wh_3KqL7Vx9PpbRDbZiqvPTgA`]);
+  examples(enable, [`${noun.prefix} enable wh_3KqL7Vx9PpbRDbZiqvPTgA`, `${noun.prefix} enable wh_3KqL7Vx9PpbRDbZiqvPTgA --discard-held`]);
+
+  for (const [verb, description] of [
+    ['pause', 'Pause an endpoint: nothing is sent to it and its events are held (none used up) until resume'],
+    ['resume', 'Resume a paused endpoint: the events it held are sent, in order, slow-starting'],
+  ] as const) {
+    const cmd = parent
+      .command(verb)
+      .argument('<id>', 'the endpoint id (wh_…) from ls')
+      .description(description)
+      .option('--json', 'print the endpoint as JSON')
+      .action(async (id: string, opts: { json?: boolean }, command: Command) => {
+        const ctx = context(command);
+        const client = ctx.client();
+        const endpoint = await ctx.call(() => (verb === 'pause' ? client.pauseWebhook(id) : client.resumeWebhook(id)), { notFound: NOT_FOUND });
+        if (opts.json) return ctx.out.json(endpoint);
+        ctx.out.success(`Webhook ${id} is ${endpoint.state} (${endpoint.heldEvents} event(s) held)`);
+      });
+    examples(cmd, [`${noun.prefix} ${verb} wh_3KqL7Vx9PpbRDbZiqvPTgA`]);
+  }
 }
 
+const OPERATOR_EVENTS = 'webhook.endpoint.failing/recovered/disabled/enabled, webhook.delivery.exhausted, compensation.resolved/ignored';
+
 function stateCell(e: WebhookEndpointOut): Cell {
-  return e.enabled ? { text: '● active', tone: 'good' } : { text: '✕ disabled', tone: 'bad' };
+  switch (e.state ?? (e.enabled ? 'active' : 'disabled')) {
+    case 'active':
+      return { text: '● active', tone: 'good' };
+    case 'failing':
+      return { text: '▲ failing', tone: 'bad' };
+    case 'probing':
+      return { text: '◐ probing', tone: 'bad' };
+    case 'paused':
+      return { text: '‖ paused', tone: 'warn' };
+    default:
+      return { text: '✕ disabled', tone: 'bad' };
+  }
 }
 
 /** orra checked with Go's ParseRequestURI; we insist on http(s), which is all the engine sends to. */
