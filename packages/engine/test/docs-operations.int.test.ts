@@ -94,7 +94,7 @@ describe('docs/operations.md against a real engine', () => {
   let engine: TestEngine;
   let bad: { api: Api; apiKey: string };
   let ok: { api: Api; apiKey: string };
-  const receivers = { ok: new WebhookReceiver(), failing: new WebhookReceiver() };
+  const receivers = { ok: new WebhookReceiver(), failing: new WebhookReceiver(), tripping: new WebhookReceiver() };
   let metricsText = '';
 
   const scrape = async (token?: string) => {
@@ -113,9 +113,12 @@ describe('docs/operations.md against a real engine', () => {
       compensationBackoffMs: 1,
       compensationBackoffCapMs: 5,
       webhookRetrySchedule: '0s,20ms',
+      // Two failures over two events trip a breaker, so the trip project below shows a transition.
+      webhookBreakerFailures: 2,
     });
     receivers.failing.reply = () => ({ status: 500, body: 'down' });
-    await Promise.all([receivers.ok.listen(), receivers.failing.listen()]);
+    receivers.tripping.reply = () => ({ status: 503, body: 'down' });
+    await Promise.all([receivers.ok.listen(), receivers.failing.listen(), receivers.tripping.listen()]);
     // Every kind of event the alert rules count: a completed orchestration delivered to a receiver that
     // answers 200, and a failed one whose undo fails for good, delivered to one that answers 500 until
     // its delivery fails.
@@ -151,6 +154,13 @@ describe('docs/operations.md against a real engine', () => {
         )
       ).status,
     ).toBe(202);
+    // An endpoint that is down gets two events at once: its breaker trips (active → failing), holding both.
+    const trip = await newProject(engine.url, 'ops-trip');
+    await trip.api.post('/webhooks', { url: receivers.tripping.url });
+    const tripServices = await startRefundServices({ orraUrl: engine.url, apiKey: trip.apiKey });
+    const tripBody = fillPlaceholders(body, tripServices.placeholders);
+    const posted = await Promise.all([1, 2].map(() => trip.api.request('POST', '/orchestrations', undefined, tripBody)));
+    expect(posted.map((r) => r.status)).toEqual([202, 202]);
     metricsText = await waitFor(
       async () => {
         const { text } = await scrape(METRICS_TOKEN);
@@ -158,16 +168,18 @@ describe('docs/operations.md against a real engine', () => {
           /^orra_compensation_failures_pending 1$/m,
           /^orra_webhook_deliveries_total\{outcome="failed"\} 1$/m,
           /^orra_webhook_delivery_latency_seconds_count [1-9]/m,
+          /^orra_webhook_endpoint_transitions_total\{from="active",to="failing"\} 1$/m,
         ].every((re) => re.test(text));
         return isComplete ? text : undefined;
       },
       { what: 'a pending failed compensation and a failed delivery in /metrics', timeoutMs: 20_000 },
     );
+    await tripServices.close();
     await okServices.close();
     await badServices.close();
   });
   afterAll(async () => {
-    await Promise.all([receivers.ok.close(), receivers.failing.close()]);
+    await Promise.all([receivers.ok.close(), receivers.failing.close(), receivers.tripping.close()]);
     await engine.dispose();
   });
 
