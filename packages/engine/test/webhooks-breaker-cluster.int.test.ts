@@ -6,7 +6,13 @@ import { startEngine, type Engine } from '../src/app.js';
 import { Api, newProject } from './helpers/api.js';
 import { chainPlan, RawService } from './helpers/raw-service.js';
 import { waitFor } from './helpers/wait-for.js';
-import { dropSchema, isPostgresReachable, isPostgresRun, TEST_DATABASE_URL, uniqueSchema } from './helpers/test-database.js';
+import {
+  dropSchema,
+  isPostgresReachable,
+  isPostgresRun,
+  TEST_DATABASE_URL,
+  uniqueSchema,
+} from './helpers/test-database.js';
 import { WebhookReceiver } from './helpers/webhook-receiver.js';
 
 // The breaker with two engine processes on one PostgreSQL schema: one process's decision (trip, probe,
@@ -53,13 +59,25 @@ describe.skipIf(isSkipped)('webhook circuit breaker on several engine processes 
     const r = new WebhookReceiver();
     r.reply = () => (isDown ? { status: 503 } : { status: 200 });
     await r.listen();
-    cleanup.push(() => r.close(), () => operator.close());
+    cleanup.push(
+      () => r.close(),
+      () => operator.close(),
+    );
     expect((await apiA.post('/webhooks', { url: operator.url, kind: 'operator' })).status).toBe(201);
     const id = (await apiA.post('/webhooks', { url: r.url })).body.id as string;
     // One service per process, so each process commits (and sends) its own orchestrations' events.
-    const onA = await new RawService(apiA, { name: 'inc-a', onTask: (input) => ({ output: { n: input.n + 1 } }) }).start();
-    const onB = await new RawService(apiB, { name: 'inc-b', onTask: (input) => ({ output: { n: input.n + 1 } }) }).start();
-    cleanup.push(() => onA.close(), () => onB.close());
+    const onA = await new RawService(apiA, {
+      name: 'inc-a',
+      onTask: (input) => ({ output: { n: input.n + 1 } }),
+    }).start();
+    const onB = await new RawService(apiB, {
+      name: 'inc-b',
+      onTask: (input) => ({ output: { n: input.n + 1 } }),
+    }).start();
+    cleanup.push(
+      () => onA.close(),
+      () => onB.close(),
+    );
     const events = (type: string) => operator.received.filter((h) => h.json?.type === type);
     const orchestrations: string[] = [];
     for (let i = 0; i < 5; i++) {
@@ -80,10 +98,15 @@ describe.skipIf(isSkipped)('webhook circuit breaker on several engine processes 
     expect(probes.length).toBeLessThanOrEqual(8);
     expect(new Set(probes.map((h) => h.headers['webhook-id'])).size).toBe(1);
     isDown = false;
-    await waitFor(async () => (await apiB.get(`/webhooks/deliveries?endpoint=${id}&status=succeeded`)).body.deliveries.length === 10, {
-      timeoutMs: 15_000,
-      what: 'every event delivered from both processes',
-    });
+    await waitFor(
+      async () =>
+        (await apiB.get(`/webhooks/deliveries?endpoint=${id}&status=succeeded`)).body.deliveries.length ===
+        10,
+      {
+        timeoutMs: 15_000,
+        what: 'every event delivered from both processes',
+      },
+    );
     await new Promise((res) => setTimeout(res, 300));
     expect(events('webhook.endpoint.failing')).toHaveLength(1);
     expect(events('webhook.endpoint.recovered')).toHaveLength(1);
@@ -95,10 +118,14 @@ describe.skipIf(isSkipped)('webhook circuit breaker on several engine processes 
     expect((await apiA.post(`/webhooks/${id}/pause`)).body.state).toBe('paused');
     const before = r.received.length;
     await apiB.post('/orchestrations', chainPlan([onB.id]));
-    await waitFor(async () => (await apiB.get('/webhooks')).body.find((x: any) => x.id === id).heldEvents === 1);
+    await waitFor(
+      async () => (await apiB.get('/webhooks')).body.find((x: any) => x.id === id).heldEvents === 1,
+    );
     await new Promise((res) => setTimeout(res, 300));
     expect(r.received.length).toBe(before);
     expect((await apiA.post(`/webhooks/${id}/resume`)).body.state).toBe('active');
-    await waitFor(() => r.received.length === before + 1, { what: 'the held event sent by the other process after resume' });
+    await waitFor(() => r.received.length === before + 1, {
+      what: 'the held event sent by the other process after resume',
+    });
   }, 60_000);
 });

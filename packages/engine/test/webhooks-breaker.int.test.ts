@@ -38,7 +38,10 @@ describe('webhook endpoint circuit breaker', () => {
     const { api, apiKey } = await newProject(engine.url);
     const operator = await receiver(() => ({ status: 200 }));
     expect((await api.post('/webhooks', { url: operator.url, kind: 'operator' })).status).toBe(201);
-    const inc = await new RawService(api, { name: 'inc', onTask: (input) => ({ output: { n: input.n + 1 } }) }).start();
+    const inc = await new RawService(api, {
+      name: 'inc',
+      onTask: (input) => ({ output: { n: input.n + 1 } }),
+    }).start();
     cleanup.push(() => inc.close());
     const run = async (n: number) => {
       const ids: string[] = [];
@@ -47,7 +50,9 @@ describe('webhook endpoint circuit breaker', () => {
         const res = await api.post('/orchestrations', chainPlan([inc.id]));
         expect(res.status).toBe(202);
         ids.push(res.body.id);
-        await waitFor(async () => ['completed'].includes((await api.get(`/orchestrations/${res.body.id}`)).body.status));
+        await waitFor(async () =>
+          ['completed'].includes((await api.get(`/orchestrations/${res.body.id}`)).body.status),
+        );
       }
       return ids;
     };
@@ -69,7 +74,8 @@ describe('webhook endpoint circuit breaker', () => {
     return res.body.id as string;
   }
 
-  const endpointOf = async (api: Api, id: string) => (await api.get('/webhooks')).body.find((e: any) => e.id === id);
+  const endpointOf = async (api: Api, id: string) =>
+    (await api.get('/webhooks')).body.find((e: any) => e.id === id);
   const eventIdOf = (h: ReceivedWebhook) => h.headers['webhook-id'] as string;
   const sequenceOf = (h: ReceivedWebhook) => Number(h.headers['x-orra-sequence']);
 
@@ -80,10 +86,18 @@ describe('webhook endpoint circuit breaker', () => {
     const id = await addEndpoint(api, r);
     const EVENTS = 8;
     await run(EVENTS);
-    const [failing] = await waitFor(() => (operatorEvents('webhook.endpoint.failing').length > 0 ? operatorEvents('webhook.endpoint.failing') : undefined));
+    const [failing] = await waitFor(() =>
+      operatorEvents('webhook.endpoint.failing').length > 0
+        ? operatorEvents('webhook.endpoint.failing')
+        : undefined,
+    );
     const trippedAt = failing!.at;
     const beforeTrip = r.received.filter((h) => h.at < trippedAt).length;
-    expect(failing!.json).toMatchObject({ type: 'webhook.endpoint.failing', endpoint_id: id, links: { api: `/webhooks/${id}`, cli: 'orra webhooks ls' } });
+    expect(failing!.json).toMatchObject({
+      type: 'webhook.endpoint.failing',
+      endpoint_id: id,
+      links: { api: `/webhooks/${id}`, cli: 'orra webhooks ls' },
+    });
     // The API shows the breaker: failing, since when, and every undelivered event held.
     const during = await endpointOf(api, id);
     expect(during).toMatchObject({ state: expect.stringMatching(/^(failing|probing)$/), heldEvents: EVENTS });
@@ -104,16 +118,25 @@ describe('webhook endpoint circuit breaker', () => {
     expect(operatorEvents('webhook.delivery.exhausted')).toEqual([]);
 
     isDown = false;
-    const received = await waitFor(() => {
-      const ok = r.received.filter((h) => h.at >= trippedAt && (h.json ? true : false));
-      const delivered = new Set(ok.map(eventIdOf));
-      return delivered.size === EVENTS && operatorEvents('webhook.endpoint.recovered').length === 1 ? ok : undefined;
-    }, { timeoutMs: 15_000, what: 'every held event delivered' });
+    const received = await waitFor(
+      () => {
+        const ok = r.received.filter((h) => h.at >= trippedAt && (h.json ? true : false));
+        const delivered = new Set(ok.map(eventIdOf));
+        return delivered.size === EVENTS && operatorEvents('webhook.endpoint.recovered').length === 1
+          ? ok
+          : undefined;
+      },
+      { timeoutMs: 15_000, what: 'every held event delivered' },
+    );
     // In order: after the probes, each held event arrives once, in sequence order.
     const drained = received.slice(probes.length);
     const successes = drained.map(sequenceOf);
     expect(successes).toEqual([...successes].sort((a, b) => a - b));
-    await waitFor(async () => (await api.get(`/webhooks/deliveries?endpoint=${id}&status=succeeded`)).body.deliveries.length === EVENTS);
+    await waitFor(
+      async () =>
+        (await api.get(`/webhooks/deliveries?endpoint=${id}&status=succeeded`)).body.deliveries.length ===
+        EVENTS,
+    );
     // Attempts: the pre-trip ones, the failed probes (all on one event) and one success each (the last probe
     // is the oldest event's success): nothing else was sent, and no event was used up.
     const deliveries = (await api.get(`/webhooks/deliveries?endpoint=${id}`)).body.deliveries;
@@ -122,11 +145,16 @@ describe('webhook endpoint circuit breaker', () => {
     await sleep(300);
     expect(operatorEvents('webhook.endpoint.failing')).toHaveLength(1);
     const [recovered] = operatorEvents('webhook.endpoint.recovered');
-    expect(recovered!.json).toMatchObject({ endpoint_id: id, failing_since: failing!.json.failing_since, links: { api: `/webhooks/${id}` } });
+    expect(recovered!.json).toMatchObject({
+      endpoint_id: id,
+      failing_since: failing!.json.failing_since,
+      links: { api: `/webhooks/${id}` },
+    });
     expect(recovered!.json.outage_ms).toBeGreaterThanOrEqual(TWO_HOURS_SCALED_MS - 100);
     expect(await endpointOf(api, id)).toMatchObject({ state: 'active', heldEvents: 0 });
     // Both are in the feed.
-    const feed = (await api.get('/events?type=webhook.endpoint.failing,webhook.endpoint.recovered')).body.data;
+    const feed = (await api.get('/events?type=webhook.endpoint.failing,webhook.endpoint.recovered')).body
+      .data;
     expect(feed.map((e: any) => e.type)).toEqual(['webhook.endpoint.failing', 'webhook.endpoint.recovered']);
     // Metrics: the state gauge, the held gauge and the transitions counter.
     const metrics = await (await fetch(`${api.baseUrl}/metrics`)).text();
@@ -146,9 +174,13 @@ describe('webhook endpoint circuit breaker', () => {
     });
     const id = await addEndpoint(api, r);
     await run(1);
-    await waitFor(() => operatorEvents('webhook.delivery.exhausted').length === 1, { what: 'the first event exhausted' });
+    await waitFor(() => operatorEvents('webhook.delivery.exhausted').length === 1, {
+      what: 'the first event exhausted',
+    });
     await run(3);
-    await waitFor(() => operatorEvents('webhook.delivery.exhausted').length === 4, { what: 'each 400 event exhausted on its own' });
+    await waitFor(() => operatorEvents('webhook.delivery.exhausted').length === 4, {
+      what: 'each 400 event exhausted on its own',
+    });
     expect(r.received).toHaveLength(28);
     expect(operatorEvents('webhook.endpoint.failing')).toEqual([]);
     expect(await endpointOf(api, id)).toMatchObject({ state: 'active' });
@@ -157,13 +189,21 @@ describe('webhook endpoint circuit breaker', () => {
   it('waits out a 429 for its Retry-After without counting it as a failure or using up the event', async () => {
     const { api, run, operatorEvents } = await setup({ webhookRetrySchedule: '0s,5ms' });
     let n = 0;
-    const r = await receiver(() => (++n <= 6 ? { status: 429, headers: { 'retry-after': '1' } } : { status: 200 }));
+    const r = await receiver(() =>
+      ++n <= 6 ? { status: 429, headers: { 'retry-after': '1' } } : { status: 200 },
+    );
     const id = await addEndpoint(api, r);
     await run(2);
-    await waitFor(async () => (await endpointOf(api, id)).throttledUntil, { what: 'the endpoint to show its Retry-After' });
+    await waitFor(async () => (await endpointOf(api, id)).throttledUntil, {
+      what: 'the endpoint to show its Retry-After',
+    });
     expect(await endpointOf(api, id)).toMatchObject({ state: 'active' });
     // Six 429s over two events with a two-attempt schedule: none exhausted, no trip; each waited ~1 s.
-    await waitFor(async () => (await api.get(`/webhooks/deliveries?endpoint=${id}&status=succeeded`)).body.deliveries.length === 2, { timeoutMs: 15_000 });
+    await waitFor(
+      async () =>
+        (await api.get(`/webhooks/deliveries?endpoint=${id}&status=succeeded`)).body.deliveries.length === 2,
+      { timeoutMs: 15_000 },
+    );
     expect(r.received.length).toBe(8);
     const gaps = r.received.slice(1).map((h, i) => h.at - r.received[i]!.at);
     expect(Math.max(...gaps)).toBeGreaterThanOrEqual(900);
@@ -215,13 +255,21 @@ describe('webhook endpoint circuit breaker', () => {
   });
 
   it('disables an endpoint failing longer than the limit; held events stay and are delivered on enable', async () => {
-    const { api, run, operatorEvents } = await setup({ webhookFailingDisableAfterMs: 200, webhookMaxConcurrencyPerEndpoint: 1 });
+    const { api, run, operatorEvents } = await setup({
+      webhookFailingDisableAfterMs: 200,
+      webhookMaxConcurrencyPerEndpoint: 1,
+    });
     let isDown = true;
     const r = await receiver(() => (isDown ? { status: 502 } : { status: 200 }));
     const id = await addEndpoint(api, r);
     await run(4);
-    await waitFor(() => operatorEvents('webhook.endpoint.disabled').length === 1, { what: 'disabled after failing too long' });
-    expect(operatorEvents('webhook.endpoint.disabled')[0]!.json).toMatchObject({ endpoint_id: id, trigger: 'failing' });
+    await waitFor(() => operatorEvents('webhook.endpoint.disabled').length === 1, {
+      what: 'disabled after failing too long',
+    });
+    expect(operatorEvents('webhook.endpoint.disabled')[0]!.json).toMatchObject({
+      endpoint_id: id,
+      trigger: 'failing',
+    });
     const endpoint = await endpointOf(api, id);
     expect(endpoint).toMatchObject({ state: 'disabled', enabled: false, heldEvents: 4 });
     const attempts = r.received.length;
@@ -229,7 +277,10 @@ describe('webhook endpoint circuit breaker', () => {
     expect(r.received.length).toBe(attempts); // nothing sent while disabled
     isDown = false;
     expect((await api.post(`/webhooks/${id}/enable`)).body.state).toBe('active');
-    await waitFor(async () => (await api.get(`/webhooks/deliveries?endpoint=${id}&status=succeeded`)).body.deliveries.length === 4);
+    await waitFor(
+      async () =>
+        (await api.get(`/webhooks/deliveries?endpoint=${id}&status=succeeded`)).body.deliveries.length === 4,
+    );
     expect(operatorEvents('webhook.delivery.exhausted')).toEqual([]);
   });
 
@@ -241,36 +292,53 @@ describe('webhook endpoint circuit breaker', () => {
     await run(1);
     await waitFor(async () => (await endpointOf(api, id))?.state === 'disabled');
     expect(await endpointOf(api, id)).toMatchObject({ heldEvents: 1 });
-    expect((await api.get(`/webhooks/deliveries?endpoint=${id}`)).body.deliveries.map((d: any) => d.status)).toEqual(['pending']);
+    expect(
+      (await api.get(`/webhooks/deliveries?endpoint=${id}`)).body.deliveries.map((d: any) => d.status),
+    ).toEqual(['pending']);
     status = 200;
     await api.post(`/webhooks/${id}/enable`);
-    await waitFor(async () => (await api.get(`/webhooks/deliveries?endpoint=${id}&status=succeeded`)).body.deliveries.length === 1);
+    await waitFor(
+      async () =>
+        (await api.get(`/webhooks/deliveries?endpoint=${id}&status=succeeded`)).body.deliveries.length === 1,
+    );
     // Again, discarding what is held this time.
     status = 410;
     await run(1);
     await waitFor(async () => (await endpointOf(api, id))?.state === 'disabled');
     status = 200;
-    expect((await api.post(`/webhooks/${id}/enable`, { discard_held: true })).body).toMatchObject({ state: 'active', heldEvents: 0 });
-    expect((await api.get(`/webhooks/deliveries?endpoint=${id}&status=skipped`)).body.deliveries).toHaveLength(1);
+    expect((await api.post(`/webhooks/${id}/enable`, { discard_held: true })).body).toMatchObject({
+      state: 'active',
+      heldEvents: 0,
+    });
+    expect(
+      (await api.get(`/webhooks/deliveries?endpoint=${id}&status=skipped`)).body.deliveries,
+    ).toHaveLength(1);
     await sleep(200);
     expect(r.received).toHaveLength(3);
-    expect(operatorEvents('webhook.endpoint.disabled').map((h) => h.json.trigger)).toEqual(['gone_410', 'gone_410']);
+    expect(operatorEvents('webhook.endpoint.disabled').map((h) => h.json.trigger)).toEqual([
+      'gone_410',
+      'gone_410',
+    ]);
   });
 
   it("makes no operator events of an operator endpoint's own breaker", async () => {
     const { api, run, operatorEvents } = await setup({ webhookMaxConcurrencyPerEndpoint: 1 });
     const brokenOperator = await receiver(() => ({ status: 503 }));
-    const opId = (await api.post('/webhooks', { url: brokenOperator.url, kind: 'operator' })).body.id as string;
+    const opId = (await api.post('/webhooks', { url: brokenOperator.url, kind: 'operator' })).body
+      .id as string;
     // Two orchestration endpoints that fail trip (their failing events go to both operator endpoints); the
     // broken operator endpoint then fails on those two events until it trips, and that makes no event.
     for (let i = 0; i < 2; i++) await addEndpoint(api, await receiver(() => ({ status: 503 })));
     await run(6);
     await waitFor(() => operatorEvents('webhook.endpoint.failing').length === 2);
-    await waitFor(async () => ['failing', 'probing'].includes((await endpointOf(api, opId)).state), { what: 'the operator endpoint to trip' });
+    await waitFor(async () => ['failing', 'probing'].includes((await endpointOf(api, opId)).state), {
+      what: 'the operator endpoint to trip',
+    });
     await sleep(300);
     expect(operatorEvents('webhook.endpoint.failing')).toHaveLength(2);
     expect(operatorEvents('webhook.endpoint.failing').map((h) => h.json.endpoint_id)).not.toContain(opId);
-    const feed = (await api.get('/events?type=webhook.endpoint.failing,webhook.endpoint.recovered')).body.data;
+    const feed = (await api.get('/events?type=webhook.endpoint.failing,webhook.endpoint.recovered')).body
+      .data;
     expect(feed).toHaveLength(2);
     expect(feed.map((e: any) => e.data.endpoint_id)).not.toContain(opId);
   });

@@ -18,8 +18,10 @@ export function dueEndpointsOf(rows: Row[]): DueEndpoint[] {
       out.push({ endpointId, dueAt: Number(r.next_probe_at ?? 0), isProbe: true, window: null });
       continue;
     }
-    const throttledUntil = r.throttled_until === null || r.throttled_until === undefined ? 0 : Number(r.throttled_until);
-    const window = r.slow_start_window === null || r.slow_start_window === undefined ? null : Number(r.slow_start_window);
+    const throttledUntil =
+      r.throttled_until === null || r.throttled_until === undefined ? 0 : Number(r.throttled_until);
+    const window =
+      r.slow_start_window === null || r.slow_start_window === undefined ? null : Number(r.slow_start_window);
     out.push({ endpointId, dueAt: Math.max(Number(r.due_at), throttledUntil), isProbe: false, window });
   }
   return out;

@@ -57,7 +57,11 @@ const JITTER = 0.2;
 const MAX_THROTTLE_MS = 3_600_000;
 
 /** The delay before probe number `probes` (0 = the first after the trip), ±20 %. */
-export function probeDelayMs(schedule: readonly number[], probes: number, random: () => number = Math.random): number {
+export function probeDelayMs(
+  schedule: readonly number[],
+  probes: number,
+  random: () => number = Math.random,
+): number {
   const base = schedule[Math.min(probes, schedule.length - 1)] ?? 3_600_000;
   return Math.round(base * (1 + JITTER * (2 * random() - 1)));
 }
@@ -82,7 +86,12 @@ export function applyAttempt(
     const until = now + wait;
     // An answer, even a 429, shows the endpoint is up: a failing endpoint recovers (and then waits).
     const base = b.state === 'failing' || b.state === 'probing' ? recovered(b, now) : { next: b };
-    return { ...base, next: { ...base.next, throttledUntil: until, updatedAt: now }, isHeld: true, heldUntil: until };
+    return {
+      ...base,
+      next: { ...base.next, throttledUntil: until, updatedAt: now },
+      isHeld: true,
+      heldUntil: until,
+    };
   }
   if (b.state === 'paused') return { next: b, isHeld: verdict === 'endpoint_failure', heldUntil: now };
   if (b.state === 'failing' || b.state === 'probing') {
@@ -92,27 +101,61 @@ export function applyAttempt(
     if (!a.isProbe) return { next: b, isHeld: true, heldUntil: now };
     const failingSince = b.failingSince ?? now;
     if (now - failingSince >= o.disableAfterMs) {
-      return { next: { ...b, state: 'failing', probes: b.probes + 1, nextProbeAt: null, updatedAt: now }, isHeld: true, heldUntil: now, transition: 'disabled' };
+      return {
+        next: { ...b, state: 'failing', probes: b.probes + 1, nextProbeAt: null, updatedAt: now },
+        isHeld: true,
+        heldUntil: now,
+        transition: 'disabled',
+      };
     }
     const probes = b.probes + 1;
     return {
-      next: { ...b, state: 'failing', probes, nextProbeAt: now + probeDelayMs(o.probeScheduleMs, probes, o.random), updatedAt: now },
+      next: {
+        ...b,
+        state: 'failing',
+        probes,
+        nextProbeAt: now + probeDelayMs(o.probeScheduleMs, probes, o.random),
+        updatedAt: now,
+      },
       isHeld: true,
       heldUntil: now,
     };
   }
   // active
   if (verdict === 'success') {
-    const window = b.slowStartWindow === null ? null : b.slowStartWindow * 2 >= o.maxPerEndpoint ? null : b.slowStartWindow * 2;
-    return { next: { ...b, consecutiveFailures: 0, firstFailedEventId: null, isSpanningEvents: false, slowStartWindow: window, updatedAt: now }, isHeld: false, heldUntil: now };
+    const window =
+      b.slowStartWindow === null
+        ? null
+        : b.slowStartWindow * 2 >= o.maxPerEndpoint
+          ? null
+          : b.slowStartWindow * 2;
+    return {
+      next: {
+        ...b,
+        consecutiveFailures: 0,
+        firstFailedEventId: null,
+        isSpanningEvents: false,
+        slowStartWindow: window,
+        updatedAt: now,
+      },
+      isHeld: false,
+      heldUntil: now,
+    };
   }
   if (verdict === 'event_failure') return same;
   const isFirst = b.consecutiveFailures === 0;
   const failures = b.consecutiveFailures + 1;
   const firstFailedEventId = isFirst ? a.eventId : b.firstFailedEventId;
   const isSpanningEvents = isFirst ? false : b.isSpanningEvents || a.eventId !== b.firstFailedEventId;
-  const counted = { ...b, consecutiveFailures: failures, firstFailedEventId, isSpanningEvents, updatedAt: now };
-  if (failures < o.failuresToTrip || !isSpanningEvents) return { next: counted, isHeld: false, heldUntil: now };
+  const counted = {
+    ...b,
+    consecutiveFailures: failures,
+    firstFailedEventId,
+    isSpanningEvents,
+    updatedAt: now,
+  };
+  if (failures < o.failuresToTrip || !isSpanningEvents)
+    return { next: counted, isHeld: false, heldUntil: now };
   // Tripped. The attempt that tripped it is held too: from here on the outage uses up no event.
   return {
     next: {

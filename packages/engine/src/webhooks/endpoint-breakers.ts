@@ -47,9 +47,17 @@ export class EndpointBreakers {
     const reasons = new Map<string, BreakerTransition[]>();
     for (const a of batch) {
       const id = a.delivery.endpointId;
-      const step = applyAttempt(byEndpoint.get(id)!, { eventId: a.delivery.eventId, isProbe: a.isProbe, result: a.result, now: a.outcome.now }, this.options);
+      const step = applyAttempt(
+        byEndpoint.get(id)!,
+        { eventId: a.delivery.eventId, isProbe: a.isProbe, result: a.result, now: a.outcome.now },
+        this.options,
+      );
       byEndpoint.set(id, step.next);
-      out.outcomes.push(step.isHeld ? { ...a.outcome, status: 'pending', nextAttemptAt: step.heldUntil, isHeld: true } : a.outcome);
+      out.outcomes.push(
+        step.isHeld
+          ? { ...a.outcome, status: 'pending', nextAttemptAt: step.heldUntil, isHeld: true }
+          : a.outcome,
+      );
       if (step.transition) reasons.set(id, [...(reasons.get(id) ?? []), step.transition]);
     }
     await tx.webhookDeliveries.recordOutcomes(out.outcomes);
@@ -60,8 +68,21 @@ export class EndpointBreakers {
       const isTransition = next.state !== was.state || (reasons.get(id) ?? []).length > 0;
       await tx.breakers.put(next, isTransition);
       for (const transition of reasons.get(id) ?? []) {
-        out.transitions.push({ endpointId: id, from: was.state, to: transition === 'disabled' ? 'disabled' : next.state, transition });
-        out.enqueued.push(await this.onTransition(tx, next, transition, transition === 'tripped' ? (next.failingSince ?? now) : (was.failingSince ?? now), now));
+        out.transitions.push({
+          endpointId: id,
+          from: was.state,
+          to: transition === 'disabled' ? 'disabled' : next.state,
+          transition,
+        });
+        out.enqueued.push(
+          await this.onTransition(
+            tx,
+            next,
+            transition,
+            transition === 'tripped' ? (next.failingSince ?? now) : (was.failingSince ?? now),
+            now,
+          ),
+        );
       }
     }
     return out;
@@ -71,19 +92,34 @@ export class EndpointBreakers {
    * Claims the endpoint's probe if it is due (failing, or a probe that never reported): marks it `probing`
    * until the lease ends and returns the oldest held delivery to send. Only one process wins the claim.
    */
-  async claimProbe(tx: Repos, endpointId: string, now: number, excludeSeqs: number[]): Promise<DueDelivery | undefined> {
+  async claimProbe(
+    tx: Repos,
+    endpointId: string,
+    now: number,
+    excludeSeqs: number[],
+  ): Promise<DueDelivery | undefined> {
     const b = await tx.breakers.get(endpointId);
-    if (!b || (b.state !== 'failing' && b.state !== 'probing') || (b.nextProbeAt ?? 0) > now) return undefined;
+    if (!b || (b.state !== 'failing' && b.state !== 'probing') || (b.nextProbeAt ?? 0) > now)
+      return undefined;
     const endpoint = await tx.webhookEndpoints.get(b.projectId, endpointId);
     if (!endpoint?.isEnabled) return undefined;
     const held = await tx.breakers.oldestPending(endpointId, excludeSeqs);
     if (!held) return undefined;
     const stateSince = b.state === 'probing' ? b.stateSince : now;
-    await tx.breakers.put({ ...b, state: 'probing', stateSince, nextProbeAt: now + this.options.probeLeaseMs, updatedAt: now }, false);
+    await tx.breakers.put(
+      { ...b, state: 'probing', stateSince, nextProbeAt: now + this.options.probeLeaseMs, updatedAt: now },
+      false,
+    );
     return held;
   }
 
-  private async onTransition(tx: Repos, b: BreakerRecord, transition: BreakerTransition, failingSince: number, now: number): Promise<Enqueued | undefined> {
+  private async onTransition(
+    tx: Repos,
+    b: BreakerRecord,
+    transition: BreakerTransition,
+    failingSince: number,
+    now: number,
+  ): Promise<Enqueued | undefined> {
     const endpoint = await tx.webhookEndpoints.get(b.projectId, b.endpointId);
     if (!endpoint) return undefined;
     if (transition === 'recovered') {
@@ -92,9 +128,16 @@ export class EndpointBreakers {
       await tx.breakers.makeDue(b.endpointId, now);
       return this.operatorEvents?.endpointBreaker(tx, endpoint, 'recovered', failingSince, now);
     }
-    if (transition === 'tripped') return this.operatorEvents?.endpointBreaker(tx, endpoint, 'failing', failingSince, now);
+    if (transition === 'tripped')
+      return this.operatorEvents?.endpointBreaker(tx, endpoint, 'failing', failingSince, now);
     // Failing too long: disabled. Held deliveries stay pending, and are sent when it is enabled again.
-    const disabled = { ...endpoint, isEnabled: false, disabledReason: `failing since ${new Date(failingSince).toISOString()}; held events are sent when it is enabled`, disabledAt: now, updatedAt: now };
+    const disabled = {
+      ...endpoint,
+      isEnabled: false,
+      disabledReason: `failing since ${new Date(failingSince).toISOString()}; held events are sent when it is enabled`,
+      disabledAt: now,
+      updatedAt: now,
+    };
     await tx.webhookEndpoints.update(disabled);
     return this.operatorEvents?.endpointState(tx, disabled, 'failing', now);
   }

@@ -4,22 +4,44 @@ import { first, type Queryable } from './queryable.js';
 import { dueFromRow } from './webhook-repos.js';
 
 const COLUMNS = [
-  'endpoint_id', 'project_id', 'state', 'state_since', 'consecutive_failures', 'first_failed_event_id',
-  'is_spanning_events', 'failing_since', 'probes', 'next_probe_at', 'throttled_until', 'slow_start_window', 'updated_at',
+  'endpoint_id',
+  'project_id',
+  'state',
+  'state_since',
+  'consecutive_failures',
+  'first_failed_event_id',
+  'is_spanning_events',
+  'failing_since',
+  'probes',
+  'next_probe_at',
+  'throttled_until',
+  'slow_start_window',
+  'updated_at',
 ];
 
 const ST = {
   // FOR UPDATE: the flush that read the row holds it until commit; a concurrent flush on another process
   // waits, then (REPEATABLE READ) fails with a serialization error and runs again on the new state.
-  get: { name: 'orra_breaker_get', text: `SELECT ${COLUMNS.join(', ')} FROM webhook_breakers WHERE endpoint_id = $1 FOR UPDATE` },
+  get: {
+    name: 'orra_breaker_get',
+    text: `SELECT ${COLUMNS.join(', ')} FROM webhook_breakers WHERE endpoint_id = $1 FOR UPDATE`,
+  },
   put: {
     name: 'orra_breaker_put',
     text: `INSERT INTO webhook_breakers (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})
-      ON CONFLICT (endpoint_id) DO UPDATE SET ${COLUMNS.slice(1).map((c) => `${c} = EXCLUDED.${c}`).join(', ')}`,
+      ON CONFLICT (endpoint_id) DO UPDATE SET ${COLUMNS.slice(1)
+        .map((c) => `${c} = EXCLUDED.${c}`)
+        .join(', ')}`,
   },
   // pg_notify is transactional: sent at COMMIT. Every engine process looks for due deliveries again.
-  notify: { name: 'orra_breaker_notify', text: `SELECT pg_notify(current_setting('orra.channel'), '{"t":"w"}')` },
-  list: { name: 'orra_breaker_list', text: `SELECT ${COLUMNS.join(', ')} FROM webhook_breakers WHERE endpoint_id = ANY($1::text[])` },
+  notify: {
+    name: 'orra_breaker_notify',
+    text: `SELECT pg_notify(current_setting('orra.channel'), '{"t":"w"}')`,
+  },
+  list: {
+    name: 'orra_breaker_list',
+    text: `SELECT ${COLUMNS.join(', ')} FROM webhook_breakers WHERE endpoint_id = ANY($1::text[])`,
+  },
   pending: {
     name: 'orra_breaker_pending',
     text: `SELECT endpoint_id, count(*)::int AS n FROM webhook_deliveries
@@ -63,16 +85,34 @@ export function createBreakerRepo(q: Queryable): BreakerRepo {
     list: async (ids) => (ids.length === 0 ? [] : (await q.query(ST.list, [ids])).rows.map(breakerFromRow)),
     pendingCounts: async (ids) => {
       if (ids.length === 0) return new Map();
-      return new Map((await q.query(ST.pending, [ids])).rows.map((r) => [r.endpoint_id as string, r.n as number]));
+      return new Map(
+        (await q.query(ST.pending, [ids])).rows.map((r) => [r.endpoint_id as string, r.n as number]),
+      );
     },
     summary: async () =>
-      (await q.query(ST.summary, [])).rows.map((r) => ({ state: r.state as BreakerState | 'disabled', endpoints: r.endpoints as number, pending: r.pending as number })),
-    oldestPending: async (endpointId, seqs) => first(await q.query(ST.oldest, [endpointId, seqs]), dueFromRow),
+      (await q.query(ST.summary, [])).rows.map((r) => ({
+        state: r.state as BreakerState | 'disabled',
+        endpoints: r.endpoints as number,
+        pending: r.pending as number,
+      })),
+    oldestPending: async (endpointId, seqs) =>
+      first(await q.query(ST.oldest, [endpointId, seqs]), dueFromRow),
     makeDue: async (endpointId, now) => (await q.query(ST.makeDue, [endpointId, now])).rowCount ?? 0,
   };
 }
 
 const breakerParams = (b: BreakerRecord): unknown[] => [
-  b.endpointId, b.projectId, b.state, b.stateSince, b.consecutiveFailures, b.firstFailedEventId, b.isSpanningEvents,
-  b.failingSince, b.probes, b.nextProbeAt, b.throttledUntil, b.slowStartWindow, b.updatedAt,
+  b.endpointId,
+  b.projectId,
+  b.state,
+  b.stateSince,
+  b.consecutiveFailures,
+  b.firstFailedEventId,
+  b.isSpanningEvents,
+  b.failingSince,
+  b.probes,
+  b.nextProbeAt,
+  b.throttledUntil,
+  b.slowStartWindow,
+  b.updatedAt,
 ];

@@ -5,8 +5,19 @@ import type { DueDelivery } from '../webhook-records.js';
 type Row = Record<string, unknown>;
 
 const COLUMNS = [
-  'endpoint_id', 'project_id', 'state', 'state_since', 'consecutive_failures', 'first_failed_event_id',
-  'is_spanning_events', 'failing_since', 'probes', 'next_probe_at', 'throttled_until', 'slow_start_window', 'updated_at',
+  'endpoint_id',
+  'project_id',
+  'state',
+  'state_since',
+  'consecutive_failures',
+  'first_failed_event_id',
+  'is_spanning_events',
+  'failing_since',
+  'probes',
+  'next_probe_at',
+  'throttled_until',
+  'slow_start_window',
+  'updated_at',
 ];
 
 /** SQLite implementation of the breaker repository (one process: a transition needs no notice). */
@@ -16,7 +27,9 @@ export function createBreakerRepo(db: Database.Database): BreakerRepo {
     put: db.prepare(
       `INSERT OR REPLACE INTO webhook_breakers (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map((c) => `@${c}`).join(', ')})`,
     ),
-    list: db.prepare(`SELECT ${COLUMNS.join(', ')} FROM webhook_breakers WHERE endpoint_id IN (SELECT value FROM json_each(?))`),
+    list: db.prepare(
+      `SELECT ${COLUMNS.join(', ')} FROM webhook_breakers WHERE endpoint_id IN (SELECT value FROM json_each(?))`,
+    ),
     pending: db.prepare(
       `SELECT endpoint_id, count(*) AS n FROM webhook_deliveries
        WHERE status = 'pending' AND endpoint_id IN (SELECT value FROM json_each(?)) GROUP BY endpoint_id`,
@@ -50,13 +63,20 @@ export function createBreakerRepo(db: Database.Database): BreakerRepo {
       return r && breakerFromRow(r);
     },
     put: async (b) => void st.put.run(breakerRow(b)),
-    list: async (ids) => (ids.length === 0 ? [] : (st.list.all(JSON.stringify(ids)) as Row[]).map(breakerFromRow)),
+    list: async (ids) =>
+      ids.length === 0 ? [] : (st.list.all(JSON.stringify(ids)) as Row[]).map(breakerFromRow),
     pendingCounts: async (ids) => {
       if (ids.length === 0) return new Map();
-      return new Map((st.pending.all(JSON.stringify(ids)) as Row[]).map((r) => [r.endpoint_id as string, r.n as number]));
+      return new Map(
+        (st.pending.all(JSON.stringify(ids)) as Row[]).map((r) => [r.endpoint_id as string, r.n as number]),
+      );
     },
     summary: async () =>
-      (st.summary.all() as Row[]).map((r) => ({ state: r.state as BreakerState | 'disabled', endpoints: r.endpoints as number, pending: r.pending as number })),
+      (st.summary.all() as Row[]).map((r) => ({
+        state: r.state as BreakerState | 'disabled',
+        endpoints: r.endpoints as number,
+        pending: r.pending as number,
+      })),
     oldestPending: async (endpointId, seqs) => {
       const r = st.oldest.get(endpointId, JSON.stringify(seqs)) as unknown[] | undefined;
       return r && dueFromArray(r);
