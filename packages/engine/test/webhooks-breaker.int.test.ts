@@ -230,6 +230,10 @@ describe('webhook endpoint circuit breaker', () => {
     expect(r.received.map(sequenceOf)).toEqual([...r.received.map(sequenceOf)].sort((a, b) => a - b));
     const audit = (await api.get(`/audit?item=${id}`)).body.entries.map((e: any) => e.action);
     expect(audit).toEqual(expect.arrayContaining(['webhook.pause', 'webhook.resume']));
+    // Counted once each, though paused twice (the second was no change).
+    const metrics = await (await fetch(`${api.baseUrl}/metrics`)).text();
+    expect(metrics).toMatch(/orra_webhook_endpoint_transitions_total\{from="active",to="paused"\} 1\n/);
+    expect(metrics).toMatch(/orra_webhook_endpoint_transitions_total\{from="paused",to="active"\} 1\n/);
   });
 
   it('answers bad pause/resume requests with a clear 4xx and changes nothing', async () => {

@@ -373,6 +373,8 @@ export class WebhookDispatcher {
       const operatorEvents = this.options.operatorEvents;
       let enqueued: (Enqueued | undefined)[] = [];
       let applied: BreakerBatch | undefined;
+      /** Endpoints this batch disabled after a 410. */
+      let gone: string[] = [];
       await this.store.transaction(async (tx) => {
         // The batch's breaker changes, outcomes (held ones not moving their schedule) and operator events.
         const breakers = this.options.breakers;
@@ -383,7 +385,13 @@ export class WebhookDispatcher {
           await tx.webhookDeliveries.recordOutcomes(applied.outcomes);
         }
         enqueued = [...applied.enqueued]; // the transaction may run again
-        for (const f of batch) if (f.result.isGone) enqueued.push(await this.disableGone(tx, f.delivery, f.outcome.now));
+        gone = [];
+        for (const f of batch) {
+          if (!f.result.isGone) continue;
+          const disabled = await this.disableGone(tx, f.delivery, f.outcome.now);
+          if (disabled) gone.push(f.delivery.endpointId);
+          enqueued.push(disabled?.enqueued);
+        }
         if (!operatorEvents) return;
         for (const [i, { delivery: d, result }] of batch.entries()) {
           const outcome = applied.outcomes[i]!;
@@ -395,7 +403,10 @@ export class WebhookDispatcher {
       });
       operatorEvents?.wake(enqueued);
       if (applied) this.afterBreakers(applied);
-      for (const f of batch) if (f.result.isGone) this.hold(f.delivery.endpointId);
+      for (const id of gone) {
+        this.hold(id);
+        this.metrics.webhookEndpointTransition(applied?.breakers.get(id)?.state ?? 'active', 'disabled');
+      }
       for (const [i, { delivery: d }] of batch.entries()) {
         const outcome = applied?.outcomes[i] ?? batch[i]!.outcome;
         if (outcome.status === 'pending') this.caughtUp.delete(d.endpointId); // a retry, maybe due at once
@@ -444,14 +455,14 @@ export class WebhookDispatcher {
   }
 
   /** `410 Gone`: the receiver wants no more. Disable the endpoint; its pending deliveries are held. */
-  private async disableGone(tx: Repos, d: DueDelivery, now: number): Promise<Enqueued | undefined> {
+  private async disableGone(tx: Repos, d: DueDelivery, now: number): Promise<{ enqueued: Enqueued | undefined } | undefined> {
     const endpoint = await tx.webhookEndpoints.get(d.projectId, d.endpointId);
     if (!endpoint || !endpoint.isEnabled) return undefined;
     const disabled = { ...endpoint, isEnabled: false, disabledReason: 'the receiver answered 410 Gone', disabledAt: now, updatedAt: now };
     await tx.webhookEndpoints.update(disabled);
     // Its pending deliveries are held (still pending), and sent if it is enabled again (docs/webhooks.md).
     this.log.warn({ endpointId: d.endpointId, eventId: d.eventId }, 'webhook endpoint disabled after 410 Gone');
-    return this.options.operatorEvents?.endpointState(tx, disabled, 'gone_410', now);
+    return { enqueued: await this.options.operatorEvents?.endpointState(tx, disabled, 'gone_410', now) };
   }
 }
 

@@ -23,6 +23,8 @@ export interface WebhookServiceOptions {
   hold: (endpointId: string) => void;
   /** Tells the dispatcher the endpoint may be sent to again (resumed, enabled), with its slow-start window. */
   release: (endpointId: string, window: number | null) => void;
+  /** Counts a breaker state change an operator made (the transitions metric). */
+  onTransition?: (from: string, to: string) => void;
 }
 
 /** An endpoint with its breaker, as `GET /webhooks` shows it. */
@@ -113,9 +115,12 @@ export class WebhookService {
       throw new EngineError(ERROR_CODES.VALIDATION_FAILED, 'discard_held: must be true or false', { param: 'discard_held' });
     }
     let enqueued: Enqueued | undefined;
+    let wasDisabled = false;
     const endpoint = await this.store.transaction(async (tx) => {
       const e = notFoundUnless(await tx.webhookEndpoints.get(projectId, id), id);
+      wasDisabled = false; // the transaction may run again
       if (e.isEnabled) return e; // no change, no event
+      wasDisabled = true;
       const now = this.options.now();
       const updated = { ...e, isEnabled: true, disabledReason: null, disabledAt: null, updatedAt: now };
       await tx.webhookEndpoints.update(updated);
@@ -127,6 +132,7 @@ export class WebhookService {
       return updated;
     });
     this.options.operatorEvents?.wake([enqueued]);
+    if (wasDisabled) this.options.onTransition?.('disabled', 'active');
     if (endpoint.isEnabled) this.options.release(id, 1);
     return endpoint;
   }
@@ -136,14 +142,18 @@ export class WebhookService {
    * moves) until `resume`. Pausing a paused endpoint changes nothing; a disabled one must be enabled.
    */
   async pause(projectId: string, id: string): Promise<EndpointWithBreaker> {
+    let from: string | undefined;
     await this.store.transaction(async (tx) => {
+      from = undefined; // the transaction may run again
       const e = notFoundUnless(await tx.webhookEndpoints.get(projectId, id), id);
       if (!e.isEnabled) throw new EngineError(ERROR_CODES.CONFLICT, `webhook ${id} is disabled; enable it first (POST /webhooks/${id}/enable)`);
       const now = this.options.now();
       const b = (await tx.breakers.get(id)) ?? activeBreaker(id, projectId, now);
       if (b.state === 'paused') return;
       await tx.breakers.put({ ...b, state: 'paused', stateSince: now, nextProbeAt: null, updatedAt: now }, true);
+      from = b.state;
     });
+    if (from) this.options.onTransition?.(from, 'paused');
     this.options.hold(id);
     return (await this.withBreakers(projectId, [await this.get(projectId, id)]))[0]!;
   }
@@ -155,6 +165,7 @@ export class WebhookService {
   async resume(projectId: string, id: string): Promise<EndpointWithBreaker> {
     let window: number | null = null;
     let isResumed = false;
+    let to: string | undefined;
     await this.store.transaction(async (tx) => {
       notFoundUnless(await tx.webhookEndpoints.get(projectId, id), id);
       const b = await tx.breakers.get(id);
@@ -167,7 +178,9 @@ export class WebhookService {
       await tx.breakers.put(next, true);
       window = next.state === 'active' ? 1 : null;
       isResumed = next.state === 'active';
+      to = next.state;
     });
+    if (to) this.options.onTransition?.('paused', to);
     if (isResumed) this.options.release(id, window);
     else this.options.wake(); // a probe is due now
     return (await this.withBreakers(projectId, [await this.get(projectId, id)]))[0]!;

@@ -79,6 +79,7 @@ export class Webhooks {
       forget: (id) => this.dispatcher.forgetEndpoint(id),
       hold: (id) => this.dispatcher.hold(id),
       release: (id, window) => this.dispatcher.release(id, window),
+      onTransition: (from, to) => metrics.webhookEndpointTransition(from, to),
       operatorEvents: this.operatorEvents,
     });
     this.history = new WebhookHistory(store);
