@@ -153,4 +153,37 @@ describe('operator events', () => {
     const ofOrchestration = (await api.get(`/events?orchestration_id=${orchestrationId}`)).body.data.map((e: any) => e.type);
     expect(ofOrchestration).toEqual(['orchestration.failed', 'compensation.failed', 'compensation.resolved']);
   });
+
+  it('sends compensation.resolved when an operator\'s retry of a failed compensation succeeds, once', async () => {
+    let isRefundUp = false;
+    const step = await service('step-retry', {
+      revertible: true,
+      onTask: (input) => ({ output: { n: input.n + 1 }, compensation: { data: {}, ttl: 60_000 } }),
+      onCompensation: () => (isRefundUp ? true : 'refund API down'),
+    });
+    const boom = await service('boom-retry', { onTask: () => ({ error: 'boom' }) });
+    const res = await api.post('/orchestrations', chainPlan([step.id, boom.id]));
+    const [failure] = await waitFor(async () => {
+      const list = (await api.get(`/compensation-failures?resolution=pending&orchestration=${res.body.id}`)).body;
+      return list.length > 0 ? list : undefined;
+    });
+    const resolvedBefore = operatorEvents('compensation.resolved').length;
+    isRefundUp = true;
+    const retried = await api.post(`/compensation-failures/${failure.id}/retry`);
+    expect(retried.status).toBe(200);
+    const mine = () => operatorEvents('compensation.resolved').filter((h) => h.json.compensation_id === failure.id);
+    await waitFor(() => mine().length > 0, { what: 'compensation.resolved after the retry' });
+    expect(mine()[0]!.json).toMatchObject({
+      compensation_id: failure.id,
+      orchestration_id: res.body.id,
+      reason: expect.stringContaining('retried successfully'),
+      by_key: expect.any(String),
+      links: { cli: `orra comp-fail inspect ${failure.id}` },
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(mine()).toHaveLength(1);
+    expect(operatorEvents('compensation.resolved').length).toBe(resolvedBefore + 1);
+    const logged = (await api.get(`/events?orchestration_id=${res.body.id}`)).body.data.map((e: any) => e.type);
+    expect(logged).toEqual(['orchestration.failed', 'compensation.failed', 'compensation.resolved']);
+  });
 });

@@ -30,6 +30,15 @@ export interface CompensationFailureHook {
   afterCommit(record: CompensationRecord): void;
 }
 
+/**
+ * Called when an operator's retry of a failed compensation succeeds, which resolves it: `write` joins the
+ * transaction that records it (the `compensation.resolved` operator event), with the key that retried.
+ */
+export interface CompensationResolvedHook {
+  write(tx: Repos, record: CompensationRecord, keyId: string): Promise<void>;
+  afterCommit(record: CompensationRecord): void;
+}
+
 interface RetryWaiter {
   keyId: string;
   resolve: (record: CompensationRecord) => void;
@@ -50,6 +59,7 @@ export class CompensationRunner {
   private readonly sentTo = new Map<string, string>();
   private readonly outcomeWaiters = new Map<string, RetryWaiter>();
   private readonly failureHooks: CompensationFailureHook[] = [];
+  private readonly resolvedHooks: CompensationResolvedHook[] = [];
   private readonly timers: TimerQueue;
   private readonly now: () => number;
   private readonly tracing: Tracing;
@@ -68,6 +78,10 @@ export class CompensationRunner {
 
   onFailure(hook: CompensationFailureHook): void {
     this.failureHooks.push(hook);
+  }
+
+  onResolvedByRetry(hook: CompensationResolvedHook): void {
+    this.resolvedHooks.push(hook);
   }
 
   /** Starts (or resumes) the given compensations, which must already be stored. */
@@ -380,9 +394,12 @@ export class CompensationRunner {
       newState: r.resolutionState ?? ('pending' as const),
     };
     const entry = historyEntry(r, status, now, { error: error ?? undefined, isManualRetry: waiter !== undefined });
-    await this.save(r, [entry], isFailure ? this.failureHooks : [], audit || undefined);
+    const isResolved = waiter !== undefined && !isFailure;
+    const resolvedHooks = isResolved ? this.resolvedHooks.map((h) => ({ write: (tx: Repos, rec: CompensationRecord) => h.write(tx, rec, waiter.keyId) })) : [];
+    await this.save(r, [entry], isFailure ? this.failureHooks : resolvedHooks, audit || undefined);
     this.release(r);
     if (isFailure) for (const hook of this.failureHooks) hook.afterCommit(r);
+    if (isResolved) for (const hook of this.resolvedHooks) hook.afterCommit(r);
     if (waiter) {
       this.outcomeWaiters.delete(r.id);
       waiter.resolve(r);
@@ -394,7 +411,7 @@ export class CompensationRunner {
   private async save(
     r: CompensationRecord,
     journal: JournalEntry[],
-    hooks: CompensationFailureHook[] = [],
+    hooks: Pick<CompensationFailureHook, 'write'>[] = [],
     audit?: CompensationAuditEntry,
   ): Promise<void> {
     r.updatedAt = this.now();

@@ -134,6 +134,18 @@ export class Webhooks {
         failureEnqueued.delete(record.id);
       },
     });
+    // An operator's retry that succeeds resolves the failure: `compensation.resolved`, like a resolve by hand.
+    const resolvedEnqueued = new Map<string, Enqueued | undefined>();
+    compensations.onResolvedByRetry({
+      write: async (tx, record, keyId) => {
+        const reason = record.resolution ?? 'compensation retried successfully';
+        resolvedEnqueued.set(record.id, await this.operatorEvents.compensationDisposed(tx, record, 'resolve', reason, keyId, record.resolvedAt ?? record.updatedAt));
+      },
+      afterCommit: (record) => {
+        this.operatorEvents.wake([resolvedEnqueued.get(record.id)]);
+        resolvedEnqueued.delete(record.id);
+      },
+    });
     this.metrics.setPendingCompensationsSource(() => this.store.compensations.countPendingFailures());
     this.metrics.setPendingDeliveriesSource(() => this.store.webhookDeliveries.pendingSummary());
     this.metrics.setBreakerSummarySource(() => this.store.breakers.summary());
