@@ -57,6 +57,11 @@ describe('webhook durability', () => {
     expect(sequences[sequences.length - 1]).toBeLessThanOrEqual(EVENTS + 1);
     const sequenceOf = new Map(feed.map((e) => [e.id as string, e.sequence as string]));
 
+    // The receiver being down trips the endpoint's breaker before the crash: its events are held.
+    await waitFor(async () => (await api.get('/events?type=webhook.endpoint.failing')).body.data.length === 1, {
+      what: 'the breaker to trip',
+      timeoutMs: 30_000,
+    });
     await engine.kill();
     service.close();
     engine = await new EngineProcess(port, dataDir, env).start();
