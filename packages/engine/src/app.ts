@@ -158,6 +158,10 @@ async function start(config: Config, tracingConfig: TracingConfig, log: Logger, 
   const answers = new UnownedAnswers(store, compensations, log.child({ component: 'answers' }), {
     maxAttempts: config.compensationMaxAttempts,
     now,
+    lateResults: {
+      write: (tx, o, task, reason, at) => webhooks.operatorEvents.lateResult(tx, o, task, reason, at),
+      afterCommit: (written) => webhooks.operatorEvents.wake([written as Enqueued | undefined]),
+    },
   });
   const parts = {
     hub,

@@ -11,6 +11,7 @@ export const LOGGED_EVENT_TYPES = [
   'webhook.endpoint.disabled',
   'webhook.endpoint.enabled',
   'webhook.delivery.exhausted',
+  'task.late_result',
 ] as const satisfies readonly WebhookEventType[];
 
 /** A type of event the log holds. */

@@ -32,6 +32,7 @@ const TYPES = new Set<WebhookEventType>([
   'webhook.endpoint.disabled',
   'webhook.endpoint.enabled',
   'webhook.delivery.exhausted',
+  'task.late_result',
 ]);
 
 /** Webhook endpoints (orra's two `POST` routes plus our management routes), delivery history and replay. */
