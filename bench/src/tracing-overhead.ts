@@ -96,6 +96,7 @@ export async function tracingOverhead(): Promise<Record<string, unknown>> {
     OTEL_TRACES_SAMPLER: process.env.BENCH_SAMPLER ?? 'always_on',
     ...(process.env.BENCH_AA ? { OTEL_SDK_DISABLED: 'true' } : {}),
     ...(process.env.BENCH_EXPORTER ? { OTEL_TRACES_EXPORTER: process.env.BENCH_EXPORTER } : {}),
+    ...(process.env.BENCH_ON_ENV ? (JSON.parse(process.env.BENCH_ON_ENV) as Record<string, string>) : {}),
   });
   for (let round = 0; round < ROUNDS; round++) {
     const isWarmUp = round < 5;

@@ -262,6 +262,49 @@ describe('tracing with an in-memory exporter', () => {
     await provider.shutdown();
   });
 
+  it("continues the engine's trace in our SDK's revert handler: with a tracer, it runs in a child span of the compensate attempt", async () => {
+    // As above: a traced service has a context manager (the first call registers it; later ones keep it).
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    cleanup.push(() => context.disable());
+    const serviceSpans = new InMemorySpanExporter();
+    const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(serviceSpans)] });
+    let activeInRevert: string | undefined;
+    const svc = await service('traced-revertible', { orderId: 'string' }, async () => ({ ref: 'reserved' }), {
+      revertible: true,
+      onRevert: async () => {
+        activeInRevert = trace.getActiveSpan()?.spanContext().spanId;
+      },
+      tracer: provider.getTracer('traced-revertible'),
+    });
+    const broken = await service('broken-after-traced', { orderId: 'string' }, async () => {
+      throw new Error('fails so the first task is undone');
+    });
+    const id = await run({
+      action: { content: 'traced revert' },
+      data: [{ field: 'orderId', value: 'O4' }],
+      plan: {
+        tasks: [
+          { id: 'task1', service: svc.id, input: { orderId: '$task0.orderId' } },
+          { id: 'task2', service: broken.id, input: { orderId: '$task1.ref' } },
+        ],
+      },
+    });
+    await ended(id);
+    const compensate = await waitFor(() => ofOrchestration(id).find((s) => s.name === 'compensate traced-revertible'), {
+      what: 'the compensate span',
+      timeoutMs: 30_000,
+    });
+    const handled = await waitFor(
+      () => serviceSpans.getFinishedSpans().map((s) => viewOf(s as never)).find((s) => s.name === 'handle_compensation traced-revertible'),
+      { what: 'the revert handler span' },
+    );
+    expect(handled).toMatchObject({ kind: KIND.server, traceId: CALLER_TRACE, parentSpanId: compensate.spanId });
+    expect(handled.attributes).toMatchObject({ 'orra.task.id': 'task1', 'orra.service.id': svc.id });
+    expect(handled.statusCode).toBe(0);
+    expect(activeInRevert).toBe(handled.spanId);
+    await provider.shutdown();
+  });
+
   it('traces planning under the request, and log lines written while planning carry its trace_id and span_id', async () => {
     const project = await newProject(engine.url, 'planning-project');
     const services = await startEcommerceServices(engine.url, project.apiKey);
