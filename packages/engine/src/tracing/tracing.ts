@@ -8,12 +8,14 @@ import {
   type Context,
   type Link,
   type Span,
+  type SpanContext,
   type TextMapPropagator,
   type Tracer,
 } from '@opentelemetry/api';
 import type { CompensationRecord } from '../storage/compensation-records.js';
 import type { OrchestrationRecord, TaskRecord } from '../storage/records.js';
-import { contextOf, parseTraceContext, serializeTraceContext, toW3c, type StoredTraceContext } from './trace-context-text.js';
+import type { RecordedSpan, SpanRecorder } from './span-recorder.js';
+import { contextOf, parseTraceContext, serializeTraceContext, type StoredTraceContext } from './trace-context-text.js';
 
 /** What an attempt adds to the message sent to a service: its span's W3C context (nothing when off). */
 export type TraceFields = Partial<StoredTraceContext>;
@@ -55,6 +57,8 @@ export interface WebhookAttemptTrace {
 
 export interface TracingParts {
   tracer: Tracer;
+  /** Records the engine's own spans (anchor, resume, run, attempts) straight into the span processors. */
+  recorder: SpanRecorder;
   propagator: TextMapPropagator;
   /** True when `traceparent` goes to services and webhook receivers (OTEL_PROPAGATORS has tracecontext). */
   isPropagating: boolean;
@@ -65,6 +69,13 @@ export interface TracingParts {
 
 /** Most in-flight anchors kept for deliveries and compensations; older ones are read from storage. */
 const ANCHOR_CACHE_SIZE = 1_000;
+
+/** An orchestration's stored anchor, parsed once for all the spans that hang under it. */
+interface Anchor {
+  text: string;
+  spanContext: SpanContext | undefined;
+  context: Context;
+}
 
 const NO_FIELDS: TraceFields = Object.freeze({});
 /** A webhook attempt that is not traced: no headers, nothing to end. */
@@ -80,9 +91,9 @@ const UNTRACED_SCOPE: TraceScope = Object.freeze({ logFields: Object.freeze({}),
  */
 export class Tracing {
   /** Attempt spans still open: one per task or compensation in flight, so this is bounded by the work. */
-  private readonly open = new Map<string, Span>();
-  /** Orchestration id → stored anchor text, most recent last. */
-  private readonly anchors = new Map<string, string>();
+  private readonly open = new Map<string, RecordedSpan>();
+  /** Orchestration id → its stored anchor, most recent last. */
+  private readonly anchors = new Map<string, Anchor>();
 
   private constructor(private readonly parts: TracingParts | undefined) {}
 
@@ -167,40 +178,42 @@ export class Tracing {
    */
   startOrchestration(record: Pick<OrchestrationRecord, 'id' | 'projectId' | 'createdAt'>, parent?: Context): string | null {
     if (!this.parts) return null;
-    const span = this.parts.tracer.startSpan(
+    const parentContext = parent ?? context.active();
+    const span = this.parts.recorder.start(
       'orchestration.start',
-      { kind: SpanKind.INTERNAL, startTime: record.createdAt, attributes: orchestrationAttributes(record) },
-      parent ?? context.active(),
+      SpanKind.INTERNAL,
+      trace.getSpanContext(parentContext),
+      record.createdAt,
+      orchestrationAttributes(record),
+      undefined,
+      parentContext,
     );
     span.end(record.createdAt);
     const text = serializeTraceContext(span.spanContext());
-    this.remember(record.id, text);
+    this.remember(record.id, text, span.spanContext());
     return text;
   }
 
   /** An `orchestration.resume` span marks that another process (or a restarted one) carries on. */
   resumed(record: OrchestrationRecord, at: number): void {
     if (!this.parts || !record.traceContext) return;
-    this.remember(record.id, record.traceContext);
-    const span = this.parts.tracer.startSpan(
-      'orchestration.resume',
-      { kind: SpanKind.INTERNAL, startTime: at, attributes: orchestrationAttributes(record) },
-      contextOf(record.traceContext),
-    );
+    const anchor = this.anchorOf(record.id, record.traceContext);
+    const span = this.parts.recorder.start('orchestration.resume', SpanKind.INTERNAL, anchor.spanContext, at, orchestrationAttributes(record), undefined, anchor.context);
     span.end(at);
   }
 
   /** The closing `orchestration.run` span: from the stored creation time to the final state. */
   ended(record: OrchestrationRecord): void {
     if (!this.parts || !record.traceContext) return;
-    const span = this.parts.tracer.startSpan(
+    const anchor = this.anchorOf(record.id, record.traceContext);
+    const span = this.parts.recorder.start(
       'orchestration.run',
-      {
-        kind: SpanKind.INTERNAL,
-        startTime: record.createdAt,
-        attributes: { ...orchestrationAttributes(record), 'orra.orchestration.result': record.status },
-      },
-      contextOf(record.traceContext),
+      SpanKind.INTERNAL,
+      anchor.spanContext,
+      record.createdAt,
+      { 'orra.project.id': record.projectId, 'orra.orchestration.id': record.id, 'orra.orchestration.result': record.status },
+      undefined,
+      anchor.context,
     );
     if (record.status !== 'completed') markError(span, `orchestration_${record.status}`);
     span.end(Math.max(record.updatedAt, record.createdAt));
@@ -224,26 +237,29 @@ export class Tracing {
     if (!this.parts || !record.traceContext) return NO_FIELDS;
     const key = `t|${task.orchestrationId}|${task.taskId}`;
     this.endOpen(key, 'orra.task.result', 'superseded');
-    const span = this.parts.tracer.startSpan(
+    const anchor = this.anchorOf(record.id, record.traceContext);
+    const span = this.parts.recorder.start(
       `execute_task ${task.serviceName}`,
+      SpanKind.CLIENT,
+      anchor.spanContext,
+      now,
       {
-        kind: SpanKind.CLIENT,
-        startTime: now,
-        attributes: {
-          ...orchestrationAttributes(record),
-          'orra.task.id': task.taskId,
-          'orra.task.execution_id': executionId,
-          'orra.task.attempt': task.attempts,
-          'orra.task.queue_delay_ms': task.pausedSince !== null ? Math.max(0, now - task.pausedSince) : 0,
-          'orra.service.id': task.serviceId,
-          'orra.service.name': task.serviceName,
-        },
+        'orra.project.id': record.projectId,
+        'orra.orchestration.id': record.id,
+        'orra.task.id': task.taskId,
+        'orra.task.execution_id': executionId,
+        'orra.task.attempt': task.attempts,
+        'orra.task.queue_delay_ms': task.pausedSince !== null ? Math.max(0, now - task.pausedSince) : 0,
+        'orra.service.id': task.serviceId,
+        'orra.service.name': task.serviceName,
       },
-      contextOf(record.traceContext),
+      undefined,
+      anchor.context,
     );
     this.open.set(key, span);
-    task.traceContext = serializeTraceContext(span.spanContext());
-    return this.parts.isPropagating ? toW3c(span.spanContext()) : NO_FIELDS;
+    const w3c = toW3c(span.spanContext());
+    task.traceContext = storedText(w3c);
+    return this.parts.isPropagating ? w3c : NO_FIELDS;
   }
 
   /** Ends the task's open attempt span (if any) with its result; `errorType` marks it as an error. */
@@ -273,23 +289,22 @@ export class Tracing {
     const links: Link[] = undoes ? [{ context: undoes, attributes: { 'orra.link.kind': 'undoes' } }] : [];
     const key = `c|${r.id}`;
     this.endOpen(key, 'orra.compensation.result', 'superseded');
-    const span = this.parts.tracer.startSpan(
+    const anchor = parseTraceContext(stored.anchor);
+    const span = this.parts.recorder.start(
       `compensate ${r.serviceName}`,
+      SpanKind.CLIENT,
+      anchor,
+      now,
       {
-        kind: SpanKind.CLIENT,
-        startTime: now,
-        links,
-        attributes: {
-          'orra.project.id': r.projectId,
-          'orra.orchestration.id': r.orchestrationId,
-          'orra.task.id': r.taskId,
-          'orra.task.execution_id': r.executionId ?? '',
-          'orra.compensation.attempt': r.attempts,
-          'orra.service.id': r.serviceId,
-          'orra.service.name': r.serviceName,
-        },
+        'orra.project.id': r.projectId,
+        'orra.orchestration.id': r.orchestrationId,
+        'orra.task.id': r.taskId,
+        'orra.task.execution_id': r.executionId ?? '',
+        'orra.compensation.attempt': r.attempts,
+        'orra.service.id': r.serviceId,
+        'orra.service.name': r.serviceName,
       },
-      contextOf(stored.anchor),
+      links,
     );
     this.open.set(key, span);
     return this.parts.isPropagating ? toW3c(span.spanContext()) : NO_FIELDS;
@@ -317,7 +332,7 @@ export class Tracing {
   }): Promise<WebhookAttemptTrace> {
     if (!this.parts) return UNTRACED_WEBHOOK;
     const orchestrationId = orchestrationIdOf(d.body);
-    const anchor = orchestrationId ? (this.anchors.get(orchestrationId) ?? (await this.readAnchor(orchestrationId))) : undefined;
+    const anchor = orchestrationId ? (this.anchors.get(orchestrationId)?.text ?? (await this.readAnchor(orchestrationId))) : undefined;
     const url = new URL(d.url);
     url.search = '';
     url.hash = '';
@@ -381,10 +396,18 @@ export class Tracing {
     span.end();
   }
 
-  private remember(orchestrationId: string, text: string): void {
+  private remember(orchestrationId: string, text: string, spanContext = parseTraceContext(text)): Anchor {
+    const anchor: Anchor = { text, spanContext, context: spanContext ? trace.setSpanContext(ROOT_CONTEXT, spanContext) : ROOT_CONTEXT };
     this.anchors.delete(orchestrationId);
-    this.anchors.set(orchestrationId, text);
+    this.anchors.set(orchestrationId, anchor);
     if (this.anchors.size > ANCHOR_CACHE_SIZE) this.anchors.delete(this.anchors.keys().next().value!);
+    return anchor;
+  }
+
+  /** The orchestration's anchor, parsed once while it is cached (not on every attempt). */
+  private anchorOf(orchestrationId: string, text: string): Anchor {
+    const cached = this.anchors.get(orchestrationId);
+    return cached?.text === text ? cached : this.remember(orchestrationId, text);
   }
 
   private async readAnchor(orchestrationId: string): Promise<string | undefined> {
@@ -398,11 +421,23 @@ export class Tracing {
   }
 }
 
+/** The W3C fields of a span context (what goes to a service), built without a JSON round trip. */
+function toW3c(spanContext: SpanContext): StoredTraceContext {
+  const traceparent = `00-${spanContext.traceId}-${spanContext.spanId}-${spanContext.traceFlags & 1 ? '01' : '00'}`;
+  const state = spanContext.traceState?.serialize();
+  return state ? { traceparent, tracestate: state } : { traceparent };
+}
+
+/** As serializeTraceContext stores it: the same text, JSON.stringify only when there is a tracestate to escape. */
+function storedText(w3c: StoredTraceContext): string {
+  return w3c.tracestate === undefined ? `{"traceparent":"${w3c.traceparent}"}` : JSON.stringify(w3c);
+}
+
 function orchestrationAttributes(record: Pick<OrchestrationRecord, 'id' | 'projectId'>): Attributes {
   return { 'orra.project.id': record.projectId, 'orra.orchestration.id': record.id };
 }
 
-function markError(span: Span, errorType: string): void {
+function markError(span: Pick<Span, 'setAttribute' | 'setStatus'> | RecordedSpan, errorType: string): void {
   span.setAttribute('error.type', errorType);
   span.setStatus({ code: SpanStatusCode.ERROR });
 }
