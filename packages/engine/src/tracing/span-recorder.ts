@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import {
   isSpanContextValid,
   ROOT_CONTEXT,
@@ -163,25 +162,22 @@ function hrTime(ms: number): HrTime {
   return nanos >= 1e9 ? [seconds + 1, nanos - 1e9] : [seconds, nanos];
 }
 
-/** Random ids drawn from a pool of random bytes, refilled 512 span ids at a time. */
-const POOL_BYTES = 4096;
-let pool = Buffer.alloc(0);
-let offset = POOL_BYTES;
-
-function randomHex(bytes: number): string {
-  if (offset + bytes > pool.length) {
-    pool = randomBytes(POOL_BYTES);
-    offset = 0;
-  }
-  const hex = pool.toString('hex', offset, offset + bytes);
-  offset += bytes;
-  return /^0+$/.test(hex) ? randomHex(bytes) : hex; // all zeros is the invalid id
+/**
+ * Random ids as the SDK's own generator makes them (Math.random, not a cryptographic source: trace ids
+ * identify, they do not protect), four bytes at a time, without a Buffer.
+ */
+function randomHex(words: number): string {
+  let hex = '';
+  for (let i = 0; i < words; i++) hex += ((Math.random() * 0x1_0000_0000) >>> 0).toString(16).padStart(8, '0');
+  return hex;
 }
 
 export function newSpanId(): string {
-  return randomHex(8);
+  const id = randomHex(2);
+  return id === '0000000000000000' ? newSpanId() : id; // all zeros is the invalid id
 }
 
 function newTraceId(): string {
-  return randomHex(16);
+  const id = randomHex(4);
+  return id === '00000000000000000000000000000000' ? newTraceId() : id;
 }
