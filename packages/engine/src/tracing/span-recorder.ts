@@ -168,9 +168,14 @@ function hrTime(ms: number): HrTime {
  */
 function randomHex(words: number): string {
   let hex = '';
-  for (let i = 0; i < words; i++) hex += ((Math.random() * 0x1_0000_0000) >>> 0).toString(16).padStart(8, '0');
+  for (let i = 0; i < words; i++) {
+    const n = (Math.random() * 0x1_0000_0000) >>> 0;
+    hex += HEX[n >>> 24]! + HEX[(n >>> 16) & 0xff]! + HEX[(n >>> 8) & 0xff]! + HEX[n & 0xff]!;
+  }
   return hex;
 }
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
 export function newSpanId(): string {
   const id = randomHex(2);
