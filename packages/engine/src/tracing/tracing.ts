@@ -90,8 +90,13 @@ const UNTRACED_SCOPE: TraceScope = Object.freeze({ logFields: Object.freeze({}),
  * tracing is off every call returns at its first line.
  */
 export class Tracing {
-  /** Attempt spans still open: one per task or compensation in flight, so this is bounded by the work. */
-  private readonly open = new Map<string, RecordedSpan>();
+  /**
+   * Attempt spans still open: one per task or compensation in flight, so this is bounded by the work.
+   * Tasks' by orchestration id, then task id (the records' own strings: no key is built per attempt).
+   */
+  private readonly openTasks = new Map<string, Map<string, RecordedSpan>>();
+  /** Compensation attempt spans still open, by compensation id. */
+  private readonly openCompensations = new Map<string, RecordedSpan>();
   /** Orchestration id → its stored anchor, most recent last. */
   private readonly anchors = new Map<string, Anchor>();
 
@@ -218,9 +223,9 @@ export class Tracing {
     if (record.status !== 'completed') markError(span, `orchestration_${record.status}`);
     span.end(Math.max(record.updatedAt, record.createdAt));
     // Tasks still out are abandoned with their orchestration.
-    for (const [key, attempt] of this.open) {
-      if (!key.startsWith(`t|${record.id}|`)) continue;
-      this.open.delete(key);
+    const open = this.openTasks.get(record.id);
+    this.openTasks.delete(record.id);
+    for (const attempt of open?.values() ?? []) {
       attempt.setAttribute('orra.task.result', 'abandoned');
       attempt.end();
     }
@@ -235,8 +240,9 @@ export class Tracing {
    */
   taskAttemptStarted(record: OrchestrationRecord, task: TaskRecord, executionId: string, now: number): TraceFields {
     if (!this.parts || !record.traceContext) return NO_FIELDS;
-    const key = `t|${task.orchestrationId}|${task.taskId}`;
-    this.endOpen(key, 'orra.task.result', 'superseded');
+    let open = this.openTasks.get(task.orchestrationId);
+    if (!open) this.openTasks.set(task.orchestrationId, (open = new Map()));
+    endAttempt(open, task.taskId, 'orra.task.result', 'superseded');
     const anchor = this.anchorOf(record.id, record.traceContext);
     const span = this.parts.recorder.start(
       `execute_task ${task.serviceName}`,
@@ -256,7 +262,7 @@ export class Tracing {
       undefined,
       anchor.context,
     );
-    this.open.set(key, span);
+    open.set(task.taskId, span);
     const w3c = toW3c(span.spanContext());
     task.traceContext = storedText(w3c);
     return this.parts.isPropagating ? w3c : NO_FIELDS;
@@ -265,7 +271,10 @@ export class Tracing {
   /** Ends the task's open attempt span (if any) with its result; `errorType` marks it as an error. */
   taskAttemptEnded(task: Pick<TaskRecord, 'orchestrationId' | 'taskId'>, result: AttemptResult, errorType?: string): void {
     if (!this.parts) return;
-    this.endOpen(`t|${task.orchestrationId}|${task.taskId}`, 'orra.task.result', result, errorType);
+    const open = this.openTasks.get(task.orchestrationId);
+    if (!open) return;
+    endAttempt(open, task.taskId, 'orra.task.result', result, errorType);
+    if (open.size === 0) this.openTasks.delete(task.orchestrationId);
   }
 
   // ---- compensations ------------------------------------------------------------------------------
@@ -287,8 +296,7 @@ export class Tracing {
     }
     const undoes = parseTraceContext(stored.undoes);
     const links: Link[] = undoes ? [{ context: undoes, attributes: { 'orra.link.kind': 'undoes' } }] : [];
-    const key = `c|${r.id}`;
-    this.endOpen(key, 'orra.compensation.result', 'superseded');
+    endAttempt(this.openCompensations, r.id, 'orra.compensation.result', 'superseded');
     const anchor = parseTraceContext(stored.anchor);
     const span = this.parts.recorder.start(
       `compensate ${r.serviceName}`,
@@ -306,13 +314,13 @@ export class Tracing {
       },
       links,
     );
-    this.open.set(key, span);
+    this.openCompensations.set(r.id, span);
     return this.parts.isPropagating ? toW3c(span.spanContext()) : NO_FIELDS;
   }
 
   compensationAttemptEnded(r: Pick<CompensationRecord, 'id'>, result: AttemptResult, errorType?: string): void {
     if (!this.parts) return;
-    this.endOpen(`c|${r.id}`, 'orra.compensation.result', result, errorType);
+    endAttempt(this.openCompensations, r.id, 'orra.compensation.result', result, errorType);
   }
 
   // ---- webhooks -----------------------------------------------------------------------------------
@@ -374,26 +382,24 @@ export class Tracing {
   /** Ends spans still open (their work resumes on the next start) and exports, for at most `timeoutMs`. */
   async shutdown(timeoutMs = 5_000): Promise<void> {
     if (!this.parts) return;
-    for (const [key, span] of this.open) {
-      span.setAttribute(key.startsWith('t|') ? 'orra.task.result' : 'orra.compensation.result', 'interrupted');
+    for (const open of this.openTasks.values()) {
+      for (const span of open.values()) {
+        span.setAttribute('orra.task.result', 'interrupted');
+        span.end();
+      }
+    }
+    this.openTasks.clear();
+    for (const span of this.openCompensations.values()) {
+      span.setAttribute('orra.compensation.result', 'interrupted');
       span.end();
     }
-    this.open.clear();
+    this.openCompensations.clear();
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       this.parts.shutdown().catch(() => undefined),
       new Promise<void>((r) => (timer = setTimeout(r, timeoutMs))),
     ]);
     clearTimeout(timer);
-  }
-
-  private endOpen(key: string, resultKey: string, result: AttemptResult, errorType?: string): void {
-    const span = this.open.get(key);
-    if (!span) return;
-    this.open.delete(key);
-    span.setAttribute(resultKey, result);
-    if (errorType) markError(span, errorType);
-    span.end();
   }
 
   private remember(orchestrationId: string, text: string, spanContext = parseTraceContext(text)): Anchor {
@@ -435,6 +441,16 @@ function storedText(w3c: StoredTraceContext): string {
 
 function orchestrationAttributes(record: Pick<OrchestrationRecord, 'id' | 'projectId'>): Attributes {
   return { 'orra.project.id': record.projectId, 'orra.orchestration.id': record.id };
+}
+
+/** Ends the open attempt span under `key` (if any) with its result; `errorType` marks it as an error. */
+function endAttempt(open: Map<string, RecordedSpan>, key: string, resultKey: string, result: AttemptResult, errorType?: string): void {
+  const span = open.get(key);
+  if (!span) return;
+  open.delete(key);
+  span.setAttribute(resultKey, result);
+  if (errorType) markError(span, errorType);
+  span.end();
 }
 
 function markError(span: Pick<Span, 'setAttribute' | 'setStatus'> | RecordedSpan, errorType: string): void {
