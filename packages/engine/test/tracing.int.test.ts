@@ -305,6 +305,34 @@ describe('tracing with an in-memory exporter', () => {
     await provider.shutdown();
   });
 
+  it("follows the caller's sampling decision: an unsampled traceparent records no span of the orchestration, yet the context still travels", async () => {
+    const seen: string[] = [];
+    const svc = await service('unsampled-svc', { orderId: 'string' }, async (t: any) => {
+      seen.push(t.traceparent);
+      return { ref: 'ok' };
+    });
+    const res = await fetch(`${engine.url}/orchestrations`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}`, traceparent: `00-${CALLER_TRACE}-${CALLER_SPAN}-00` },
+      body: JSON.stringify({
+        action: { content: 'unsampled' },
+        data: [{ field: 'orderId', value: 'O5' }],
+        plan: { tasks: [{ id: 'task1', service: svc.id, input: { orderId: '$task0.orderId' } }] },
+      }),
+    });
+    expect(res.status).toBe(202);
+    const { id } = (await res.json()) as { id: string };
+    const final = await waitFor(async () => {
+      const r = await engine.store.orchestrations.getById(id);
+      return r?.status === 'completed' ? r : undefined;
+    }, { what: 'the orchestration to complete' });
+    // The run span would have ended before the final state was stored: none of this orchestration's exist.
+    expect(ofOrchestration(id)).toEqual([]);
+    expect(JSON.parse(final.traceContext!).traceparent).toMatch(new RegExp(`^00-${CALLER_TRACE}-[0-9a-f]{16}-00$`));
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toMatch(new RegExp(`^00-${CALLER_TRACE}-[0-9a-f]{16}-00$`));
+  });
+
   it('traces planning under the request, and log lines written while planning carry its trace_id and span_id', async () => {
     const project = await newProject(engine.url, 'planning-project');
     const services = await startEcommerceServices(engine.url, project.apiKey);
