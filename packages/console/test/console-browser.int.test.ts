@@ -1,5 +1,5 @@
 import { ERROR_CODES } from '@orra/protocol';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedConsole, type ConsoleSeed } from '../../engine/test/helpers/console-seed.js';
 import { waitFor } from '../../engine/test/helpers/wait-for.js';
@@ -120,25 +120,87 @@ describe('operator console in a browser', () => {
     await context.close();
   });
 
-  it('shows a new orchestration live, and a running DAG changing state as its tasks finish', async () => {
+  /** API requests the page makes from now on (the stream itself and the console's files not counted). */
+  function apiRequests(page: Page): string[] {
+    const seen: string[] = [];
+    page.on('request', (r) => {
+      const u = new URL(r.url());
+      if (!u.pathname.startsWith('/console') && u.pathname !== '/events/stream') seen.push(u.pathname + u.search);
+    });
+    return seen;
+  }
+  /** Longer than the polling fallback's period (1.5 s) and the old 1 s refresh: a page that polls is caught. */
+  const QUIET_MS = 3_200;
+
+  it('shows a new orchestration live through the event stream, without polling, and a running DAG changing state as its tasks finish', async () => {
     const { context, page } = await openPage(browser);
     await signIn(page, seed.engine.url, seed.apiKey, '/console/orchestrations');
     await page.locator('tr[data-id]').first().waitFor();
+    await page.locator('[data-live="stream"]').waitFor();
+    const requests = apiRequests(page);
+    // While the stream is held and nothing happens, the page asks nothing: no refetch loop.
+    await page.waitForTimeout(QUIET_MS);
+    expect(requests).toEqual([]);
     const startedAt = Date.now();
     const id = await seed.start('ORD-LIVE-1');
     await page.locator(`tr[data-id="${id}"] .status[data-status="completed"]`).waitFor({ timeout: 20_000 });
     // A figure, not an assertion: the issue's bar is 3 s; a loaded machine must not fail the test.
     console.info(`console: new orchestration completed on screen ${Date.now() - startedAt} ms after it was started`);
+    expect(requests.length).toBeGreaterThan(0); // the refetches the stream's events caused
 
     const running = await seed.start('ORD-LIVE-2', { notify: 'hold' });
     await page.goto(url(`/console/orchestrations/${running}`));
     const task3 = page.locator('g.dag-node[data-task="task3"]');
     await page.locator('g.dag-node[data-task="task3"][data-status="processing"]').waitFor({ timeout: 20_000 });
+    await page.locator('[data-live="stream"]').waitFor();
     expect(await task3.textContent()).toContain('processing');
     await screenshot(page, 'orchestration-running');
+    // The running orchestration is not polled: what moves the DAG next can only come through the stream.
+    const detailRequests = apiRequests(page);
+    await page.waitForTimeout(QUIET_MS);
+    expect(detailRequests).toEqual([]);
     seed.release();
     await page.locator('g.dag-node[data-task="task3"][data-status="completed"]').waitFor({ timeout: 20_000 });
     await page.locator('dl.facts .status[data-status="completed"]').waitFor({ timeout: 20_000 });
+    expect(detailRequests.some((r) => r.startsWith(`/orchestrations/inspections/${running}`))).toBe(true);
+    await context.close();
+  });
+
+  it('falls back to polling while the stream cannot be held, and goes back to the stream when it can', async () => {
+    const { context, page } = await openPage(browser);
+    await context.route('**/events/stream*', (r) => r.abort());
+    await signIn(page, seed.engine.url, seed.apiKey, '/console/orchestrations');
+    await page.locator('tr[data-id]').first().waitFor();
+    await page.locator('[data-live="polling"]').waitFor({ timeout: 20_000 });
+    await page.getByRole('note').filter({ hasText: 'cannot be reached' }).waitFor();
+    const id = await seed.start('ORD-POLL-1');
+    await page.locator(`tr[data-id="${id}"] .status[data-status="completed"]`).waitFor({ timeout: 20_000 });
+    await context.unroute('**/events/stream*');
+    await page.locator('[data-live="stream"]').waitFor({ timeout: 30_000 });
+    expect(await page.getByRole('note').filter({ hasText: 'cannot be reached' }).count()).toBe(0);
+    await context.close();
+  });
+
+  it('pauses while the tab is hidden (no stream, no requests) and catches up when it is shown', async () => {
+    const { context, page } = await openPage(browser);
+    await signIn(page, seed.engine.url, seed.apiKey, '/console/orchestrations');
+    await page.locator('[data-live="stream"]').waitFor();
+    const setHidden = (hidden: boolean) =>
+      page.evaluate((h) => {
+        Object.defineProperty(document, 'hidden', { configurable: true, get: () => h });
+        document.dispatchEvent(new Event('visibilitychange'));
+      }, hidden);
+    await setHidden(true);
+    await page.locator('[data-live="paused"]').waitFor();
+    const requests = apiRequests(page);
+    const id = await seed.start('ORD-HIDDEN-1');
+    await waitFor(async () => ((await seed.api.get(`/orchestrations/${id}`)).body.status === 'completed' ? true : undefined), { what: 'the orchestration completed' });
+    await page.waitForTimeout(QUIET_MS);
+    expect(requests).toEqual([]);
+    expect(await page.locator(`tr[data-id="${id}"]`).count()).toBe(0);
+    await setHidden(false);
+    await page.locator(`tr[data-id="${id}"] .status[data-status="completed"]`).waitFor({ timeout: 10_000 });
+    await page.locator('[data-live="stream"]').waitFor();
     await context.close();
   });
 

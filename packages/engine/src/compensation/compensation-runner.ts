@@ -407,7 +407,7 @@ export class CompensationRunner {
       if (journal.length > 0) await tx.journal.append(journal);
       for (const hook of hooks) await hook.write(tx, r);
     });
-    this.options.onProgress?.(r.projectId, { orchestrationId: r.orchestrationId, tasks: [{ taskId: r.taskId, state: r.status, kind: 'compensation' }] });
+    this.options.onProgress?.(r.projectId, { orchestrationId: r.orchestrationId, tasks: [{ taskId: r.taskId, state: r.status, kind: 'compensation', compensationId: r.id }] });
   }
 
   private release(r: CompensationRecord): void {

@@ -146,7 +146,7 @@ export class EventStream {
     const data = {
       orchestration_id: n.orchestrationId,
       ...(n.status ? { status: n.status } : {}),
-      tasks: n.tasks.map((t) => ({ task_id: t.taskId, state: t.state, kind: t.kind })),
+      tasks: n.tasks.map((t) => ({ task_id: t.taskId, state: t.state, kind: t.kind, ...(t.compensationId ? { compensation_id: t.compensationId } : {}) })),
     };
     this.write(`event: progress\ndata: ${JSON.stringify(data)}\n\n`);
   }

@@ -8,7 +8,7 @@ export interface ProgressNotice {
   /** The orchestration's status after the step (absent when a compensation changed: it does not change it). */
   status?: string;
   /** Tasks whose state the step changed, with that state (`compensation` for a compensation's). */
-  tasks: { taskId: string; state: string; kind: 'task' | 'compensation' }[];
+  tasks: { taskId: string; state: string; kind: 'task' | 'compensation'; compensationId?: string }[];
 }
 
 /**
