@@ -148,19 +148,26 @@ describe('operator console in a browser', () => {
     console.info(`console: new orchestration completed on screen ${Date.now() - startedAt} ms after it was started`);
     expect(requests.length).toBeGreaterThan(0); // the refetches the stream's events caused
 
-    const running = await seed.start('ORD-LIVE-2', { notify: 'hold' });
+    // Payments and notify both held: the orchestration runs on while its first tasks finish, and no
+    // logged event says so (the log has only the orchestration's end): the DAG moves by progress notices.
+    const running = await seed.start('HOLD-LIVE-2', { notify: 'hold' });
     await page.goto(url(`/console/orchestrations/${running}`));
-    const task3 = page.locator('g.dag-node[data-task="task3"]');
-    await page.locator('g.dag-node[data-task="task3"][data-status="processing"]').waitFor({ timeout: 20_000 });
+    const node = (task: string, status: string) => page.locator(`g.dag-node[data-task="${task}"][data-status="${status}"]`);
+    await node('task1', 'processing').waitFor({ timeout: 20_000 });
     await page.locator('[data-live="stream"]').waitFor();
-    expect(await task3.textContent()).toContain('processing');
-    await screenshot(page, 'orchestration-running');
     // The running orchestration is not polled: what moves the DAG next can only come through the stream.
     const detailRequests = apiRequests(page);
     await page.waitForTimeout(QUIET_MS);
     expect(detailRequests).toEqual([]);
+    seed.releasePayments();
+    await node('task1', 'completed').waitFor({ timeout: 20_000 });
+    await node('task3', 'processing').waitFor({ timeout: 20_000 });
+    expect(await node('task2', 'completed').count()).toBe(1);
+    expect(await page.locator('g.dag-node[data-task="task3"]').textContent()).toContain('processing');
+    expect((await seed.api.get(`/orchestrations/${running}`)).body.status).toBe('processing');
+    await screenshot(page, 'orchestration-running');
     seed.release();
-    await page.locator('g.dag-node[data-task="task3"][data-status="completed"]').waitFor({ timeout: 20_000 });
+    await node('task3', 'completed').waitFor({ timeout: 20_000 });
     await page.locator('dl.facts .status[data-status="completed"]').waitFor({ timeout: 20_000 });
     expect(detailRequests.some((r) => r.startsWith(`/orchestrations/inspections/${running}`))).toBe(true);
     await context.close();
@@ -331,7 +338,16 @@ describe('operator console in a browser', () => {
     await signIn(page, seed.engine.url, seed.apiKey, '/console/services');
     for (const name of ['payments', 'inventory', 'notify']) await page.locator(`tr[data-service="${name}"] .status[data-status="connected"]`).waitFor();
     await page.getByText('3 of 3 registered connected now.').waitFor();
+    // A service that never connects, and an orchestration waiting for it: the screen counts it, live.
+    const schema = { input: { type: 'object', properties: { orderId: { type: 'string' } } }, output: { type: 'object', properties: { ok: { type: 'boolean' } } } };
+    const courier = (await seed.api.post('/register/service', { name: 'courier', description: 'Books a courier (not running)', schema })).body.id as string;
+    const plan = { tasks: [{ id: 'task0', input: { orderId: 'ORD-WAIT-1' } }, { id: 'task1', service: courier, input: { orderId: '$task0.orderId' } }] };
+    const waiting = (await seed.api.post('/orchestrations', { action: { content: 'Book a courier for ORD-WAIT-1' }, plan })).body.id as string;
+    await page.locator('tr[data-service="courier"] [data-tasks="1"]', { hasText: '1 until it connects' }).waitFor({ timeout: 20_000 });
+    await page.getByText('1 task waits for courier to connect.', { exact: false }).waitFor();
     await screenshot(page, 'services');
+    expect((await seed.api.post(`/orchestrations/${waiting}/abort`, { reason: 'courier never came' })).status).toBe(200);
+    await page.locator('tr[data-service="courier"] [data-tasks="0"]').waitFor({ timeout: 20_000 });
     // A second endpoint, removed here so the seeded one stays for the other tests.
     const spare = (await seed.api.post('/webhooks', { url: 'https://example.com/spare-hooks' })).body.id as string;
     await page.goto(url(`/console/webhooks?endpoint=${spare}`));
