@@ -213,12 +213,15 @@ async function pageFigures(baseUrl: string, apiKey: string): Promise<Record<stri
       window.__rows = {};
       new MutationObserver(() => {
         const n = document.querySelectorAll('tr[data-id]').length;
-        for (const want of [1, 200]) if (n >= want && window.__rows[want] === undefined) window.__rows[want] = performance.now();
+        // Reading offsetHeight lays the page out: the mark includes style and layout, as a person sees it.
+        for (const want of [1, 200]) if (n >= want && window.__rows[want] === undefined) { void document.body.offsetHeight; window.__rows[want] = performance.now(); }
       }).observe(document, { subtree: true, childList: true });
     `);
     const page = await context.newPage();
     const usable: number[] = [];
     const render200: number[] = [];
+    const navigationFloor: number[] = [];
+    const plainDom200: number[] = [];
     for (let i = 0; i < PAGE_LOADS + 3; i++) {
       await page.goto(`${baseUrl}/console/orchestrations`);
       await page.locator('tr[data-id]').first().waitFor();
@@ -228,17 +231,40 @@ async function pageFigures(baseUrl: string, apiKey: string): Promise<Record<stri
       // From the list's answer fully received to the 200th row in the DOM: JSON parse and render.
       const rendered = await page.evaluate<number>(`window.__rows[200] - performance.getEntriesByType('resource')
         .find((e) => e.name.includes('/orchestrations/search') && e.name.includes('limit=200')).responseEnd`);
+      // References, same page and moment: 200 rows of the same text set as one HTML string and laid out
+      // (the DOM's floor for the list), and a navigation to a page without script (the browser's floor).
+      const plain = await page.evaluate<number>(`(() => {
+        const rows = [...document.querySelectorAll('tr[data-id]')].map((r) => '<tr>' + [...r.cells].map((c) => '<td>' + c.textContent + '</td>').join('') + '</tr>').join('');
+        const box = document.createElement('div');
+        document.body.append(box);
+        const t0 = performance.now();
+        box.innerHTML = '<table><tbody>' + rows + '</tbody></table>';
+        void document.body.offsetHeight;
+        const t = performance.now() - t0;
+        box.remove();
+        return t;
+      })()`);
+      await page.goto(`${baseUrl}/health`);
+      const floor = await page.evaluate<number>(`performance.getEntriesByType('navigation')[0].domContentLoadedEventEnd`);
       if (i >= 3) {
         usable.push(first);
         render200.push(rendered);
+        plainDom200.push(plain);
+        navigationFloor.push(floor);
       }
     }
     const u = summarize(usable);
     const r = summarize(render200);
+    const f = summarize(navigationFloor);
+    const d = summarize(plainDom200);
     return {
       loads: PAGE_LOADS,
       usableFirstRowMs: { p50: round(u.p50), p99: round(u.p99), max: round(Math.max(...usable)) },
+      navigationFloorMs: { p50: round(f.p50), p99: round(f.p99) },
       render200RowsAfterAnswerMs: { p50: round(r.p50), p99: round(r.p99), max: round(Math.max(...render200)) },
+      plainDom200RowsMs: { p50: round(d.p50), p99: round(d.p99) },
+      usableToFloorRatioP50: round(u.p50 / f.p50, 1),
+      renderToPlainDomRatioP50: round(r.p50 / d.p50, 1),
     };
   } finally {
     await browser.close();
