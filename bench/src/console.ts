@@ -66,17 +66,21 @@ export async function consoleBench(): Promise<Record<string, unknown>> {
     for (let i = 0; i < REQUESTS; i++) {
       await timed('/health', api.health);
       await timed('/orchestrations/search?limit=50', api.listFirstPage);
+      // Each call alone (what "answered by the API" means per request)…
+      let count = 0;
+      for (const p of overviewCalls()) {
+        const key = p.replace(/since=[^&]+&/, '');
+        if (!api.overviewEach.has(key)) api.overviewEach.set(key, []);
+        const body = (await timed(p, api.overviewEach.get(key)!)) as { count?: number };
+        if (typeof body.count === 'number') count = body.count;
+      }
+      const oldestKey = 'oldest pending (offset = count - 1)';
+      if (!api.overviewEach.has(oldestKey)) api.overviewEach.set(oldestKey, []);
+      await timed(`/compensation-failures?resolution=pending&limit=1&offset=${count - 1}`, api.overviewEach.get(oldestKey)!);
+      // …and the whole overview as the page asks for it: four at once, then the oldest pending.
       const t0 = performance.now();
-      const [count] = (await Promise.all(
-        overviewCalls().map((p) => {
-          const key = p.replace(/since=[^&]+&/, '');
-          if (!api.overviewEach.has(key)) api.overviewEach.set(key, []);
-          return timed(p, api.overviewEach.get(key)!);
-        }),
-      )) as [{ count: number }];
-      const oldest = `/compensation-failures?resolution=pending&limit=1&offset=${count.count - 1}`;
-      if (!api.overviewEach.has('oldest pending (offset = count - 1)')) api.overviewEach.set('oldest pending (offset = count - 1)', []);
-      await timed(oldest, api.overviewEach.get('oldest pending (offset = count - 1)')!);
+      const [counted] = (await Promise.all(overviewCalls().map((p) => get(p)))) as [{ count: number }];
+      await get(`/compensation-failures?resolution=pending&limit=1&offset=${counted.count - 1}`);
       api.overview.push(performance.now() - t0);
     }
     await pool.close();
@@ -114,7 +118,7 @@ export async function consoleBench(): Promise<Record<string, unknown>> {
 
 type Store = Awaited<ReturnType<typeof startEngine>>['store'];
 
-async function seed(store: Store, projectId: string): Promise<number> {
+export async function seed(store: Store, projectId: string): Promise<number> {
   const t0 = performance.now();
   const now = Date.now();
   const step = (30 * DAY_MS) / ORCHESTRATIONS;

@@ -86,6 +86,8 @@ export interface CompensationRepo {
   listActive(): Promise<CompensationRecord[]>;
   /** Failed compensations of a project, newest failure first. */
   listFailed(projectId: string, filter: FailedCompensationFilter): Promise<CompensationRecord[]>;
+  /** How many failed compensations of the project the filter matches (`limit` and `offset` ignored). */
+  countFailed(projectId: string, filter: FailedCompensationFilter): Promise<number>;
   countPendingFailures(): Promise<number>;
   summarize(orchestrationIds: string[]): Promise<CompensationSummary[]>;
   appendAudit(entry: CompensationAuditEntry): Promise<void>;

@@ -36,8 +36,9 @@ export function compensationFailureRoutes(app: FastifyInstance, deps: RouteDeps)
   app.get<{ Querystring: Query }>('/compensation-failures/count', async (request) => {
     const q = request.query;
     const filter = q.service || q.orchestration ? bulkFilter(q) : {};
-    const matched = await failed.list(callerOf(request).projectId, { resolution: 'pending', ...filter, limit: BULK_MAX + 1 });
-    return { count: matched.length, isOverLimit: matched.length > BULK_MAX, limit: BULK_MAX };
+    // Counted by the database (an index-only count), exactly, however long the queue.
+    const count = await deps.store.compensations.countFailed(callerOf(request).projectId, { resolution: 'pending', ...filter });
+    return { count, isOverLimit: count > BULK_MAX, limit: BULK_MAX };
   });
 
   const bulkAudit = { action: 'compensation.bulk', itemKind: 'compensation' };
