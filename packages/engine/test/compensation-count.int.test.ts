@@ -51,10 +51,15 @@ describe('GET /compensation-failures/count past the bulk limit', () => {
     await engine?.dispose();
   });
 
-  it('counts every pending one exactly, and says the number is past what a bulk change may take', async () => {
+  it('counts every pending one exactly, says the number is past what a bulk change may take, and finds the oldest', async () => {
     expect((await api.get('/compensation-failures/count')).body).toEqual({ count: 620, isOverLimit: true, limit: 500 });
     expect((await api.get('/compensation-failures/count?service=payments')).body).toEqual({ count: 155, isOverLimit: false, limit: 500 });
     expect((await api.get('/compensation-failures/count?orchestration=o_count000001')).body).toEqual({ count: 2, isOverLimit: false, limit: 500 });
+    // The queue's oldest pending item, read by the index rather than by paging to its end.
+    const oldest = (await api.get('/compensation-failures?resolution=pending&order=oldest&limit=1')).body;
+    expect(oldest.map((c: { id: string }) => c.id)).toEqual(['c_count000619']);
+    expect((await api.get('/compensation-failures?resolution=pending&limit=1')).body.map((c: { id: string }) => c.id)).toEqual(['c_count000000']);
+    expect((await api.get('/compensation-failures?order=sideways')).body.error).toMatchObject({ code: 'Orra:ValidationFailed', param: 'order' });
     const { api: other } = await newProject(engine.url, 'other');
     expect((await other.get('/compensation-failures/count')).body).toEqual({ count: 0, isOverLimit: false, limit: 500 });
   });

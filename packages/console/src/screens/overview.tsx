@@ -25,10 +25,9 @@ async function loadOverview(): Promise<Overview> {
   return {
     pending: {
       ...pending,
-      // The list is newest first: the last of the pending ones is the oldest.
       oldest:
         pending.count > 0
-          ? ((await api.get<FailedCompensation[] | null>(`/compensation-failures?resolution=pending&limit=1&offset=${pending.count - 1}`)) ?? [])[0]
+          ? ((await api.get<FailedCompensation[] | null>('/compensation-failures?resolution=pending&order=oldest&limit=1')) ?? [])[0]
           : undefined,
     },
     recentFailures: [...failed.items, ...aborted.items],

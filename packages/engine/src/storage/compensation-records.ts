@@ -65,6 +65,8 @@ export interface FailedCompensationFilter {
   service?: string;
   limit?: number;
   offset?: number;
+  /** Oldest failure first (the default is newest first). */
+  isOldestFirst?: boolean;
 }
 
 /** Per orchestration: how many compensations there are and how they stand. */

@@ -19,7 +19,11 @@ export function compensationFailureRoutes(app: FastifyInstance, deps: RouteDeps)
     if (q.resolution !== undefined && !RESOLUTIONS.has(q.resolution)) {
       throw new EngineError(ERROR_CODES.VALIDATION_FAILED, 'resolution: must be pending, resolved or ignored', { param: 'resolution' });
     }
+    if (q.order !== undefined && q.order !== 'newest' && q.order !== 'oldest') {
+      throw new EngineError(ERROR_CODES.VALIDATION_FAILED, 'order: must be newest or oldest', { param: 'order' });
+    }
     const records = await failed.list(callerOf(request).projectId, {
+      isOldestFirst: q.order === 'oldest',
       resolution: q.resolution as ResolutionState | undefined,
       orchestrationId: q.orchestration || undefined,
       service: q.service || undefined,

@@ -98,7 +98,8 @@ export function createCompensationRepo(q: Queryable): CompensationRepo {
         where.push(`(service_id = ${p} OR lower(service_name) = lower(${p}))`);
       }
       // LIMIT NULL means no limit, as SQLite's LIMIT -1. Few filter combinations: unnamed statements suffice.
-      const sql = `${SELECT} WHERE ${where.join(' AND ')} ORDER BY failed_at DESC, id COLLATE "C" DESC
+      const order = filter.isOldestFirst ? 'failed_at ASC, id COLLATE "C" ASC' : 'failed_at DESC, id COLLATE "C" DESC';
+      const sql = `${SELECT} WHERE ${where.join(' AND ')} ORDER BY ${order}
         LIMIT ${param(filter.limit ?? null)} OFFSET ${param(filter.offset ?? 0)}`;
       return (await q.query(sql, values)).rows.map(fromRow);
     },

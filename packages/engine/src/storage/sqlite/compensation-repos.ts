@@ -75,7 +75,8 @@ export function createCompensationRepo(db: Database.Database): CompensationRepo 
       if (filter.resolution) where.push('resolution_state = @resolution');
       if (filter.orchestrationId) where.push('orchestration_id = @orchestrationId');
       if (filter.service) where.push('(service_id = @service OR lower(service_name) = lower(@service))');
-      const sql = `SELECT * FROM compensations WHERE ${where.join(' AND ')} ORDER BY failed_at DESC, id DESC
+      const order = filter.isOldestFirst ? 'failed_at ASC, id ASC' : 'failed_at DESC, id DESC';
+      const sql = `SELECT * FROM compensations WHERE ${where.join(' AND ')} ORDER BY ${order}
         LIMIT @limit OFFSET @offset`;
       // Filters vary per call; better-sqlite3 caches nothing here, but the statement text has few variants.
       return (
