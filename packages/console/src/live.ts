@@ -123,7 +123,8 @@ function open(): void {
     stopPolling();
     liveMode.value = 'stream';
     // What changed before the stream held (between a screen's first read and now, or while it was down
-    // or the tab hidden) is read once: from here on, the stream tells.
+    // or the tab hidden) is read once, now (not held back by the gap): from here on, the stream tells.
+    for (const sub of subscriptions) sub.lastAt = 0;
     invalidate('*');
   };
   const onEvent = (e: MessageEvent<string>) => invalidate(...idsOf(e.data));
