@@ -30,6 +30,8 @@ const LOGGED_TYPES = [
   'webhook.endpoint.disabled',
   'webhook.endpoint.enabled',
   'webhook.delivery.exhausted',
+  // On main since this list was written (issue 11); listening for a type the engine never sends is harmless.
+  'task.late_result',
 ];
 
 interface Subscription {
