@@ -80,7 +80,7 @@ export const MODULES = [
     mutate: ['packages/engine/src/planning/use-case-matcher.ts'],
     tests: ['packages/engine/src/planning/use-case-matcher.test.ts', 'packages/engine/src/planning/stem.test.ts'],
     tsconfig: 'packages/engine/tsconfig.json',
-    break: 88,
+    break: 99,
   },
   {
     name: 'sdk-idempotency',

@@ -52,7 +52,7 @@ export async function startEngineChild(env: Record<string, string> = {}, reuse?:
   const schema = `orra_bench_${process.pid}_${port}`;
   const storage = DATABASE_URL ? { ORRA_DATABASE_URL: DATABASE_URL, ORRA_DATABASE_SCHEMA: schema } : {};
   const spawnedAt = performance.now();
-  const child = spawn(process.execPath, [...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : []), MAIN], {
+  const child = spawn(process.execPath, [...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR ?? '/tmp/prof'}`] : []), MAIN], {
     env: { ...process.env, PORT: String(port), ORRA_DATA_DIR: dataDir, ORRA_LOG_LEVEL: 'info', ...storage, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -1,4 +1,5 @@
 import { cluster } from './cluster.js';
+import { consoleBench } from './console.js';
 import { queue } from './queue.js';
 import { recovery } from './recovery.js';
 import { taskOverhead } from './task-overhead.js';
@@ -15,6 +16,7 @@ const benchmarks: [string, () => Promise<Record<string, unknown>>][] = [
   ['recovery', recovery],
   ['cluster', cluster],
   ['tracing-overhead', tracingOverhead],
+  ['console', consoleBench],
 ];
 
 const only = process.argv.slice(2);

@@ -56,6 +56,8 @@ describe('late answers of an aborted orchestration', () => {
     expect(table).toContain('task1: ⚠ late result (compensating it)');
     const detail = (await f.expectOk(['inspect', id, '-d'])).stdout;
     expect(detail).toContain('Late Answers');
+    // Undone by the engine: the compensation reports it; no "check it by hand" operator event.
+    expect(await lateResultEvents(id)).toEqual([]);
     expect(detail).toContain('the work had already ended; execution e_');
   });
 
@@ -88,5 +90,30 @@ describe('late answers of an aborted orchestration', () => {
     expect(view.tasks[0].compensation).toBeUndefined();
     const table = (await f.expectOk(['inspect', id])).stdout;
     expect(table).toContain('task1: ⚠ late result (recorded; the engine cannot undo it: check it by hand)');
+
+    // Reported as an operator event (to operator endpoints and in the feed), once.
+    const events = await lateResultEvents(id);
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({
+      type: 'task.late_result',
+      subject: id,
+      data: {
+        type: 'task.late_result',
+        orchestration_id: id,
+        task_id: 'task1',
+        service_id: mailer.id,
+        orchestration_status: 'aborted',
+        reason: 'the work had already ended',
+        links: { api: `/orchestrations/inspections/${id}`, cli: `orra inspect ${id}` },
+      },
+    });
   });
+
+  async function lateResultEvents(id: string): Promise<any[]> {
+    const res = await fetch(`${f.engine.url}/events?type=task.late_result&orchestration_id=${id}`, {
+      headers: { authorization: `Bearer ${f.apiKey}` },
+    });
+    expect(res.status).toBe(200);
+    return ((await res.json()) as { data: any[] }).data;
+  }
 });

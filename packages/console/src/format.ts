@@ -8,8 +8,12 @@ export function formatTime(iso: string | null | undefined): string {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
   if (timeZone.value === 'utc') return d.toISOString().replace('T', ' ').slice(0, 19) + ' UTC';
-  return d.toLocaleString(undefined, { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  return localFormat.format(d);
 }
+
+// One formatter for every row: `toLocaleString` with options builds a new one per call, which made a
+// 200-row list spend most of its render time in Intl (bench/README.md, console).
+const localFormat = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
 
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)} ms`;

@@ -2,7 +2,7 @@ import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api } from './api.js';
 import { timeZone } from './format.js';
-import { liveMode } from './live.js';
+import { liveMode, POLL_MS, startLive, stopLive } from './live.js';
 import { navigate, onLinkClick, route } from './router.js';
 import { loadSession, session } from './session.js';
 import { Activity } from './screens/activity.js';
@@ -112,10 +112,12 @@ function App() {
   useEffect(() => {
     if (!isSignIn && !session.value) void loadSession().catch(() => undefined);
   }, [isSignIn]);
+  const isSignedIn = !isSignIn && session.value !== null;
+  useEffect(() => (isSignedIn ? startLive() : stopLive()), [isSignedIn]);
   if (isSignIn) return <SignIn />;
   const current = route.value.path.replace(/\/+$/, '');
   return (
-    <div onClick={onLinkClick}>
+    <div onClick={onLinkClick} data-live={liveMode.value}>
       <a class="skip" href="#main">
         Skip to content
       </a>
@@ -180,7 +182,7 @@ function App() {
       </header>
       {liveMode.value === 'polling' && (
         <p class="live-note" role="note">
-          Live updates are not available yet: open pages refresh every second while this tab is visible.
+          The live event stream cannot be reached: open pages refresh every {POLL_MS / 1000} s while this tab is visible, until it is back.
         </p>
       )}
       <main id="main">

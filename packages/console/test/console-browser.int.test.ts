@@ -1,5 +1,5 @@
 import { ERROR_CODES } from '@orra/protocol';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedConsole, type ConsoleSeed } from '../../engine/test/helpers/console-seed.js';
 import { waitFor } from '../../engine/test/helpers/wait-for.js';
@@ -120,25 +120,116 @@ describe('operator console in a browser', () => {
     await context.close();
   });
 
-  it('shows a new orchestration live, and a running DAG changing state as its tasks finish', async () => {
+  /**
+   * The API requests a page makes (the stream itself and the console's files not counted): `since()` those
+   * after the last `reset()`, and `settle()` waits until none is in flight (the read that follows the
+   * stream's opening included) and resets.
+   */
+  function apiRequests(page: Page) {
+    let seen: string[] = [];
+    const open = new Set<unknown>();
+    const isApi = (url: string) => {
+      const u = new URL(url);
+      return !u.pathname.startsWith('/console') && u.pathname !== '/events/stream';
+    };
+    page.on('request', (r) => {
+      if (!isApi(r.url())) return;
+      const u = new URL(r.url());
+      seen.push(u.pathname + u.search);
+      open.add(r);
+    });
+    page.on('requestfinished', (r) => open.delete(r));
+    page.on('requestfailed', (r) => open.delete(r));
+    return {
+      since: () => seen,
+      reset: () => (seen = []),
+      settle: async () => {
+        await waitFor(() => open.size === 0 || undefined, { what: 'no API request in flight' });
+        seen = [];
+      },
+    };
+  }
+  /** Longer than the polling fallback's period (1.5 s) and the old 1 s refresh: a page that polls is caught. */
+  const QUIET_MS = 3_200;
+
+  it('shows a new orchestration live through the event stream, without polling, and a running DAG changing state as its tasks finish', async () => {
     const { context, page } = await openPage(browser);
+    const requests = apiRequests(page);
     await signIn(page, seed.engine.url, seed.apiKey, '/console/orchestrations');
     await page.locator('tr[data-id]').first().waitFor();
+    await page.locator('[data-live="stream"]').waitFor();
+    await requests.settle();
+    // While the stream is held and nothing happens, the page asks nothing: no refetch loop.
+    await page.waitForTimeout(QUIET_MS);
+    expect(requests.since()).toEqual([]);
     const startedAt = Date.now();
     const id = await seed.start('ORD-LIVE-1');
     await page.locator(`tr[data-id="${id}"] .status[data-status="completed"]`).waitFor({ timeout: 20_000 });
     // A figure, not an assertion: the issue's bar is 3 s; a loaded machine must not fail the test.
     console.info(`console: new orchestration completed on screen ${Date.now() - startedAt} ms after it was started`);
+    expect(requests.since().length).toBeGreaterThan(0); // the refetches the stream's events caused
 
-    const running = await seed.start('ORD-LIVE-2', { notify: 'hold' });
+    // Payments and notify both held: the orchestration runs on while its first tasks finish, and no
+    // logged event says so (the log has only the orchestration's end): the DAG moves by progress notices.
+    const running = await seed.start('HOLD-LIVE-2', { notify: 'hold' });
     await page.goto(url(`/console/orchestrations/${running}`));
-    const task3 = page.locator('g.dag-node[data-task="task3"]');
-    await page.locator('g.dag-node[data-task="task3"][data-status="processing"]').waitFor({ timeout: 20_000 });
-    expect(await task3.textContent()).toContain('processing');
+    const node = (task: string, status: string) => page.locator(`g.dag-node[data-task="${task}"][data-status="${status}"]`);
+    await node('task1', 'processing').waitFor({ timeout: 20_000 });
+    await page.locator('[data-live="stream"]').waitFor();
+    // The running orchestration is not polled: what moves the DAG next can only come through the stream.
+    await requests.settle();
+    await page.waitForTimeout(QUIET_MS);
+    expect(requests.since()).toEqual([]);
+    seed.releasePayments();
+    await node('task1', 'completed').waitFor({ timeout: 20_000 });
+    await node('task3', 'processing').waitFor({ timeout: 20_000 });
+    expect(await node('task2', 'completed').count()).toBe(1);
+    expect(await page.locator('g.dag-node[data-task="task3"]').textContent()).toContain('processing');
+    expect((await seed.api.get(`/orchestrations/${running}`)).body.status).toBe('processing');
     await screenshot(page, 'orchestration-running');
     seed.release();
-    await page.locator('g.dag-node[data-task="task3"][data-status="completed"]').waitFor({ timeout: 20_000 });
+    await node('task3', 'completed').waitFor({ timeout: 20_000 });
     await page.locator('dl.facts .status[data-status="completed"]').waitFor({ timeout: 20_000 });
+    expect(requests.since().some((r) => r.startsWith(`/orchestrations/inspections/${running}`))).toBe(true);
+    await context.close();
+  });
+
+  it('falls back to polling while the stream cannot be held, and goes back to the stream when it can', async () => {
+    const { context, page } = await openPage(browser);
+    await context.route('**/events/stream*', (r) => r.abort());
+    await signIn(page, seed.engine.url, seed.apiKey, '/console/orchestrations');
+    await page.locator('tr[data-id]').first().waitFor();
+    await page.locator('[data-live="polling"]').waitFor({ timeout: 20_000 });
+    await page.getByRole('note').filter({ hasText: 'cannot be reached' }).waitFor();
+    const id = await seed.start('ORD-POLL-1');
+    await page.locator(`tr[data-id="${id}"] .status[data-status="completed"]`).waitFor({ timeout: 20_000 });
+    await context.unroute('**/events/stream*');
+    await page.locator('[data-live="stream"]').waitFor({ timeout: 30_000 });
+    expect(await page.getByRole('note').filter({ hasText: 'cannot be reached' }).count()).toBe(0);
+    await context.close();
+  });
+
+  it('pauses while the tab is hidden (no stream, no requests) and catches up when it is shown', async () => {
+    const { context, page } = await openPage(browser);
+    const requests = apiRequests(page);
+    await signIn(page, seed.engine.url, seed.apiKey, '/console/orchestrations');
+    await page.locator('[data-live="stream"]').waitFor();
+    const setHidden = (hidden: boolean) =>
+      page.evaluate((h) => {
+        Object.defineProperty(document, 'hidden', { configurable: true, get: () => h });
+        document.dispatchEvent(new Event('visibilitychange'));
+      }, hidden);
+    await setHidden(true);
+    await page.locator('[data-live="paused"]').waitFor();
+    await requests.settle();
+    const id = await seed.start('ORD-HIDDEN-1');
+    await waitFor(async () => ((await seed.api.get(`/orchestrations/${id}`)).body.status === 'completed' ? true : undefined), { what: 'the orchestration completed' });
+    await page.waitForTimeout(QUIET_MS);
+    expect(requests.since()).toEqual([]);
+    expect(await page.locator(`tr[data-id="${id}"]`).count()).toBe(0);
+    await setHidden(false);
+    await page.locator(`tr[data-id="${id}"] .status[data-status="completed"]`).waitFor({ timeout: 10_000 });
+    await page.locator('[data-live="stream"]').waitFor();
     await context.close();
   });
 
@@ -269,7 +360,16 @@ describe('operator console in a browser', () => {
     await signIn(page, seed.engine.url, seed.apiKey, '/console/services');
     for (const name of ['payments', 'inventory', 'notify']) await page.locator(`tr[data-service="${name}"] .status[data-status="connected"]`).waitFor();
     await page.getByText('3 of 3 registered connected now.').waitFor();
+    // A service that never connects, and an orchestration waiting for it: the screen counts it, live.
+    const schema = { input: { type: 'object', properties: { orderId: { type: 'string' } } }, output: { type: 'object', properties: { ok: { type: 'boolean' } } } };
+    const courier = (await seed.api.post('/register/service', { name: 'courier', description: 'Books a courier (not running)', schema })).body.id as string;
+    const plan = { tasks: [{ id: 'task0', input: { orderId: 'ORD-WAIT-1' } }, { id: 'task1', service: courier, input: { orderId: '$task0.orderId' } }] };
+    const waiting = (await seed.api.post('/orchestrations', { action: { content: 'Book a courier for ORD-WAIT-1' }, plan })).body.id as string;
+    await page.locator('tr[data-service="courier"] [data-tasks="1"]', { hasText: '1 until it connects' }).waitFor({ timeout: 20_000 });
+    await page.getByText('1 task waits for courier to connect.', { exact: false }).waitFor();
     await screenshot(page, 'services');
+    expect((await seed.api.post(`/orchestrations/${waiting}/abort`, { reason: 'courier never came' })).status).toBe(200);
+    await page.locator('tr[data-service="courier"] [data-tasks="0"]').waitFor({ timeout: 20_000 });
     // A second endpoint, removed here so the seeded one stays for the other tests.
     const spare = (await seed.api.post('/webhooks', { url: 'https://example.com/spare-hooks' })).body.id as string;
     await page.goto(url(`/console/webhooks?endpoint=${spare}`));

@@ -33,6 +33,7 @@ import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { Store } from './storage/store.js';
 import { EventFeed } from './events/event-feed.js';
 import { EventSignal } from './events/event-signal.js';
+import { ProgressSignal, type ProgressNotice } from './events/progress-signal.js';
 import type { Enqueued } from './webhooks/webhook-outbox.js';
 import { Webhooks } from './webhooks/webhooks.js';
 import { WsHub } from './ws/ws-hub.js';
@@ -129,6 +130,7 @@ async function start(config: Config, tracingConfig: TracingConfig, log: Logger, 
     taskBackoffCapMs: config.taskBackoffCapMs,
     now,
     tracing,
+    onProgress: (projectId, notice) => cluster.progress(projectId, notice),
   });
   const compensations = new CompensationRunner(store, connections, log.child({ component: 'compensation' }), {
     attemptTimeoutMs: config.compensationAttemptTimeoutMs,
@@ -136,6 +138,7 @@ async function start(config: Config, tracingConfig: TracingConfig, log: Logger, 
     backoffCapMs: config.compensationBackoffCapMs,
     now,
     tracing,
+    onProgress: (projectId, notice) => cluster.progress(projectId, notice),
   });
   // Compensation records commit in the same transaction that fails or aborts the orchestration.
   runner.onFinalize((step) => {
@@ -150,7 +153,9 @@ async function start(config: Config, tracingConfig: TracingConfig, log: Logger, 
   const webhooks = new Webhooks(store, config, log.child({ component: 'webhooks' }), metrics, now, tracing, (projectId) => eventSignal.notify(projectId));
   webhooks.attach(runner, compensations);
   metrics.setEventReadersSource(() => eventSignal.size);
-  const events = new EventFeed(store, eventSignal, {
+  // Progress notices (not logged): what a running orchestration's tasks did, for streams that ask.
+  const progressSignal = new ProgressSignal();
+  const events = new EventFeed(store, eventSignal, progressSignal, {
     keepaliveMs: config.eventStreamKeepaliveMs,
     bookmarkMs: config.eventStreamBookmarkMs,
     maxBufferBytes: config.eventStreamMaxBufferBytes,
@@ -158,6 +163,10 @@ async function start(config: Config, tracingConfig: TracingConfig, log: Logger, 
   const answers = new UnownedAnswers(store, compensations, log.child({ component: 'answers' }), {
     maxAttempts: config.compensationMaxAttempts,
     now,
+    lateResults: {
+      write: (tx, o, task, reason, at) => webhooks.operatorEvents.lateResult(tx, o, task, reason, at),
+      afterCommit: (written) => webhooks.operatorEvents.wake([written as Enqueued | undefined]),
+    },
   });
   const parts = {
     hub,
@@ -166,6 +175,7 @@ async function start(config: Config, tracingConfig: TracingConfig, log: Logger, 
     answers,
     wakeWebhooks: () => webhooks.start(),
     eventsCommitted: (projectId: string) => eventSignal.notify(projectId),
+    progressHeard: (projectId: string, notice: ProgressNotice) => progressSignal.publish(projectId, notice),
   };
   const cluster: Cluster =
     store instanceof PostgresStore

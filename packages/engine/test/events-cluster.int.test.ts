@@ -59,6 +59,19 @@ describe.skipIf(isSkipped)('event log on several engine processes (PostgreSQL)',
     expect(page.body.data.map((e: any) => [e.sequence, e.subject])).toEqual([['00000000000000000001', res.body.id]]);
   });
 
+  it('tells a stream held on one process of the progress of an orchestration run on another (include=progress)', async () => {
+    const { apiA, onA, urlB, apiKey } = await cluster('progress');
+    const onB = await new SseClient(`${urlB}/events/stream?after=head&include=progress`, apiKey).open();
+    cleanup.push(() => onB.close());
+    expect(onB.status).toBe(200);
+    const res = await apiA.post('/orchestrations', chainPlan([onA.id, onA.id]));
+    expect(res.status).toBe(202);
+    await waitFor(() => onB.events().some((e) => e.data.subject === res.body.id) || undefined, { what: 'the completion on B' });
+    // Forwarded by NOTIFY: the orchestration's id, without the task details the running process had.
+    await waitFor(() => onB.progress().some((p) => p.data.orchestration_id === res.body.id) || undefined, { what: 'a progress notice on B' });
+    for (const p of onB.progress()) expect(p.id).toBeUndefined();
+  });
+
   it(`numbers ${EVENT_COUNT} events from concurrent producers on two processes 1…n without a gap; a consumer on after= and one on the SSE stream (resumed half-way) see each once, in order`, async () => {
     const { apiA, apiB, onA, onB, urlB, apiKey } = await cluster('many');
     const submitted = new Set<string>();

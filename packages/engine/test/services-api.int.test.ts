@@ -73,6 +73,7 @@ describe('GET /services and GET /services/{id}', () => {
         output: { type: 'object', properties: { chargeId: { type: 'string' } } },
       },
       connection: { state: 'connected', sockets: 1, since: expect.stringMatching(RFC3339) },
+      tasks: { waiting: 0, running: 0, retrying: 0 },
       createdAt: expect.stringMatching(RFC3339),
       updatedAt: expect.stringMatching(RFC3339),
     });
@@ -135,6 +136,44 @@ describe('GET /services and GET /services/{id}', () => {
     );
     expect(gone.connection.sockets).toBe(0);
     expect(Date.parse(gone.connection.since)).toBeGreaterThanOrEqual(beforeStop - 5);
+  });
+
+  it('counts the tasks waiting on each service: waiting for it to connect, and sent to it awaiting the answer', async () => {
+    const { api: own, apiKey: ownKey } = await newProject(engine.url, 'waiting');
+    const away = (await own.post('/register/service', { name: 'away', description: 'never connects', schema })).body.id as string;
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const busy = await startService({
+      orraUrl: engine.url,
+      apiKey: ownKey,
+      name: 'busy',
+      input: { orderId: 'string' },
+      output: { ok: 'boolean' },
+      handler: async () => {
+        await gate;
+        return { ok: true };
+      },
+    });
+    cleanup.push(() => busy.shutdown());
+    const start = async (service: string) => {
+      const plan = { tasks: [{ id: 'task0', input: { orderId: 'o-1' } }, { id: 'task1', service, input: { orderId: '$task0.orderId' } }] };
+      const res = await own.post('/orchestrations', { action: { content: 'wait' }, plan });
+      expect(res.status).toBe(202);
+      return res.body.id as string;
+    };
+    const waiting = [await start(away), await start(away)];
+    const running = await start(busy.id);
+    const tasksOf = async (id: string) => ((await own.get('/services')).body as { id: string; tasks: unknown }[]).find((s) => s.id === id)?.tasks;
+    await waitFor(async () => JSON.stringify(await tasksOf(busy.id)) === JSON.stringify({ waiting: 0, running: 1, retrying: 0 }) || undefined, { what: 'the busy service to count 1 running' });
+    expect(await tasksOf(away)).toEqual({ waiting: 2, running: 0, retrying: 0 });
+    expect((await own.get(`/services/${away}`)).body.tasks).toEqual({ waiting: 2, running: 0, retrying: 0 });
+    // Another project's services count none of these.
+    expect(((await api.get('/services')).body as { tasks: { waiting: number; running: number } }[]).every((s) => s.tasks.waiting === 0 && s.tasks.running === 0)).toBe(true);
+    release();
+    await waitFor(async () => ((await own.get(`/orchestrations/${running}`)).body.status === 'completed' ? true : undefined));
+    expect(await tasksOf(busy.id)).toEqual({ waiting: 0, running: 0, retrying: 0 });
+    for (const id of waiting) expect((await own.post(`/orchestrations/${id}/abort`, { reason: 'test done' })).status).toBe(200);
+    expect(await tasksOf(away)).toEqual({ waiting: 0, running: 0, retrying: 0 });
   });
 
   it("answers 404 Orra:UnknownService for an unknown id and for another project's service", async () => {

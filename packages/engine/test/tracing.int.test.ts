@@ -262,6 +262,77 @@ describe('tracing with an in-memory exporter', () => {
     await provider.shutdown();
   });
 
+  it("continues the engine's trace in our SDK's revert handler: with a tracer, it runs in a child span of the compensate attempt", async () => {
+    // As above: a traced service has a context manager (the first call registers it; later ones keep it).
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    cleanup.push(() => context.disable());
+    const serviceSpans = new InMemorySpanExporter();
+    const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(serviceSpans)] });
+    let activeInRevert: string | undefined;
+    const svc = await service('traced-revertible', { orderId: 'string' }, async () => ({ ref: 'reserved' }), {
+      revertible: true,
+      onRevert: async () => {
+        activeInRevert = trace.getActiveSpan()?.spanContext().spanId;
+      },
+      tracer: provider.getTracer('traced-revertible'),
+    });
+    const broken = await service('broken-after-traced', { orderId: 'string' }, async () => {
+      throw new Error('fails so the first task is undone');
+    });
+    const id = await run({
+      action: { content: 'traced revert' },
+      data: [{ field: 'orderId', value: 'O4' }],
+      plan: {
+        tasks: [
+          { id: 'task1', service: svc.id, input: { orderId: '$task0.orderId' } },
+          { id: 'task2', service: broken.id, input: { orderId: '$task1.ref' } },
+        ],
+      },
+    });
+    await ended(id);
+    const compensate = await waitFor(() => ofOrchestration(id).find((s) => s.name === 'compensate traced-revertible'), {
+      what: 'the compensate span',
+      timeoutMs: 30_000,
+    });
+    const handled = await waitFor(
+      () => serviceSpans.getFinishedSpans().map((s) => viewOf(s as never)).find((s) => s.name === 'handle_compensation traced-revertible'),
+      { what: 'the revert handler span' },
+    );
+    expect(handled).toMatchObject({ kind: KIND.server, traceId: CALLER_TRACE, parentSpanId: compensate.spanId });
+    expect(handled.attributes).toMatchObject({ 'orra.task.id': 'task1', 'orra.service.id': svc.id });
+    expect(handled.statusCode).toBe(0);
+    expect(activeInRevert).toBe(handled.spanId);
+    await provider.shutdown();
+  });
+
+  it("follows the caller's sampling decision: an unsampled traceparent records no span of the orchestration, yet the context still travels", async () => {
+    const seen: string[] = [];
+    const svc = await service('unsampled-svc', { orderId: 'string' }, async (t: any) => {
+      seen.push(t.traceparent);
+      return { ref: 'ok' };
+    });
+    const res = await fetch(`${engine.url}/orchestrations`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}`, traceparent: `00-${CALLER_TRACE}-${CALLER_SPAN}-00` },
+      body: JSON.stringify({
+        action: { content: 'unsampled' },
+        data: [{ field: 'orderId', value: 'O5' }],
+        plan: { tasks: [{ id: 'task1', service: svc.id, input: { orderId: '$task0.orderId' } }] },
+      }),
+    });
+    expect(res.status).toBe(202);
+    const { id } = (await res.json()) as { id: string };
+    const final = await waitFor(async () => {
+      const r = await engine.store.orchestrations.getById(id);
+      return r?.status === 'completed' ? r : undefined;
+    }, { what: 'the orchestration to complete' });
+    // The run span would have ended before the final state was stored: none of this orchestration's exist.
+    expect(ofOrchestration(id)).toEqual([]);
+    expect(JSON.parse(final.traceContext!).traceparent).toMatch(new RegExp(`^00-${CALLER_TRACE}-[0-9a-f]{16}-00$`));
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toMatch(new RegExp(`^00-${CALLER_TRACE}-[0-9a-f]{16}-00$`));
+  });
+
   it('traces planning under the request, and log lines written while planning carry its trace_id and span_id', async () => {
     const project = await newProject(engine.url, 'planning-project');
     const services = await startEcommerceServices(engine.url, project.apiKey);

@@ -51,10 +51,12 @@ export function Orchestrations() {
   const q = route.value.query;
   const status = q.get('status') ?? '';
   const text = q.get('q') ?? '';
-  const { value: first, error } = useLive(() => searchOrchestrations({ status, text }), [status, text]);
+  // Rows per page, from the URL (`?limit=`, 1–500 as the API takes; 50 by default).
+  const limit = Math.min(500, Math.max(1, Math.floor(Number(q.get('limit'))) || PAGE));
+  const { value: first, error } = useLive(() => searchOrchestrations({ status, text, limit }), [status, text, limit]);
   // Older pages, loaded on request; they do not change under the operator (finished rows rarely do).
   const [older, setOlder] = useState<{ key: string; items: ListItem[]; cursor: string | null } | null>(null);
-  const key = `${status}|${text}`;
+  const key = `${status}|${text}|${limit}`;
   const more = older?.key === key ? older : null;
   const value = first ? [...first.items, ...(more?.items ?? []).filter((o) => !first.items.some((f) => f.id === o.id))] : undefined;
   const cursor = more ? more.cursor : (first?.nextCursor ?? null);
@@ -141,7 +143,7 @@ export function Orchestrations() {
         <button
           type="button"
           onClick={() =>
-            void searchOrchestrations({ status, text, cursor }).then((page) => {
+            void searchOrchestrations({ status, text, cursor, limit }).then((page) => {
               const items = [...(more?.items ?? []), ...page.items];
               seen.current = new Set([...(seen.current ?? []), ...page.items.map((o) => o.id)]);
               setOlder({ key, items, cursor: page.nextCursor });

@@ -25,10 +25,9 @@ async function loadOverview(): Promise<Overview> {
   return {
     pending: {
       ...pending,
-      // The list is newest first: the last of the pending ones is the oldest.
       oldest:
-        pending.count > 0 && !pending.isOverLimit
-          ? ((await api.get<FailedCompensation[] | null>(`/compensation-failures?resolution=pending&limit=1&offset=${pending.count - 1}`)) ?? [])[0]
+        pending.count > 0
+          ? ((await api.get<FailedCompensation[] | null>('/compensation-failures?resolution=pending&order=oldest&limit=1')) ?? [])[0]
           : undefined,
     },
     recentFailures: [...failed.items, ...aborted.items],
@@ -50,7 +49,7 @@ export function OverviewPage() {
       <ErrorNote error={error} />
       <div class="tiles">
         <a class="tile" href="/console/compensations">
-          <strong data-tile="pending">{value ? (value.pending.isOverLimit ? `${value.pending.count - 1}+` : value.pending.count) : '…'}</strong>
+          <strong data-tile="pending">{value ? value.pending.count : '…'}</strong>
           <span>pending failed compensations</span>
           {value?.pending.oldest && <span class="muted">oldest {age(value.pending.oldest.timestamp)} ago</span>}
         </a>

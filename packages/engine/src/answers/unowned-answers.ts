@@ -4,7 +4,7 @@ import { compensationContext, compensationFor, type CompensationLimits } from '.
 import { compensationPhase, type CompensationRunner } from '../compensation/compensation-runner.js';
 import type { Logger } from '../logging/logger.js';
 import { taskPhase } from '../orchestration/orchestration-runner.js';
-import type { CompensationRecord, OrchestrationRecord, Store, TaskRecord } from '../storage/store.js';
+import type { CompensationRecord, OrchestrationRecord, Repos, Store, TaskRecord } from '../storage/store.js';
 import { isFailureAnswer, judgeAnswer, type WorkPhase } from './judge-answer.js';
 import { lateAnswerEntry } from './late-answer-entry.js';
 import { logRefusedAnswer } from './refused-answer.js';
@@ -15,6 +15,13 @@ export type StoredWork =
   | { of: 'compensation'; record: CompensationRecord; phase: WorkPhase };
 
 const IN_FLIGHT = new Set(['pending', 'processing']);
+
+/** Where a late result nobody can undo is reported: an operator event written in the same transaction. */
+export interface LateResultReports {
+  write(tx: Repos, o: { projectId: string; orchestrationId: string; status: string }, task: { taskId: string; serviceId: string }, reason: string, at: number): Promise<unknown>;
+  /** After the commit, with what `write` returned. */
+  afterCommit(written: unknown): void;
+}
 
 /**
  * Answers that no runner of this process waits for: late ones (their work has ended) and refused ones
@@ -28,7 +35,7 @@ export class UnownedAnswers {
     private readonly store: Store,
     private readonly compensations: CompensationRunner,
     private readonly log: Logger,
-    private readonly options: CompensationLimits & { now?: () => number },
+    private readonly options: CompensationLimits & { now?: () => number; lateResults?: LateResultReports },
   ) {}
 
   /** Looks the key up in storage; the phase says whether the work still waits for an answer. */
@@ -121,9 +128,13 @@ export class UnownedAnswers {
       attempt: task.attempts,
       at: now,
     });
+    // Done by a service the engine cannot revert, for an orchestration that failed or was aborted.
+    const isUnrevertible = !isUndoable && result !== undefined && orchestration.status !== 'completed';
     let planned: CompensationRecord | undefined;
+    let reported: unknown;
     await this.store.transaction(async (tx) => {
       planned = undefined;
+      reported = undefined;
       if (isUndoable) {
         const existing = await tx.compensations.listByOrchestration(orchestration.id);
         if (!existing.some((c) => c.taskId === task.taskId)) {
@@ -151,12 +162,16 @@ export class UnownedAnswers {
         });
       }
       await tx.journal.append(journal);
+      if (isUnrevertible && this.options.lateResults) {
+        const o = { projectId: orchestration.projectId, orchestrationId: orchestration.id, status: orchestration.status };
+        reported = await this.options.lateResults.write(tx, o, { taskId: task.taskId, serviceId }, reason, now);
+      }
     });
+    if (reported !== undefined) this.options.lateResults?.afterCommit(reported);
     if (planned) {
       this.log.warn({ ...fields, compensationId: planned.id }, 'late result of an ended orchestration: compensating it');
       this.compensations.begin([planned]);
-    } else if (result && orchestration.status !== 'completed') {
-      // Done by a service the engine cannot revert, for an orchestration that failed or was aborted.
+    } else if (isUnrevertible) {
       this.log.warn({ ...fields, status: orchestration.status }, 'late result of an ended orchestration recorded: undo it by hand if needed');
     } else {
       this.log.warn(fields, 'late answer recorded');

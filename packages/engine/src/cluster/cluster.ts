@@ -1,5 +1,6 @@
 import type { SdkPayload, ServerMessage } from '@orra/protocol';
 import type { StoredWork, UnownedAnswers } from '../answers/unowned-answers.js';
+import type { ProgressNotice } from '../events/progress-signal.js';
 import type { CompensationRunner } from '../compensation/compensation-runner.js';
 import type { OrchestrationRunner } from '../orchestration/orchestration-runner.js';
 import type { ServiceConnections } from '../orchestration/service-connections.js';
@@ -23,6 +24,8 @@ export interface ClusterParts {
   wakeWebhooks(): void;
   /** A project's event log grew on some engine process (PostgreSQL: heard by NOTIFY): wake its readers. */
   eventsCommitted(projectId: string): void;
+  /** An orchestration of the project progressed on some engine process: tell its streams (not logged). */
+  progressHeard(projectId: string, notice: ProgressNotice): void;
 }
 
 /**
@@ -43,6 +46,8 @@ export interface Cluster extends ServiceConnections, ServiceEvents {
   close(): Promise<void>;
   /** How many sockets a service has across the engine, and since when it is (dis)connected. */
   presence(serviceId: string): PresenceView;
+  /** A runner here committed progress: every process's streams of the project hear of it. */
+  progress(projectId: string, notice: ProgressNotice): void;
 }
 
 /** One engine process alone: every socket is local, and at start all in-flight work is its own. */
@@ -69,6 +74,10 @@ export class LocalCluster implements Cluster {
 
   abortOrchestration(orchestrationId: string, payload: unknown): Promise<boolean> {
     return this.parts.runner.abortOrchestration(orchestrationId, payload);
+  }
+
+  progress(projectId: string, notice: ProgressNotice): void {
+    this.parts.progressHeard(projectId, notice);
   }
 
   isConnected(serviceId: string): boolean {

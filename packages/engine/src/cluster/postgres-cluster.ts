@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import type { SdkPayload, ServerMessage } from '@orra/protocol';
 import pg from 'pg';
+import type { ProgressNotice } from '../events/progress-signal.js';
 import type { Logger } from '../logging/logger.js';
 import { ServicePresence, type PresenceView } from '../services/service-presence.js';
 import { quoteIdent } from '../storage/postgres/migrate-postgres.js';
@@ -50,7 +51,8 @@ type Note =
   | { t: 'n'; n: string } // node n left cleanly
   | { t: 'a'; o: string; ok: boolean } // the owner of orchestration o handled a forwarded abort
   | { t: 'e'; p: string } // project p's event log grew (sent by the event log's own SQL on commit)
-  | { t: 'w' }; // an endpoint's circuit breaker changed state (sent by the breaker's own SQL on commit)
+  | { t: 'w' } // an endpoint's circuit breaker changed state (sent by the breaker's own SQL on commit)
+  | { t: 'g'; n: string; p: string; o: string[] }; // orchestrations o of project p progressed on node n (not logged)
 
 const CLAIM_BATCH = 64;
 /** Inbox keys of operator aborts forwarded to an orchestration's owner (service keys never look like this). */
@@ -58,6 +60,9 @@ const ABORT_KEY = 'abort:';
 /** How long an abort call waits for the owning process to answer. */
 const ABORT_WAIT_MS = 10_000;
 const INBOX_PAGE = 500;
+/** Progress notes to other nodes are gathered this long, then sent one per project. */
+const PROGRESS_FLUSH_MS = 50;
+const PROGRESS_IDS_PER_NOTE = 100;
 /**
  * The "socket id" the runners record for a message routed to another node. When that node no longer
  * holds a socket of the service (it died, or its sockets closed), the runners hear it as this socket
@@ -99,6 +104,8 @@ export class PostgresCluster implements Cluster {
   private isCheckRequested = false;
   private checks = 0;
   private isClosed = false;
+  private readonly progressPending = new Map<string, Set<string>>();
+  private progressTimer: NodeJS.Timeout | undefined;
   private readonly now: () => number;
   private readonly presences: ServicePresence;
 
@@ -273,6 +280,9 @@ export class PostgresCluster implements Cluster {
     if (this.isClosed) return;
     this.isClosed = true;
     clearInterval(this.timer);
+    clearTimeout(this.progressTimer);
+    this.progressTimer = undefined;
+    this.progressPending.clear();
     await this.checking;
     const session = this.session;
     this.session = undefined;
@@ -283,6 +293,32 @@ export class PostgresCluster implements Cluster {
       this.log.warn({ err }, 'could not leave the cluster cleanly; others take over once the session ends');
     }
     await session.end().catch(() => undefined);
+  }
+
+  /**
+   * Tells this process's streams at once, and the other processes by NOTIFY: coalesced over
+   * PROGRESS_FLUSH_MS, one note per project naming the orchestrations that moved (at most
+   * PROGRESS_IDS_PER_NOTE each, so a note stays far below NOTIFY's 8000-byte payload limit).
+   */
+  progress(projectId: string, notice: ProgressNotice): void {
+    this.parts.progressHeard(projectId, notice);
+    let ids = this.progressPending.get(projectId);
+    if (!ids) this.progressPending.set(projectId, (ids = new Set()));
+    ids.add(notice.orchestrationId);
+    this.progressTimer ??= setTimeout(() => this.flushProgress(), PROGRESS_FLUSH_MS);
+  }
+
+  private flushProgress(): void {
+    this.progressTimer = undefined;
+    const pending = [...this.progressPending];
+    this.progressPending.clear();
+    for (const [p, ids] of pending) {
+      const all = [...ids];
+      for (let i = 0; i < all.length; i += PROGRESS_IDS_PER_NOTE) {
+        const o = all.slice(i, i + PROGRESS_IDS_PER_NOTE);
+        this.run('tell other nodes of progress', () => this.pool.query('SELECT pg_notify($1, $2)', [this.channel, note({ t: 'g', n: this.nodeId, p, o })]));
+      }
+    }
   }
 
   // ---- internals ------------------------------------------------------------------------------------
@@ -320,6 +356,9 @@ export class PostgresCluster implements Cluster {
       case 'w':
         // An endpoint's breaker changed state (recovered, resumed, enabled…) somewhere: look for due deliveries.
         this.parts.wakeWebhooks();
+        break;
+      case 'g':
+        if (n.n !== this.nodeId) for (const o of n.o) this.parts.progressHeard(n.p, { orchestrationId: o, tasks: [] });
         break;
       case 'a':
         for (const done of [...(this.abortWaiters.get(n.o) ?? [])]) done(n.ok);

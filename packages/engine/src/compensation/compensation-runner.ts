@@ -5,6 +5,7 @@ import {
   type CompensationRequest,
   type SdkPayload,
 } from '@orra/protocol';
+import type { ProgressNotice } from '../events/progress-signal.js';
 import type { Logger } from '../logging/logger.js';
 import { backoffMs } from '../orchestration/backoff.js';
 import type { ServiceConnections } from '../orchestration/service-connections.js';
@@ -22,6 +23,8 @@ export interface CompensationRunnerOptions {
   backoffCapMs: number;
   now?: () => number;
   tracing?: Tracing;
+  /** Told after each committed change of a compensation (event streams' progress notices). */
+  onProgress?: (projectId: string, notice: ProgressNotice) => void;
 }
 
 /** Called when a compensation fails for good: `write` joins the failing transaction (webhook outbox). */
@@ -421,6 +424,7 @@ export class CompensationRunner {
       if (journal.length > 0) await tx.journal.append(journal);
       for (const hook of hooks) await hook.write(tx, r);
     });
+    this.options.onProgress?.(r.projectId, { orchestrationId: r.orchestrationId, tasks: [{ taskId: r.taskId, state: r.status, kind: 'compensation', compensationId: r.id }] });
   }
 
   private release(r: CompensationRecord): void {

@@ -4,7 +4,8 @@ import type { Store, WebhookEventRecord } from '../storage/store.js';
 import type { ServerResponse } from 'node:http';
 import { toEnvelope } from './event-envelope.js';
 import type { EventSignal } from './event-signal.js';
-import { EventStream, type EventStreamOptions, type StreamLog } from './event-stream.js';
+import { EventStream, type EventStreamOptions, type StreamLog, type StreamQuery } from './event-stream.js';
+import type { ProgressSignal } from './progress-signal.js';
 
 /** A validated feed request. */
 export interface FeedQuery {
@@ -33,11 +34,12 @@ export class EventFeed {
   constructor(
     private readonly store: Store,
     readonly signal: EventSignal,
+    readonly progress: ProgressSignal,
     private readonly streamOptions: EventStreamOptions,
   ) {}
 
   /** Starts an SSE stream of the project's log after the sequence on a response the route handed over. */
-  openStream(res: ServerResponse, projectId: string, q: Pick<FeedQuery, 'types' | 'orchestrationId'>, afterSequence: number, log: StreamLog): void {
+  openStream(res: ServerResponse, projectId: string, q: StreamQuery, afterSequence: number, log: StreamLog): void {
     const stream = new EventStream(this, res, projectId, q, afterSequence, this.streamOptions, log, (s) => this.streams.delete(s));
     this.streams.add(stream);
     stream.start();

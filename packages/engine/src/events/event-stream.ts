@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { cursorOf } from '@orra/protocol';
 import { toEnvelope } from './event-envelope.js';
 import type { EventFeed, FeedQuery } from './event-feed.js';
+import type { ProgressNotice } from './progress-signal.js';
 
 /** Where a stream reports a failed read (a request's logger). */
 export interface StreamLog {
@@ -14,6 +15,9 @@ export interface EventStreamOptions {
   /** Unsent bytes one client may have before it is closed as too slow. */
   maxBufferBytes: number;
 }
+
+/** What a stream sends: the log's events (filtered), and with `withProgress` the progress notices too. */
+export type StreamQuery = Pick<FeedQuery, 'types' | 'orchestrationId'> & { withProgress?: boolean };
 
 /** Events read from the log per query while a stream catches up. */
 const PAGE = 500;
@@ -34,12 +38,13 @@ export class EventStream {
   private isClosed = false;
   private readonly timers: NodeJS.Timeout[] = [];
   private unsubscribe: () => void = () => {};
+  private unsubscribeProgress: () => void = () => {};
 
   constructor(
     private readonly feed: EventFeed,
     private readonly res: ServerResponse,
     private readonly projectId: string,
-    private readonly query: Pick<FeedQuery, 'types' | 'orchestrationId'>,
+    private readonly query: StreamQuery,
     afterSequence: number,
     private readonly options: EventStreamOptions,
     private readonly log: StreamLog,
@@ -59,6 +64,7 @@ export class EventStream {
     this.res.write(`retry: ${RETRY_MS}\n\n`);
     this.res.on('close', () => this.close());
     this.unsubscribe = this.feed.signal.subscribe(this.projectId, () => this.pump());
+    if (this.query.withProgress) this.unsubscribeProgress = this.feed.progress.subscribe(this.projectId, (n) => this.sendProgress(n));
     this.timers.push(setInterval(() => this.write(': keepalive\n\n'), this.options.keepaliveMs));
     if (this.query.types || this.query.orchestrationId) {
       this.timers.push(setInterval(() => this.pump(true), this.options.bookmarkMs));
@@ -71,6 +77,7 @@ export class EventStream {
     if (this.isClosed) return;
     this.isClosed = true;
     this.unsubscribe();
+    this.unsubscribeProgress();
     for (const t of this.timers) clearInterval(t);
     if (reason && !this.res.writableEnded) this.res.write(`event: close\ndata: ${JSON.stringify({ reason })}\n\n`);
     this.res.end();
@@ -124,6 +131,24 @@ export class EventStream {
       this.sequence = head;
       this.write(`id: ${cursorOf(head)}\nevent: bookmark\ndata: ${JSON.stringify({ head_cursor: cursorOf(head) })}\n\n`);
     }
+  }
+
+  /**
+   * A progress notice: an event without `id:`, so a client's Last-Event-ID stays the log's cursor; it is
+   * written at once (no queue), and counts toward the slow-client limit like the log's events.
+   */
+  private sendProgress(n: ProgressNotice): void {
+    if (this.isClosed || (this.query.orchestrationId && n.orchestrationId !== this.query.orchestrationId)) return;
+    if (this.res.writableLength > this.options.maxBufferBytes) {
+      this.close(`too slow: more than ${this.options.maxBufferBytes} bytes waited unsent; reconnect with Last-Event-ID to resume`);
+      return;
+    }
+    const data = {
+      orchestration_id: n.orchestrationId,
+      ...(n.status ? { status: n.status } : {}),
+      tasks: n.tasks.map((t) => ({ task_id: t.taskId, state: t.state, kind: t.kind, ...(t.compensationId ? { compensation_id: t.compensationId } : {}) })),
+    };
+    this.write(`event: progress\ndata: ${JSON.stringify(data)}\n\n`);
   }
 
   private write(frame: string): void {

@@ -7,6 +7,7 @@ import {
   type SdkPayload,
   type TaskRequest,
 } from '@orra/protocol';
+import type { ProgressNotice } from '../events/progress-signal.js';
 import type { Logger } from '../logging/logger.js';
 import type { Store, TaskRecord } from '../storage/store.js';
 import { Tracing } from '../tracing/tracing.js';
@@ -26,6 +27,8 @@ export interface RunnerOptions {
   taskBackoffCapMs: number;
   now?: () => number;
   tracing?: Tracing;
+  /** Told after each committed step that changed the orchestration or a task (event streams' progress notices). */
+  onProgress?: (projectId: string, notice: ProgressNotice) => void;
 }
 
 /** What a process taking a dead one's work over already knows (cluster/). */
@@ -295,9 +298,20 @@ export class OrchestrationRunner {
         return;
       }
       step.runEffects();
+      this.reportProgress(step);
     };
     live.chain = live.chain.then(run, run);
     return live.chain;
+  }
+
+  private reportProgress(step: Step): void {
+    if (!this.options.onProgress || (step.changedTasks.size === 0 && !step.isOrchestrationChanged)) return;
+    const { record } = step.live;
+    this.options.onProgress(record.projectId, {
+      orchestrationId: record.id,
+      status: record.status,
+      tasks: [...step.changedTasks].map((t) => ({ taskId: t.taskId, state: t.state, kind: 'task' as const })),
+    });
   }
 
   /** Sends every waiting task whose dependencies all have output; finishes when nothing is left. */

@@ -274,4 +274,73 @@ describe('use-case matcher, ties, data values and messages', () => {
     expect(matchUseCase('Do not ship order ORD1', null, [dont]).kind).toBe('match');
     expect(refusal('Ship order ORD1 if it is paid', [shipping])?.reason).toMatch(/^the action sets a condition \("if/);
   });
+
+  /** A spec with one use case whose action template and intent are given apart. */
+  const useCase = (action: string, intent: string): GroundingRecord =>
+    record({ name: 'one', domain: 'test', version: '1.0', useCases: [{ action, intent, capabilities: ['x'] }] } as Spec);
+
+  it('names the use case\'s verb, not its first word, when the action asks for another operation', () => {
+    const urgent = useCase('Urgently ship order {orderId}', 'Customer wants order shipped urgently');
+    expect(refusal('Cancel order ORD1', [urgent])?.reason).toBe('verb "cancel" does not match "ship"');
+    // A template that is all slots has no verb to name.
+    const bare = useCase('{orderId}', 'Customer order status');
+    expect(refusal('Cancel order status ORD1', [bare])?.reason).toBe('verb "cancel" is not a word of the use case');
+  });
+
+  it('refuses a use case with no words to match', () => {
+    expect(refusal('Ship ORD1', [useCase('{orderId}', 'Customer')])).toEqual({
+      spec: 'one',
+      action: '{orderId}',
+      score: 0,
+      reason: 'the use case has no words to match',
+    });
+  });
+
+  it('scores a use case by the better of its two phrasings, refused or matched', () => {
+    // Refused (negated) through both: the intent covers the action, the template only half of it.
+    const express = useCase('Ship order {orderId} by express courier', 'Customer wants order shipped');
+    expect(refusal('Do not ship order ORD1', [express])?.score).toBe(1);
+    // Matched through both: "now" is a word of the intent only, so the intent scores 1, the template 0.909.
+    const now = useCase('Ship order {orderId}', 'Customer wants their order shipped now');
+    const result = matchUseCase('Ship order ORD1 now', null, [now]);
+    expect(result.kind === 'match' && result.match.score).toBe(1);
+  });
+
+  it('names every missing slot, comma-separated, and each missing word once', () => {
+    const address = useCase('Ship order {orderId} to {address}', 'Customer wants order shipped');
+    expect(refusal('Ship order', [address])?.reason).toBe(
+      'no value was found for {orderId}, {address}: send it as a data field or write it in the action',
+    );
+    const labels = useCase('Print label and label sheet for order {orderId}', 'Print label and label sheet for order');
+    expect(refusal('Print order ORD1', [labels])?.reason).toBe('the action does not say "label", "sheet"');
+  });
+
+  it('matches an action with a condition when the use case has the same condition', () => {
+    const paid = useCase('Ship order {orderId} if it is paid', 'Customer wants a paid order shipped');
+    const result = matchUseCase('Ship order ORD1 if it is paid', null, [paid]);
+    expect(result.kind === 'match' && result.match.params).toEqual({ orderId: 'ORD1' });
+  });
+
+  it('matches at exactly the threshold score', () => {
+    // 2 of the action's 12 words are the use case's: 5p / (4p + 1) with p = 1/6 is 0.5.
+    const action = 'Ship order ORD1 because the buyer phoned yesterday about blue wooden garden chairs and green tables';
+    const result = matchUseCase(action, null, [shipping]);
+    expect(result.kind === 'match' && result.match.score).toBe(USE_CASE_THRESHOLD);
+  });
+
+  it('judges the words between by the shortest stretch holding the use case, the first of equal ones', () => {
+    // A later, longer stretch has a word between ("large"); the first, shortest one does not.
+    expect(matchUseCase('Ship order ORD1 then order large ship', null, [shipping]).kind).toBe('match');
+    // The first stretch has a word between ("big"); a later, shorter one does not.
+    expect(matchUseCase('Ship big order, ship order ORD1', null, [shipping]).kind).toBe('match');
+    // Two stretches of four words: the first has none between (its "order" twice), the second has "large".
+    const express = useCase('Ship order {orderId} express', 'Customer wants order shipped express');
+    const twice = 'Ship order order express ORD1 because blue wooden garden chairs ship large order express';
+    expect(matchUseCase(twice, null, [express]).kind).toBe('match');
+  });
+
+  it('drops only a subject ("Customer …") from the intent, never its first word otherwise', () => {
+    const toCustomer = useCase('Ship order {orderId}', 'Ship an order to the customer');
+    expect(refusal('Order ORD1 for the customer', [toCustomer])?.reason).toBe('the action does not say "ship" (or dispatch, send out)');
+  });
 });

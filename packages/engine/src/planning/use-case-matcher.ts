@@ -159,7 +159,11 @@ function judgePhrasing(
   if (said.condition !== undefined && phrasing.condition === undefined)
     return refuse(`the action sets a condition ("${said.condition}")`);
   const otherVerb = said.terms.find((t) => t.verb !== undefined && !vocabulary.has(t.key));
-  if (otherVerb) return refuse(`verb "${otherVerb.written}" does not match "${head?.written ?? ''}"`);
+  if (otherVerb) {
+    // A use case whose action template is all slots has no head verb to name.
+    const expected = head ? `does not match "${head.written}"` : 'is not a word of the use case';
+    return refuse(`verb "${otherVerb.written}" ${expected}`);
+  }
   const missing = unique(phrasing.terms.filter((t) => !saidKeys.has(t.key)));
   if (missing.length > 0) return refuse(`the action does not say ${missing.map(withSynonyms).join(', ')}`);
   const between = intruders(phrasing, said);

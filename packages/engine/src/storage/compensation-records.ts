@@ -65,6 +65,8 @@ export interface FailedCompensationFilter {
   service?: string;
   limit?: number;
   offset?: number;
+  /** Oldest failure first (the default is newest first). */
+  isOldestFirst?: boolean;
 }
 
 /** Per orchestration: how many compensations there are and how they stand. */
@@ -86,6 +88,8 @@ export interface CompensationRepo {
   listActive(): Promise<CompensationRecord[]>;
   /** Failed compensations of a project, newest failure first. */
   listFailed(projectId: string, filter: FailedCompensationFilter): Promise<CompensationRecord[]>;
+  /** How many failed compensations of the project the filter matches (`limit` and `offset` ignored). */
+  countFailed(projectId: string, filter: FailedCompensationFilter): Promise<number>;
   countPendingFailures(): Promise<number>;
   summarize(orchestrationIds: string[]): Promise<CompensationSummary[]>;
   appendAudit(entry: CompensationAuditEntry): Promise<void>;

@@ -85,6 +85,18 @@ export interface TaskRepo {
   listByOrchestration(orchestrationId: string): Promise<TaskRecord[]>;
   /** The task sent under this idempotency key (keys are SHA-256 over the orchestration id: unique). */
   findByIdempotencyKey(idempotencyKey: string): Promise<TaskRecord | undefined>;
+  /**
+   * The project's tasks still waiting on a service, counted by service and state: `paused` (waiting for a
+   * socket of it), `processing` (sent, its answer awaited), `retry_wait` (waiting to be sent again).
+   * Only in-flight orchestrations' tasks can be in these states.
+   */
+  countOpenByService(projectId: string): Promise<OpenTaskCount[]>;
+}
+
+export interface OpenTaskCount {
+  serviceId: string;
+  state: 'paused' | 'processing' | 'retry_wait';
+  count: number;
 }
 
 export interface JournalRepo {

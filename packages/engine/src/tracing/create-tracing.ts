@@ -3,6 +3,7 @@ import type * as SdkTraceBaseModule from '@opentelemetry/sdk-trace-base';
 import type { Sampler, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { TracingConfig } from '../config/tracing-config.js';
 import type { Logger } from '../logging/logger.js';
+import { SpanRecorder } from './span-recorder.js';
 import { Tracing, type AnchorReader } from './tracing.js';
 import type { SpanDropCounter } from './span-drop-counter.js';
 
@@ -52,14 +53,24 @@ export async function createTracing(config: TracingConfig, options: CreateTracin
       processors.push(options.dropCounter.wrapProcessor(batch, config.batch.maxQueueSize));
     }
   }
-  const provider = new sdk.BasicTracerProvider({
-    resource: resources.resourceFromAttributes({
-      ...config.resourceAttributes,
-      'service.name': config.serviceName,
-      'service.version': options.serviceVersion,
-    }),
-    sampler: sampler(config, sdk),
-    spanProcessors: processors,
+  const resource = resources.resourceFromAttributes({
+    ...config.resourceAttributes,
+    'service.name': config.serviceName,
+    'service.version': options.serviceVersion,
+  });
+  const chosenSampler = sampler(config, sdk);
+  const provider = new sdk.BasicTracerProvider({ resource, sampler: chosenSampler, spanProcessors: processors });
+  const tracer = provider.getTracer('orra-engine', options.serviceVersion);
+  // The engine's own spans skip the SDK's Tracer (span-recorder.ts says why) but go to the same
+  // processors, with the same resource and scope, so they share batches with the SDK's.
+  const recorder = new SpanRecorder({
+    processor: processors.length === 1 ? processors[0]! : fanOut(processors),
+    sampler: chosenSampler,
+    resource,
+    scope: (tracer as { instrumentationScope?: { name: string; version?: string } }).instrumentationScope ?? {
+      name: 'orra-engine',
+      version: options.serviceVersion,
+    },
   });
   const propagators: TextMapPropagator[] = config.propagators.map((p) =>
     p === 'baggage' ? new core.W3CBaggagePropagator() : new core.W3CTraceContextPropagator(),
@@ -69,7 +80,8 @@ export async function createTracing(config: TracingConfig, options: CreateTracin
     'tracing on',
   );
   return Tracing.on({
-    tracer: provider.getTracer('orra-engine', options.serviceVersion),
+    tracer,
+    recorder,
     propagator: new core.CompositePropagator({ propagators }),
     isPropagating: config.propagators.includes('tracecontext'),
     readAnchor: options.readAnchor,
@@ -88,6 +100,16 @@ async function otlpExporter(config: TracingConfig): Promise<SpanExporter> {
 }
 
 type SdkTraceBase = typeof SdkTraceBaseModule;
+
+/** Several processors as one (as the provider combines them for its own spans). */
+function fanOut(processors: SpanProcessor[]): SpanProcessor {
+  return {
+    onStart: (span, parent) => processors.forEach((p) => p.onStart(span, parent)),
+    onEnd: (span) => processors.forEach((p) => p.onEnd(span)),
+    forceFlush: async () => void (await Promise.all(processors.map((p) => p.forceFlush()))),
+    shutdown: async () => void (await Promise.all(processors.map((p) => p.shutdown()))),
+  };
+}
 
 function sampler(config: TracingConfig, sdk: SdkTraceBase): Sampler {
   const root = (name: string): Sampler =>

@@ -8,12 +8,14 @@ import {
   type Context,
   type Link,
   type Span,
+  type SpanContext,
   type TextMapPropagator,
   type Tracer,
 } from '@opentelemetry/api';
 import type { CompensationRecord } from '../storage/compensation-records.js';
 import type { OrchestrationRecord, TaskRecord } from '../storage/records.js';
-import { contextOf, parseTraceContext, serializeTraceContext, toW3c, type StoredTraceContext } from './trace-context-text.js';
+import type { RecordedSpan, SpanRecorder } from './span-recorder.js';
+import { contextOf, parseTraceContext, serializeTraceContext, type StoredTraceContext } from './trace-context-text.js';
 
 /** What an attempt adds to the message sent to a service: its span's W3C context (nothing when off). */
 export type TraceFields = Partial<StoredTraceContext>;
@@ -55,6 +57,8 @@ export interface WebhookAttemptTrace {
 
 export interface TracingParts {
   tracer: Tracer;
+  /** Records the engine's own spans (anchor, resume, run, attempts) straight into the span processors. */
+  recorder: SpanRecorder;
   propagator: TextMapPropagator;
   /** True when `traceparent` goes to services and webhook receivers (OTEL_PROPAGATORS has tracecontext). */
   isPropagating: boolean;
@@ -65,6 +69,13 @@ export interface TracingParts {
 
 /** Most in-flight anchors kept for deliveries and compensations; older ones are read from storage. */
 const ANCHOR_CACHE_SIZE = 1_000;
+
+/** An orchestration's stored anchor, parsed once for all the spans that hang under it. */
+interface Anchor {
+  text: string;
+  spanContext: SpanContext | undefined;
+  context: Context;
+}
 
 const NO_FIELDS: TraceFields = Object.freeze({});
 /** A webhook attempt that is not traced: no headers, nothing to end. */
@@ -79,10 +90,15 @@ const UNTRACED_SCOPE: TraceScope = Object.freeze({ logFields: Object.freeze({}),
  * tracing is off every call returns at its first line.
  */
 export class Tracing {
-  /** Attempt spans still open: one per task or compensation in flight, so this is bounded by the work. */
-  private readonly open = new Map<string, Span>();
-  /** Orchestration id → stored anchor text, most recent last. */
-  private readonly anchors = new Map<string, string>();
+  /**
+   * Attempt spans still open: one per task or compensation in flight, so this is bounded by the work.
+   * Tasks' by orchestration id, then task id (the records' own strings: no key is built per attempt).
+   */
+  private readonly openTasks = new Map<string, Map<string, RecordedSpan>>();
+  /** Compensation attempt spans still open, by compensation id. */
+  private readonly openCompensations = new Map<string, RecordedSpan>();
+  /** Orchestration id → its stored anchor, most recent last. */
+  private readonly anchors = new Map<string, Anchor>();
 
   private constructor(private readonly parts: TracingParts | undefined) {}
 
@@ -167,47 +183,49 @@ export class Tracing {
    */
   startOrchestration(record: Pick<OrchestrationRecord, 'id' | 'projectId' | 'createdAt'>, parent?: Context): string | null {
     if (!this.parts) return null;
-    const span = this.parts.tracer.startSpan(
+    const parentContext = parent ?? context.active();
+    const span = this.parts.recorder.start(
       'orchestration.start',
-      { kind: SpanKind.INTERNAL, startTime: record.createdAt, attributes: orchestrationAttributes(record) },
-      parent ?? context.active(),
+      SpanKind.INTERNAL,
+      trace.getSpanContext(parentContext),
+      record.createdAt,
+      orchestrationAttributes(record),
+      undefined,
+      parentContext,
     );
     span.end(record.createdAt);
     const text = serializeTraceContext(span.spanContext());
-    this.remember(record.id, text);
+    this.remember(record.id, text, span.spanContext());
     return text;
   }
 
   /** An `orchestration.resume` span marks that another process (or a restarted one) carries on. */
   resumed(record: OrchestrationRecord, at: number): void {
     if (!this.parts || !record.traceContext) return;
-    this.remember(record.id, record.traceContext);
-    const span = this.parts.tracer.startSpan(
-      'orchestration.resume',
-      { kind: SpanKind.INTERNAL, startTime: at, attributes: orchestrationAttributes(record) },
-      contextOf(record.traceContext),
-    );
+    const anchor = this.anchorOf(record.id, record.traceContext);
+    const span = this.parts.recorder.start('orchestration.resume', SpanKind.INTERNAL, anchor.spanContext, at, orchestrationAttributes(record), undefined, anchor.context);
     span.end(at);
   }
 
   /** The closing `orchestration.run` span: from the stored creation time to the final state. */
   ended(record: OrchestrationRecord): void {
     if (!this.parts || !record.traceContext) return;
-    const span = this.parts.tracer.startSpan(
+    const anchor = this.anchorOf(record.id, record.traceContext);
+    const span = this.parts.recorder.start(
       'orchestration.run',
-      {
-        kind: SpanKind.INTERNAL,
-        startTime: record.createdAt,
-        attributes: { ...orchestrationAttributes(record), 'orra.orchestration.result': record.status },
-      },
-      contextOf(record.traceContext),
+      SpanKind.INTERNAL,
+      anchor.spanContext,
+      record.createdAt,
+      { 'orra.project.id': record.projectId, 'orra.orchestration.id': record.id, 'orra.orchestration.result': record.status },
+      undefined,
+      anchor.context,
     );
     if (record.status !== 'completed') markError(span, `orchestration_${record.status}`);
     span.end(Math.max(record.updatedAt, record.createdAt));
     // Tasks still out are abandoned with their orchestration.
-    for (const [key, attempt] of this.open) {
-      if (!key.startsWith(`t|${record.id}|`)) continue;
-      this.open.delete(key);
+    const open = this.openTasks.get(record.id);
+    this.openTasks.delete(record.id);
+    for (const attempt of open?.values() ?? []) {
       attempt.setAttribute('orra.task.result', 'abandoned');
       attempt.end();
     }
@@ -222,34 +240,41 @@ export class Tracing {
    */
   taskAttemptStarted(record: OrchestrationRecord, task: TaskRecord, executionId: string, now: number): TraceFields {
     if (!this.parts || !record.traceContext) return NO_FIELDS;
-    const key = `t|${task.orchestrationId}|${task.taskId}`;
-    this.endOpen(key, 'orra.task.result', 'superseded');
-    const span = this.parts.tracer.startSpan(
+    let open = this.openTasks.get(task.orchestrationId);
+    if (!open) this.openTasks.set(task.orchestrationId, (open = new Map()));
+    endAttempt(open, task.taskId, 'orra.task.result', 'superseded');
+    const anchor = this.anchorOf(record.id, record.traceContext);
+    const span = this.parts.recorder.start(
       `execute_task ${task.serviceName}`,
+      SpanKind.CLIENT,
+      anchor.spanContext,
+      now,
       {
-        kind: SpanKind.CLIENT,
-        startTime: now,
-        attributes: {
-          ...orchestrationAttributes(record),
-          'orra.task.id': task.taskId,
-          'orra.task.execution_id': executionId,
-          'orra.task.attempt': task.attempts,
-          'orra.task.queue_delay_ms': task.pausedSince !== null ? Math.max(0, now - task.pausedSince) : 0,
-          'orra.service.id': task.serviceId,
-          'orra.service.name': task.serviceName,
-        },
+        'orra.project.id': record.projectId,
+        'orra.orchestration.id': record.id,
+        'orra.task.id': task.taskId,
+        'orra.task.execution_id': executionId,
+        'orra.task.attempt': task.attempts,
+        'orra.task.queue_delay_ms': task.pausedSince !== null ? Math.max(0, now - task.pausedSince) : 0,
+        'orra.service.id': task.serviceId,
+        'orra.service.name': task.serviceName,
       },
-      contextOf(record.traceContext),
+      undefined,
+      anchor.context,
     );
-    this.open.set(key, span);
-    task.traceContext = serializeTraceContext(span.spanContext());
-    return this.parts.isPropagating ? toW3c(span.spanContext()) : NO_FIELDS;
+    open.set(task.taskId, span);
+    const w3c = toW3c(span.spanContext());
+    task.traceContext = storedText(w3c);
+    return this.parts.isPropagating ? w3c : NO_FIELDS;
   }
 
   /** Ends the task's open attempt span (if any) with its result; `errorType` marks it as an error. */
   taskAttemptEnded(task: Pick<TaskRecord, 'orchestrationId' | 'taskId'>, result: AttemptResult, errorType?: string): void {
     if (!this.parts) return;
-    this.endOpen(`t|${task.orchestrationId}|${task.taskId}`, 'orra.task.result', result, errorType);
+    const open = this.openTasks.get(task.orchestrationId);
+    if (!open) return;
+    endAttempt(open, task.taskId, 'orra.task.result', result, errorType);
+    if (open.size === 0) this.openTasks.delete(task.orchestrationId);
   }
 
   // ---- compensations ------------------------------------------------------------------------------
@@ -271,33 +296,31 @@ export class Tracing {
     }
     const undoes = parseTraceContext(stored.undoes);
     const links: Link[] = undoes ? [{ context: undoes, attributes: { 'orra.link.kind': 'undoes' } }] : [];
-    const key = `c|${r.id}`;
-    this.endOpen(key, 'orra.compensation.result', 'superseded');
-    const span = this.parts.tracer.startSpan(
+    endAttempt(this.openCompensations, r.id, 'orra.compensation.result', 'superseded');
+    const anchor = parseTraceContext(stored.anchor);
+    const span = this.parts.recorder.start(
       `compensate ${r.serviceName}`,
+      SpanKind.CLIENT,
+      anchor,
+      now,
       {
-        kind: SpanKind.CLIENT,
-        startTime: now,
-        links,
-        attributes: {
-          'orra.project.id': r.projectId,
-          'orra.orchestration.id': r.orchestrationId,
-          'orra.task.id': r.taskId,
-          'orra.task.execution_id': r.executionId ?? '',
-          'orra.compensation.attempt': r.attempts,
-          'orra.service.id': r.serviceId,
-          'orra.service.name': r.serviceName,
-        },
+        'orra.project.id': r.projectId,
+        'orra.orchestration.id': r.orchestrationId,
+        'orra.task.id': r.taskId,
+        'orra.task.execution_id': r.executionId ?? '',
+        'orra.compensation.attempt': r.attempts,
+        'orra.service.id': r.serviceId,
+        'orra.service.name': r.serviceName,
       },
-      contextOf(stored.anchor),
+      links,
     );
-    this.open.set(key, span);
+    this.openCompensations.set(r.id, span);
     return this.parts.isPropagating ? toW3c(span.spanContext()) : NO_FIELDS;
   }
 
   compensationAttemptEnded(r: Pick<CompensationRecord, 'id'>, result: AttemptResult, errorType?: string): void {
     if (!this.parts) return;
-    this.endOpen(`c|${r.id}`, 'orra.compensation.result', result, errorType);
+    endAttempt(this.openCompensations, r.id, 'orra.compensation.result', result, errorType);
   }
 
   // ---- webhooks -----------------------------------------------------------------------------------
@@ -317,7 +340,7 @@ export class Tracing {
   }): Promise<WebhookAttemptTrace> {
     if (!this.parts) return UNTRACED_WEBHOOK;
     const orchestrationId = orchestrationIdOf(d.body);
-    const anchor = orchestrationId ? (this.anchors.get(orchestrationId) ?? (await this.readAnchor(orchestrationId))) : undefined;
+    const anchor = orchestrationId ? (this.anchors.get(orchestrationId)?.text ?? (await this.readAnchor(orchestrationId))) : undefined;
     const url = new URL(d.url);
     url.search = '';
     url.hash = '';
@@ -359,11 +382,18 @@ export class Tracing {
   /** Ends spans still open (their work resumes on the next start) and exports, for at most `timeoutMs`. */
   async shutdown(timeoutMs = 5_000): Promise<void> {
     if (!this.parts) return;
-    for (const [key, span] of this.open) {
-      span.setAttribute(key.startsWith('t|') ? 'orra.task.result' : 'orra.compensation.result', 'interrupted');
+    for (const open of this.openTasks.values()) {
+      for (const span of open.values()) {
+        span.setAttribute('orra.task.result', 'interrupted');
+        span.end();
+      }
+    }
+    this.openTasks.clear();
+    for (const span of this.openCompensations.values()) {
+      span.setAttribute('orra.compensation.result', 'interrupted');
       span.end();
     }
-    this.open.clear();
+    this.openCompensations.clear();
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       this.parts.shutdown().catch(() => undefined),
@@ -372,19 +402,18 @@ export class Tracing {
     clearTimeout(timer);
   }
 
-  private endOpen(key: string, resultKey: string, result: AttemptResult, errorType?: string): void {
-    const span = this.open.get(key);
-    if (!span) return;
-    this.open.delete(key);
-    span.setAttribute(resultKey, result);
-    if (errorType) markError(span, errorType);
-    span.end();
+  private remember(orchestrationId: string, text: string, spanContext = parseTraceContext(text)): Anchor {
+    const anchor: Anchor = { text, spanContext, context: spanContext ? trace.setSpanContext(ROOT_CONTEXT, spanContext) : ROOT_CONTEXT };
+    this.anchors.delete(orchestrationId);
+    this.anchors.set(orchestrationId, anchor);
+    if (this.anchors.size > ANCHOR_CACHE_SIZE) this.anchors.delete(this.anchors.keys().next().value!);
+    return anchor;
   }
 
-  private remember(orchestrationId: string, text: string): void {
-    this.anchors.delete(orchestrationId);
-    this.anchors.set(orchestrationId, text);
-    if (this.anchors.size > ANCHOR_CACHE_SIZE) this.anchors.delete(this.anchors.keys().next().value!);
+  /** The orchestration's anchor, parsed once while it is cached (not on every attempt). */
+  private anchorOf(orchestrationId: string, text: string): Anchor {
+    const cached = this.anchors.get(orchestrationId);
+    return cached?.text === text ? cached : this.remember(orchestrationId, text);
   }
 
   private async readAnchor(orchestrationId: string): Promise<string | undefined> {
@@ -398,11 +427,33 @@ export class Tracing {
   }
 }
 
+/** The W3C fields of a span context (what goes to a service), built without a JSON round trip. */
+function toW3c(spanContext: SpanContext): StoredTraceContext {
+  const traceparent = `00-${spanContext.traceId}-${spanContext.spanId}-${spanContext.traceFlags & 1 ? '01' : '00'}`;
+  const state = spanContext.traceState?.serialize();
+  return state ? { traceparent, tracestate: state } : { traceparent };
+}
+
+/** As serializeTraceContext stores it: the same text, JSON.stringify only when there is a tracestate to escape. */
+function storedText(w3c: StoredTraceContext): string {
+  return w3c.tracestate === undefined ? `{"traceparent":"${w3c.traceparent}"}` : JSON.stringify(w3c);
+}
+
 function orchestrationAttributes(record: Pick<OrchestrationRecord, 'id' | 'projectId'>): Attributes {
   return { 'orra.project.id': record.projectId, 'orra.orchestration.id': record.id };
 }
 
-function markError(span: Span, errorType: string): void {
+/** Ends the open attempt span under `key` (if any) with its result; `errorType` marks it as an error. */
+function endAttempt(open: Map<string, RecordedSpan>, key: string, resultKey: string, result: AttemptResult, errorType?: string): void {
+  const span = open.get(key);
+  if (!span) return;
+  open.delete(key);
+  span.setAttribute(resultKey, result);
+  if (errorType) markError(span, errorType);
+  span.end();
+}
+
+function markError(span: Pick<Span, 'setAttribute' | 'setStatus'> | RecordedSpan, errorType: string): void {
   span.setAttribute('error.type', errorType);
   span.setStatus({ code: SpanStatusCode.ERROR });
 }

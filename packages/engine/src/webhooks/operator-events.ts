@@ -1,4 +1,4 @@
-import { compensationDisposedPayload, deliveryExhaustedPayload, endpointBreakerPayload, endpointStatePayload, type EndpointStateTrigger, type OperatorEvent } from '@orra/protocol';
+import { compensationDisposedPayload, deliveryExhaustedPayload, endpointBreakerPayload, endpointStatePayload, lateResultPayload, type EndpointStateTrigger, type OperatorEvent } from '@orra/protocol';
 import type { CompensationRecord, Repos, WebhookEndpointRecord } from '../storage/store.js';
 import type { Enqueued, WebhookOutbox } from './webhook-outbox.js';
 
@@ -53,6 +53,22 @@ export class OperatorEvents {
   compensationDisposed(tx: Repos, r: CompensationRecord, action: 'resolve' | 'ignore', reason: string, byKey: string, at: number): Promise<Enqueued | undefined> {
     const payload = compensationDisposedPayload({ projectId: r.projectId, compensationId: r.id, orchestrationId: r.orchestrationId, action, reason, byKey, at });
     return this.write(tx, r.projectId, payload, r.id, r.orchestrationId);
+  }
+
+  /**
+   * A service's result arrived after its orchestration failed or was aborted, and the engine cannot undo
+   * it. One event per task: a re-sent late answer (its ACK was lost) finds the event there and adds none.
+   */
+  async lateResult(
+    tx: Repos,
+    o: { projectId: string; orchestrationId: string; status: string },
+    task: { taskId: string; serviceId: string },
+    reason: string,
+    at: number,
+  ): Promise<Enqueued | undefined> {
+    const payload = lateResultPayload({ projectId: o.projectId, orchestrationId: o.orchestrationId, taskId: task.taskId, serviceId: task.serviceId, orchestrationStatus: o.status, reason, at });
+    if (await tx.webhookDeliveries.getEvent(o.projectId, payload.event_id)) return undefined;
+    return this.write(tx, o.projectId, payload, o.orchestrationId, o.orchestrationId);
   }
 
   /** After the commit: sends what was written and wakes feed readers. */

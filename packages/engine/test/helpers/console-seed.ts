@@ -22,6 +22,8 @@ export interface ConsoleSeed {
   start(orderId: string, options?: { notify?: 'ok' | 'fail' | 'hold' }): Promise<string>;
   /** Lets held notify tasks finish. */
   release(): void;
+  /** Lets held payments finish: orders whose id starts with HOLD- wait in payments until this. */
+  releasePayments(): void;
   /** Whether undoing a payment fails (by default: for orders whose id starts with BAD). */
   setRefundsFail(isFailing: boolean): void;
   close(): Promise<void>;
@@ -45,6 +47,8 @@ export async function seedConsole(overrides: Record<string, unknown> = {}): Prom
   const endpoint = await api.post('/webhooks', { url: receiver.url });
   let gate: Promise<void> | undefined;
   let open: () => void = () => undefined;
+  let openPayments: () => void = () => undefined;
+  let paymentsGate = new Promise<void>((resolve) => (openPayments = resolve));
   // Undoing a payment for an order whose id starts with BAD fails: a pending failed compensation.
   let revertShouldFail = (orderId: string) => orderId.startsWith('BAD');
   const payments = await startService({
@@ -54,7 +58,10 @@ export async function seedConsole(overrides: Record<string, unknown> = {}): Prom
     input: { orderId: 'string' },
     output: { chargeId: 'string' },
     revertible: true,
-    handler: async (task) => ({ chargeId: `ch_${task.input.orderId}` }),
+    handler: async (task) => {
+      if (String(task.input.orderId).startsWith('HOLD-')) await paymentsGate;
+      return { chargeId: `ch_${task.input.orderId}` };
+    },
     onRevert: async (task) => {
       if (revertShouldFail(String(task.input.orderId))) throw new Error('refund rejected by the bank');
       return { refunded: true };
@@ -133,11 +140,16 @@ export async function seedConsole(overrides: Record<string, unknown> = {}): Prom
       open();
       gate = undefined;
     },
+    releasePayments: () => {
+      openPayments();
+      paymentsGate = new Promise<void>((resolve) => (openPayments = resolve));
+    },
     setRefundsFail: (isFailing) => {
       revertShouldFail = () => isFailing;
     },
     async close() {
       open();
+      openPayments();
       revertShouldFail = () => false;
       await Promise.all([payments.shutdown(), inventory.shutdown(), notify.shutdown()]);
       await receiver.close();

@@ -24,12 +24,18 @@ export class SseClient {
     private readonly url: string,
     private readonly apiKey: string,
     private readonly lastEventId?: string,
+    /** Sent as they are (a console session's `cookie`); an empty `apiKey` sends no Authorization header. */
+    private readonly extraHeaders: Record<string, string> = {},
   ) {}
 
   /** Connects; resolves once the status and headers are in (the frames keep coming in the background). */
   async open(): Promise<this> {
     const res = await fetch(this.url, {
-      headers: { authorization: `Bearer ${this.apiKey}`, ...(this.lastEventId ? { 'last-event-id': this.lastEventId } : {}) },
+      headers: {
+        ...(this.apiKey ? { authorization: `Bearer ${this.apiKey}` } : {}),
+        ...(this.lastEventId ? { 'last-event-id': this.lastEventId } : {}),
+        ...this.extraHeaders,
+      },
       signal: this.controller.signal,
     });
     this.status = res.status;
@@ -75,10 +81,15 @@ export class SseClient {
     this.isEnded = true;
   }
 
+  /** The progress notices (`event: progress`, sent without an id), with their data parsed. */
+  progress(): { id?: string; data: any }[] {
+    return this.frames.filter((f) => f.event === 'progress').map((f) => ({ ...(f.id !== undefined ? { id: f.id } : {}), data: JSON.parse(f.data!) }));
+  }
+
   /** The event frames (not comments, retry or bookmarks), with their data parsed. */
   events(): { id: string; event: string; data: any }[] {
     return this.frames
-      .filter((f) => f.event !== undefined && f.event !== 'bookmark' && f.event !== 'close' && f.data !== undefined)
+      .filter((f) => f.event !== undefined && f.event !== 'bookmark' && f.event !== 'close' && f.event !== 'progress' && f.data !== undefined)
       .map((f) => ({ id: f.id!, event: f.event!, data: JSON.parse(f.data!) }));
   }
 

@@ -13,6 +13,7 @@ export const LOGGED_EVENT_TYPES = [
   'webhook.endpoint.failing',
   'webhook.endpoint.recovered',
   'webhook.delivery.exhausted',
+  'task.late_result',
 ] as const satisfies readonly WebhookEventType[];
 
 /** A type of event the log holds. */

@@ -50,6 +50,16 @@ export interface ServiceConnectionOut {
   since: string | null;
 }
 
+/** Tasks waiting on a service, by why they wait. */
+export interface ServiceTasksOut {
+  /** Paused: waiting for a socket of the service (it is away). */
+  waiting: number;
+  /** Sent to it, its answer awaited (it is busy with them). */
+  running: number;
+  /** Failed an attempt and waiting to be sent to it again. */
+  retrying: number;
+}
+
 /** One service or agent of the caller's project: `GET /services` and `GET /services/{id}` (ours). */
 export interface ServiceDetailOut {
   id: string;
@@ -60,6 +70,8 @@ export interface ServiceDetailOut {
   version: number;
   schema: ServiceSchema;
   connection: ServiceConnectionOut;
+  /** Tasks of in-flight orchestrations waiting on this service (ours; docs/http-api.md). */
+  tasks: ServiceTasksOut;
   createdAt: string;
   updatedAt: string;
 }

@@ -12,7 +12,8 @@ export type OperatorEventType =
   | 'webhook.endpoint.enabled'
   | 'webhook.endpoint.failing'
   | 'webhook.endpoint.recovered'
-  | 'webhook.delivery.exhausted';
+  | 'webhook.delivery.exhausted'
+  | 'task.late_result';
 
 /** Where to look next. */
 export interface OperatorLinks {
@@ -82,8 +83,25 @@ export interface DeliveryExhaustedEvent extends OperatorEventBase {
   last_error: string | null;
 }
 
+/**
+ * A service answered with a result after its orchestration had failed or been aborted, and the engine
+ * cannot undo it (the service is not revertible, or gave no compensation data): the work is done and
+ * someone must check it by hand. (A late result the engine can undo is compensated instead, and reports
+ * through the compensation's own events.)
+ */
+export interface LateResultEvent extends OperatorEventBase {
+  type: 'task.late_result';
+  orchestration_id: string;
+  task_id: string;
+  service_id: string;
+  /** The orchestration's status when the result arrived: `failed` or `aborted`. */
+  orchestration_status: string;
+  /** Why the result did not count (e.g. "the work had already ended"). */
+  reason: string;
+}
+
 /** Any operator event body. */
-export type OperatorEvent = CompensationDisposedEvent | EndpointStateEvent | EndpointBreakerEvent | DeliveryExhaustedEvent;
+export type OperatorEvent = CompensationDisposedEvent | EndpointStateEvent | EndpointBreakerEvent | DeliveryExhaustedEvent | LateResultEvent;
 
 const unixMs = (at: number) => String(at);
 
@@ -183,5 +201,29 @@ export function deliveryExhaustedPayload(input: {
     last_error: input.lastError,
     timestamp: rfc3339Seconds(input.at),
     links: { api: `/webhooks/events/${input.eventId}`, cli: `orra webhooks inspect ${input.eventId}` },
+  };
+}
+
+/** The body of `task.late_result`. One per task: a re-sent late answer is recorded once. */
+export function lateResultPayload(input: {
+  projectId: string;
+  orchestrationId: string;
+  taskId: string;
+  serviceId: string;
+  orchestrationStatus: string;
+  reason: string;
+  at: number;
+}): LateResultEvent {
+  return {
+    event_id: `${input.orchestrationId}-${input.taskId}-late-result`,
+    type: 'task.late_result',
+    project_id: input.projectId,
+    orchestration_id: input.orchestrationId,
+    task_id: input.taskId,
+    service_id: input.serviceId,
+    orchestration_status: input.orchestrationStatus,
+    reason: input.reason,
+    timestamp: rfc3339Seconds(input.at),
+    links: { api: `/orchestrations/inspections/${input.orchestrationId}`, cli: `orra inspect ${input.orchestrationId}` },
   };
 }

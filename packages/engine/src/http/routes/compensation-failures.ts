@@ -19,7 +19,11 @@ export function compensationFailureRoutes(app: FastifyInstance, deps: RouteDeps)
     if (q.resolution !== undefined && !RESOLUTIONS.has(q.resolution)) {
       throw new EngineError(ERROR_CODES.VALIDATION_FAILED, 'resolution: must be pending, resolved or ignored', { param: 'resolution' });
     }
+    if (q.order !== undefined && q.order !== 'newest' && q.order !== 'oldest') {
+      throw new EngineError(ERROR_CODES.VALIDATION_FAILED, 'order: must be newest or oldest', { param: 'order' });
+    }
     const records = await failed.list(callerOf(request).projectId, {
+      isOldestFirst: q.order === 'oldest',
       resolution: q.resolution as ResolutionState | undefined,
       orchestrationId: q.orchestration || undefined,
       service: q.service || undefined,
@@ -36,8 +40,9 @@ export function compensationFailureRoutes(app: FastifyInstance, deps: RouteDeps)
   app.get<{ Querystring: Query }>('/compensation-failures/count', async (request) => {
     const q = request.query;
     const filter = q.service || q.orchestration ? bulkFilter(q) : {};
-    const matched = await failed.list(callerOf(request).projectId, { resolution: 'pending', ...filter, limit: BULK_MAX + 1 });
-    return { count: matched.length, isOverLimit: matched.length > BULK_MAX, limit: BULK_MAX };
+    // Counted by the database (an index-only count), exactly, however long the queue.
+    const count = await deps.store.compensations.countFailed(callerOf(request).projectId, { resolution: 'pending', ...filter });
+    return { count, isOverLimit: count > BULK_MAX, limit: BULK_MAX };
   });
 
   const bulkAudit = { action: 'compensation.bulk', itemKind: 'compensation' };

@@ -30,10 +30,11 @@ export function eventRoutes(app: FastifyInstance, deps: RouteDeps): void {
     const lastEventId = request.headers['last-event-id'];
     const after = typeof lastEventId === 'string' && lastEventId !== '' ? parseCursor(lastEventId, 'Last-Event-ID') : parseCursor(q.after);
     const filter = parseFeedQuery({ ...(q.type ? { type: q.type } : {}), ...(q.orchestration_id !== undefined ? { orchestration_id: q.orchestration_id } : {}) });
+    const withProgress = parseInclude(q.include);
     const projectId = callerOf(request).projectId;
     const { afterSequence } = await deps.events.position(projectId, after);
     reply.hijack();
-    deps.events.openStream(reply.raw, projectId, filter, afterSequence, request.log);
+    deps.events.openStream(reply.raw, projectId, { ...filter, withProgress }, afterSequence, request.log);
   });
 }
 
@@ -56,6 +57,13 @@ export function parseCursor(raw: string | undefined, param = 'after'): number | 
     throw new EngineError(ERROR_CODES.VALIDATION_FAILED, `${param} must be a cursor from this feed (digits) or "head", got ${JSON.stringify(raw.slice(0, 40))}`, { param });
   }
   return Number(raw);
+}
+
+/** `include=progress`: the stream also carries progress notices (not logged; docs/events.md). */
+function parseInclude(raw: string | undefined): boolean {
+  if (raw === undefined || raw === '') return false;
+  if (raw !== 'progress') throw new EngineError(ERROR_CODES.VALIDATION_FAILED, `include may only be "progress", got ${JSON.stringify(raw.slice(0, 40))}`, { param: 'include' });
+  return true;
 }
 
 function parseTypes(raw: string): LoggedEventType[] {

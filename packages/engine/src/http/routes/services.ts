@@ -4,6 +4,7 @@ import {
   type ServiceDetailOut,
   type ServiceKind,
   type ServiceOut,
+  type ServiceTasksOut,
 } from '@orra/protocol';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { EngineError } from '../../errors/engine-error.js';
@@ -36,13 +37,15 @@ export function serviceRoutes(app: FastifyInstance, deps: RouteDeps): void {
   // Ours: orra has no way to list services, so a user could find a service's id only in its SDK's key file.
   // Sorted by name (then id): what a person scans for.
   app.get('/services', async (request): Promise<ServiceDetailOut[]> => {
-    const services = await deps.services.list(callerOf(request).projectId);
+    const projectId = callerOf(request).projectId;
+    const [services, open] = await Promise.all([deps.services.list(projectId), openTasks(deps, projectId)]);
     services.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.id < b.id ? -1 : 1));
-    return services.map((s) => detail(s, deps));
+    return services.map((s) => detail(s, deps, open));
   });
 
   app.get<{ Params: { id: string } }>('/services/:id', async (request): Promise<ServiceDetailOut> => {
-    const service = await deps.services.get(callerOf(request).projectId, request.params.id);
+    const projectId = callerOf(request).projectId;
+    const [service, open] = await Promise.all([deps.services.get(projectId, request.params.id), openTasks(deps, projectId)]);
     if (!service) {
       throw new EngineError(
         ERROR_CODES.UNKNOWN_SERVICE,
@@ -52,11 +55,22 @@ export function serviceRoutes(app: FastifyInstance, deps: RouteDeps): void {
         },
       );
     }
-    return detail(service, deps);
+    return detail(service, deps, open);
   });
 }
 
-function detail(s: ServiceRecord, deps: RouteDeps): ServiceDetailOut {
+/** Service id → its waiting tasks, from storage (so across every engine process). */
+async function openTasks(deps: RouteDeps, projectId: string): Promise<Map<string, ServiceTasksOut>> {
+  const byService = new Map<string, ServiceTasksOut>();
+  for (const { serviceId, state, count } of await deps.store.tasks.countOpenByService(projectId)) {
+    let t = byService.get(serviceId);
+    if (!t) byService.set(serviceId, (t = { waiting: 0, running: 0, retrying: 0 }));
+    t[state === 'paused' ? 'waiting' : state === 'processing' ? 'running' : 'retrying'] += count;
+  }
+  return byService;
+}
+
+function detail(s: ServiceRecord, deps: RouteDeps, open: Map<string, ServiceTasksOut>): ServiceDetailOut {
   const { sockets, since } = deps.presence.presence(s.id);
   return {
     id: s.id,
@@ -71,6 +85,7 @@ function detail(s: ServiceRecord, deps: RouteDeps): ServiceDetailOut {
       sockets,
       since: since === null ? null : rfc3339(since),
     },
+    tasks: open.get(s.id) ?? { waiting: 0, running: 0, retrying: 0 },
     createdAt: rfc3339(s.createdAt),
     updatedAt: rfc3339(s.updatedAt),
   };

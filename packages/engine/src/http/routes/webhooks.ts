@@ -36,6 +36,7 @@ const TYPES = new Set<WebhookEventType>([
   'webhook.endpoint.failing',
   'webhook.endpoint.recovered',
   'webhook.delivery.exhausted',
+  'task.late_result',
 ]);
 
 /** Webhook endpoints (orra's two `POST` routes plus our management routes), delivery history and replay. */

@@ -75,6 +75,18 @@ export function createCompensationRepo(q: Queryable): CompensationRepo {
     listByOrchestration: async (id) => (await q.query(ST.byOrchestration, [id])).rows.map(fromRow),
     findByIdempotencyKey: async (key) => first(await q.query(ST.byKey, [key]), fromRow),
     listActive: async () => (await q.query(ST.active)).rows.map(fromRow),
+    countFailed: async (projectId, filter) => {
+      const values: unknown[] = [projectId];
+      const param = (v: unknown) => `$${values.push(v)}`;
+      const where = ['project_id = $1', 'failed_at IS NOT NULL'];
+      if (filter.resolution) where.push(`resolution_state = ${param(filter.resolution)}`);
+      if (filter.orchestrationId) where.push(`orchestration_id = ${param(filter.orchestrationId)}`);
+      if (filter.service) {
+        const p = param(filter.service);
+        where.push(`(service_id = ${p} OR lower(service_name) = lower(${p}))`);
+      }
+      return Number((await q.query(`SELECT count(*) AS n FROM compensations WHERE ${where.join(' AND ')}`, values)).rows[0]?.n ?? 0);
+    },
     listFailed: async (projectId, filter) => {
       const values: unknown[] = [projectId];
       const param = (v: unknown) => `$${values.push(v)}`;
@@ -86,7 +98,8 @@ export function createCompensationRepo(q: Queryable): CompensationRepo {
         where.push(`(service_id = ${p} OR lower(service_name) = lower(${p}))`);
       }
       // LIMIT NULL means no limit, as SQLite's LIMIT -1. Few filter combinations: unnamed statements suffice.
-      const sql = `${SELECT} WHERE ${where.join(' AND ')} ORDER BY failed_at DESC, id COLLATE "C" DESC
+      const order = filter.isOldestFirst ? 'failed_at ASC, id COLLATE "C" ASC' : 'failed_at DESC, id COLLATE "C" DESC';
+      const sql = `${SELECT} WHERE ${where.join(' AND ')} ORDER BY ${order}
         LIMIT ${param(filter.limit ?? null)} OFFSET ${param(filter.offset ?? 0)}`;
       return (await q.query(sql, values)).rows.map(fromRow);
     },

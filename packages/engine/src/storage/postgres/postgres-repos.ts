@@ -1,6 +1,6 @@
 import { projectNameKey } from '@orra/protocol';
 import { createBreakerRepo } from './breaker-repo.js';
-import type { Repos } from '../store.js';
+import type { OpenTaskCount, Repos } from '../store.js';
 import type { ApiKeyRecord, JournalEntry, OrchestrationRecord, ProjectRecord, ServiceRecord, TaskRecord } from '../records.js';
 import { lastPerKey, toColumns } from './batch-rows.js';
 import { createCompensationRepo } from './compensation-repos.js';
@@ -79,6 +79,13 @@ const ST = {
     name: 'orra_orchestration_list',
     text: `SELECT ${ORCHESTRATION} FROM orchestrations WHERE project_id = $1
       ORDER BY created_at DESC, rowid LIMIT $2`,
+  },
+  countOpenTasks: {
+    name: 'orra_task_count_open',
+    text: `SELECT t.service_id AS service_id, t.state AS state, COUNT(*) AS n FROM orchestrations o
+       JOIN tasks t ON t.orchestration_id = o.id
+       WHERE o.status IN ('pending', 'processing') AND o.project_id = $1 AND t.state IN ('paused', 'processing', 'retry_wait')
+       GROUP BY t.service_id, t.state`,
   },
   listInFlight: {
     name: 'orra_orchestration_in_flight',
@@ -184,6 +191,8 @@ export function createPostgresRepos(q: Queryable, onSequence?: (projectId: strin
       },
       listByOrchestration: async (id) => (await q.query(ST.listTasks, [id])).rows.map(taskFromRow),
       findByIdempotencyKey: async (key) => first(await q.query(ST.findTaskByKey, [key]), taskFromRow),
+      countOpenByService: async (projectId) =>
+        (await q.query(ST.countOpenTasks, [projectId])).rows.map((r) => ({ serviceId: String(r.service_id), state: r.state as OpenTaskCount['state'], count: Number(r.n) })),
     },
     journal: {
       append: async (entries) => {

@@ -55,6 +55,19 @@ export function createCompensationRepo(db: Database.Database): CompensationRepo 
       return row ? fromRow(row) : undefined;
     },
     listActive: async () => (active.all() as Row[]).map(fromRow),
+    countFailed: async (projectId, filter) => {
+      const where = [filter.orchestrationId ? '+project_id = @projectId' : 'project_id = @projectId', 'failed_at IS NOT NULL'];
+      if (filter.resolution) where.push('resolution_state = @resolution');
+      if (filter.orchestrationId) where.push('orchestration_id = @orchestrationId');
+      if (filter.service) where.push('(service_id = @service OR lower(service_name) = lower(@service))');
+      const row = db.prepare(`SELECT count(*) AS n FROM compensations WHERE ${where.join(' AND ')}`).get({
+        projectId,
+        resolution: filter.resolution ?? null,
+        orchestrationId: filter.orchestrationId ?? null,
+        service: filter.service ?? null,
+      }) as { n: number };
+      return row.n;
+    },
     listFailed: async (projectId, filter) => {
       // With an orchestration filter, the (orchestration_id, task_id) index finds the few rows at once;
       // the unary + keeps SQLite from preferring the project index and scanning every failure instead.
@@ -62,7 +75,8 @@ export function createCompensationRepo(db: Database.Database): CompensationRepo 
       if (filter.resolution) where.push('resolution_state = @resolution');
       if (filter.orchestrationId) where.push('orchestration_id = @orchestrationId');
       if (filter.service) where.push('(service_id = @service OR lower(service_name) = lower(@service))');
-      const sql = `SELECT * FROM compensations WHERE ${where.join(' AND ')} ORDER BY failed_at DESC, id DESC
+      const order = filter.isOldestFirst ? 'failed_at ASC, id ASC' : 'failed_at DESC, id DESC';
+      const sql = `SELECT * FROM compensations WHERE ${where.join(' AND ')} ORDER BY ${order}
         LIMIT @limit OFFSET @offset`;
       // Filters vary per call; better-sqlite3 caches nothing here, but the statement text has few variants.
       return (

@@ -1,7 +1,7 @@
 import { projectNameKey } from '@orra/protocol';
 import { createBreakerRepo } from './breaker-repo.js';
 import type Database from 'better-sqlite3';
-import type { Repos } from '../store.js';
+import type { OpenTaskCount, Repos } from '../store.js';
 import { createCompensationRepo } from './compensation-repos.js';
 import { createEventLogRepo } from './event-log-repo.js';
 import { createGroundingRepo } from './grounding-repos.js';
@@ -62,6 +62,12 @@ export function createSqliteRepos(db: Database.Database): Repos {
     getOrchestration: db.prepare('SELECT * FROM orchestrations WHERE project_id = ? AND id = ?'),
     getOrchestrationById: db.prepare('SELECT * FROM orchestrations WHERE id = ?'),
     listOrchestrations: db.prepare('SELECT * FROM orchestrations WHERE project_id = ? ORDER BY created_at DESC LIMIT ?'),
+    countOpenTasks: db.prepare(
+      `SELECT t.service_id AS service_id, t.state AS state, COUNT(*) AS n FROM orchestrations o
+       JOIN tasks t ON t.orchestration_id = o.id
+       WHERE o.status IN ('pending', 'processing') AND o.project_id = ? AND t.state IN ('paused', 'processing', 'retry_wait')
+       GROUP BY t.service_id, t.state`,
+    ),
     listInFlight: db.prepare(
       "SELECT * FROM orchestrations WHERE status IN ('pending', 'processing') ORDER BY created_at",
     ),
@@ -166,6 +172,8 @@ export function createSqliteRepos(db: Database.Database): Repos {
       },
       listByOrchestration: async (id) => (st.listTasks.all(id) as Row[]).map(taskFromRow),
       findByIdempotencyKey: async (key) => mapOptional(st.findTaskByKey.get(key), taskFromRow),
+      countOpenByService: async (projectId) =>
+        (st.countOpenTasks.all(projectId) as { service_id: string; state: OpenTaskCount['state']; n: number }[]).map((r) => ({ serviceId: r.service_id, state: r.state, count: r.n })),
     },
     journal: {
       append: async (entries) => {

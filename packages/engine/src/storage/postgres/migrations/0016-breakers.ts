@@ -1,8 +1,8 @@
 import type { Migration } from '../../sqlite/migrations/migration.js';
 
 /** The endpoint circuit breaker: see the SQLite migration of the same number for the why. */
-export const M0015_BREAKERS: Migration = {
-  version: 15,
+export const M0016_BREAKERS: Migration = {
+  version: 16,
   name: 'breakers',
   sql: `
       CREATE TABLE webhook_breakers (

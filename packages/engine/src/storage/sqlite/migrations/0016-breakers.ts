@@ -5,8 +5,8 @@ import type { Migration } from './migration.js';
  * (none = active). Durable so that a restart keeps holding events, and so that with several engine
  * processes one process's decision (trip, probe, recovery) is seen by all. See docs/webhooks.md.
  */
-export const M0015_BREAKERS: Migration = {
-  version: 15,
+export const M0016_BREAKERS: Migration = {
+  version: 16,
   name: 'breakers',
   sql: `
       CREATE TABLE webhook_breakers (
