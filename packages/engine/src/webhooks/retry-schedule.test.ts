@@ -1,11 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_RETRY_SCHEDULE, nextRetryDelayMs, parseRetryAfter, parseRetrySchedule } from './retry-schedule.js';
+import { DEFAULT_PROBE_SCHEDULE, DEFAULT_RETRY_SCHEDULE, nextRetryDelayMs, parseRetryAfter, parseRetrySchedule } from './retry-schedule.js';
 
 describe('retry schedule', () => {
   it('parses Go durations, one per attempt', () => {
     expect(parseRetrySchedule('0s,5s,5m,30m,2h,5h,10h,10h')).toEqual([0, 5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000]);
     expect(parseRetrySchedule(' 300ms , 1.5s')).toEqual([300, 1_500]);
     expect(parseRetrySchedule(DEFAULT_RETRY_SCHEDULE)).toEqual(parseRetrySchedule('0s,5s,5m,30m,2h,5h,10h,10h'));
+  });
+
+  it('probes a failing endpoint after 10 s, 30 s, 1, 2, 5, 10, 20 and 30 min, then hourly', () => {
+    const m = 60_000;
+    expect(parseRetrySchedule(DEFAULT_PROBE_SCHEDULE)).toEqual([10_000, 30_000, m, 2 * m, 5 * m, 10 * m, 20 * m, 30 * m, 60 * m]);
   });
 
   it('names the bad part of an invalid schedule', () => {
