@@ -44,15 +44,16 @@ export interface EngineChild {
 
 /**
  * The built engine in its own process (as in production), on a fresh SQLite file or PostgreSQL schema;
- * pass `reuse` (a killed engine) to restart on the same port and data.
+ * pass `reuse` (a killed engine) to restart on the same port and data, and `main` to run another build of
+ * the engine (an A/B comparison in one run).
  */
-export async function startEngineChild(env: Record<string, string> = {}, reuse?: EngineChild): Promise<EngineChild> {
+export async function startEngineChild(env: Record<string, string> = {}, reuse?: EngineChild, main = MAIN): Promise<EngineChild> {
   const port = reuse?.port ?? (await freePort());
   const dataDir = reuse?.dataDir ?? mkdtempSync(join(tmpdir(), 'orra-bench-'));
   const schema = `orra_bench_${process.pid}_${port}`;
   const storage = DATABASE_URL ? { ORRA_DATABASE_URL: DATABASE_URL, ORRA_DATABASE_SCHEMA: schema } : {};
   const spawnedAt = performance.now();
-  const child = spawn(process.execPath, [...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : []), MAIN], {
+  const child = spawn(process.execPath, [...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : []), main], {
     env: { ...process.env, PORT: String(port), ORRA_DATA_DIR: dataDir, ORRA_LOG_LEVEL: 'info', ...storage, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
