@@ -123,7 +123,10 @@ async function chains(): Promise<Record<string, unknown>> {
     // The references, interleaved with the engines' rounds so they see the same load.
     const r = await measureRawWsRoundTrip(100);
     const c = await probe.measure(20);
-    if (measured) rtt.push(...r.samples), commits.push(...c);
+    if (measured) {
+      rtt.push(...r.samples);
+      commits.push(...c);
+    }
     const order = round % 2 === 0 ? subjects : [...subjects].reverse();
     for (const subject of order) {
       const mine = samples.get(subject.label)!;
