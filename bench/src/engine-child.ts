@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 
-const MAIN = fileURLToPath(new URL('../../packages/engine/dist/main.js', import.meta.url));
+/** The engine build to run: this tree's, or `BENCH_ENGINE_MAIN=<path to main.js>` (another build, for A/B runs). */
+const MAIN = process.env.BENCH_ENGINE_MAIN ?? fileURLToPath(new URL('../../packages/engine/dist/main.js', import.meta.url));
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -87,7 +88,10 @@ export async function startEngineChild(env: Record<string, string> = {}, reuse?:
     },
     async stop() {
       child.kill('SIGTERM');
+      // A clean stop is bounded by the engine's shutdown timeout; a benchmark that overloaded it does not wait longer.
+      const kill = setTimeout(() => child.kill('SIGKILL'), 15_000);
       await exited;
+      clearTimeout(kill);
       rmSync(dataDir, { recursive: true, force: true });
       if (DATABASE_URL) await dropSchema(schema);
     },
