@@ -201,6 +201,10 @@ export function createSqliteRepos(db: Database.Database): Repos {
       save: async (tasks) => {
         many.tasks(tasks);
       },
+      saveWithJournal: async (tasks, entries) => {
+        many.tasks(tasks);
+        if (entries.length > 0) many.journal(entries);
+      },
       listByOrchestration: async (id) => (st.listTasks.all(id) as Row[]).map(taskFromRow),
       findByIdempotencyKey: async (key) => mapOptional(st.findTaskByKey.get(key), taskFromRow),
     },
