@@ -274,9 +274,15 @@ async function sustained(): Promise<Record<string, unknown>> {
     checkDrained();
   });
   clearInterval(sampler);
+  // Counted before the pool is destroyed (which fails whatever is still queued).
+  const completed = latencies.length;
+  const rejectedByEngine = rejected;
+  const unfinished = submitted - completed - rejected;
   const cpu = cpuUs(pid) - cpuBefore;
   const peakMiB = round(rssKb(pid, 'VmHWM') / 1024, 1);
-  await pool.close();
+  // destroy, not close: close waits for every request still queued, which an overloaded engine may not
+  // answer for minutes.
+  await pool.destroy();
   await subject.shutdown();
 
   const all = summarize(latencies.map((l) => l.ms));
@@ -297,12 +303,13 @@ async function sustained(): Promise<Record<string, unknown>> {
     durationS: SUSTAINED_S,
     loadAverage: { start: loadAtStart, end: loadAverage() },
     submitted,
-    completed: latencies.length,
-    rejected,
-    orchestrationsPerS: round(latencies.length / seconds, 1),
+    completed,
+    rejected: rejectedByEngine,
+    unfinishedAfterDrain: unfinished,
+    orchestrationsPerS: round(completed / seconds, 1),
     endToEndMs: { p50: round(all.p50), p99: round(all.p99), afterFirstMinute: pick(afterFirstMinute) },
     perMinute,
-    engineCpuUsPerOrchestration: round(cpu / Math.max(1, latencies.length), 1),
+    engineCpuUsPerOrchestration: round(cpu / Math.max(1, completed), 1),
     rssMiB: {
       atFirstMinute: later[0]?.mib ?? null,
       maxAfterFirstMinute: later.length ? Math.max(...later.map((r) => r.mib)) : null,
@@ -312,7 +319,7 @@ async function sustained(): Promise<Record<string, unknown>> {
       samples: rss.filter((_, i) => i % 10 === 0),
     },
     reference: { rawWsEchoRoundTripsPerS: rawWs.perS, ceilingOrchestrationsPerS: round(rawWs.perS / 5, 1) },
-    ratioToCeiling: round(latencies.length / seconds / (rawWs.perS / 5), 3),
+    ratioToCeiling: round(completed / seconds / (rawWs.perS / 5), 3),
     targets: { endToEndP99Ms: 100, rssMaxMiB: 300, rssFlatAfterFirstMinute: true },
   };
 }
