@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 
-const MAIN = fileURLToPath(new URL('../../packages/engine/dist/main.js', import.meta.url));
+/** The engine build to run: this tree's, or `BENCH_ENGINE_MAIN=<path to main.js>` (another build, for A/B runs). */
+const MAIN = process.env.BENCH_ENGINE_MAIN ?? fileURLToPath(new URL('../../packages/engine/dist/main.js', import.meta.url));
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -44,15 +45,16 @@ export interface EngineChild {
 
 /**
  * The built engine in its own process (as in production), on a fresh SQLite file or PostgreSQL schema;
- * pass `reuse` (a killed engine) to restart on the same port and data.
+ * pass `reuse` (a killed engine) to restart on the same port and data, and `main` to run another build of
+ * the engine (an A/B comparison in one run).
  */
-export async function startEngineChild(env: Record<string, string> = {}, reuse?: EngineChild): Promise<EngineChild> {
+export async function startEngineChild(env: Record<string, string> = {}, reuse?: EngineChild, main = MAIN): Promise<EngineChild> {
   const port = reuse?.port ?? (await freePort());
   const dataDir = reuse?.dataDir ?? mkdtempSync(join(tmpdir(), 'orra-bench-'));
   const schema = `orra_bench_${process.pid}_${port}`;
   const storage = DATABASE_URL ? { ORRA_DATABASE_URL: DATABASE_URL, ORRA_DATABASE_SCHEMA: schema } : {};
   const spawnedAt = performance.now();
-  const child = spawn(process.execPath, [...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR ?? '/tmp/prof'}`] : []), MAIN], {
+  const child = spawn(process.execPath, [...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR ?? '/tmp/prof'}`] : []), main], {
     env: { ...process.env, PORT: String(port), ORRA_DATA_DIR: dataDir, ORRA_LOG_LEVEL: 'info', ...storage, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -86,7 +88,10 @@ export async function startEngineChild(env: Record<string, string> = {}, reuse?:
     },
     async stop() {
       child.kill('SIGTERM');
+      // A clean stop is bounded by the engine's shutdown timeout; a benchmark that overloaded it does not wait longer.
+      const kill = setTimeout(() => child.kill('SIGKILL'), 15_000);
       await exited;
+      clearTimeout(kill);
       rmSync(dataDir, { recursive: true, force: true });
       if (DATABASE_URL) await dropSchema(schema);
     },

@@ -4,7 +4,7 @@ import WebSocket from 'ws';
 import { summarize } from './stats.js';
 
 /** Measures the round trip of a small JSON message to a WebSocket echo server in another process. */
-export async function measureRawWsRoundTrip(count = 3000): Promise<ReturnType<typeof summarize>> {
+export async function measureRawWsRoundTrip(count = 3000): Promise<ReturnType<typeof summarize> & { samples: number[] }> {
   const child = fork(fileURLToPath(new URL('./ws-echo-server.js', import.meta.url)), [], { stdio: 'inherit' });
   const port = await new Promise<number>((r) => child.once('message', (m: { port: number }) => r(m.port)));
   const ws = new WebSocket(`ws://127.0.0.1:${port}`);
@@ -19,7 +19,7 @@ export async function measureRawWsRoundTrip(count = 3000): Promise<ReturnType<ty
   }
   ws.close();
   child.disconnect();
-  return summarize(samples);
+  return { ...summarize(samples), samples };
 }
 
 /**

@@ -1,5 +1,6 @@
 import { cluster } from './cluster.js';
 import { consoleBench } from './console.js';
+import { e2e } from './e2e.js';
 import { queue } from './queue.js';
 import { recovery } from './recovery.js';
 import { taskOverhead } from './task-overhead.js';
@@ -9,6 +10,7 @@ import { webhooks } from './webhooks.js';
 
 /** `npm run bench`: runs every benchmark in turn; each writes bench/results/<name>.json. */
 const benchmarks: [string, () => Promise<Record<string, unknown>>][] = [
+  ['e2e', e2e],
   ['task-overhead', taskOverhead],
   ['throughput', throughput],
   ['webhooks', webhooks],

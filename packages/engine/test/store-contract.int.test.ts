@@ -168,6 +168,25 @@ describe.each(adapters)('$name store: core repositories', (adapter) => {
     ]);
   });
 
+  it('saves a step’s tasks and journal entries together, either list possibly empty', async () => {
+    await store.orchestrations.insert(orchestration('o_1'));
+    await store.tasks.saveWithJournal([task('o_1', 1), task('o_1', 2)], [entry('o_1', 'e1'), entry('o_1', 'e2'), entry('o_1', 'e1', { value: 'dup' })]);
+    const done = task('o_1', 1, { state: 'completed', output: { v: 1 }, completedAt: T0 + 1 });
+    await store.tasks.saveWithJournal([done], [entry('o_1', 'e3', { type: 'task_output', value: [1, 2] })]);
+    await store.tasks.saveWithJournal([], [entry('o_1', 'e4')]);
+    await store.tasks.saveWithJournal([task('o_1', 2, { state: 'processing', attempts: 1 })], []);
+    await store.tasks.saveWithJournal([], []);
+    const tasks = await store.tasks.listByOrchestration('o_1');
+    expect(tasks[0]).toEqual(done);
+    expect(tasks[1]).toMatchObject({ taskId: 'task2', state: 'processing', attempts: 1 });
+    expect(await store.journal.listByOrchestration('o_1')).toEqual([
+      entry('o_1', 'e1'),
+      entry('o_1', 'e2'),
+      entry('o_1', 'e3', { type: 'task_output', value: [1, 2] }),
+      entry('o_1', 'e4'),
+    ]);
+  });
+
   it('commits a transaction’s writes together and returns its value', async () => {
     const value = await store.transaction(async (tx) => {
       await tx.orchestrations.insert(orchestration('o_1'));

@@ -89,8 +89,7 @@ export class Step {
 
   /** Writes the step in the given transaction. */
   async write(tx: Repos): Promise<void> {
-    if (this.changedTasks.size > 0) await tx.tasks.save([...this.changedTasks]);
-    if (this.journal.length > 0) await tx.journal.append(this.journal);
+    await tx.tasks.saveWithJournal([...this.changedTasks], this.journal);
     if (this.isOrchestrationChanged) await tx.orchestrations.update(this.live.record);
     for (const write of this.writes) await write(tx);
   }

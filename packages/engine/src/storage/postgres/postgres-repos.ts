@@ -117,6 +117,26 @@ const ST = {
         $6::json[], $7::int[], $8::bigint[]) WITH ORDINALITY AS x(o, e, ty, t, p, v, a, at, n) ORDER BY n
       ON CONFLICT (orchestration_id, entry_id) DO NOTHING`,
   },
+  // A step's writes in one round trip: the two statements above as data-modifying CTEs of one statement
+  // (the tasks' parameters first, then the journal's).
+  saveTasksWithJournal: {
+    name: 'orra_task_save_with_journal',
+    text: `WITH saved AS (INSERT INTO tasks (${TASK})
+      SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], $6::json[], $7::json[], $8::text[],
+        $9::int[], $10::int[], $11::text[], $12::text[], $13::json[], $14::text[], $15::bigint[], $16::bigint[],
+        $17::json[], $18::bigint[], $19::text[])
+      ON CONFLICT (orchestration_id, task_id) DO UPDATE SET resolved_input = EXCLUDED.resolved_input,
+        state = EXCLUDED.state, attempts = EXCLUDED.attempts, consecutive_errors = EXCLUDED.consecutive_errors,
+        idempotency_key = EXCLUDED.idempotency_key, execution_id = EXCLUDED.execution_id, output = EXCLUDED.output,
+        error = EXCLUDED.error, paused_since = EXCLUDED.paused_since, next_attempt_at = EXCLUDED.next_attempt_at,
+        compensation = EXCLUDED.compensation, completed_at = EXCLUDED.completed_at,
+        trace_context = EXCLUDED.trace_context),
+      appended AS (INSERT INTO journal (${JOURNAL})
+      SELECT o, e, ty, t, p, v, a, at FROM unnest($20::text[], $21::text[], $22::text[], $23::text[], $24::text[],
+        $25::json[], $26::int[], $27::bigint[]) WITH ORDINALITY AS x(o, e, ty, t, p, v, a, at, n) ORDER BY n
+      ON CONFLICT (orchestration_id, entry_id) DO NOTHING)
+      SELECT 1`,
+  },
   listJournal: {
     name: 'orra_journal_list',
     text: `SELECT ${JOURNAL} FROM journal WHERE orchestration_id = $1 ORDER BY seq`,
@@ -186,8 +206,15 @@ export function createPostgresRepos(q: Queryable, onSequence?: (projectId: strin
     tasks: {
       save: async (tasks) => {
         if (tasks.length === 0) return;
-        const rows = lastPerKey(tasks, (t) => `${t.orchestrationId}\n${t.taskId}`).map(taskParams);
-        await q.query(ST.saveTasks, toColumns(rows));
+        await q.query(ST.saveTasks, toColumns(taskRows(tasks)));
+      },
+      saveWithJournal: async (tasks, entries) => {
+        if (tasks.length === 0 || entries.length === 0) {
+          if (tasks.length > 0) await q.query(ST.saveTasks, toColumns(taskRows(tasks)));
+          if (entries.length > 0) await q.query(ST.appendJournal, toColumns(entries.map(journalParams)));
+          return;
+        }
+        await q.query(ST.saveTasksWithJournal, [...toColumns(taskRows(tasks)), ...toColumns(entries.map(journalParams))]);
       },
       listByOrchestration: async (id) => (await q.query(ST.listTasks, [id])).rows.map(taskFromRow),
       findByIdempotencyKey: async (key) => first(await q.query(ST.findTaskByKey, [key]), taskFromRow),
@@ -264,6 +291,8 @@ const orchestrationFromRow = (r: Row): OrchestrationRecord => ({
   updatedAt: r.updated_at as number,
   ...traceContextOf(r),
 });
+
+const taskRows = (tasks: TaskRecord[]): unknown[][] => lastPerKey(tasks, (t) => `${t.orchestrationId}\n${t.taskId}`).map(taskParams);
 
 const taskParams = (t: TaskRecord): unknown[] => [
   t.orchestrationId, t.taskId, t.seq, t.serviceId, t.serviceName, JSON.stringify(t.input), toJson(t.resolvedInput),

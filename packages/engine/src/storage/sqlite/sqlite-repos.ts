@@ -87,20 +87,60 @@ export function createSqliteRepos(db: Database.Database): Repos {
     ),
     listTasks: db.prepare('SELECT * FROM tasks WHERE orchestration_id = ? ORDER BY seq'),
     findTaskByKey: db.prepare('SELECT * FROM tasks WHERE idempotency_key = ? LIMIT 1'),
-    appendJournal: db.prepare(
-      `INSERT OR IGNORE INTO journal (orchestration_id, entry_id, type, task_id, producer_id, value, attempt, at)
-       VALUES (@orchestrationId, @entryId, @type, @taskId, @producerId, @value, @attempt, @at)`,
-    ),
     listJournal: db.prepare('SELECT * FROM journal WHERE orchestration_id = ? ORDER BY seq'),
   };
+  // A task row changes at every step of its task, but only in the columns below: updating them in place
+  // (positional parameters, the plan's input not re-serialised) costs about half the upsert, which stays
+  // for rows not stored yet.
+  const updateTask = db.prepare(
+    `UPDATE tasks SET resolved_input = ?, state = ?, attempts = ?, consecutive_errors = ?, idempotency_key = ?,
+     execution_id = ?, output = ?, error = ?, paused_since = ?, next_attempt_at = ?, compensation = ?,
+     completed_at = ?, trace_context = ? WHERE orchestration_id = ? AND task_id = ?`,
+  );
+  const saveTask = (t: TaskRecord): void => {
+    const updated = updateTask.run(
+      toJson(t.resolvedInput),
+      t.state,
+      t.attempts,
+      t.consecutiveErrors,
+      t.idempotencyKey,
+      t.executionId,
+      outputJson(t),
+      t.error,
+      t.pausedSince,
+      t.nextAttemptAt,
+      toJson(t.compensation),
+      t.completedAt,
+      t.traceContext ?? null,
+      t.orchestrationId,
+      t.taskId,
+    );
+    if (updated.changes === 0) st.upsertTask.run(taskParams(t));
+  };
+  // A step appends two or three entries: one multi-row INSERT (positional parameters) per step instead of
+  // one statement each, so the statement and its AUTOINCREMENT bookkeeping run once. Prepared per row count.
+  const JOURNAL_ROWS_PER_INSERT = 8;
+  const appendJournalRows: Database.Statement[] = [];
+  const appendJournalStatement = (rows: number): Database.Statement =>
+    (appendJournalRows[rows] ??= db.prepare(
+      `INSERT OR IGNORE INTO journal (orchestration_id, entry_id, type, task_id, producer_id, value, attempt, at) VALUES ${Array.from(
+        { length: rows },
+        () => '(?, ?, ?, ?, ?, ?, ?, ?)',
+      ).join(', ')}`,
+    ));
   // These run inside the store's (group-committed) transaction; a nested better-sqlite3 transaction would
   // only add a SAVEPOINT round per call.
   const many = {
     tasks: (tasks: TaskRecord[]) => {
-      for (const t of tasks) st.upsertTask.run(taskParams(t));
+      for (const t of tasks) saveTask(t);
     },
     journal: (entries: JournalEntry[]) => {
-      for (const e of entries) st.appendJournal.run({ ...e, value: toJson(e.value) });
+      for (let from = 0; from < entries.length; from += JOURNAL_ROWS_PER_INSERT) {
+        const chunk = entries.slice(from, from + JOURNAL_ROWS_PER_INSERT);
+        const args: unknown[] = [];
+        for (const e of chunk) args.push(e.orchestrationId, e.entryId, e.type, e.taskId, e.producerId, toJson(e.value), e.attempt, e.at);
+        appendJournalStatement(chunk.length).run(...args);
+      }
     },
   };
 
@@ -167,8 +207,11 @@ export function createSqliteRepos(db: Database.Database): Repos {
     },
     tasks: {
       save: async (tasks) => {
-        if (tasks.length === 1) st.upsertTask.run(taskParams(tasks[0] as TaskRecord));
-        else if (tasks.length > 1) many.tasks(tasks);
+        many.tasks(tasks);
+      },
+      saveWithJournal: async (tasks, entries) => {
+        many.tasks(tasks);
+        if (entries.length > 0) many.journal(entries);
       },
       listByOrchestration: async (id) => (st.listTasks.all(id) as Row[]).map(taskFromRow),
       findByIdempotencyKey: async (key) => mapOptional(st.findTaskByKey.get(key), taskFromRow),
@@ -267,11 +310,13 @@ const taskParams = (t: TaskRecord) => ({
   ...t,
   input: JSON.stringify(t.input),
   resolvedInput: toJson(t.resolvedInput),
-  // Outputs may legitimately be null; store a JSON text so "null output" and "no output" differ.
-  output: t.state === 'completed' ? JSON.stringify(t.output ?? null) : toJson(t.output),
+  output: outputJson(t),
   compensation: toJson(t.compensation),
   traceContext: t.traceContext ?? null,
 });
+
+/** Outputs may legitimately be null; a completed task stores JSON text so "null output" and "no output" differ. */
+const outputJson = (t: TaskRecord): string | null => (t.state === 'completed' ? JSON.stringify(t.output ?? null) : toJson(t.output));
 
 const taskFromRow = (r: Row): TaskRecord => ({
   orchestrationId: r.orchestration_id as string,
