@@ -360,6 +360,10 @@ describe.skipIf(isSkipped)('several engine processes on one PostgreSQL database'
     let started = 0;
     let someRunning!: () => void;
     const running = new Promise<void>((r) => (someRunning = r));
+    // No task finishes before every orchestration is submitted: on a loaded machine the submissions can take
+    // longer than a whole chain, and an orchestration A completed before it died is rightly never taken over.
+    let openGate!: () => void;
+    const allSubmitted = new Promise<void>((r) => (openGate = r));
     // Services list both engines: when A dies they reconnect to B (the SDK moves on to the next URL).
     const slow = await startService({
       orraUrl: [a.url, b.url],
@@ -371,6 +375,7 @@ describe.skipIf(isSkipped)('several engine processes on one PostgreSQL database'
         runs.set(key, (runs.get(key) ?? 0) + 1);
         started += 1;
         if (started === 12) someRunning();
+        await allSubmitted;
         await new Promise((r) => setTimeout(r, 250));
         return { n: t.input.n + 1, label: t.input.label };
       },
@@ -385,6 +390,7 @@ describe.skipIf(isSkipped)('several engine processes on one PostgreSQL database'
       ids.push(res.body.id);
     }
     await running;
+    openGate();
     await a.kill();
 
     for (const id of ids) {
