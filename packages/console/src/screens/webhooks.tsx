@@ -1,7 +1,8 @@
 import { useState } from 'preact/hooks';
 import { api, withQuery } from '../api.js';
 import { canOperate, CliHint, CopyButton, ErrorNote, Page, ReadOnlyNote, Status, useLive } from '../components.js';
-import { formatTime, shellQuote } from '../format.js';
+import { age, formatTime, shellQuote } from '../format.js';
+import { invalidate } from '../live.js';
 import { route, setQuery } from '../router.js';
 
 export interface Delivery {
@@ -26,12 +27,32 @@ interface Attempt {
   error?: string;
   succeeded: boolean;
 }
-interface Endpoint {
+/** An endpoint's circuit breaker (docs/webhooks.md#circuit-breaker). */
+export type BreakerState = 'active' | 'failing' | 'probing' | 'paused' | 'disabled';
+export interface Endpoint {
   id: string;
   url: string;
   kind: string;
   enabled: boolean;
   disabledReason?: string;
+  state: BreakerState;
+  stateSince: string;
+  heldEvents: number;
+  nextProbeAt?: string;
+  throttledUntil?: string;
+}
+
+/** The breaker's state, since when, and what it holds: as text (the icon and colour only repeat it). */
+function BreakerCell({ endpoint: e }: { endpoint: Endpoint }) {
+  return (
+    <>
+      <Status value={e.state} />{' '}
+      <span class="muted" data-since title={`${age(e.stateSince)} ago`}>
+        since {formatTime(e.stateSince)}
+      </span>
+      {e.state === 'disabled' && e.disabledReason ? <div class="muted">{e.disabledReason}</div> : null}
+    </>
+  );
 }
 
 export function DeliveryTable({ deliveries, onRedeliver }: { deliveries: Delivery[]; onRedeliver?: (d: Delivery) => void }) {
@@ -109,6 +130,7 @@ export function Webhooks() {
               <th scope="col">URL</th>
               <th scope="col">Kind</th>
               <th scope="col">State</th>
+              <th scope="col">Held events</th>
               <th scope="col">Actions</th>
             </tr>
           </thead>
@@ -122,9 +144,10 @@ export function Webhooks() {
                 </td>
                 <td class="mono">{e.url}</td>
                 <td>{e.kind}</td>
-                <td>
-                  <Status value={e.enabled ? 'enabled' : 'disabled'} /> {!e.enabled && e.disabledReason ? e.disabledReason : ''}
+                <td data-state={e.state}>
+                  <BreakerCell endpoint={e} />
                 </td>
+                <td data-held={e.heldEvents}>{e.heldEvents}</td>
                 <td>
                   <button
                     type="button"
@@ -169,26 +192,81 @@ export function Webhooks() {
   );
 }
 
-/** One endpoint's actions: enable, rotate the secret, recover failed deliveries since a time, remove. */
+/** One endpoint's breaker and actions: pause, resume, enable, rotate the secret, recover failed deliveries since a time, remove. */
 function EndpointActions({ endpoint }: { endpoint: Endpoint }) {
   const [since, setSince] = useState('');
   const [confirmUrl, setConfirmUrl] = useState('');
+  const [isDiscarding, setDiscarding] = useState(false);
   const [state, setState] = useState<{ error?: unknown; message?: string; secret?: string }>({});
   const run = (p: Promise<{ message: string; secret?: string }>) => {
     setState({});
-    p.then((r) => setState(r)).catch((error) => setState({ error }));
+    p.then((r) => setState(r))
+      .catch((error) => setState({ error }))
+      // Pause and resume write no event to the log: the endpoint list is refetched here, not by the stream.
+      .finally(() => invalidate(endpoint.id));
   };
   const id = endpoint.id;
+  const isPaused = endpoint.state === 'paused';
+  const breakerAction = (verb: 'pause' | 'resume') =>
+    run(api.post<Endpoint>(`/webhooks/${id}/${verb}`).then((e) => ({ message: `${verb === 'pause' ? 'Paused' : 'Resumed'}: now ${e.state}, ${e.heldEvents} held event(s).` })));
   return (
     <section class="panel" aria-labelledby="endpoint-title">
       <h2 id="endpoint-title">Endpoint {id}</h2>
       <p class="mono">{endpoint.url}</p>
-      <div class="buttons">
-        {!endpoint.enabled && (
-          <button type="button" disabled={!canOperate()} onClick={() => run(api.post(`/webhooks/${id}/enable`).then(() => ({ message: 'Enabled.' })))}>
+      <dl class="facts" data-breaker={endpoint.state}>
+        <dt>Breaker</dt>
+        <dd>
+          <BreakerCell endpoint={endpoint} />
+        </dd>
+        <dt>Held events</dt>
+        <dd>{endpoint.heldEvents}</dd>
+        {endpoint.nextProbeAt && (
+          <>
+            <dt>Next probe</dt>
+            <dd>{formatTime(endpoint.nextProbeAt)}</dd>
+          </>
+        )}
+        {endpoint.throttledUntil && (
+          <>
+            <dt>Throttled until</dt>
+            <dd>{formatTime(endpoint.throttledUntil)}</dd>
+          </>
+        )}
+      </dl>
+      {endpoint.enabled && (
+        <>
+          <div class="buttons">
+            {isPaused ? (
+              <button type="button" disabled={!canOperate()} onClick={() => breakerAction('resume')}>
+                Resume
+              </button>
+            ) : (
+              <button type="button" disabled={!canOperate()} onClick={() => breakerAction('pause')}>
+                Pause
+              </button>
+            )}
+          </div>
+          <CliHint command={`orra webhooks ${isPaused ? 'resume' : 'pause'} ${id}`} />
+        </>
+      )}
+      {!endpoint.enabled && (
+        <form
+          class="action"
+          onSubmit={(e) => {
+            e.preventDefault();
+            run(api.post(`/webhooks/${id}/enable`, isDiscarding ? { discard_held: true } : {}).then(() => ({ message: 'Enabled.' })));
+          }}
+        >
+          <label>
+            <input type="checkbox" checked={isDiscarding} onChange={(e) => setDiscarding(e.currentTarget.checked)} disabled={!canOperate()} /> Discard the {endpoint.heldEvents} held event(s) (they end skipped)
+          </label>
+          <button type="submit" disabled={!canOperate()}>
             Enable
           </button>
-        )}
+        </form>
+      )}
+      {!endpoint.enabled && <CliHint command={`orra webhooks enable ${id}${isDiscarding ? ' --discard-held' : ''}`} />}
+      <div class="buttons">
         <button
           type="button"
           disabled={!canOperate()}
@@ -197,7 +275,7 @@ function EndpointActions({ endpoint }: { endpoint: Endpoint }) {
           Rotate secret
         </button>
       </div>
-      <CliHint command={endpoint.enabled ? `orra webhooks ls` : `orra webhooks enable ${id}`} />
+      <CliHint label="API" command={`curl -X POST $ORRA/webhooks/${id}/rotate-secret -H "Authorization: Bearer $KEY"`} />
       <form
         class="action"
         onSubmit={(e) => {
