@@ -200,15 +200,19 @@ function EndpointActions({ endpoint }: { endpoint: Endpoint }) {
   const [state, setState] = useState<{ error?: unknown; message?: string; secret?: string }>({});
   const run = (p: Promise<{ message: string; secret?: string }>) => {
     setState({});
-    p.then((r) => setState(r))
-      .catch((error) => setState({ error }))
-      // Pause and resume write no event to the log: the endpoint list is refetched here, not by the stream.
-      .finally(() => invalidate(endpoint.id));
+    p.then((r) => setState(r)).catch((error) => setState({ error }));
   };
   const id = endpoint.id;
   const isPaused = endpoint.state === 'paused';
   const breakerAction = (verb: 'pause' | 'resume') =>
-    run(api.post<Endpoint>(`/webhooks/${id}/${verb}`).then((e) => ({ message: `${verb === 'pause' ? 'Paused' : 'Resumed'}: now ${e.state}, ${e.heldEvents} held event(s).` })));
+    run(
+      api.post<Endpoint>(`/webhooks/${id}/${verb}`).then((e) => {
+        // Pause and resume write no event to the log: the endpoint list is refetched here, not by the stream.
+        // (Only here: after Remove, a refetch would drop this panel, and its message with it.)
+        invalidate(id);
+        return { message: `${verb === 'pause' ? 'Paused' : 'Resumed'}: now ${e.state}, ${e.heldEvents} held event(s).` };
+      }),
+    );
   return (
     <section class="panel" aria-labelledby="endpoint-title">
       <h2 id="endpoint-title">Endpoint {id}</h2>
