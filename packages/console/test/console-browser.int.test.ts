@@ -423,6 +423,8 @@ describe('operator console in a browser', () => {
       expect(await tripped.locator('.status').textContent()).toMatch(/^(▲ failing|◐ probing)$/);
       expect(await tripped.locator('[data-since]').textContent()).toMatch(/^since \S/);
       await page.locator('dl.facts[data-breaker]').getByText('Held events').waitFor();
+      // Its pending deliveries say they are held (their retry schedule is frozen), not when they retry.
+      await page.locator('tr[data-event]', { hasText: down.url }).locator('[data-held-by]').first().waitFor();
       expect(await page.getByText(`orra webhooks pause ${id}`, { exact: true }).count()).toBe(1);
       await screenshot(page, 'webhooks');
 

@@ -55,7 +55,11 @@ function BreakerCell({ endpoint: e }: { endpoint: Endpoint }) {
   );
 }
 
-export function DeliveryTable({ deliveries, onRedeliver }: { deliveries: Delivery[]; onRedeliver?: (d: Delivery) => void }) {
+/**
+ * `holding`: each endpoint's breaker state when it is not active. A pending delivery to such an endpoint is
+ * held, its retry schedule frozen: its "next retry" is not when it will be sent, so the table says why not.
+ */
+export function DeliveryTable({ deliveries, onRedeliver, holding }: { deliveries: Delivery[]; onRedeliver?: (d: Delivery) => void; holding?: Map<string, BreakerState> }) {
   return (
     <div class="table-wrap">
       <table class="nav">
@@ -86,7 +90,7 @@ export function DeliveryTable({ deliveries, onRedeliver }: { deliveries: Deliver
               </td>
               <td data-attempts>{d.attempts}</td>
               <td>{d.lastHttpStatus ?? d.lastError ?? '—'}</td>
-              <td>{formatTime(d.nextAttemptAt)}</td>
+              <td>{d.status === 'pending' && holding?.has(d.endpointId) ? <span data-held-by={holding.get(d.endpointId)}>held: endpoint {holding.get(d.endpointId)}</span> : formatTime(d.nextAttemptAt)}</td>
               {onRedeliver && (
                 <td>
                   <button type="button" disabled={!canOperate()} onClick={() => onRedeliver(d)} aria-label={`Redeliver ${d.eventId}`}>
@@ -185,7 +189,7 @@ export function Webhooks() {
         </label>
       </form>
       <ErrorNote error={deliveries.error} />
-      <DeliveryTable deliveries={deliveries.value?.deliveries ?? []} onRedeliver={redeliver} />
+      <DeliveryTable deliveries={deliveries.value?.deliveries ?? []} onRedeliver={redeliver} holding={new Map((endpoints.value ?? []).filter((e) => e.state !== 'active').map((e) => [e.id, e.state]))} />
       <CliHint command="orra webhooks redeliver EVENT_ID" />
       {event && <EventDetail eventId={event} />}
     </Page>
