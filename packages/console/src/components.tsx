@@ -24,6 +24,10 @@ const ICONS: Record<string, string> = {
   connected: '●',
   disconnected: '○',
   disabled: '⊘',
+  // An endpoint's circuit breaker (paused and disabled as above).
+  active: '●',
+  failing: '▲',
+  probing: '◐',
 };
 
 /** A status as icon and text, never colour alone; the colour comes from `data-status` in the CSS. */

@@ -29,6 +29,10 @@ const LOGGED_TYPES = [
   'compensation.ignored',
   'webhook.endpoint.disabled',
   'webhook.endpoint.enabled',
+  // The endpoint circuit breaker (docs/webhooks.md#circuit-breaker): tripped, and recovered by a probe.
+  // Pausing and resuming write no event; the page that does them refetches itself.
+  'webhook.endpoint.failing',
+  'webhook.endpoint.recovered',
   'webhook.delivery.exhausted',
   // On main since this list was written (issue 11); listening for a type the engine never sends is harmless.
   'task.late_result',

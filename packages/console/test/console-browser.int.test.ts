@@ -3,6 +3,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedConsole, type ConsoleSeed } from '../../engine/test/helpers/console-seed.js';
 import { waitFor } from '../../engine/test/helpers/wait-for.js';
+import { WebhookReceiver } from '../../engine/test/helpers/webhook-receiver.js';
 import { launchChromium } from './helpers/browser.js';
 import { openPage, screenshot, signIn } from './helpers/console-page.js';
 
@@ -35,6 +36,9 @@ describe('operator console in a browser', () => {
     // The seeded queue: one pending failed compensation, counted by the engine, with its age.
     await page.locator('[data-tile="pending"]', { hasText: /^1$/ }).waitFor();
     await page.getByText(/^oldest .+ ago$/).waitFor();
+    // The seeded endpoint's breaker has tripped: counted from its state, not from failed deliveries.
+    await page.locator('[data-tile="endpoints"]', { hasText: /^1$/ }).waitFor();
+    await page.locator('[data-tile-detail="endpoints"]', { hasText: /^1 failing$/ }).waitFor();
     await screenshot(page, 'overview');
     await context.close();
 
@@ -89,6 +93,17 @@ describe('operator console in a browser', () => {
     const redeliver = page.getByRole('button', { name: /^Redeliver/ });
     expect(await redeliver.count()).toBeGreaterThan(0);
     for (const button of await redeliver.all()) expect(await button.isDisabled()).toBe(true);
+    // The breaker's actions too: Pause is shown, disabled, and a forced pause is refused and changes nothing.
+    await page.goto(url(`/console/webhooks?endpoint=${seed.failingEndpoint}`));
+    const pause = page.getByRole('button', { name: 'Pause', exact: true });
+    await pause.waitFor();
+    expect(await pause.isDisabled()).toBe(true);
+    const forcedPause = await page.evaluate(async (id) => {
+      const res = await fetch(`/webhooks/${id}/pause`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-orra-client': 'console' }, body: '{}' });
+      return res.status;
+    }, seed.failingEndpoint);
+    expect(forcedPause).toBe(403);
+    expect((await seed.api.get(`/webhooks/${seed.failingEndpoint}`)).body.state).toMatch(/^(failing|probing)$/);
     expect((await seed.api.get(`/compensation-failures/${seed.ids.failedCompensation}`)).body.resolutionState).toBe('pending');
     await context.close();
   });
@@ -386,10 +401,75 @@ describe('operator console in a browser', () => {
     await context.close();
   });
 
+  it("shows an endpoint's breaker tripping live (failing, since when, events held), and pauses and resumes it from the page, audited", async () => {
+    const down = await new WebhookReceiver().listen();
+    down.reply = () => ({ status: 503, body: 'down' });
+    const id = (await seed.api.post('/webhooks', { url: down.url })).body.id as string;
+    const { context, page } = await openPage(browser);
+    try {
+      await signIn(page, seed.engine.url, seed.apiKey, `/console/webhooks?endpoint=${id}`);
+      const row = page.locator(`tr[data-endpoint="${id}"]`);
+      await row.locator('[data-state="active"]').waitFor();
+      await page.locator('[data-live="stream"]').waitFor();
+      // Events for it fail: five failed attempts in a row over two events or more trip its breaker. The
+      // page is not reloaded: the webhook.endpoint.failing event in the stream refreshes it.
+      for (let i = 0; i < 4; i++) await seed.start(`ORD-BRK-${i}`);
+      const tripped = row.locator('[data-state="failing"], [data-state="probing"]');
+      await tripped.waitFor({ timeout: 20_000 });
+      const api = (await seed.api.get(`/webhooks/${id}`)).body as { state: string; heldEvents: number; stateSince: string };
+      expect(api.heldEvents).toBeGreaterThan(0);
+      await row.locator(`[data-held="${api.heldEvents}"]`).waitFor({ timeout: 10_000 });
+      // Text and icon, never colour alone; and since when.
+      expect(await tripped.locator('.status').textContent()).toMatch(/^(▲ failing|◐ probing)$/);
+      expect(await tripped.locator('[data-since]').textContent()).toMatch(/^since \S/);
+      await page.locator('dl.facts[data-breaker]').getByText('Held events').waitFor();
+      // Its pending deliveries say they are held (their retry schedule is frozen), not when they retry.
+      await page.locator('tr[data-event]', { hasText: down.url }).locator('[data-held-by]').first().waitFor();
+      expect(await page.getByText(`orra webhooks pause ${id}`, { exact: true }).count()).toBe(1);
+      await screenshot(page, 'webhooks');
+
+      // Pause from the page: JSON with the console's header, audited as the console's.
+      await page.getByRole('button', { name: 'Pause', exact: true }).click();
+      await page.getByRole('status').filter({ hasText: /^Paused: now paused/ }).waitFor();
+      await row.locator('[data-state="paused"]').waitFor();
+      expect((await seed.api.get(`/webhooks/${id}`)).body.state).toBe('paused');
+      expect((await seed.api.get(`/audit?item=${id}&action=webhook.pause`)).body.entries).toEqual([expect.objectContaining({ client: 'console', action: 'webhook.pause' })]);
+      await page.getByText(`orra webhooks resume ${id}`, { exact: true }).waitFor();
+
+      // Resume: it was failing when paused, so it goes back to failing (and is probed at once).
+      await page.getByRole('button', { name: 'Resume', exact: true }).click();
+      await page.getByRole('status').filter({ hasText: /^Resumed: now (failing|probing)/ }).waitFor();
+      await row.locator('[data-state="failing"], [data-state="probing"]').waitFor();
+      expect((await seed.api.get(`/webhooks/${id}`)).body.state).toMatch(/^(failing|probing)$/);
+      expect((await seed.api.get(`/audit?item=${id}&action=webhook.resume`)).body.entries).toEqual([expect.objectContaining({ client: 'console', action: 'webhook.resume' })]);
+    } finally {
+      await context.close();
+      await seed.api.delete(`/webhooks/${id}`);
+      await down.close();
+    }
+  });
+
+  it('shows a failing endpoint recovering live, without reload, when its probe gets through', async () => {
+    const { context, page } = await openPage(browser);
+    await signIn(page, seed.engine.url, seed.apiKey, '/console/webhooks');
+    const row = page.locator(`tr[data-endpoint="${seed.failingEndpoint}"]`);
+    await row.locator('[data-state="failing"], [data-state="probing"]').waitFor();
+    await page.locator('[data-live="stream"]').waitFor();
+    // The receiver is back: the next probe (about a second away) recovers the endpoint, and the
+    // webhook.endpoint.recovered event in the stream is what refreshes the page.
+    seed.receiver.reply = () => ({ status: 200, body: '{"ok":true}' });
+    await row.locator('[data-state="active"]').waitFor({ timeout: 20_000 });
+    await waitFor(async () => (await seed.api.get(`/webhooks/${seed.failingEndpoint}`)).body.heldEvents === 0, { timeoutMs: 20_000, what: 'the held events to be sent' });
+    const recovered = (await seed.api.get('/events?type=webhook.endpoint.recovered')).body.data as { subject: string }[];
+    expect(recovered.map((e) => e.subject)).toContain(seed.failingEndpoint);
+    await context.close();
+  });
+
   it('redelivers a failed delivery and shows the new attempt', async () => {
     const { context, page } = await openPage(browser);
     await signIn(page, seed.engine.url, seed.apiKey, '/console/webhooks?status=failed');
-    const row = page.locator('tr[data-event]').first();
+    // One of the seeded endpoint's (it has recovered: the new attempt is sent, not held).
+    const row = page.locator('tr[data-event]', { hasText: seed.receiver.url }).first();
     await row.waitFor();
     const eventId = (await row.getAttribute('data-event'))!;
     const attempts = Number(await row.locator('[data-attempts]').textContent());
@@ -399,7 +479,7 @@ describe('operator console in a browser', () => {
     await page.goto(url(`/console/webhooks?event=${encodeURIComponent(eventId)}`));
     await page.locator(`[data-attempt-log] tr:nth-child(${attempts + 1})`).waitFor({ timeout: 30_000 });
     expect(seed.receiver.received.length).toBeGreaterThan(received);
-    await screenshot(page, 'webhooks');
+    await screenshot(page, 'webhook-event');
     await context.close();
   });
 });

@@ -39,6 +39,8 @@ describe('operator console: accessibility, small screens, size and caching', () 
     ['compensations', '/console/compensations', 'tr[data-id]'],
     ['compensation', `/console/compensations/${seed.ids.failedCompensation}`, 'dl.facts'],
     ['webhooks', '/console/webhooks', 'tr[data-event]'],
+    // An endpoint's panel: its breaker (failing, in the breaker's colours), pause and the other actions.
+    ['webhook-endpoint', `/console/webhooks?endpoint=${seed.failingEndpoint}`, 'dl.facts[data-breaker]'],
     ['activity', '/console/activity', 'tr[data-audit]'],
     ['services', '/console/services', 'tr[data-service]'],
   ] as const;

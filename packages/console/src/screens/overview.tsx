@@ -3,12 +3,13 @@ import { ErrorNote, Page, useLive } from '../components.js';
 import { age } from '../format.js';
 import type { FailedCompensation } from './compensations.js';
 import { searchOrchestrations, type ListItem } from './orchestrations.js';
-import type { Delivery } from './webhooks.js';
+import type { Endpoint } from './webhooks.js';
 
 interface Overview {
   pending: { count: number; isOverLimit: boolean; oldest?: FailedCompensation };
   recentFailures: ListItem[];
-  failingDeliveries: Delivery[];
+  /** Endpoints whose circuit breaker is not `active`: failing (or probing), paused or disabled. */
+  troubledEndpoints: Endpoint[];
 }
 
 const DAY_MS = 86_400_000;
@@ -16,11 +17,12 @@ const DAY_MS = 86_400_000;
 async function loadOverview(): Promise<Overview> {
   const since = new Date(Date.now() - DAY_MS).toISOString();
   // Counted by the engine, not fetched: the queue may hold thousands.
-  const [pending, failed, aborted, deliveries] = await Promise.all([
+  const [pending, failed, aborted, endpoints] = await Promise.all([
     api.get<{ count: number; isOverLimit: boolean }>('/compensation-failures/count'),
     searchOrchestrations({ status: 'failed', since, limit: 500 }),
     searchOrchestrations({ status: 'aborted', since, limit: 500 }),
-    api.get<{ deliveries: Delivery[] }>('/webhooks/deliveries?status=failed&limit=200'),
+    // The breaker's own state, as the engine holds it (a failing endpoint's events are held, not failed).
+    api.get<Endpoint[]>('/webhooks'),
   ]);
   return {
     pending: {
@@ -31,7 +33,7 @@ async function loadOverview(): Promise<Overview> {
           : undefined,
     },
     recentFailures: [...failed.items, ...aborted.items],
-    failingDeliveries: deliveries.deliveries.filter((d) => d.updatedAt >= since),
+    troubledEndpoints: endpoints.filter((e) => e.state !== 'active'),
   };
 }
 
@@ -43,7 +45,11 @@ export function OverviewPage() {
     const reason = o.status === 'aborted' ? 'aborted' : typeof o.error === 'object' && o.error ? String((o.error as { error?: string }).error ?? 'failed').replace(/^task\d+ /, '') : 'failed';
     groups.set(reason, (groups.get(reason) ?? 0) + 1);
   }
-  const endpoints = new Set(value?.failingDeliveries.map((d) => d.url));
+  const byState = new Map<string, number>();
+  for (const e of value?.troubledEndpoints ?? []) {
+    const state = e.state === 'probing' ? 'failing' : e.state;
+    byState.set(state, (byState.get(state) ?? 0) + 1);
+  }
   return (
     <Page title="Needs attention">
       <ErrorNote error={error} />
@@ -57,9 +63,14 @@ export function OverviewPage() {
           <strong>{value?.recentFailures.length ?? '…'}</strong>
           <span>orchestrations failed or aborted in the last 24 h</span>
         </a>
-        <a class="tile" href="/console/webhooks?status=failed">
-          <strong>{value ? endpoints.size : '…'}</strong>
-          <span>endpoints with failed deliveries in the last 24 h</span>
+        <a class="tile" href="/console/webhooks">
+          <strong data-tile="endpoints">{value ? value.troubledEndpoints.length : '…'}</strong>
+          <span>endpoints failing, paused or disabled</span>
+          {byState.size > 0 && (
+            <span class="muted" data-tile-detail="endpoints">
+              {[...byState].map(([state, n]) => `${n} ${state}`).join(' · ')}
+            </span>
+          )}
         </a>
       </div>
       {groups.size > 0 && (

@@ -1,7 +1,8 @@
 import { useState } from 'preact/hooks';
 import { api, withQuery } from '../api.js';
 import { canOperate, CliHint, CopyButton, ErrorNote, Page, ReadOnlyNote, Status, useLive } from '../components.js';
-import { formatTime, shellQuote } from '../format.js';
+import { age, formatTime, shellQuote } from '../format.js';
+import { invalidate } from '../live.js';
 import { route, setQuery } from '../router.js';
 
 export interface Delivery {
@@ -26,15 +27,39 @@ interface Attempt {
   error?: string;
   succeeded: boolean;
 }
-interface Endpoint {
+/** An endpoint's circuit breaker (docs/webhooks.md#circuit-breaker). */
+export type BreakerState = 'active' | 'failing' | 'probing' | 'paused' | 'disabled';
+export interface Endpoint {
   id: string;
   url: string;
   kind: string;
   enabled: boolean;
   disabledReason?: string;
+  state: BreakerState;
+  stateSince: string;
+  heldEvents: number;
+  nextProbeAt?: string;
+  throttledUntil?: string;
 }
 
-export function DeliveryTable({ deliveries, onRedeliver }: { deliveries: Delivery[]; onRedeliver?: (d: Delivery) => void }) {
+/** The breaker's state, since when, and what it holds: as text (the icon and colour only repeat it). */
+function BreakerCell({ endpoint: e }: { endpoint: Endpoint }) {
+  return (
+    <>
+      <Status value={e.state} />{' '}
+      <span class="muted" data-since title={`${age(e.stateSince)} ago`}>
+        since {formatTime(e.stateSince)}
+      </span>
+      {e.state === 'disabled' && e.disabledReason ? <div class="muted">{e.disabledReason}</div> : null}
+    </>
+  );
+}
+
+/**
+ * `holding`: each endpoint's breaker state when it is not active. A pending delivery to such an endpoint is
+ * held, its retry schedule frozen: its "next retry" is not when it will be sent, so the table says why not.
+ */
+export function DeliveryTable({ deliveries, onRedeliver, holding }: { deliveries: Delivery[]; onRedeliver?: (d: Delivery) => void; holding?: Map<string, BreakerState> }) {
   return (
     <div class="table-wrap">
       <table class="nav">
@@ -65,7 +90,7 @@ export function DeliveryTable({ deliveries, onRedeliver }: { deliveries: Deliver
               </td>
               <td data-attempts>{d.attempts}</td>
               <td>{d.lastHttpStatus ?? d.lastError ?? '—'}</td>
-              <td>{formatTime(d.nextAttemptAt)}</td>
+              <td>{d.status === 'pending' && holding?.has(d.endpointId) ? <span data-held-by={holding.get(d.endpointId)}>held: endpoint {holding.get(d.endpointId)}</span> : formatTime(d.nextAttemptAt)}</td>
               {onRedeliver && (
                 <td>
                   <button type="button" disabled={!canOperate()} onClick={() => onRedeliver(d)} aria-label={`Redeliver ${d.eventId}`}>
@@ -109,6 +134,7 @@ export function Webhooks() {
               <th scope="col">URL</th>
               <th scope="col">Kind</th>
               <th scope="col">State</th>
+              <th scope="col">Held events</th>
               <th scope="col">Actions</th>
             </tr>
           </thead>
@@ -122,9 +148,10 @@ export function Webhooks() {
                 </td>
                 <td class="mono">{e.url}</td>
                 <td>{e.kind}</td>
-                <td>
-                  <Status value={e.enabled ? 'enabled' : 'disabled'} /> {!e.enabled && e.disabledReason ? e.disabledReason : ''}
+                <td data-state={e.state}>
+                  <BreakerCell endpoint={e} />
                 </td>
+                <td data-held={e.heldEvents}>{e.heldEvents}</td>
                 <td>
                   <button
                     type="button"
@@ -162,33 +189,92 @@ export function Webhooks() {
         </label>
       </form>
       <ErrorNote error={deliveries.error} />
-      <DeliveryTable deliveries={deliveries.value?.deliveries ?? []} onRedeliver={redeliver} />
+      <DeliveryTable deliveries={deliveries.value?.deliveries ?? []} onRedeliver={redeliver} holding={new Map((endpoints.value ?? []).filter((e) => e.state !== 'active').map((e) => [e.id, e.state]))} />
       <CliHint command="orra webhooks redeliver EVENT_ID" />
       {event && <EventDetail eventId={event} />}
     </Page>
   );
 }
 
-/** One endpoint's actions: enable, rotate the secret, recover failed deliveries since a time, remove. */
+/** One endpoint's breaker and actions: pause, resume, enable, rotate the secret, recover failed deliveries since a time, remove. */
 function EndpointActions({ endpoint }: { endpoint: Endpoint }) {
   const [since, setSince] = useState('');
   const [confirmUrl, setConfirmUrl] = useState('');
+  const [isDiscarding, setDiscarding] = useState(false);
   const [state, setState] = useState<{ error?: unknown; message?: string; secret?: string }>({});
   const run = (p: Promise<{ message: string; secret?: string }>) => {
     setState({});
     p.then((r) => setState(r)).catch((error) => setState({ error }));
   };
   const id = endpoint.id;
+  const isPaused = endpoint.state === 'paused';
+  const breakerAction = (verb: 'pause' | 'resume') =>
+    run(
+      api.post<Endpoint>(`/webhooks/${id}/${verb}`).then((e) => {
+        // Pause and resume write no event to the log: the endpoint list is refetched here, not by the stream.
+        // (Only here: after Remove, a refetch would drop this panel, and its message with it.)
+        invalidate(id);
+        return { message: `${verb === 'pause' ? 'Paused' : 'Resumed'}: now ${e.state}, ${e.heldEvents} held event(s).` };
+      }),
+    );
   return (
     <section class="panel" aria-labelledby="endpoint-title">
       <h2 id="endpoint-title">Endpoint {id}</h2>
       <p class="mono">{endpoint.url}</p>
-      <div class="buttons">
-        {!endpoint.enabled && (
-          <button type="button" disabled={!canOperate()} onClick={() => run(api.post(`/webhooks/${id}/enable`).then(() => ({ message: 'Enabled.' })))}>
+      <dl class="facts" data-breaker={endpoint.state}>
+        <dt>Breaker</dt>
+        <dd>
+          <BreakerCell endpoint={endpoint} />
+        </dd>
+        <dt>Held events</dt>
+        <dd>{endpoint.heldEvents}</dd>
+        {endpoint.nextProbeAt && (
+          <>
+            <dt>Next probe</dt>
+            <dd>{formatTime(endpoint.nextProbeAt)}</dd>
+          </>
+        )}
+        {endpoint.throttledUntil && (
+          <>
+            <dt>Throttled until</dt>
+            <dd>{formatTime(endpoint.throttledUntil)}</dd>
+          </>
+        )}
+      </dl>
+      {endpoint.enabled && (
+        <>
+          <div class="buttons">
+            {isPaused ? (
+              <button type="button" disabled={!canOperate()} onClick={() => breakerAction('resume')}>
+                Resume
+              </button>
+            ) : (
+              <button type="button" disabled={!canOperate()} onClick={() => breakerAction('pause')}>
+                Pause
+              </button>
+            )}
+          </div>
+          <CliHint command={`orra webhooks ${isPaused ? 'resume' : 'pause'} ${id}`} />
+        </>
+      )}
+      {!endpoint.enabled && (
+        <form
+          class="action"
+          onSubmit={(e) => {
+            e.preventDefault();
+            run(api.post(`/webhooks/${id}/enable`, isDiscarding ? { discard_held: true } : {}).then(() => ({ message: 'Enabled.' })));
+          }}
+        >
+          <label>
+            <input type="checkbox" checked={isDiscarding} onChange={(e) => setDiscarding(e.currentTarget.checked)} disabled={!canOperate()} /> Discard the {endpoint.heldEvents} held event(s) (they end skipped)
+          </label>
+          <button type="submit" disabled={!canOperate()}>
             Enable
           </button>
-        )}
+        </form>
+      )}
+      {!endpoint.enabled && <CliHint command={`orra webhooks enable ${id}${isDiscarding ? ' --discard-held' : ''}`} />}
+      <div class="buttons">
         <button
           type="button"
           disabled={!canOperate()}
@@ -197,7 +283,7 @@ function EndpointActions({ endpoint }: { endpoint: Endpoint }) {
           Rotate secret
         </button>
       </div>
-      <CliHint command={endpoint.enabled ? `orra webhooks ls` : `orra webhooks enable ${id}`} />
+      <CliHint label="API" command={`curl -X POST $ORRA/webhooks/${id}/rotate-secret -H "Authorization: Bearer $KEY"`} />
       <form
         class="action"
         onSubmit={(e) => {

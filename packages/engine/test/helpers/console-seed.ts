@@ -7,7 +7,9 @@ import { WebhookReceiver } from './webhook-receiver.js';
 /**
  * The console's test world: a real engine on SQLite, real SDK services and a real webhook receiver,
  * seeded with a completed, a failed-and-compensated, an aborted orchestration, one whose compensation
- * failed (pending), and an endpoint that fails. Used by the audit tests, the browser tests and the
+ * failed (pending), and an endpoint that fails: its circuit breaker has tripped (`failing`, events held)
+ * when the seed returns, and it is probed every second or so (it recovers soon after `receiver` answers
+ * 200 again). Used by the audit tests, the browser tests and the
  * screenshot script.
  */
 export interface ConsoleSeed {
@@ -36,6 +38,9 @@ export async function seedConsole(overrides: Record<string, unknown> = {}): Prom
     compensationMaxAttempts: 1,
     compensationBackoffMs: 10,
     webhookRetrySchedule: '0s,50ms',
+    // The breaker's own tests scale its schedules down the same way: a failing endpoint is probed about
+    // every second (±20 %), not after 10 s, 30 s, 1 min…, so a test sees it recover within seconds.
+    webhookProbeSchedule: '1s',
     // Every browser test signs in afresh from one address; the limit itself has its own test.
     consoleSignInsPerMinute: 1000,
     ...overrides,
@@ -123,6 +128,11 @@ export async function seedConsole(overrides: Record<string, unknown> = {}): Prom
   open();
   gate = undefined;
   await ended(aborted, 'aborted');
+  // Five failed attempts in a row over two events or more trip the breaker (ORRA_WEBHOOK_BREAKER_FAILURES).
+  await waitFor(async () => ['failing', 'probing'].includes((await api.get(`/webhooks/${endpoint.body.id}`)).body.state), {
+    timeoutMs: 30_000,
+    what: 'the failing endpoint to trip its breaker',
+  });
   const failedCompensation = await waitFor(
     async () => ((await api.get(`/compensation-failures?orchestration=${compensationFailed}`)).body as { id: string }[] | null)?.[0]?.id,
     { timeoutMs: 30_000, what: 'the failed compensation' },
