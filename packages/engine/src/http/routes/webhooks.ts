@@ -1,4 +1,5 @@
 import {
+  LOGGED_EVENT_TYPES,
   ERROR_CODES,
   rfc3339,
   type RequeueOut,
@@ -23,21 +24,8 @@ type IdParams = { Params: { id: string } };
 
 const KINDS = new Set<WebhookEndpointKind>(['orchestration', 'compensation_failure', 'operator']);
 const STATUSES = new Set<WebhookDeliveryStatus>(['pending', 'succeeded', 'failed', 'skipped']);
-const TYPES = new Set<WebhookEventType>([
-  'orchestration.completed',
-  'orchestration.failed',
-  'orchestration.aborted',
-  'compensation.failed',
-  'webhook.test',
-  'compensation.resolved',
-  'compensation.ignored',
-  'webhook.endpoint.disabled',
-  'webhook.endpoint.enabled',
-  'webhook.endpoint.failing',
-  'webhook.endpoint.recovered',
-  'webhook.delivery.exhausted',
-  'task.late_result',
-]);
+// Every type the log holds, and the test event, which is sent but never logged.
+const TYPES = new Set<WebhookEventType>([...LOGGED_EVENT_TYPES, 'webhook.test']);
 
 /** Webhook endpoints (orra's two `POST` routes plus our management routes), delivery history and replay. */
 export function webhookRoutes(app: FastifyInstance, deps: RouteDeps): void {
