@@ -1,4 +1,4 @@
-import type { BreakerRecord } from '../storage/store.js';
+import { activeBreaker, type BreakerRecord } from '../storage/breaker-records.js';
 import type { AttemptResult } from './webhook-sender.js';
 
 /** What an attempt's result says, and about whom (docs/webhooks.md#circuit-breaker). */
@@ -174,20 +174,7 @@ export function applyAttempt(
 }
 
 function recovered(b: BreakerRecord, now: number): { next: BreakerRecord; transition: BreakerTransition } {
-  return {
-    next: {
-      ...b,
-      state: 'active',
-      stateSince: now,
-      consecutiveFailures: 0,
-      firstFailedEventId: null,
-      isSpanningEvents: false,
-      failingSince: null,
-      probes: 0,
-      nextProbeAt: null,
-      slowStartWindow: 1,
-      updatedAt: now,
-    },
-    transition: 'recovered',
-  };
+  // A fresh active breaker, keeping a 429's wait and starting the drain slowly.
+  const next = { ...activeBreaker(b.endpointId, b.projectId, now), throttledUntil: b.throttledUntil, slowStartWindow: 1 };
+  return { next, transition: 'recovered' };
 }
