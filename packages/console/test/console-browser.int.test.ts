@@ -39,6 +39,12 @@ describe('operator console in a browser', () => {
     // The seeded endpoint's breaker has tripped: counted from its state, not from failed deliveries.
     await page.locator('[data-tile="endpoints"]', { hasText: /^1$/ }).waitFor();
     await page.locator('[data-tile-detail="endpoints"]', { hasText: /^1 failing$/ }).waitFor();
+    // Failed or aborted in the last 24 h, counted and grouped by the engine: the two failed at notify,
+    // and the abort with its reason.
+    await page.locator('[data-tile="failures"]', { hasText: /^3$/ }).waitFor();
+    const groups = page.locator('[data-groups="failures"] li');
+    await groups.filter({ hasText: /^2 × notify: .*no courier available$/ }).waitFor();
+    await groups.filter({ hasText: /^1 × aborted: customer cancelled the order$/ }).waitFor();
     await screenshot(page, 'overview');
     await context.close();
 
