@@ -19,13 +19,18 @@ interface Overview {
   troubledEndpoints: Endpoint[];
 }
 
+/**
+ * What the overview reads first, counted by the engine rather than fetched (the queue and the day's
+ * failures may hold thousands), and the endpoints with their breaker's own state (a failing endpoint's
+ * events are held, not failed). main.tsx preloads these.
+ */
+export const OVERVIEW_PATHS = ['/compensation-failures/count', '/orchestrations/failure-counts', '/webhooks'] as const;
+
 async function loadOverview(): Promise<Overview> {
-  // Counted by the engine, not fetched: the queue and the day's failures may hold thousands.
   const [pending, failures, endpoints] = await Promise.all([
-    api.get<{ count: number; isOverLimit: boolean }>('/compensation-failures/count'),
-    api.get<FailureCounts>('/orchestrations/failure-counts'),
-    // The breaker's own state, as the engine holds it (a failing endpoint's events are held, not failed).
-    api.get<Endpoint[]>('/webhooks'),
+    api.get<{ count: number; isOverLimit: boolean }>(OVERVIEW_PATHS[0]),
+    api.get<FailureCounts>(OVERVIEW_PATHS[1]),
+    api.get<Endpoint[]>(OVERVIEW_PATHS[2]),
   ]);
   return {
     pending: {
