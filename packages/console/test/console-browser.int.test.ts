@@ -480,7 +480,14 @@ describe('operator console in a browser', () => {
     const eventId = (await row.getAttribute('data-event'))!;
     const attempts = Number(await row.locator('[data-attempts]').textContent());
     const received = seed.receiver.received.length;
-    await row.getByRole('button', { name: /^Redeliver/ }).click();
+    const button = row.getByRole('button', { name: /^Redeliver/ });
+    // Its label stays whole on one line (table cells may break long ids anywhere; a button's word must not).
+    expect(await button.evaluate((b) => {
+      const range = document.createRange();
+      range.selectNodeContents(b);
+      return range.getClientRects().length;
+    })).toBe(1);
+    await button.click();
     await page.getByRole('status').filter({ hasText: `Requeued 1 delivery of ${eventId}` }).waitFor();
     await page.goto(url(`/console/webhooks?event=${encodeURIComponent(eventId)}`));
     await page.locator(`[data-attempt-log] tr:nth-child(${attempts + 1})`).waitFor({ timeout: 30_000 });
