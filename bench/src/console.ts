@@ -12,7 +12,7 @@ import { round, summarize } from './stats.js';
  * compensations in storage (SQLite), then
  *
  * - the API calls behind the overview and behind the first page of the orchestrations list, p99 over
- *   REQUESTS rounds, each call alone, and the overview as the page makes it (four requests at once, then
+ *   REQUESTS rounds, each call alone, and the overview as the page makes it (three requests at once, then
  *   the oldest pending);
  *   reference: the engine's `GET /health` on the same connection, same run (the HTTP floor);
  * - the page in Debian's Chromium: navigation start → first list row in the DOM ("usable"), and the time
@@ -30,6 +30,8 @@ const BATCH = 5_000;
 const DAY_MS = 86_400_000;
 /** Spread over 30 days, newest now; statuses in these shares (the rest completed). */
 const SHARE = { failed: 0.08, aborted: 0.02, processing: 0.01 };
+/** Failed orchestrations' errors, in turn (the overview groups by service and error). */
+const FAILURES = ['no courier available', 'address rejected', 'timed out waiting for result'];
 
 export async function consoleBench(): Promise<Record<string, unknown>> {
   const dir = mkdtempSync(join(tmpdir(), 'orra-bench-console-'));
@@ -45,13 +47,8 @@ export async function consoleBench(): Promise<Record<string, unknown>> {
       if (res.statusCode !== 200) throw new Error(`${path}: ${res.statusCode} ${text.slice(0, 200)}`);
       return JSON.parse(text) as unknown;
     };
-    const since = () => new Date(Date.now() - DAY_MS).toISOString();
-    const overviewCalls = () => [
-      '/compensation-failures/count',
-      `/orchestrations/search?status=failed&since=${since()}&limit=500`,
-      `/orchestrations/search?status=aborted&since=${since()}&limit=500`,
-      '/webhooks/deliveries?status=failed&limit=200',
-    ];
+    // What the overview page asks for (screens/overview.tsx), the oldest pending item after these.
+    const overviewCalls = () => ['/compensation-failures/count', '/orchestrations/failure-counts', '/webhooks'];
     const api = {
       health: [] as number[],
       listFirstPage: [] as number[],
@@ -78,7 +75,7 @@ export async function consoleBench(): Promise<Record<string, unknown>> {
       const oldestKey = '/compensation-failures?resolution=pending&order=oldest&limit=1';
       if (!api.overviewEach.has(oldestKey)) api.overviewEach.set(oldestKey, []);
       if (count > 0) await timed(oldestKey, api.overviewEach.get(oldestKey)!);
-      // …and the whole overview as the page asks for it: four at once, then the oldest pending.
+      // …and the whole overview as the page asks for it: three at once, then the oldest pending.
       const t0 = performance.now();
       const [counted] = (await Promise.all(overviewCalls().map((p) => get(p)))) as [{ count: number }];
       if (counted.count > 0) await get(oldestKey);
@@ -146,7 +143,9 @@ export async function seed(store: Store, projectId: string): Promise<number> {
           plan: null,
           taskZero: { orderId: `ORD-${n}` },
           status,
-          error: status === 'failed' ? { message: 'no courier available', taskId: 'task3' } : null,
+          // The runner's shape (`{id, producer, error}`), with the failing task stored below: the overview
+          // groups by its service.
+          error: status === 'failed' ? { id: `task_fail_task3_${n}`, producer: 'task3', error: `task3 failed after 3 attempts: ${FAILURES[n % FAILURES.length]}` } : null,
           results: status === 'completed' ? [{ sent: true }] : null,
           abortReason: status === 'aborted' ? { reason: 'customer cancelled the order' } : null,
           timeoutMs: 300_000,
@@ -157,6 +156,30 @@ export async function seed(store: Store, projectId: string): Promise<number> {
           createdAt,
           updatedAt: createdAt + 1200,
         });
+        if (status === 'failed') {
+          await tx.tasks.save([
+            {
+              orchestrationId: id,
+              taskId: 'task3',
+              seq: 3,
+              serviceId: n % 2 ? 's_notify' : 's_courier',
+              serviceName: n % 2 ? 'notify' : 'courier',
+              input: { orderId: `ORD-${n}` },
+              resolvedInput: { orderId: `ORD-${n}` },
+              state: 'failed',
+              attempts: 3,
+              consecutiveErrors: 3,
+              idempotencyKey: null,
+              executionId: null,
+              output: null,
+              error: FAILURES[n % FAILURES.length]!,
+              pausedSince: null,
+              nextAttemptAt: null,
+              compensation: null,
+              completedAt: null,
+            },
+          ]);
+        }
       }
     });
   }

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { ComponentChildren } from 'preact';
 import { subscribe } from './live.js';
 import { session } from './session.js';
@@ -37,6 +37,17 @@ export function Status({ value }: { value: string }) {
       <span aria-hidden="true">{ICONS[value] ?? '•'}</span> {value.replaceAll('_', ' ')}
     </span>
   );
+}
+
+const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+/** Text made safe to put in HTML, as content or as a quoted attribute value. */
+export const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ENTITIES[c]!);
+
+/** `<Status>` as an HTML string, for lists built as one string (screens/orchestrations.tsx). */
+export function statusHtml(value: string): string {
+  const v = escapeHtml(value);
+  return `<span class="status" data-status="${v}"><span aria-hidden="true">${ICONS[value] ?? '•'}</span> ${v.replaceAll('_', ' ')}</span>`;
 }
 
 export function CopyButton({ text, label = 'Copy' }: { text: string; label?: string }) {
@@ -102,8 +113,20 @@ export function ReadOnlyNote() {
  * Loads `load()` and keeps it fresh through the live module while `isLive` (say, until the item is
  * finished); `deps` reload it from scratch (a new filter or id).
  */
-export function useLive<T>(load: () => Promise<T>, deps: unknown[], topic = '*', isLive: (value: T) => boolean = () => true) {
-  const [state, setState] = useState<{ value?: T; error?: unknown }>({});
+export function useLive<T>(
+  load: () => Promise<T>,
+  deps: unknown[],
+  topic = '*',
+  isLive: (value: T) => boolean = () => true,
+  /** The value already at hand for the first render (a preloaded answer, api.ts), read once. */
+  initial?: () => T | undefined,
+) {
+  const [state, setState] = useState<{ value?: T; error?: unknown }>(() => {
+    const value = initial?.();
+    return value === undefined ? {} : { value };
+  });
+  // The first run of the effect has nothing to load when the first render had the value.
+  const hasFirst = useRef(state.value !== undefined);
   useEffect(() => {
     let isCurrent = true;
     const unsubscribe = subscribe(topic, () => refetch());
@@ -118,8 +141,13 @@ export function useLive<T>(load: () => Promise<T>, deps: unknown[], topic = '*',
         if (isCurrent) setState((s) => ({ ...s, error }));
       }
     }
-    setState({});
-    void refetch();
+    if (hasFirst.current) {
+      hasFirst.current = false;
+      if (state.value !== undefined && !isLive(state.value)) unsubscribe();
+    } else {
+      setState({});
+      void refetch();
+    }
     return () => {
       isCurrent = false;
       unsubscribe();

@@ -39,6 +39,12 @@ describe('operator console in a browser', () => {
     // The seeded endpoint's breaker has tripped: counted from its state, not from failed deliveries.
     await page.locator('[data-tile="endpoints"]', { hasText: /^1$/ }).waitFor();
     await page.locator('[data-tile-detail="endpoints"]', { hasText: /^1 failing$/ }).waitFor();
+    // Failed or aborted in the last 24 h, counted and grouped by the engine: the two failed at notify,
+    // and the abort with its reason.
+    await page.locator('[data-tile="failures"]', { hasText: /^3$/ }).waitFor();
+    const groups = page.locator('[data-groups="failures"] li');
+    await groups.filter({ hasText: /^2 × notify: .*no courier available$/ }).waitFor();
+    await groups.filter({ hasText: /^1 × aborted: customer cancelled the order$/ }).waitFor();
     await screenshot(page, 'overview');
     await context.close();
 
@@ -474,7 +480,14 @@ describe('operator console in a browser', () => {
     const eventId = (await row.getAttribute('data-event'))!;
     const attempts = Number(await row.locator('[data-attempts]').textContent());
     const received = seed.receiver.received.length;
-    await row.getByRole('button', { name: /^Redeliver/ }).click();
+    const button = row.getByRole('button', { name: /^Redeliver/ });
+    // Its label stays whole on one line (table cells may break long ids anywhere; a button's word must not).
+    expect(await button.evaluate((b) => {
+      const range = document.createRange();
+      range.selectNodeContents(b);
+      return range.getClientRects().length;
+    })).toBe(1);
+    await button.click();
     await page.getByRole('status').filter({ hasText: `Requeued 1 delivery of ${eventId}` }).waitFor();
     await page.goto(url(`/console/webhooks?event=${encodeURIComponent(eventId)}`));
     await page.locator(`[data-attempt-log] tr:nth-child(${attempts + 1})`).waitFor({ timeout: 30_000 });

@@ -216,6 +216,14 @@ describe('docs/http-api.md examples against a real engine', () => {
       expect(res.body.nextCursor).toBeNull();
     });
 
+    it('GET /orchestrations/failure-counts: the documented counts, grouped by the failing service and error', async () => {
+      const expected = inlineAnswer(route('GET /orchestrations/failure-counts'));
+      const res = await orders.get('/orchestrations/failure-counts');
+      expect(res.status).toBe(expected.status);
+      expect(shapeMismatches(expected.body, res.body)).toEqual([]);
+      expect(res.body.groups[0]).toMatchObject({ serviceId: services.notify.id, count: failed.length });
+    });
+
     it('GET /orchestrations/{id}: the stored record with the documented fields', async () => {
       route('GET /orchestrations/{id}');
       const res = await orders.get(`/orchestrations/${failed[0]}`);

@@ -2,27 +2,35 @@ import { api } from '../api.js';
 import { ErrorNote, Page, useLive } from '../components.js';
 import { age } from '../format.js';
 import type { FailedCompensation } from './compensations.js';
-import { searchOrchestrations, type ListItem } from './orchestrations.js';
 import type { Endpoint } from './webhooks.js';
+
+/** `GET /orchestrations/failure-counts`: counted and grouped by the engine (docs/http-api.md). */
+interface FailureCounts {
+  failed: number;
+  aborted: number;
+  groups: { status: 'failed' | 'aborted'; service: string | null; error: string | null; count: number }[];
+  notListed: number;
+}
 
 interface Overview {
   pending: { count: number; isOverLimit: boolean; oldest?: FailedCompensation };
-  recentFailures: ListItem[];
+  failures: FailureCounts;
   /** Endpoints whose circuit breaker is not `active`: failing (or probing), paused or disabled. */
   troubledEndpoints: Endpoint[];
 }
 
-const DAY_MS = 86_400_000;
+/**
+ * What the overview reads first, counted by the engine rather than fetched (the queue and the day's
+ * failures may hold thousands), and the endpoints with their breaker's own state (a failing endpoint's
+ * events are held, not failed). main.tsx preloads these.
+ */
+export const OVERVIEW_PATHS = ['/compensation-failures/count', '/orchestrations/failure-counts', '/webhooks'] as const;
 
 async function loadOverview(): Promise<Overview> {
-  const since = new Date(Date.now() - DAY_MS).toISOString();
-  // Counted by the engine, not fetched: the queue may hold thousands.
-  const [pending, failed, aborted, endpoints] = await Promise.all([
-    api.get<{ count: number; isOverLimit: boolean }>('/compensation-failures/count'),
-    searchOrchestrations({ status: 'failed', since, limit: 500 }),
-    searchOrchestrations({ status: 'aborted', since, limit: 500 }),
-    // The breaker's own state, as the engine holds it (a failing endpoint's events are held, not failed).
-    api.get<Endpoint[]>('/webhooks'),
+  const [pending, failures, endpoints] = await Promise.all([
+    api.get<{ count: number; isOverLimit: boolean }>(OVERVIEW_PATHS[0]),
+    api.get<FailureCounts>(OVERVIEW_PATHS[1]),
+    api.get<Endpoint[]>(OVERVIEW_PATHS[2]),
   ]);
   return {
     pending: {
@@ -32,19 +40,20 @@ async function loadOverview(): Promise<Overview> {
           ? ((await api.get<FailedCompensation[] | null>('/compensation-failures?resolution=pending&order=oldest&limit=1')) ?? [])[0]
           : undefined,
     },
-    recentFailures: [...failed.items, ...aborted.items],
+    failures,
     troubledEndpoints: endpoints.filter((e) => e.state !== 'active'),
   };
+}
+
+/** The error as an operator reads it: the failing task's id (`task2 `) says nothing next to the service. */
+function reasonText(g: FailureCounts['groups'][number]): string {
+  if (g.error === null) return g.status === 'aborted' ? 'no reason given' : 'no error recorded';
+  return g.error.replace(/^task\d+ /, '');
 }
 
 /** What needs a human now (Camunda Operate's incidents page): each tile opens the filtered list. */
 export function OverviewPage() {
   const { value, error } = useLive(loadOverview, []);
-  const groups = new Map<string, number>();
-  for (const o of value?.recentFailures ?? []) {
-    const reason = o.status === 'aborted' ? 'aborted' : typeof o.error === 'object' && o.error ? String((o.error as { error?: string }).error ?? 'failed').replace(/^task\d+ /, '') : 'failed';
-    groups.set(reason, (groups.get(reason) ?? 0) + 1);
-  }
   const byState = new Map<string, number>();
   for (const e of value?.troubledEndpoints ?? []) {
     const state = e.state === 'probing' ? 'failing' : e.state;
@@ -60,7 +69,7 @@ export function OverviewPage() {
           {value?.pending.oldest && <span class="muted">oldest {age(value.pending.oldest.timestamp)} ago</span>}
         </a>
         <a class="tile" href="/console/orchestrations?status=failed">
-          <strong>{value?.recentFailures.length ?? '…'}</strong>
+          <strong data-tile="failures">{value ? value.failures.failed + value.failures.aborted : '…'}</strong>
           <span>orchestrations failed or aborted in the last 24 h</span>
         </a>
         <a class="tile" href="/console/webhooks">
@@ -73,15 +82,18 @@ export function OverviewPage() {
           )}
         </a>
       </div>
-      {groups.size > 0 && (
+      {value && value.failures.groups.length > 0 && (
         <>
-          <h2>Failures in the last 24 h, by error</h2>
-          <ul class="groups">
-            {[...groups].map(([reason, n]) => (
+          <h2>Failures in the last 24 h, by service and error</h2>
+          <ul class="groups" data-groups="failures">
+            {value.failures.groups.map((g) => (
               <li>
-                <a href={reason === 'aborted' ? '/console/orchestrations?status=aborted' : '/console/orchestrations?status=failed'}>{n}</a> × {reason}
+                <a href={`/console/orchestrations?status=${g.status}`}>{g.count}</a> × {g.status === 'aborted' ? 'aborted' : (g.service ?? 'unknown service')}
+                {': '}
+                {reasonText(g)}
               </li>
             ))}
+            {value.failures.notListed > 0 && <li class="muted">{value.failures.notListed} more in smaller groups</li>}
           </ul>
         </>
       )}

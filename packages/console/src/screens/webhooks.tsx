@@ -83,7 +83,7 @@ export function DeliveryTable({ deliveries, onRedeliver, holding }: { deliveries
                   {d.eventId}
                 </a>
               </td>
-              <td>{d.type}</td>
+              <td class="nowrap">{d.type}</td>
               <td class="mono">{d.url}</td>
               <td>
                 <Status value={d.status} />

@@ -67,6 +67,12 @@ export interface OrchestrationSearch {
   after?: { createdAt: number; id: string };
 }
 
+export interface FailureCounts {
+  totals: { failed: number; aborted: number };
+  /** Largest first. A failed orchestration's service is its failing task's; an aborted one has none. */
+  groups: { status: 'failed' | 'aborted'; serviceId: string | null; serviceName: string | null; error: string | null; count: number }[];
+}
+
 export interface OrchestrationRepo {
   insert(orchestration: OrchestrationRecord): Promise<void>;
   /** Writes the fields that change after creation: status, error, results, abortReason, updatedAt. */
@@ -75,6 +81,12 @@ export interface OrchestrationRepo {
   getById(id: string): Promise<OrchestrationRecord | undefined>;
   listByProject(projectId: string, filter: OrchestrationListFilter): Promise<OrchestrationRecord[]>;
   search(projectId: string, filter: OrchestrationSearch): Promise<OrchestrationRecord[]>;
+  /**
+   * Failed and aborted orchestrations created in [since, until), counted (`totals`, from the
+   * (project, status, created_at) index) and grouped by status, failing service and error text (`groups`,
+   * the `limit` largest): the console's overview tile, without reading the rows out.
+   */
+  countFailures(projectId: string, range: { since: number; until: number; limit: number }): Promise<FailureCounts>;
   /** Orchestrations that are pending or processing: the work to resume after a restart. */
   listInFlight(): Promise<OrchestrationRecord[]>;
 }

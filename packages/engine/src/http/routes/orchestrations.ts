@@ -10,6 +10,7 @@ import { submissionOf } from '../submission-key.js';
 
 /** How many orchestrations `GET /orchestrations` returns at most (newest first). */
 const LIST_LIMIT = 1000;
+const DAY_MS = 86_400_000;
 
 export function orchestrationRoutes(app: FastifyInstance, deps: RouteDeps): void {
   app.post('/orchestrations', async (request, reply) => {
@@ -56,6 +57,29 @@ export function orchestrationRoutes(app: FastifyInstance, deps: RouteDeps): void
     return {
       items: records.map((r) => byId.get(r.id)).filter((item) => item !== undefined),
       nextCursor: records.length === limit && last ? `${last.createdAt}:${last.id}` : null,
+    };
+  });
+
+  // Ours: the console overview's tile, counted by the database instead of listing the failures (a
+  // 500-row search read every failed row and its compensation summary to show a count).
+  app.get<{ Querystring: Record<string, string | undefined> }>('/orchestrations/failure-counts', async (request) => {
+    const q = request.query;
+    const now = deps.now();
+    const until = q.until ? timeParam(q.until, 'until') : now;
+    const since = q.since ? timeParam(q.since, 'since') : until - DAY_MS;
+    if (since >= until) throw invalid('since', 'must be before until');
+    const limit = intParam(q.limit, 'limit', 1, 100) ?? 20;
+    const counts = await deps.store.orchestrations.countFailures(callerOf(request).projectId, { since, until, limit });
+    const listed = counts.groups.reduce((sum, g) => sum + g.count, 0);
+    return {
+      since: new Date(since).toISOString(),
+      until: new Date(until).toISOString(),
+      failed: counts.totals.failed,
+      aborted: counts.totals.aborted,
+      groups: counts.groups.map((g) => ({ status: g.status, service: g.serviceName, serviceId: g.serviceId, error: g.error, count: g.count })),
+      // PostgreSQL reads the totals and the groups on two connections: a failure committed between them
+      // must not make this negative.
+      notListed: Math.max(0, counts.totals.failed + counts.totals.aborted - listed),
     };
   });
 

@@ -7,6 +7,7 @@ import { createCompensationRepo } from './compensation-repos.js';
 import { createRetentionRepo } from './retention-repo.js';
 import { createSubmissionKeyRepo } from './submission-key-repo.js';
 import { createAuditRepo, createConsoleSessionRepo } from './console-repos.js';
+import { failureCountsFrom, FAILURE_COUNTS_SQL } from '../failure-counts-sql.js';
 import { searchWhere } from '../orchestration-search-sql.js';
 import { createEventLogRepo } from './event-log-repo.js';
 import { createGroundingRepo } from './grounding-repos.js';
@@ -201,6 +202,13 @@ export function createPostgresRepos(q: Queryable, onSequence?: (projectId: strin
         const { where, args } = searchWhere(projectId, f, () => `$${++n}`, 'ILIKE', 'id COLLATE "C"');
         const sql = `SELECT ${ORCHESTRATION} FROM orchestrations o WHERE ${where} ORDER BY created_at DESC, id COLLATE "C" DESC LIMIT $${++n}`;
         return (await q.query(sql, [...args, f.limit])).rows.map(orchestrationFromRow);
+      },
+      countFailures: async (projectId, { since, until, limit }) => {
+        const [totals, groups] = await Promise.all([
+          q.query(FAILURE_COUNTS_SQL.postgres.totals, [projectId, since, until]),
+          q.query(FAILURE_COUNTS_SQL.postgres.groups, [projectId, since, until, limit]),
+        ]);
+        return failureCountsFrom(totals.rows, groups.rows);
       },
     },
     tasks: {

@@ -8,6 +8,7 @@ import { createGroundingRepo } from './grounding-repos.js';
 import { createRetentionRepo } from './retention-repo.js';
 import { createSubmissionKeyRepo } from './submission-key-repo.js';
 import { createAuditRepo, createConsoleSessionRepo } from './console-repos.js';
+import { failureCountsFrom, FAILURE_COUNTS_SQL } from '../failure-counts-sql.js';
 import { searchWhere } from '../orchestration-search-sql.js';
 import { createWebhookDeliveryRepo, createWebhookEndpointRepo } from './webhook-repos.js';
 import type {
@@ -28,6 +29,8 @@ const fromJson = <T>(text: unknown): T => (text === null || text === undefined ?
 /** Plain synchronous repositories over one better-sqlite3 connection, wrapped in resolved promises. */
 export function createSqliteRepos(db: Database.Database): Repos {
   const st = {
+    failureTotals: db.prepare(FAILURE_COUNTS_SQL.sqlite.totals),
+    failureGroups: db.prepare(FAILURE_COUNTS_SQL.sqlite.groups),
     insertProject: db.prepare(
       'INSERT INTO projects (id, name, name_key, created_at, webhooks, compensation_failure_webhooks) VALUES (?, ?, ?, ?, ?, ?)',
     ),
@@ -203,6 +206,11 @@ export function createSqliteRepos(db: Database.Database): Repos {
         const { where, args } = searchWhere(projectId, f, () => '?', 'LIKE');
         const sql = `SELECT * FROM orchestrations o WHERE ${where} ORDER BY created_at DESC, id DESC LIMIT ?`;
         return (db.prepare(sql).all(...args, f.limit) as Row[]).map(orchestrationFromRow);
+      },
+      countFailures: async (projectId, { since, until, limit }) => {
+        const totals = st.failureTotals.all(projectId, since, until);
+        const groups = st.failureGroups.all(projectId, since, until, limit);
+        return failureCountsFrom(totals as Record<string, unknown>[], groups as Record<string, unknown>[]);
       },
     },
     tasks: {
