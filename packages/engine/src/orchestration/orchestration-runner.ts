@@ -9,7 +9,7 @@ import {
 } from '@orra/protocol';
 import type { ProgressNotice } from '../events/progress-signal.js';
 import type { Logger } from '../logging/logger.js';
-import type { Store, TaskRecord } from '../storage/store.js';
+import type { Repos, Store, TaskRecord } from '../storage/store.js';
 import { Tracing } from '../tracing/tracing.js';
 import { TimerQueue } from '../timers/timer-queue.js';
 import { isFailureAnswer, judgeAnswer, type WorkPhase } from '../answers/judge-answer.js';
@@ -37,6 +37,13 @@ export interface TakenOver {
   tasks?: ReadonlyMap<string, TaskRecord[]>;
   /** Execution id → socket id, for attempts still out with a live engine process: not sent again. */
   attemptsOut?: ReadonlyMap<string, string>;
+}
+
+/** The first step of a new orchestration, committed by its creator's transaction (`startWithin`). */
+export interface FirstStep {
+  write(tx: Repos): Promise<void>;
+  committed(): void;
+  abandon(): void;
 }
 
 /** Hooks run when an orchestration reaches a final state, inside its finalising step (compensation, webhooks). */
@@ -128,10 +135,34 @@ export class OrchestrationRunner {
     return this.byKey.has(idempotencyKey);
   }
 
-  /** Starts a newly created orchestration (already stored as `pending` with its tasks). */
-  start(record: LiveOrchestration['record'], tasks: TaskRecord[]): Promise<void> {
+  /**
+   * Starts a new orchestration whose first step commits in the transaction that stores it (one commit,
+   * one fsync, instead of two before its first task can be sent). The step is worked out now, in memory;
+   * the caller writes it with `write(tx)` after the orchestration's own rows, then calls `committed()`
+   * once that transaction has committed (its effects — sending the first tasks — run then, never before),
+   * or `abandon()` when it did not commit. `write` may run more than once (a PostgreSQL transaction that
+   * lost a conflict runs again): it only writes state computed here. Work queued on the orchestration
+   * meanwhile waits for `committed`/`abandon`.
+   */
+  startWithin(record: LiveOrchestration['record'], tasks: TaskRecord[]): FirstStep {
     const live = this.adopt(record, tasks);
-    return this.enqueue(live, (step) => this.advance(step));
+    const step = new Step(live, this.now());
+    if (!this.isStopped) this.advance(step);
+    let settle: () => void = () => undefined;
+    live.chain = new Promise<void>((resolve) => (settle = resolve));
+    return {
+      write: (tx) => (step.isEmpty ? Promise.resolve() : step.write(tx)),
+      committed: () => {
+        // As `enqueue` does after a commit.
+        step.runEffects();
+        this.reportProgress(step);
+        settle();
+      },
+      abandon: () => {
+        this.forget(live);
+        settle();
+      },
+    };
   }
 
   /**

@@ -109,31 +109,45 @@ export class OrchestrationService {
       completedAt: null,
     }));
     record.traceContext = this.tracing.startOrchestration(record, trace);
-    const first = await this.store.transaction(async (tx) => {
-      const taken = submission && (await takenSubmissionKey(tx, projectId, submission, now));
-      if (taken) return taken;
-      await tx.orchestrations.insert(record);
-      if (submission) await tx.submissionKeys.insert(keyRecord(projectId, submission, record.id, ANSWERED_SUBMITTED, now));
-      await tx.tasks.save(tasks);
-      await tx.journal.append([
-        {
-          orchestrationId: record.id,
-          type: 'task_output',
-          entryId: 'task0',
-          taskId: 'task0',
-          producerId: 'control-panel',
-          value: record.taskZero,
-          attempt: 0,
-          at: now,
-        },
-        ...useCaseEntries(record, useCase),
-      ]);
-      return undefined;
-    });
-    // A concurrent submission with the same key committed first: nothing of ours was written.
-    if (first && submission) return this.replay(projectId, first, submission);
     const response = structuredClone(record);
-    await this.runner.start(record, tasks);
+    // The first step (its first tasks marked sent) commits with the orchestration: one fsync before the
+    // first task goes out instead of two. The orchestration row is stored as submitted (`pending`, as the
+    // response shows it) and the step then updates it, as the two transactions did.
+    const start = this.runner.startWithin(record, tasks);
+    let first: SubmissionKeyRecord | undefined;
+    try {
+      first = await this.store.transaction(async (tx) => {
+        const taken = submission && (await takenSubmissionKey(tx, projectId, submission, now));
+        if (taken) return taken;
+        await tx.orchestrations.insert(response);
+        if (submission) await tx.submissionKeys.insert(keyRecord(projectId, submission, record.id, ANSWERED_SUBMITTED, now));
+        await tx.tasks.save(tasks);
+        await tx.journal.append([
+          {
+            orchestrationId: record.id,
+            type: 'task_output',
+            entryId: 'task0',
+            taskId: 'task0',
+            producerId: 'control-panel',
+            value: record.taskZero,
+            attempt: 0,
+            at: now,
+          },
+          ...useCaseEntries(record, useCase),
+        ]);
+        await start.write(tx);
+        return undefined;
+      });
+    } catch (err) {
+      start.abandon();
+      throw err;
+    }
+    // A concurrent submission with the same key committed first: nothing of ours was written.
+    if (first && submission) {
+      start.abandon();
+      return this.replay(projectId, first, submission);
+    }
+    start.committed();
     return { record: response, useCase, isReplay: false };
   }
 
