@@ -15,7 +15,11 @@ const arrivals = new Map<string, number>();
 let current: ClientRequest | undefined;
 let isPolling = false;
 
-function get(url: string, headers: Record<string, string>, onResponse: (res: IncomingMessage) => void): ClientRequest {
+function get(
+  url: string,
+  headers: Record<string, string>,
+  onResponse: (res: IncomingMessage) => void,
+): ClientRequest {
   const req = request(url, { headers, agent: false }, onResponse);
   req.on('error', () => undefined); // closed by `stop`
   req.end();
@@ -52,7 +56,10 @@ function poll(url: string, headers: Record<string, string>, after: string): void
     res.on('end', () => {
       const at = nowUs();
       if (res.statusCode !== 200) return void process.send?.({ error: `poll answered ${res.statusCode}` });
-      const page = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { data: { id: string }[]; next_cursor: string };
+      const page = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+        data: { id: string }[];
+        next_cursor: string;
+      };
       for (const e of page.data) if (!arrivals.has(e.id)) arrivals.set(e.id, at);
       poll(url, headers, page.next_cursor);
     });

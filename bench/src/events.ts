@@ -46,7 +46,10 @@ const spread = (xs: number[], digits: number) => ({
 });
 
 function startClient() {
-  const child = fork(fileURLToPath(new URL('./events-client.js', import.meta.url)), [], { stdio: 'inherit', execArgv: [] });
+  const child = fork(fileURLToPath(new URL('./events-client.js', import.meta.url)), [], {
+    stdio: 'inherit',
+    execArgv: [],
+  });
   const next = () => new Promise<any>((r) => child.once('message', r));
   return {
     async open(cmd: 'sse' | 'poll', url: string, headers: Record<string, string>) {
@@ -88,14 +91,23 @@ function latencies(sent: Map<string, number>, arrived: Map<string, number>): Lat
     if (a !== undefined) samples.push((a - at) / 1000);
   }
   const s = summarize(samples.slice(Math.floor(samples.length / 20))); // the first 5 % warm up
-  return { events: sent.size, missing: sent.size - samples.length, p50: round(s.p50), p99: round(s.p99), mean: round(s.mean) };
+  return {
+    events: sent.size,
+    missing: sent.size - samples.length,
+    p50: round(s.p50),
+    p99: round(s.p99),
+    mean: round(s.mean),
+  };
 }
 
 export async function events(): Promise<Record<string, unknown>> {
   const loadBefore = loadavg().map((l) => round(l, 2));
   const dir = mkdtempSync(join(tmpdir(), 'orra-bench-events-'));
   const engine = await startEngine({ env: {}, overrides: { port: 0, dataDir: dir, logLevel: 'warn' } });
-  const project = (await new OrraClient({ baseUrl: engine.url }).registerProject({ name: 'bench' })) as { id: string; apiKey: string };
+  const project = (await new OrraClient({ baseUrl: engine.url }).registerProject({ name: 'bench' })) as {
+    id: string;
+    apiKey: string;
+  };
   const auth = { authorization: `Bearer ${project.apiKey}` };
   const { outbox } = engine.webhooks;
   const client = startClient();
@@ -110,7 +122,15 @@ export async function events(): Promise<Record<string, unknown>> {
       finalizedAt: Date.now(),
       results: [{ orderId: `ORD${n}`, status: 'shipped', amount: 42.5, eta: '2 days' }],
     });
-    return { projectId: project.id, kind: 'orchestration', type: payload.type, eventId: payload.event_id, payload, subject: payload.orchestration_id, orchestrationId: payload.orchestration_id };
+    return {
+      projectId: project.id,
+      kind: 'orchestration',
+      type: payload.type,
+      eventId: payload.event_id,
+      payload,
+      subject: payload.orchestration_id,
+      orchestrationId: payload.orchestration_id,
+    };
   };
   const sent = new Map<string, number>();
   const commit = (): void => {
@@ -129,7 +149,17 @@ export async function events(): Promise<Record<string, unknown>> {
     const event = nextEvent();
     refSeq += 1;
     const id = `ref-${refSeq}`;
-    const envelope = { specversion: '1.0', id, source: `/projects/${project.id}`, type: event.type, subject: event.subject, time: new Date().toISOString(), datacontenttype: 'application/json', sequence: cursorOf(refSeq), data: event.payload };
+    const envelope = {
+      specversion: '1.0',
+      id,
+      source: `/projects/${project.id}`,
+      type: event.type,
+      subject: event.subject,
+      time: new Date().toISOString(),
+      datacontenttype: 'application/json',
+      sequence: cursorOf(refSeq),
+      data: event.payload,
+    };
     return { id, cursor: cursorOf(refSeq), envelope };
   };
   let refStream: ServerResponse | undefined;
@@ -137,7 +167,16 @@ export async function events(): Promise<Record<string, unknown>> {
   let queued: ReturnType<typeof refEnvelope>[] = [];
   const answerPoll = (res: ServerResponse, page: ReturnType<typeof refEnvelope>[]) => {
     const last = page.at(-1)!.cursor;
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ data: page.map((e) => e.envelope), next_cursor: last, has_more: false, head_cursor: last }));
+    res
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(
+        JSON.stringify({
+          data: page.map((e) => e.envelope),
+          next_cursor: last,
+          has_more: false,
+          head_cursor: last,
+        }),
+      );
   };
   const reference = createServer((req, res) => {
     if (req.url?.startsWith('/events/stream')) {
@@ -169,7 +208,14 @@ export async function events(): Promise<Record<string, unknown>> {
     } else queued.push(e);
   };
 
-  const measure = async (cmd: 'sse' | 'poll', url: string, headers: Record<string, string>, rate: number, seconds: number, emit: () => void) => {
+  const measure = async (
+    cmd: 'sse' | 'poll',
+    url: string,
+    headers: Record<string, string>,
+    rate: number,
+    seconds: number,
+    emit: () => void,
+  ) => {
     await client.open(cmd, url, headers);
     sent.clear();
     await openLoop(rate, seconds, emit);
@@ -180,7 +226,8 @@ export async function events(): Promise<Record<string, unknown>> {
   type Round = Partial<Record<'refStream' | 'stream' | 'refPoll' | 'poll', Latency>>;
   const rounds: Round[] = [];
   // One warm-up pass of each, not counted.
-  if (PHASES.includes('stream')) await measure('sse', `${engine.url}/events/stream?after=head`, auth, RATE, 1, commit);
+  if (PHASES.includes('stream'))
+    await measure('sse', `${engine.url}/events/stream?after=head`, auth, RATE, 1, commit);
   for (let r = 0; r < ROUNDS; r++) {
     const x: Round = {};
     if (PHASES.includes('stream')) {
@@ -189,22 +236,47 @@ export async function events(): Promise<Record<string, unknown>> {
     }
     if (PHASES.includes('poll')) {
       x.refPoll = await measure('poll', `${refUrl}/events?wait=30`, {}, POLL_RATE, POLL_S, refPollEvent);
-      x.poll = await measure('poll', `${engine.url}/events?wait=30&limit=500`, auth, POLL_RATE, POLL_S, commit);
+      x.poll = await measure(
+        'poll',
+        `${engine.url}/events?wait=30&limit=500`,
+        auth,
+        POLL_RATE,
+        POLL_S,
+        commit,
+      );
     }
     rounds.push(x);
-    const show = (l?: Latency) => (l ? `p50 ${l.p50} p99 ${l.p99} ms (${l.events}, ${l.missing} missing)` : '-');
-    process.stderr.write(`round ${r + 1}: stream ${show(x.stream)} | ref ${show(x.refStream)} ; poll ${show(x.poll)} | ref ${show(x.refPoll)}\n`);
+    const show = (l?: Latency) =>
+      l ? `p50 ${l.p50} p99 ${l.p99} ms (${l.events}, ${l.missing} missing)` : '-';
+    process.stderr.write(
+      `round ${r + 1}: stream ${show(x.stream)} | ref ${show(x.refStream)} ; poll ${show(x.poll)} | ref ${show(x.refPoll)}\n`,
+    );
   }
 
   const figures = (engineKey: 'stream' | 'poll', refKey: 'refStream' | 'refPoll') => {
     const paired = rounds.filter((x) => x[engineKey] && x[refKey]);
     if (paired.length === 0) return undefined;
     return {
-      p50Ms: spread(paired.map((x) => x[engineKey]!.p50), 2),
-      p99Ms: spread(paired.map((x) => x[engineKey]!.p99), 2),
-      referenceP50Ms: spread(paired.map((x) => x[refKey]!.p50), 2),
-      referenceP99Ms: spread(paired.map((x) => x[refKey]!.p99), 2),
-      p99ToReference: spread(paired.map((x) => x[engineKey]!.p99 / Math.max(0.001, x[refKey]!.p99)), 1),
+      p50Ms: spread(
+        paired.map((x) => x[engineKey]!.p50),
+        2,
+      ),
+      p99Ms: spread(
+        paired.map((x) => x[engineKey]!.p99),
+        2,
+      ),
+      referenceP50Ms: spread(
+        paired.map((x) => x[refKey]!.p50),
+        2,
+      ),
+      referenceP99Ms: spread(
+        paired.map((x) => x[refKey]!.p99),
+        2,
+      ),
+      p99ToReference: spread(
+        paired.map((x) => x[engineKey]!.p99 / Math.max(0.001, x[refKey]!.p99)),
+        1,
+      ),
       missing: paired.reduce((s, x) => s + x[engineKey]!.missing, 0),
     };
   };

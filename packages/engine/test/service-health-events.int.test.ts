@@ -7,7 +7,13 @@ import { startEngine, type Engine } from '../src/app.js';
 import { Api, newProject } from './helpers/api.js';
 import { startService } from './helpers/sdk-services.js';
 import { TcpProxy } from './helpers/tcp-proxy.js';
-import { dropSchema, isPostgresReachable, isPostgresRun, TEST_DATABASE_URL, uniqueSchema } from './helpers/test-database.js';
+import {
+  dropSchema,
+  isPostgresReachable,
+  isPostgresRun,
+  TEST_DATABASE_URL,
+  uniqueSchema,
+} from './helpers/test-database.js';
 import { startTestEngine, type TestEngine } from './helpers/test-engine.js';
 import { waitFor } from './helpers/wait-for.js';
 import { WebhookReceiver } from './helpers/webhook-receiver.js';
@@ -56,28 +62,53 @@ describe('service health operator events', () => {
         return { v: `done ${t.input.v}` };
       },
     });
-    cleanup.push(() => proxy.close(), () => svc.shutdown());
+    cleanup.push(
+      () => proxy.close(),
+      () => svc.shutdown(),
+    );
     const res = await api.post('/orchestrations', {
       action: { content: 'outlast a network cut' },
       plan: { tasks: [{ id: 'task1', service: svc.id, input: { v: 'x' } }] },
     });
     expect(res.status).toBe(202);
     await started.promise;
-    const statuses = async () => ((await api.get(`/orchestrations/inspections/${res.body.id}`)).body.tasks?.[0]?.statusHistory ?? []).map((h: any) => h.status);
+    const statuses = async () =>
+      (
+        (await api.get(`/orchestrations/inspections/${res.body.id}`)).body.tasks?.[0]?.statusHistory ?? []
+      ).map((h: any) => h.status);
     const completed = () =>
-      waitFor(async () => (await api.get(`/orchestrations/inspections/${res.body.id}`)).body.status === 'completed' || undefined, {
-        what: 'completion after reconnect',
-        timeoutMs: 20_000,
-      });
+      waitFor(
+        async () =>
+          (await api.get(`/orchestrations/inspections/${res.body.id}`)).body.status === 'completed' ||
+          undefined,
+        {
+          what: 'completion after reconnect',
+          timeoutMs: 20_000,
+        },
+      );
     const received = () => operator.received.filter((h) => String(h.json?.type).startsWith('service.'));
-    return { api, projectId, operator, secret: hook.body.secret as string, proxy, svc, release, statuses, completed, received };
+    return {
+      api,
+      projectId,
+      operator,
+      secret: hook.body.secret as string,
+      proxy,
+      svc,
+      release,
+      statuses,
+      completed,
+      received,
+    };
   }
 
   it('sends one service.unhealthy when a service with a waiting task stays away, and one service.healthy when it is back', async () => {
     const t = await setUp(400);
     t.proxy.cut();
     await waitFor(async () => (await t.statuses()).includes('paused'), { what: 'task paused' });
-    const [unhealthy] = await waitFor(() => (t.received().length > 0 ? t.received() : undefined), { what: 'service.unhealthy', timeoutMs: 10_000 });
+    const [unhealthy] = await waitFor(() => (t.received().length > 0 ? t.received() : undefined), {
+      what: 'service.unhealthy',
+      timeoutMs: 10_000,
+    });
     expect(unhealthy!.json).toMatchObject({
       type: 'service.unhealthy',
       project_id: t.projectId,
@@ -85,7 +116,9 @@ describe('service health operator events', () => {
       service_name: 'wobbly',
       links: { api: `/services/${t.svc.id}`, cli: `orra services inspect ${t.svc.id}` },
     });
-    expect(new Webhook(t.secret).verify(unhealthy!.body, unhealthy!.headers as Record<string, string>)).toEqual(unhealthy!.json);
+    expect(
+      new Webhook(t.secret).verify(unhealthy!.body, unhealthy!.headers as Record<string, string>),
+    ).toEqual(unhealthy!.json);
     // Still away for several thresholds more: no second unhealthy in the same episode.
     await sleep(1_200);
     expect(t.received().map((h) => h.json.type)).toEqual(['service.unhealthy']);
@@ -93,7 +126,9 @@ describe('service health operator events', () => {
     t.release.open(); // the handler finishes while cut off; the SDK keeps the result
     t.proxy.restore();
     await t.completed();
-    const healthy = await waitFor(() => t.received().find((h) => h.json.type === 'service.healthy'), { what: 'service.healthy' });
+    const healthy = await waitFor(() => t.received().find((h) => h.json.type === 'service.healthy'), {
+      what: 'service.healthy',
+    });
     expect(healthy.json).toMatchObject({
       type: 'service.healthy',
       service_id: t.svc.id,
@@ -102,7 +137,9 @@ describe('service health operator events', () => {
       links: { api: `/services/${t.svc.id}`, cli: `orra services inspect ${t.svc.id}` },
     });
     expect(healthy.json.away_ms).toBeGreaterThanOrEqual(400);
-    expect(new Webhook(t.secret).verify(healthy.body, healthy.headers as Record<string, string>)).toEqual(healthy.json);
+    expect(new Webhook(t.secret).verify(healthy.body, healthy.headers as Record<string, string>)).toEqual(
+      healthy.json,
+    );
 
     // The feed holds the pair, in order, with the webhooks' ids, and nothing more.
     const feed = await t.api.get(`/events?type=${HEALTH_TYPES}`);
@@ -137,86 +174,118 @@ describe('service health operator events', () => {
 // PostgreSQL, so the run that repeats the suite on PostgreSQL skips it rather than running it twice.
 const isClusterSkipped = isPostgresRun || !(await isPostgresReachable());
 
-describe.skipIf(isClusterSkipped)('service health operator events on several engine processes (PostgreSQL)', () => {
-  const cleanup: (() => unknown)[] = [];
-  let schema = '';
-  beforeAll(() => {
-    schema = uniqueSchema('svc_health');
-    cleanup.push(() => dropSchema(schema));
-  });
-  afterAll(async () => {
-    for (const c of cleanup.reverse()) await c();
-  });
-
-  async function engineOn(): Promise<Engine> {
-    const dataDir = mkdtempSync(join(tmpdir(), 'orra-svc-health-'));
-    cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
-    const engine = await startEngine({
-      env: {},
-      overrides: {
-        port: 0,
-        dataDir,
-        logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
-        databaseUrl: TEST_DATABASE_URL,
-        databaseSchema: schema,
-        serviceUnhealthyAfterMs: 300,
-      },
+describe.skipIf(isClusterSkipped)(
+  'service health operator events on several engine processes (PostgreSQL)',
+  () => {
+    const cleanup: (() => unknown)[] = [];
+    let schema = '';
+    beforeAll(() => {
+      schema = uniqueSchema('svc_health');
+      cleanup.push(() => dropSchema(schema));
     });
-    cleanup.push(() => engine.close());
-    return engine;
-  }
-
-  it('writes exactly one service.unhealthy and one service.healthy per episode', async () => {
-    const a = await engineOn();
-    const b = await engineOn();
-    const { api: apiA, apiKey } = await newProject(a.url);
-    const apiB = new Api(b.url, apiKey);
-    const operator = await new WebhookReceiver().listen();
-    cleanup.push(() => operator.close());
-    expect((await apiA.post('/webhooks', { url: operator.url, kind: 'operator' })).status).toBe(201);
-    const proxy = await new TcpProxy(a.port).start();
-    let started = 0;
-    const bothStarted = gate();
-    const release = gate();
-    const svc = await startService({
-      orraUrl: proxy.url,
-      apiKey,
-      name: 'shared',
-      input: { v: 'string' },
-      output: { v: 'string' },
-      handler: async (t) => {
-        if (++started === 2) bothStarted.open();
-        await release.promise;
-        return { v: t.input.v };
-      },
+    afterAll(async () => {
+      for (const c of cleanup.reverse()) await c();
     });
-    cleanup.push(() => proxy.close(), () => svc.shutdown());
-    // One orchestration owned by each process; B reaches the service through A's socket.
-    const ids: string[] = [];
-    for (const api of [apiA, apiB]) {
-      const res = await api.post('/orchestrations', { action: { content: 'wait together' }, plan: { tasks: [{ id: 'task1', service: svc.id, input: { v: 'x' } }] } });
-      expect(res.status).toBe(202);
-      ids.push(res.body.id);
-    }
-    await bothStarted.promise;
-    proxy.cut();
-    for (const [i, api] of [apiA, apiB].entries()) {
-      await waitFor(async () => ((await api.get(`/orchestrations/inspections/${ids[i]}`)).body.tasks?.[0]?.statusHistory ?? []).some((h: any) => h.status === 'paused'), {
-        what: `task ${i} paused`,
+
+    async function engineOn(): Promise<Engine> {
+      const dataDir = mkdtempSync(join(tmpdir(), 'orra-svc-health-'));
+      cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
+      const engine = await startEngine({
+        env: {},
+        overrides: {
+          port: 0,
+          dataDir,
+          logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
+          databaseUrl: TEST_DATABASE_URL,
+          databaseSchema: schema,
+          serviceUnhealthyAfterMs: 300,
+        },
       });
+      cleanup.push(() => engine.close());
+      return engine;
     }
-    await waitFor(async () => (await apiA.get(`/events?type=service.unhealthy`)).body.data.length > 0 || undefined, { what: 'service.unhealthy', timeoutMs: 10_000 });
-    await sleep(1_000); // both processes' timers have fired by now
-    release.open();
-    proxy.restore();
-    for (const [i, api] of [apiA, apiB].entries()) {
-      await waitFor(async () => (await api.get(`/orchestrations/inspections/${ids[i]}`)).body.status === 'completed' || undefined, { what: `orchestration ${i} completed`, timeoutMs: 20_000 });
-    }
-    await waitFor(async () => (await apiB.get(`/events?type=service.healthy`)).body.data.length > 0 || undefined, { what: 'service.healthy' });
-    await sleep(500);
-    const feed = (await apiB.get(`/events?type=${HEALTH_TYPES}`)).body.data.map((e: any) => e.type);
-    expect(feed).toEqual(['service.unhealthy', 'service.healthy']);
-    await waitFor(() => operator.received.filter((h) => String(h.json?.type).startsWith('service.')).length >= 2 || undefined, { what: 'both delivered' });
-    expect(operator.received.filter((h) => String(h.json?.type).startsWith('service.')).map((h) => h.json.type)).toEqual(['service.unhealthy', 'service.healthy']);
-  });
-});
+
+    it('writes exactly one service.unhealthy and one service.healthy per episode', async () => {
+      const a = await engineOn();
+      const b = await engineOn();
+      const { api: apiA, apiKey } = await newProject(a.url);
+      const apiB = new Api(b.url, apiKey);
+      const operator = await new WebhookReceiver().listen();
+      cleanup.push(() => operator.close());
+      expect((await apiA.post('/webhooks', { url: operator.url, kind: 'operator' })).status).toBe(201);
+      const proxy = await new TcpProxy(a.port).start();
+      let started = 0;
+      const bothStarted = gate();
+      const release = gate();
+      const svc = await startService({
+        orraUrl: proxy.url,
+        apiKey,
+        name: 'shared',
+        input: { v: 'string' },
+        output: { v: 'string' },
+        handler: async (t) => {
+          if (++started === 2) bothStarted.open();
+          await release.promise;
+          return { v: t.input.v };
+        },
+      });
+      cleanup.push(
+        () => proxy.close(),
+        () => svc.shutdown(),
+      );
+      // One orchestration owned by each process; B reaches the service through A's socket.
+      const ids: string[] = [];
+      for (const api of [apiA, apiB]) {
+        const res = await api.post('/orchestrations', {
+          action: { content: 'wait together' },
+          plan: { tasks: [{ id: 'task1', service: svc.id, input: { v: 'x' } }] },
+        });
+        expect(res.status).toBe(202);
+        ids.push(res.body.id);
+      }
+      await bothStarted.promise;
+      proxy.cut();
+      for (const [i, api] of [apiA, apiB].entries()) {
+        await waitFor(
+          async () =>
+            (
+              (await api.get(`/orchestrations/inspections/${ids[i]}`)).body.tasks?.[0]?.statusHistory ?? []
+            ).some((h: any) => h.status === 'paused'),
+          {
+            what: `task ${i} paused`,
+          },
+        );
+      }
+      await waitFor(
+        async () => (await apiA.get(`/events?type=service.unhealthy`)).body.data.length > 0 || undefined,
+        { what: 'service.unhealthy', timeoutMs: 10_000 },
+      );
+      await sleep(1_000); // both processes' timers have fired by now
+      release.open();
+      proxy.restore();
+      for (const [i, api] of [apiA, apiB].entries()) {
+        await waitFor(
+          async () =>
+            (await api.get(`/orchestrations/inspections/${ids[i]}`)).body.status === 'completed' || undefined,
+          { what: `orchestration ${i} completed`, timeoutMs: 20_000 },
+        );
+      }
+      await waitFor(
+        async () => (await apiB.get(`/events?type=service.healthy`)).body.data.length > 0 || undefined,
+        { what: 'service.healthy' },
+      );
+      await sleep(500);
+      const feed = (await apiB.get(`/events?type=${HEALTH_TYPES}`)).body.data.map((e: any) => e.type);
+      expect(feed).toEqual(['service.unhealthy', 'service.healthy']);
+      await waitFor(
+        () =>
+          operator.received.filter((h) => String(h.json?.type).startsWith('service.')).length >= 2 ||
+          undefined,
+        { what: 'both delivered' },
+      );
+      expect(
+        operator.received.filter((h) => String(h.json?.type).startsWith('service.')).map((h) => h.json.type),
+      ).toEqual(['service.unhealthy', 'service.healthy']);
+    });
+  },
+);

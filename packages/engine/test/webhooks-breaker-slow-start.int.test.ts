@@ -80,7 +80,10 @@ describe('webhook breaker recovery: slow start', () => {
     cleanup.push(() => receiver.close());
     const hook = await api.post('/webhooks', { url: receiver.url });
     expect(hook.status).toBe(201);
-    const inc = await new RawService(api, { name: 'inc', onTask: (input) => ({ output: { n: input.n + 1 } }) }).start();
+    const inc = await new RawService(api, {
+      name: 'inc',
+      onTask: (input) => ({ output: { n: input.n + 1 } }),
+    }).start();
     cleanup.push(() => inc.close());
 
     // One event per orchestration, so no orchestration's order holds any of them back on the way out.
@@ -88,13 +91,19 @@ describe('webhook breaker recovery: slow start', () => {
       const res = await api.post('/orchestrations', chainPlan([inc.id]));
       expect(res.status).toBe(202);
     }
-    await waitFor(async () => {
-      const e = (await api.get('/webhooks')).body.find((x: any) => x.id === hook.body.id);
-      return e.heldEvents === EVENTS && ['failing', 'probing'].includes(e.state) ? e : undefined;
-    }, { what: 'every event held by a tripped breaker', timeoutMs: 20_000 });
+    await waitFor(
+      async () => {
+        const e = (await api.get('/webhooks')).body.find((x: any) => x.id === hook.body.id);
+        return e.heldEvents === EVENTS && ['failing', 'probing'].includes(e.state) ? e : undefined;
+      },
+      { what: 'every event held by a tripped breaker', timeoutMs: 20_000 },
+    );
 
     receiver.isDown = false;
-    await waitFor(() => receiver.arrivals.length === EVENTS || undefined, { what: 'every held event delivered', timeoutMs: 20_000 });
+    await waitFor(() => receiver.arrivals.length === EVENTS || undefined, {
+      what: 'every held event delivered',
+      timeoutMs: 20_000,
+    });
     const inFlight = receiver.arrivals.map((a) => a.inFlight);
     // The probe goes alone; its success opens a window of 1, the next success 2, then 4, then the full
     // window. The first four requests never have more than two out at once; without slow start the drain

@@ -93,12 +93,21 @@ export class ServiceHealthWatch {
       written = undefined;
       const service = await tx.services.get(entry.projectId, serviceId);
       if (!service || this.options.isConnected(serviceId)) return;
-      const episode: ServiceHealthEpisode = { serviceId, projectId: entry.projectId, awaySince: entry.since, unhealthySince: at };
+      const episode: ServiceHealthEpisode = {
+        serviceId,
+        projectId: entry.projectId,
+        awaySince: entry.since,
+        unhealthySince: at,
+      };
       if (!(await tx.serviceHealth.open(episode))) return; // another process (or an earlier run) declared it
       written = await this.operatorEvents.serviceHealth(tx, episode, service.name, 'unhealthy', at);
     });
     this.operatorEvents.wake([written]);
-    if (written) this.log.warn({ serviceId, awaySince: entry.since }, 'service unhealthy: tasks are waiting for it and it stayed away');
+    if (written)
+      this.log.warn(
+        { serviceId, awaySince: entry.since },
+        'service unhealthy: tasks are waiting for it and it stayed away',
+      );
     // It connected while the transaction ran, and its connect notice may have come before the commit.
     if (this.options.isConnected(serviceId)) await this.close(serviceId);
   }
@@ -113,7 +122,13 @@ export class ServiceHealthWatch {
       const episode = await tx.serviceHealth.close(serviceId);
       if (!episode) return; // another process closed it
       const service = await tx.services.get(episode.projectId, serviceId);
-      written = await this.operatorEvents.serviceHealth(tx, episode, service?.name ?? serviceId, 'healthy', at);
+      written = await this.operatorEvents.serviceHealth(
+        tx,
+        episode,
+        service?.name ?? serviceId,
+        'healthy',
+        at,
+      );
     });
     this.operatorEvents.wake([written]);
     if (written) this.log.info({ serviceId }, 'service healthy again');

@@ -21,7 +21,9 @@ const ST = {
 /** PostgreSQL implementation of the service-health episodes. */
 export function createServiceHealthRepo(q: Queryable): ServiceHealthRepo {
   return {
-    open: async (e) => ((await q.query(ST.open, [e.serviceId, e.projectId, e.awaySince, e.unhealthySince])).rowCount ?? 0) === 1,
+    open: async (e) =>
+      ((await q.query(ST.open, [e.serviceId, e.projectId, e.awaySince, e.unhealthySince])).rowCount ?? 0) ===
+      1,
     close: async (serviceId) => first(await q.query(ST.close, [serviceId]), episodeFromRow),
     isOpen: async (serviceId) => ((await q.query(ST.isOpen, [serviceId])).rowCount ?? 0) > 0,
   };

@@ -19,7 +19,9 @@ export function createServiceHealthRepo(db: Database.Database): ServiceHealthRep
       `INSERT INTO service_health (service_id, project_id, away_since, unhealthy_since) VALUES (?, ?, ?, ?)
        ON CONFLICT (service_id) DO NOTHING`,
     ),
-    close: db.prepare(`DELETE FROM service_health WHERE service_id = ? RETURNING service_id, project_id, away_since, unhealthy_since`),
+    close: db.prepare(
+      `DELETE FROM service_health WHERE service_id = ? RETURNING service_id, project_id, away_since, unhealthy_since`,
+    ),
     isOpen: db.prepare(`SELECT 1 FROM service_health WHERE service_id = ?`),
   };
   return {
