@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { activeBreaker } from '../src/storage/breaker-records.js';
 import type { AttemptOutcome, Store, WebhookAttemptRecord } from '../src/storage/store.js';
 import type { TestDatabase } from './helpers/store-adapters.js';
+import { WebhookOutbox } from '../src/webhooks/webhook-outbox.js';
 import { contractAdapters } from './helpers/store-contract-adapters.js';
 import { delivery, endpoint, project, T0 } from './helpers/store-fixtures.js';
 
@@ -342,5 +343,28 @@ describe.each(adapters)('$name store: webhooks', (adapter) => {
     expect(await store.webhookDeliveries.listDue('we_1', T0 + 2_000, 10, [])).toEqual([]);
     expect((await store.webhookDeliveries.listDueEndpoints([], [])).find((d) => d.endpointId === 'we_1')?.dueAt).toBe(T0 + 5_000);
     expect(await store.breakers.list(['we_1', 'we_2'])).toHaveLength(1);
+  });
+  it('stores an event enqueued twice once, gives a reused id with another body a suffix, and burns no sequence either way', async () => {
+    await store.webhookEndpoints.insert(endpoint('we_1'));
+    const outbox = new WebhookOutbox(() => T0, 0, () => {});
+    const enqueue = (id: string, extra: Record<string, unknown> = {}) =>
+      store.transaction((tx) =>
+        outbox.enqueue(tx, { projectId: 'p_1', kind: 'orchestration', type: 'orchestration.completed', eventId: id, payload: { event_id: id, ...extra }, subject: 'o_1', orchestrationId: 'o_1' }),
+      );
+    expect((await enqueue('ev_a'))?.sequence).toBe(1);
+    expect(await enqueue('ev_a')).toBeUndefined(); // the same event again: nothing new, no number taken
+    // Twice in one transaction too (the counter row is the transaction's own until it commits).
+    const pair = await store.transaction(async (tx) => {
+      const e = { projectId: 'p_1', kind: 'orchestration' as const, type: 'orchestration.completed' as const, eventId: 'ev_b', payload: { event_id: 'ev_b' }, subject: 'o_1', orchestrationId: 'o_1' };
+      return [await outbox.enqueue(tx, e), await outbox.enqueue(tx, e)];
+    });
+    expect(pair.map((e) => e?.sequence)).toEqual([2, undefined]);
+    const other = await enqueue('ev_a', { retry: 2 }); // same id, another body: kept under a suffixed id
+    expect(other).toMatchObject({ eventId: 'ev_a-2', sequence: 3 });
+    expect((await enqueue('ev_c'))?.sequence).toBe(4);
+    const log = await store.events.list('p_1', { afterSequence: 0, limit: 10 });
+    expect(log.map((e) => [e.id, e.sequence])).toEqual([['ev_a', 1], ['ev_b', 2], ['ev_a-2', 3], ['ev_c', 4]]);
+    expect((await store.events.bounds('p_1')).headSequence).toBe(4);
+    expect((await store.webhookDeliveries.list('p_1', { limit: 10 })).map((d) => d.eventId).sort()).toEqual(['ev_a', 'ev_a-2', 'ev_b', 'ev_c']);
   });
 });

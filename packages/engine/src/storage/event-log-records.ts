@@ -29,6 +29,11 @@ export interface EventLogRepo {
    * sees sequence n has seen every smaller one. On PostgreSQL it also queues a NOTIFY sent on commit.
    */
   nextSequence(projectId: string): Promise<number>;
+  /**
+   * Gives back `sequence`, just taken by `nextSequence` in this transaction for an event that turned out to
+   * be stored already, so that no number is burned (the counter row is still this transaction's).
+   */
+  releaseSequence(projectId: string, sequence: number): Promise<void>;
   list(projectId: string, filter: EventLogFilter): Promise<WebhookEventRecord[]>;
   bounds(projectId: string): Promise<EventLogBounds>;
 }

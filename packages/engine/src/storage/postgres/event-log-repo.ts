@@ -27,6 +27,10 @@ const ST = {
         RETURNING last_sequence)
       SELECT last_sequence, pg_notify(current_setting('orra.channel'), json_build_object('t', 'e', 'p', $1::text)::text) FROM c`,
   },
+  release: {
+    name: 'orra_event_release_sequence',
+    text: 'UPDATE event_counters SET last_sequence = last_sequence - 1 WHERE project_id = $1 AND last_sequence = $2',
+  },
   bounds: {
     name: 'orra_event_bounds',
     text: 'SELECT last_sequence, pruned_through FROM event_counters WHERE project_id = $1',
@@ -41,6 +45,7 @@ export function createEventLogRepo(q: Queryable, onSequence?: (projectId: string
       onSequence?.(projectId);
       return (await q.query(ST.next, [projectId])).rows[0]!.last_sequence as number;
     },
+    releaseSequence: async (projectId, sequence) => void (await q.query(ST.release, [projectId, sequence])),
     list: async (projectId, f) => {
       const values: unknown[] = [projectId, f.afterSequence, f.limit];
       let where = '';

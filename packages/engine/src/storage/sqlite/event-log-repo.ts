@@ -24,6 +24,7 @@ export function createEventLogRepo(db: Database.Database): EventLogRepo {
       `INSERT INTO event_counters (project_id, last_sequence, pruned_through) VALUES (?, 1, 0)
        ON CONFLICT (project_id) DO UPDATE SET last_sequence = last_sequence + 1 RETURNING last_sequence`,
     ),
+    release: db.prepare('UPDATE event_counters SET last_sequence = last_sequence - 1 WHERE project_id = ? AND last_sequence = ?'),
     bounds: db.prepare('SELECT last_sequence, pruned_through FROM event_counters WHERE project_id = ?'),
   };
   // Filters vary per request; the four shapes are prepared once each.
@@ -44,6 +45,7 @@ export function createEventLogRepo(db: Database.Database): EventLogRepo {
   };
   return {
     nextSequence: async (projectId) => (st.next.get(projectId) as { last_sequence: number }).last_sequence,
+    releaseSequence: async (projectId, sequence) => void st.release.run(projectId, sequence),
     list: async (projectId, f) => {
       const byType = f.types !== undefined && f.types.length > 0;
       const byOrchestration = f.orchestrationId !== undefined;

@@ -55,6 +55,13 @@ export class SqliteStore implements Store {
       db.pragma('synchronous = FULL');
       db.pragma('foreign_keys = ON');
       db.pragma('busy_timeout = 5000');
+      // Statement journals (which SQLite opens for a statement that may have to be undone alone inside a
+      // transaction: upserts, RETURNING, inserts checked by foreign keys…) and sort spills in memory, not in
+      // a temporary file created and deleted per statement: that file cost ~25 µs of syscalls for each such
+      // statement, more than the statement itself (bench/README.md, Webhooks). Their size is that of one
+      // statement's changes or sort, and the engine's statements are small or batched (retention deletes in
+      // bounded batches), so memory stays bounded.
+      db.pragma('temp_store = MEMORY');
       migrate(db);
     } catch (err) {
       db?.close();
