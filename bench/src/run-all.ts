@@ -1,6 +1,7 @@
 import { cluster } from './cluster.js';
 import { consoleBench } from './console.js';
 import { e2e } from './e2e.js';
+import { events } from './events.js';
 import { queue } from './queue.js';
 import { recovery } from './recovery.js';
 import { taskOverhead } from './task-overhead.js';
@@ -14,6 +15,7 @@ const benchmarks: [string, () => Promise<Record<string, unknown>>][] = [
   ['task-overhead', taskOverhead],
   ['throughput', throughput],
   ['webhooks', webhooks],
+  ['events', events],
   ['queue', queue],
   ['recovery', recovery],
   ['cluster', cluster],

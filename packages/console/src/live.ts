@@ -36,6 +36,8 @@ const LOGGED_TYPES = [
   'webhook.delivery.exhausted',
   // On main since this list was written (issue 11); listening for a type the engine never sends is harmless.
   'task.late_result',
+  'service.unhealthy',
+  'service.healthy',
 ];
 
 interface Subscription {

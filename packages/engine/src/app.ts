@@ -18,6 +18,7 @@ import { createPlanningService } from './planning/create-planning-service.js';
 import { GroundingService } from './planning/grounding-service.js';
 import { ProjectService } from './projects/project-service.js';
 import { ServiceRegistry } from './services/service-registry.js';
+import { ServiceHealthWatch } from './services/service-health-watch.js';
 import { LocalCluster, type Cluster } from './cluster/cluster.js';
 import { newNodeId } from './cluster/node-id.js';
 import { PostgresCluster } from './cluster/postgres-cluster.js';
@@ -131,6 +132,10 @@ async function start(config: Config, tracingConfig: TracingConfig, log: Logger, 
     now,
     tracing,
     onProgress: (projectId, notice) => cluster.progress(projectId, notice),
+    health: {
+      taskWaiting: (projectId, serviceId, since) => serviceHealth.taskWaiting(projectId, serviceId, since),
+      serviceConnected: (serviceId) => serviceHealth.serviceConnected(serviceId),
+    },
   });
   const compensations = new CompensationRunner(store, connections, log.child({ component: 'compensation' }), {
     attemptTimeoutMs: config.compensationAttemptTimeoutMs,
@@ -152,6 +157,13 @@ async function start(config: Config, tracingConfig: TracingConfig, log: Logger, 
   const eventSignal = new EventSignal();
   const webhooks = new Webhooks(store, config, log.child({ component: 'webhooks' }), metrics, now, tracing, (projectId) => eventSignal.notify(projectId));
   webhooks.attach(runner, compensations);
+  // `service.unhealthy` / `service.healthy` (operator events): the runner tells it of waits and connects.
+  const serviceHealth = new ServiceHealthWatch(store, webhooks.operatorEvents, log.child({ component: 'service-health' }), {
+    unhealthyAfterMs: config.serviceUnhealthyAfterMs,
+    isConnected: (serviceId) => cluster.isConnected(serviceId),
+    isWaitingFor: (serviceId) => runner.isWaitingFor(serviceId),
+    now,
+  });
   metrics.setEventReadersSource(() => eventSignal.size);
   // Progress notices (not logged): what a running orchestration's tasks did, for streams that ask.
   const progressSignal = new ProgressSignal();
@@ -232,6 +244,7 @@ async function start(config: Config, tracingConfig: TracingConfig, log: Logger, 
       events.closeStreams();
       await http.close();
       await runner.stop();
+      await serviceHealth.stop();
       await compensations.stop();
       await webhooks.stop();
       await retention.stop();

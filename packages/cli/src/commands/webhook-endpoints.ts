@@ -197,7 +197,7 @@ export function registerEndpointCommands(
   }
 }
 
-const OPERATOR_EVENTS = 'webhook.endpoint.failing/recovered/disabled/enabled, webhook.delivery.exhausted, compensation.resolved/ignored, task.late_result';
+const OPERATOR_EVENTS = 'webhook.endpoint.failing/recovered/disabled/enabled, webhook.delivery.exhausted, compensation.resolved/ignored, task.late_result, service.unhealthy/healthy';
 
 function stateCell(e: WebhookEndpointOut): Cell {
   switch (e.state ?? (e.enabled ? 'active' : 'disabled')) {

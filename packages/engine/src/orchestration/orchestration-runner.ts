@@ -29,6 +29,11 @@ export interface RunnerOptions {
   tracing?: Tracing;
   /** Told after each committed step that changed the orchestration or a task (event streams' progress notices). */
   onProgress?: (projectId: string, notice: ProgressNotice) => void;
+  /** Told when a task waits for a service that is away, and when a service connects (services/service-health-watch.ts). */
+  health?: {
+    taskWaiting(projectId: string, serviceId: string, since: number): void;
+    serviceConnected(serviceId: string): void;
+  };
 }
 
 /** What a process taking a dead one's work over already knows (cluster/). */
@@ -253,8 +258,14 @@ export class OrchestrationRunner {
     return isAborted;
   }
 
+  /** True while tasks here are paused waiting for a socket of the service. */
+  isWaitingFor(serviceId: string): boolean {
+    return (this.waiting.get(serviceId)?.size ?? 0) > 0;
+  }
+
   /** A socket of the service opened: paused tasks waiting for it are sent now. */
   onServiceConnected(serviceId: string): void {
+    this.options.health?.serviceConnected(serviceId);
     const refs = this.waiting.get(serviceId);
     if (!refs) return;
     this.waiting.delete(serviceId);
@@ -464,6 +475,7 @@ export class OrchestrationRunner {
       let refs = this.waiting.get(task.serviceId);
       if (!refs) this.waiting.set(task.serviceId, (refs = new Map()));
       refs.set(`${task.orchestrationId}|${task.taskId}`, ref(task));
+      if (!this.connections.isConnected(task.serviceId)) this.options.health?.taskWaiting(live.record.projectId, task.serviceId, pausedSince);
       this.timers.set(timerKey(task), pausedSince + graceMs, () => {
         void this.enqueue(live, (s) => {
           if (task.state === 'paused' && s.now >= pausedSince + graceMs) {

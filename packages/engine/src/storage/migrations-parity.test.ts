@@ -7,8 +7,7 @@ import { SQLITE_MIGRATIONS } from './sqlite/migrations/index.js';
  * so branches never collide). Remove a number once its migration is here.
  */
 // 11: given out with the event log's work, which needed only 10.
-// 17: given out with the service-health work (branch events-ops).
-const RESERVED: number[] = [11, 17];
+const RESERVED: number[] = [11];
 
 const outline = (list: readonly { version: number; name: string }[]) =>
   list.map((m) => `${m.version} ${m.name}`);

@@ -12,11 +12,13 @@ import type { CompensationRepo } from './compensation-records.js';
 import type { EventLogRepo } from './event-log-records.js';
 import type { GroundingRepo } from './grounding-records.js';
 import type { RetentionRepo } from './retention-records.js';
+import type { ServiceHealthRepo } from './service-health-records.js';
 import type { SubmissionKeyRepo } from './submission-key-records.js';
 import type { WebhookDeliveryRepo, WebhookEndpointRepo } from './webhook-records.js';
 
 export type * from './records.js';
 export type * from './breaker-records.js';
+export type * from './service-health-records.js';
 export type * from './compensation-records.js';
 export type * from './console-records.js';
 export type * from './event-log-records.js';
@@ -141,6 +143,8 @@ export interface Repos {
   submissionKeys: SubmissionKeyRepo;
   audit: AuditRepo;
   consoleSessions: ConsoleSessionRepo;
+  /** Open `service.unhealthy` episodes (migration 17). */
+  serviceHealth: ServiceHealthRepo;
 }
 
 /**

@@ -1,5 +1,14 @@
-import { compensationDisposedPayload, deliveryExhaustedPayload, endpointBreakerPayload, endpointStatePayload, lateResultPayload, type EndpointStateTrigger, type OperatorEvent } from '@orra/protocol';
-import type { CompensationRecord, Repos, WebhookEndpointRecord } from '../storage/store.js';
+import {
+  compensationDisposedPayload,
+  deliveryExhaustedPayload,
+  endpointBreakerPayload,
+  endpointStatePayload,
+  lateResultPayload,
+  serviceHealthPayload,
+  type EndpointStateTrigger,
+  type OperatorEvent,
+} from '@orra/protocol';
+import type { CompensationRecord, Repos, ServiceHealthEpisode, WebhookEndpointRecord } from '../storage/store.js';
 import type { Enqueued, WebhookOutbox } from './webhook-outbox.js';
 
 /**
@@ -69,6 +78,20 @@ export class OperatorEvents {
     const payload = lateResultPayload({ projectId: o.projectId, orchestrationId: o.orchestrationId, taskId: task.taskId, serviceId: task.serviceId, orchestrationStatus: o.status, reason, at });
     if (await tx.webhookDeliveries.getEvent(o.projectId, payload.event_id)) return undefined;
     return this.write(tx, o.projectId, payload, o.orchestrationId, o.orchestrationId);
+  }
+
+  /** A service's health episode was opened (`unhealthy`) or closed (`healthy`) by this transaction. */
+  serviceHealth(tx: Repos, e: ServiceHealthEpisode, serviceName: string, state: 'unhealthy' | 'healthy', at: number): Promise<Enqueued | undefined> {
+    const payload = serviceHealthPayload({
+      projectId: e.projectId,
+      serviceId: e.serviceId,
+      serviceName,
+      state,
+      awaySince: e.awaySince,
+      unhealthySince: e.unhealthySince,
+      at,
+    });
+    return this.write(tx, e.projectId, payload, e.serviceId, null);
   }
 
   /** After the commit: sends what was written and wakes feed readers. */

@@ -14,6 +14,8 @@ export const LOGGED_EVENT_TYPES = [
   'webhook.endpoint.recovered',
   'webhook.delivery.exhausted',
   'task.late_result',
+  'service.unhealthy',
+  'service.healthy',
 ] as const satisfies readonly WebhookEventType[];
 
 /** A type of event the log holds. */

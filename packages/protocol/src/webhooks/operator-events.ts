@@ -13,7 +13,9 @@ export type OperatorEventType =
   | 'webhook.endpoint.failing'
   | 'webhook.endpoint.recovered'
   | 'webhook.delivery.exhausted'
-  | 'task.late_result';
+  | 'task.late_result'
+  | 'service.unhealthy'
+  | 'service.healthy';
 
 /** Where to look next. */
 export interface OperatorLinks {
@@ -100,8 +102,31 @@ export interface LateResultEvent extends OperatorEventBase {
   reason: string;
 }
 
+/**
+ * A service that tasks were waiting for stayed away longer than `ORRA_SERVICE_UNHEALTHY_AFTER_MS`
+ * (`service.unhealthy`), or came back after that (`service.healthy`). Exactly one of each per episode,
+ * across every engine process; `healthy` is sent only after an `unhealthy`.
+ */
+export interface ServiceHealthEvent extends OperatorEventBase {
+  type: 'service.unhealthy' | 'service.healthy';
+  service_id: string;
+  service_name: string;
+  /** Since when tasks had been waiting for the service while it was away. */
+  away_since: string;
+  /** When the episode was declared (the `unhealthy` event's time). */
+  unhealthy_since: string;
+  /** `healthy` only: how long the service was away, in milliseconds (from `away_since`). */
+  away_ms?: number;
+}
+
 /** Any operator event body. */
-export type OperatorEvent = CompensationDisposedEvent | EndpointStateEvent | EndpointBreakerEvent | DeliveryExhaustedEvent | LateResultEvent;
+export type OperatorEvent =
+  | CompensationDisposedEvent
+  | EndpointStateEvent
+  | EndpointBreakerEvent
+  | DeliveryExhaustedEvent
+  | LateResultEvent
+  | ServiceHealthEvent;
 
 const unixMs = (at: number) => String(at);
 
@@ -225,5 +250,32 @@ export function lateResultPayload(input: {
     reason: input.reason,
     timestamp: rfc3339Seconds(input.at),
     links: { api: `/orchestrations/inspections/${input.orchestrationId}`, cli: `orra inspect ${input.orchestrationId}` },
+  };
+}
+
+/**
+ * The body of `service.unhealthy` / `service.healthy`. Both ids name the episode by when it was declared,
+ * so the pair share a suffix and a re-run of the same declaration cannot make a second one.
+ */
+export function serviceHealthPayload(input: {
+  projectId: string;
+  serviceId: string;
+  serviceName: string;
+  state: 'unhealthy' | 'healthy';
+  awaySince: number;
+  unhealthySince: number;
+  at: number;
+}): ServiceHealthEvent {
+  return {
+    event_id: `${input.serviceId}-${input.state}-${unixMs(input.unhealthySince)}`,
+    type: input.state === 'unhealthy' ? 'service.unhealthy' : 'service.healthy',
+    project_id: input.projectId,
+    service_id: input.serviceId,
+    service_name: input.serviceName,
+    away_since: rfc3339Seconds(input.awaySince),
+    unhealthy_since: rfc3339Seconds(input.unhealthySince),
+    ...(input.state === 'healthy' ? { away_ms: input.at - input.awaySince } : {}),
+    timestamp: rfc3339Seconds(input.at),
+    links: { api: `/services/${input.serviceId}`, cli: `orra services inspect ${input.serviceId}` },
   };
 }

@@ -1,5 +1,6 @@
 import { projectNameKey } from '@orra/protocol';
 import { createBreakerRepo } from './breaker-repo.js';
+import { createServiceHealthRepo } from './service-health-repo.js';
 import type { OpenTaskCount, Repos } from '../store.js';
 import type { ApiKeyRecord, JournalEntry, OrchestrationRecord, ProjectRecord, ServiceRecord, TaskRecord } from '../records.js';
 import { lastPerKey, toColumns } from './batch-rows.js';
@@ -157,6 +158,7 @@ export function createPostgresRepos(q: Queryable, onSequence?: (projectId: strin
     submissionKeys: createSubmissionKeyRepo(q),
     audit: createAuditRepo(q),
     consoleSessions: createConsoleSessionRepo(q),
+    serviceHealth: createServiceHealthRepo(q),
     projects: {
       insert: async (p) => {
         const hooks = [JSON.stringify(p.webhooks), JSON.stringify(p.compensationFailureWebhooks)];

@@ -85,6 +85,7 @@ export class PostgresStore implements Store {
   declare readonly submissionKeys: Repos['submissionKeys'];
   declare readonly audit: Repos['audit'];
   declare readonly consoleSessions: Repos['consoleSessions'];
+  declare readonly serviceHealth: Repos['serviceHealth'];
   private isClosed = false;
   /** Projects whose event-log counter lost a conflict lately, and until when (see NeedsEventLogLock). */
   private readonly hot = new Map<string, number>();

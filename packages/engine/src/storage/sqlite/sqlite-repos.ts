@@ -1,5 +1,6 @@
 import { projectNameKey } from '@orra/protocol';
 import { createBreakerRepo } from './breaker-repo.js';
+import { createServiceHealthRepo } from './service-health-repo.js';
 import type Database from 'better-sqlite3';
 import type { OpenTaskCount, Repos } from '../store.js';
 import { createCompensationRepo } from './compensation-repos.js';
@@ -158,6 +159,7 @@ export function createSqliteRepos(db: Database.Database): Repos {
     submissionKeys: createSubmissionKeyRepo(db),
     audit: createAuditRepo(db),
     consoleSessions: createConsoleSessionRepo(db),
+    serviceHealth: createServiceHealthRepo(db),
     projects: {
       insert: async (p) => {
         const hooks = [toJson(p.webhooks), toJson(p.compensationFailureWebhooks)];

@@ -30,6 +30,7 @@ export class SqliteStore implements Store {
   declare readonly submissionKeys: Repos['submissionKeys'];
   declare readonly audit: Repos['audit'];
   declare readonly consoleSessions: Repos['consoleSessions'];
+  declare readonly serviceHealth: Repos['serviceHealth'];
   private readonly db: Database.Database;
   private readonly lock: DatabaseLock | undefined;
   private readonly txRepos: Repos;
