@@ -1,20 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEngine, type Engine } from '../src/app.js';
 import { Api, newProject } from './helpers/api.js';
 import { startService } from './helpers/sdk-services.js';
 import { TcpProxy } from './helpers/tcp-proxy.js';
-import {
-  dropSchema,
-  isPostgresReachable,
-  isPostgresRun,
-  TEST_DATABASE_URL,
-  uniqueSchema,
-} from './helpers/test-database.js';
-import { startTestEngine, type TestEngine } from './helpers/test-engine.js';
+import { dropSchema, isPostgresReachable, isPostgresRun, uniqueSchema } from './helpers/test-database.js';
+import { startClusterEngine, startTestEngine, type TestEngine } from './helpers/test-engine.js';
 import { waitFor } from './helpers/wait-for.js';
 import { WebhookReceiver } from './helpers/webhook-receiver.js';
 
@@ -187,23 +177,7 @@ describe.skipIf(isClusterSkipped)(
       for (const c of cleanup.reverse()) await c();
     });
 
-    async function engineOn(): Promise<Engine> {
-      const dataDir = mkdtempSync(join(tmpdir(), 'orra-svc-health-'));
-      cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
-      const engine = await startEngine({
-        env: {},
-        overrides: {
-          port: 0,
-          dataDir,
-          logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
-          databaseUrl: TEST_DATABASE_URL,
-          databaseSchema: schema,
-          serviceUnhealthyAfterMs: 300,
-        },
-      });
-      cleanup.push(() => engine.close());
-      return engine;
-    }
+    const engineOn = () => startClusterEngine(schema, cleanup, { serviceUnhealthyAfterMs: 300 });
 
     it('writes exactly one service.unhealthy and one service.healthy per episode', async () => {
       const a = await engineOn();

@@ -1,18 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startEngine, type Engine } from '../src/app.js';
 import { Api, newProject } from './helpers/api.js';
 import { chainPlan, RawService } from './helpers/raw-service.js';
 import { waitFor } from './helpers/wait-for.js';
-import {
-  dropSchema,
-  isPostgresReachable,
-  isPostgresRun,
-  TEST_DATABASE_URL,
-  uniqueSchema,
-} from './helpers/test-database.js';
+import { dropSchema, isPostgresReachable, isPostgresRun, uniqueSchema } from './helpers/test-database.js';
+import { startClusterEngine } from './helpers/test-engine.js';
 import { WebhookReceiver } from './helpers/webhook-receiver.js';
 
 // The breaker with two engine processes on one PostgreSQL schema: one process's decision (trip, probe,
@@ -25,27 +16,12 @@ describe.skipIf(isSkipped)('webhook circuit breaker on several engine processes 
     for (const c of cleanup.reverse()) await c();
   });
 
-  async function engineOn(schema: string): Promise<Engine> {
-    const dataDir = mkdtempSync(join(tmpdir(), 'orra-breaker-'));
-    const engine = await startEngine({
-      env: {},
-      overrides: {
-        port: 0,
-        dataDir,
-        logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
-        databaseUrl: TEST_DATABASE_URL,
-        databaseSchema: schema,
-        webhookProbeSchedule: '50ms,100ms,200ms,400ms',
-        webhookRetrySchedule: '0s,5ms,300ms,1800ms,7200ms',
-        webhookMaxConcurrencyPerEndpoint: 1,
-      },
+  const engineOn = (schema: string) =>
+    startClusterEngine(schema, cleanup, {
+      webhookProbeSchedule: '50ms,100ms,200ms,400ms',
+      webhookRetrySchedule: '0s,5ms,300ms,1800ms,7200ms',
+      webhookMaxConcurrencyPerEndpoint: 1,
     });
-    cleanup.push(async () => {
-      await engine.close();
-      rmSync(dataDir, { recursive: true, force: true });
-    });
-    return engine;
-  }
 
   it('trips once for both processes, holds events on both, probes from one, and drains both on recovery', async () => {
     const schema = uniqueSchema('breaker');

@@ -68,3 +68,30 @@ export async function startTestEngine(
     },
   });
 }
+
+/**
+ * One of several engine processes sharing a PostgreSQL schema (the cluster tests): its own temporary
+ * data dir, the schema given. Pushes its close and the data dir's removal onto `cleanup`; the schema is
+ * the caller's to drop.
+ */
+export async function startClusterEngine(
+  schema: string,
+  cleanup: (() => unknown)[],
+  overrides: Record<string, unknown> = {},
+): Promise<Engine> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'orra-cluster-'));
+  cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
+  const engine = await startEngine({
+    env: {},
+    overrides: {
+      port: 0,
+      dataDir,
+      logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
+      databaseUrl: TEST_DATABASE_URL,
+      databaseSchema: schema,
+      ...overrides,
+    },
+  });
+  cleanup.push(() => engine.close());
+  return engine;
+}
