@@ -16,17 +16,10 @@ describe('operator console in a browser', () => {
   let browser: Browser;
   const url = (path: string) => seed.engine.url + path;
   const pendingFor = async (orchestrationId: string) =>
-    waitFor(
-      async () =>
-        (
-          (await seed.api.get(`/compensation-failures?orchestration=${orchestrationId}`)).body as
-            { id: string }[] | null
-        )?.[0]?.id,
-      {
-        timeoutMs: 30_000,
-        what: `a failed compensation of ${orchestrationId}`,
-      },
-    );
+    waitFor(async () => ((await seed.api.get(`/compensation-failures?orchestration=${orchestrationId}`)).body as { id: string }[] | null)?.[0]?.id, {
+      timeoutMs: 30_000,
+      what: `a failed compensation of ${orchestrationId}`,
+    });
 
   beforeAll(async () => {
     [seed, browser] = await Promise.all([seedConsole(), launchChromium()]);
@@ -72,21 +65,14 @@ describe('operator console in a browser', () => {
   });
 
   it('answers no console page or console API route without a session', async () => {
-    for (const path of [
-      '/console',
-      '/console/orchestrations',
-      `/console/compensations/${seed.ids.failedCompensation}`,
-      '/console/activity?client=cli',
-    ]) {
+    for (const path of ['/console', '/console/orchestrations', `/console/compensations/${seed.ids.failedCompensation}`, '/console/activity?client=cli']) {
       const res = await fetch(url(path), { redirect: 'manual' });
       expect({ path, status: res.status }).toEqual({ path, status: 302 });
       expect(res.headers.get('location')).toBe(`/console/sign-in?next=${encodeURIComponent(path)}`);
     }
     expect((await fetch(url('/console/session'))).status).toBe(401);
     expect((await fetch(url('/console/links'), { method: 'POST' })).status).toBe(401);
-    expect((await fetch(url('/orchestrations'), { headers: { cookie: 'orra_session=forged' } })).status).toBe(
-      401,
-    );
+    expect((await fetch(url('/orchestrations'), { headers: { cookie: 'orra_session=forged' } })).status).toBe(401);
     const signInPage = await fetch(url('/console/sign-in'));
     expect(signInPage.status).toBe(200);
     expect(signInPage.headers.get('content-security-policy')).toContain("script-src 'self'");
@@ -95,15 +81,9 @@ describe('operator console in a browser', () => {
 
   it('shows a read key every action disabled, and its forced request gets 403', async () => {
     const { context, page } = await openPage(browser);
-    await signIn(
-      page,
-      seed.engine.url,
-      seed.readKey,
-      `/console/compensations/${seed.ids.failedCompensation}`,
-    );
+    await signIn(page, seed.engine.url, seed.readKey, `/console/compensations/${seed.ids.failedCompensation}`);
     await page.getByText('This key is read-only').first().waitFor();
-    for (const name of ['Resolve', 'Ignore', 'Retry'])
-      expect(await page.getByRole('button', { name, exact: true }).isDisabled()).toBe(true);
+    for (const name of ['Resolve', 'Ignore', 'Retry']) expect(await page.getByRole('button', { name, exact: true }).isDisabled()).toBe(true);
     const forced = await page.evaluate(async (id) => {
       const res = await fetch(`/compensation-failures/${id}/resolve`, {
         method: 'POST',
@@ -125,20 +105,12 @@ describe('operator console in a browser', () => {
     await pause.waitFor();
     expect(await pause.isDisabled()).toBe(true);
     const forcedPause = await page.evaluate(async (id) => {
-      const res = await fetch(`/webhooks/${id}/pause`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-orra-client': 'console' },
-        body: '{}',
-      });
+      const res = await fetch(`/webhooks/${id}/pause`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-orra-client': 'console' }, body: '{}' });
       return res.status;
     }, seed.failingEndpoint);
     expect(forcedPause).toBe(403);
-    expect((await seed.api.get(`/webhooks/${seed.failingEndpoint}`)).body.state).toMatch(
-      /^(failing|probing)$/,
-    );
-    expect(
-      (await seed.api.get(`/compensation-failures/${seed.ids.failedCompensation}`)).body.resolutionState,
-    ).toBe('pending');
+    expect((await seed.api.get(`/webhooks/${seed.failingEndpoint}`)).body.state).toMatch(/^(failing|probing)$/);
+    expect((await seed.api.get(`/compensation-failures/${seed.ids.failedCompensation}`)).body.resolutionState).toBe('pending');
     await context.close();
   });
 
@@ -148,8 +120,7 @@ describe('operator console in a browser', () => {
     await page.locator('tr[data-id]').first().waitFor();
     await page.getByLabel('Status').selectOption('failed');
     await page.waitForURL(/status=failed/);
-    const failedRows = async () =>
-      page.locator('tr[data-id]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-id')));
+    const failedRows = async () => page.locator('tr[data-id]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-id')));
     await waitFor(async () => (await failedRows()).length === 2, { what: 'two failed rows' });
     const before = await failedRows();
     await page.reload();
@@ -216,17 +187,14 @@ describe('operator console in a browser', () => {
     const id = await seed.start('ORD-LIVE-1');
     await page.locator(`tr[data-id="${id}"] .status[data-status="completed"]`).waitFor({ timeout: 20_000 });
     // A figure, not an assertion: the issue's bar is 3 s; a loaded machine must not fail the test.
-    console.info(
-      `console: new orchestration completed on screen ${Date.now() - startedAt} ms after it was started`,
-    );
+    console.info(`console: new orchestration completed on screen ${Date.now() - startedAt} ms after it was started`);
     expect(requests.since().length).toBeGreaterThan(0); // the refetches the stream's events caused
 
     // Payments and notify both held: the orchestration runs on while its first tasks finish, and no
     // logged event says so (the log has only the orchestration's end): the DAG moves by progress notices.
     const running = await seed.start('HOLD-LIVE-2', { notify: 'hold' });
     await page.goto(url(`/console/orchestrations/${running}`));
-    const node = (task: string, status: string) =>
-      page.locator(`g.dag-node[data-task="${task}"][data-status="${status}"]`);
+    const node = (task: string, status: string) => page.locator(`g.dag-node[data-task="${task}"][data-status="${status}"]`);
     await node('task1', 'processing').waitFor({ timeout: 20_000 });
     await page.locator('[data-live="stream"]').waitFor();
     // The running orchestration is not polled: what moves the DAG next can only come through the stream.
@@ -276,11 +244,7 @@ describe('operator console in a browser', () => {
     await page.locator('[data-live="paused"]').waitFor();
     await requests.settle();
     const id = await seed.start('ORD-HIDDEN-1');
-    await waitFor(
-      async () =>
-        (await seed.api.get(`/orchestrations/${id}`)).body.status === 'completed' ? true : undefined,
-      { what: 'the orchestration completed' },
-    );
+    await waitFor(async () => ((await seed.api.get(`/orchestrations/${id}`)).body.status === 'completed' ? true : undefined), { what: 'the orchestration completed' });
     await page.waitForTimeout(QUIET_MS);
     expect(requests.since()).toEqual([]);
     expect(await page.locator(`tr[data-id="${id}"]`).count()).toBe(0);
@@ -308,7 +272,7 @@ describe('operator console in a browser', () => {
   it('skips the rendering of list rows off screen, yet keeps them in the page, the accessibility tree and the keyboard path', async () => {
     // Rows off screen carry `content-visibility: auto` on wide screens (the 200-row render, bench/README.md):
     // `checkVisibility({ contentVisibilityAuto: true })` is false for what the browser skipped. The window is
-    // short: Chromium renders rows within a margin of about half the viewport's height around it.
+    // short: Chromium renders rows within a margin around the viewport.
     const { context, page } = await openPage(browser, { viewport: { width: 1000, height: 120 } });
     await signIn(page, seed.engine.url, seed.apiKey, '/console/orchestrations');
     await page.locator('tr[data-id]').first().waitFor();
@@ -364,9 +328,7 @@ describe('operator console in a browser', () => {
     expect(await node('task2').getAttribute('data-undone')).toBe('1');
     expect(await node('task1').getAttribute('data-undone')).toBe('2');
     expect(await node('task2').textContent()).toContain('undone #1');
-    const lane = await page
-      .locator('[data-testid="undo-order"] li')
-      .evaluateAll((items) => items.map((i) => i.getAttribute('data-task')));
+    const lane = await page.locator('[data-testid="undo-order"] li').evaluateAll((items) => items.map((i) => i.getAttribute('data-task')));
     expect(lane).toEqual(['task2', 'task1']);
     await screenshot(page, 'orchestration');
     await context.close();
@@ -380,24 +342,13 @@ describe('operator console in a browser', () => {
     await page.getByRole('alert').filter({ hasText: 'A reason is required' }).waitFor();
     expect((await seed.api.get(`/compensation-failures/${id}`)).body.resolutionState).toBe('pending');
     await screenshot(page, 'compensation');
-    await page
-      .getByLabel('Reason (required to resolve or ignore)')
-      .fill('refunded by hand in the bank portal');
+    await page.getByLabel('Reason (required to resolve or ignore)').fill('refunded by hand in the bank portal');
     await page.getByRole('button', { name: 'Resolve', exact: true }).click();
     await page.locator('[data-resolution="resolved"]').waitFor({ timeout: 20_000 });
-    expect((await seed.api.get(`/compensation-failures/${id}`)).body).toMatchObject({
-      resolutionState: 'resolved',
-      resolution: 'refunded by hand in the bank portal',
-    });
+    expect((await seed.api.get(`/compensation-failures/${id}`)).body).toMatchObject({ resolutionState: 'resolved', resolution: 'refunded by hand in the bank portal' });
     const { entries } = (await seed.api.get(`/audit?item=${id}`)).body;
     expect(entries).toEqual([
-      expect.objectContaining({
-        action: 'compensation.resolve',
-        client: 'console',
-        keyLabel: 'primary',
-        keyId: expect.stringMatching(/^[0-9a-f]{12}$/),
-        reason: 'refunded by hand in the bank portal',
-      }),
+      expect.objectContaining({ action: 'compensation.resolve', client: 'console', keyLabel: 'primary', keyId: expect.stringMatching(/^[0-9a-f]{12}$/), reason: 'refunded by hand in the bank portal' }),
     ]);
     await page.goto(url(`/console/activity?item=${id}`));
     await page.locator(`[data-audit="${entries[0].id}"]`).waitFor();
@@ -427,15 +378,9 @@ describe('operator console in a browser', () => {
   });
 
   it('bulk-resolves exactly the number the server counted', async () => {
-    const made = await Promise.all(
-      ['BAD-3001', 'BAD-3002', 'BAD-3003'].map((o) => seed.start(o, { notify: 'fail' })),
-    );
+    const made = await Promise.all(['BAD-3001', 'BAD-3002', 'BAD-3003'].map((o) => seed.start(o, { notify: 'fail' })));
     await Promise.all(made.map(pendingFor));
-    const pending = (
-      (await seed.api.get('/compensation-failures?resolution=pending&service=payments')).body as {
-        id: string;
-      }[]
-    ).map((c) => c.id);
+    const pending = ((await seed.api.get('/compensation-failures?resolution=pending&service=payments')).body as { id: string }[]).map((c) => c.id);
     expect(pending.length).toBeGreaterThanOrEqual(3);
     const { context, page } = await openPage(browser);
     await signIn(page, seed.engine.url, seed.apiKey, '/console/compensations?service=payments');
@@ -445,65 +390,31 @@ describe('operator console in a browser', () => {
     expect(counted).toBe(pending.length);
     await screenshot(page, 'compensations');
     await page.getByRole('button', { name: `Confirm ${counted}` }).click();
-    await page
-      .getByRole('status')
-      .filter({ hasText: `${counted} resolved.` })
-      .waitFor({ timeout: 30_000 });
-    for (const id of pending)
-      expect((await seed.api.get(`/compensation-failures/${id}`)).body.resolutionState).toBe('resolved');
-    expect(
-      (await seed.api.get('/compensation-failures?resolution=pending&service=payments')).body,
-    ).toBeNull();
+    await page.getByRole('status').filter({ hasText: `${counted} resolved.` }).waitFor({ timeout: 30_000 });
+    for (const id of pending) expect((await seed.api.get(`/compensation-failures/${id}`)).body.resolutionState).toBe('resolved');
+    expect((await seed.api.get('/compensation-failures?resolution=pending&service=payments')).body).toBeNull();
     const bulk = (await seed.api.get('/audit?action=compensation.bulk')).body.entries;
-    expect(bulk).toEqual([
-      expect.objectContaining({
-        client: 'console',
-        reason: 'bank batch refund 2026-12',
-        after: expect.objectContaining({ count: counted }),
-      }),
-    ]);
+    expect(bulk).toEqual([expect.objectContaining({ client: 'console', reason: 'bank batch refund 2026-12', after: expect.objectContaining({ count: counted }) })]);
     await context.close();
   });
 
   it('lists services with their connection, and removes an endpoint only after its URL is typed', async () => {
     const { context, page } = await openPage(browser);
     await signIn(page, seed.engine.url, seed.apiKey, '/console/services');
-    for (const name of ['payments', 'inventory', 'notify'])
-      await page.locator(`tr[data-service="${name}"] .status[data-status="connected"]`).waitFor();
+    for (const name of ['payments', 'inventory', 'notify']) await page.locator(`tr[data-service="${name}"] .status[data-status="connected"]`).waitFor();
     await page.getByText('3 of 3 registered connected now.').waitFor();
     // A service that never connects, and an orchestration waiting for it: the screen counts it, live.
-    const schema = {
-      input: { type: 'object', properties: { orderId: { type: 'string' } } },
-      output: { type: 'object', properties: { ok: { type: 'boolean' } } },
-    };
-    const courier = (
-      await seed.api.post('/register/service', {
-        name: 'courier',
-        description: 'Books a courier (not running)',
-        schema,
-      })
-    ).body.id as string;
-    const plan = {
-      tasks: [
-        { id: 'task0', input: { orderId: 'ORD-WAIT-1' } },
-        { id: 'task1', service: courier, input: { orderId: '$task0.orderId' } },
-      ],
-    };
-    const waiting = (
-      await seed.api.post('/orchestrations', { action: { content: 'Book a courier for ORD-WAIT-1' }, plan })
-    ).body.id as string;
-    await page
-      .locator('tr[data-service="courier"] [data-tasks="1"]', { hasText: '1 until it connects' })
-      .waitFor({ timeout: 20_000 });
+    const schema = { input: { type: 'object', properties: { orderId: { type: 'string' } } }, output: { type: 'object', properties: { ok: { type: 'boolean' } } } };
+    const courier = (await seed.api.post('/register/service', { name: 'courier', description: 'Books a courier (not running)', schema })).body.id as string;
+    const plan = { tasks: [{ id: 'task0', input: { orderId: 'ORD-WAIT-1' } }, { id: 'task1', service: courier, input: { orderId: '$task0.orderId' } }] };
+    const waiting = (await seed.api.post('/orchestrations', { action: { content: 'Book a courier for ORD-WAIT-1' }, plan })).body.id as string;
+    await page.locator('tr[data-service="courier"] [data-tasks="1"]', { hasText: '1 until it connects' }).waitFor({ timeout: 20_000 });
     await page.getByText('1 task waits for courier to connect.', { exact: false }).waitFor();
     await screenshot(page, 'services');
-    expect(
-      (await seed.api.post(`/orchestrations/${waiting}/abort`, { reason: 'courier never came' })).status,
-    ).toBe(200);
+    expect((await seed.api.post(`/orchestrations/${waiting}/abort`, { reason: 'courier never came' })).status).toBe(200);
     await page.locator('tr[data-service="courier"] [data-tasks="0"]').waitFor({ timeout: 20_000 });
     // A second endpoint, removed here so the seeded one stays for the other tests.
-    const spare = (await seed.api.post('/webhooks', { url: 'https://example.com/spare-hooks' })).body
-      .id as string;
+    const spare = (await seed.api.post('/webhooks', { url: 'https://example.com/spare-hooks' })).body.id as string;
     await page.goto(url(`/console/webhooks?endpoint=${spare}`));
     const remove = page.getByRole('button', { name: 'Remove' });
     await remove.waitFor();
@@ -514,9 +425,7 @@ describe('operator console in a browser', () => {
     await remove.click();
     await page.getByRole('status').filter({ hasText: 'Removed.' }).waitFor();
     expect((await seed.api.get(`/webhooks/${spare}`)).status).toBe(404);
-    expect((await seed.api.get(`/audit?item=${spare}&action=webhook.delete`)).body.entries).toEqual([
-      expect.objectContaining({ client: 'console' }),
-    ]);
+    expect((await seed.api.get(`/audit?item=${spare}&action=webhook.delete`)).body.entries).toEqual([expect.objectContaining({ client: 'console' })]);
     await context.close();
   });
 
@@ -535,11 +444,7 @@ describe('operator console in a browser', () => {
       for (let i = 0; i < 4; i++) await seed.start(`ORD-BRK-${i}`);
       const tripped = row.locator('[data-state="failing"], [data-state="probing"]');
       await tripped.waitFor({ timeout: 20_000 });
-      const api = (await seed.api.get(`/webhooks/${id}`)).body as {
-        state: string;
-        heldEvents: number;
-        stateSince: string;
-      };
+      const api = (await seed.api.get(`/webhooks/${id}`)).body as { state: string; heldEvents: number; stateSince: string };
       expect(api.heldEvents).toBeGreaterThan(0);
       await row.locator(`[data-held="${api.heldEvents}"]`).waitFor({ timeout: 10_000 });
       // Text and icon, never colour alone; and since when.
@@ -553,28 +458,18 @@ describe('operator console in a browser', () => {
 
       // Pause from the page: JSON with the console's header, audited as the console's.
       await page.getByRole('button', { name: 'Pause', exact: true }).click();
-      await page
-        .getByRole('status')
-        .filter({ hasText: /^Paused: now paused/ })
-        .waitFor();
+      await page.getByRole('status').filter({ hasText: /^Paused: now paused/ }).waitFor();
       await row.locator('[data-state="paused"]').waitFor();
       expect((await seed.api.get(`/webhooks/${id}`)).body.state).toBe('paused');
-      expect((await seed.api.get(`/audit?item=${id}&action=webhook.pause`)).body.entries).toEqual([
-        expect.objectContaining({ client: 'console', action: 'webhook.pause' }),
-      ]);
+      expect((await seed.api.get(`/audit?item=${id}&action=webhook.pause`)).body.entries).toEqual([expect.objectContaining({ client: 'console', action: 'webhook.pause' })]);
       await page.getByText(`orra webhooks resume ${id}`, { exact: true }).waitFor();
 
       // Resume: it was failing when paused, so it goes back to failing (and is probed at once).
       await page.getByRole('button', { name: 'Resume', exact: true }).click();
-      await page
-        .getByRole('status')
-        .filter({ hasText: /^Resumed: now (failing|probing)/ })
-        .waitFor();
+      await page.getByRole('status').filter({ hasText: /^Resumed: now (failing|probing)/ }).waitFor();
       await row.locator('[data-state="failing"], [data-state="probing"]').waitFor();
       expect((await seed.api.get(`/webhooks/${id}`)).body.state).toMatch(/^(failing|probing)$/);
-      expect((await seed.api.get(`/audit?item=${id}&action=webhook.resume`)).body.entries).toEqual([
-        expect.objectContaining({ client: 'console', action: 'webhook.resume' }),
-      ]);
+      expect((await seed.api.get(`/audit?item=${id}&action=webhook.resume`)).body.entries).toEqual([expect.objectContaining({ client: 'console', action: 'webhook.resume' })]);
     } finally {
       await context.close();
       await seed.api.delete(`/webhooks/${id}`);
@@ -592,13 +487,8 @@ describe('operator console in a browser', () => {
     // webhook.endpoint.recovered event in the stream is what refreshes the page.
     seed.receiver.reply = () => ({ status: 200, body: '{"ok":true}' });
     await row.locator('[data-state="active"]').waitFor({ timeout: 20_000 });
-    await waitFor(
-      async () => (await seed.api.get(`/webhooks/${seed.failingEndpoint}`)).body.heldEvents === 0,
-      { timeoutMs: 20_000, what: 'the held events to be sent' },
-    );
-    const recovered = (await seed.api.get('/events?type=webhook.endpoint.recovered')).body.data as {
-      subject: string;
-    }[];
+    await waitFor(async () => (await seed.api.get(`/webhooks/${seed.failingEndpoint}`)).body.heldEvents === 0, { timeoutMs: 20_000, what: 'the held events to be sent' });
+    const recovered = (await seed.api.get('/events?type=webhook.endpoint.recovered')).body.data as { subject: string }[];
     expect(recovered.map((e) => e.subject)).toContain(seed.failingEndpoint);
     await context.close();
   });
@@ -614,18 +504,13 @@ describe('operator console in a browser', () => {
     const received = seed.receiver.received.length;
     const button = row.getByRole('button', { name: /^Redeliver/ });
     // Its label stays whole on one line (table cells may break long ids anywhere; a button's word must not).
-    expect(
-      await button.evaluate((b) => {
-        const range = document.createRange();
-        range.selectNodeContents(b);
-        return range.getClientRects().length;
-      }),
-    ).toBe(1);
+    expect(await button.evaluate((b) => {
+      const range = document.createRange();
+      range.selectNodeContents(b);
+      return range.getClientRects().length;
+    })).toBe(1);
     await button.click();
-    await page
-      .getByRole('status')
-      .filter({ hasText: `Requeued 1 delivery of ${eventId}` })
-      .waitFor();
+    await page.getByRole('status').filter({ hasText: `Requeued 1 delivery of ${eventId}` }).waitFor();
     await page.goto(url(`/console/webhooks?event=${encodeURIComponent(eventId)}`));
     await page.locator(`[data-attempt-log] tr:nth-child(${attempts + 1})`).waitFor({ timeout: 30_000 });
     expect(seed.receiver.received.length).toBeGreaterThan(received);
