@@ -71,19 +71,12 @@ function rowsHtml(rows: ListItem[]): string {
   // A re-render with the same rows (the session arriving, a live refetch that changed nothing reuses
   // none of the objects, but a banner click or a theme change does) builds nothing.
   const zone = timeZone.value;
-  if (
-    lastRows.zone === zone &&
-    lastRows.items.length === rows.length &&
-    rows.every((o, i) => lastRows.items[i] === o)
-  )
-    return lastRows.html;
+  if (lastRows.zone === zone && lastRows.items.length === rows.length && rows.every((o, i) => lastRows.items[i] === o)) return lastRows.html;
   let html = '';
   for (const o of rows) {
     const id = escapeHtml(o.id);
     const started = o.createdAt ?? o.timestamp;
-    const duration = RUNNING.has(o.status)
-      ? 'running'
-      : formatDuration(Date.parse(o.timestamp) - Date.parse(started));
+    const duration = RUNNING.has(o.status) ? 'running' : formatDuration(Date.parse(o.timestamp) - Date.parse(started));
     html +=
       `<tr role="row" data-id="${id}"><td role="cell"><a class="row-link mono" href="/console/orchestrations/${escapeHtml(encodeURIComponent(o.id))}">${id}</a></td>` +
       `<td role="cell">${escapeHtml(o.action)}</td><td role="cell">${statusHtml(o.status)}</td><td role="cell">${escapeHtml(formatTime(started))}</td>` +
@@ -115,9 +108,7 @@ export function Orchestrations() {
   const [older, setOlder] = useState<{ key: string; items: ListItem[]; cursor: string | null } | null>(null);
   const key = `${status}|${text}|${limit}`;
   const more = older?.key === key ? older : null;
-  const value = first
-    ? [...first.items, ...(more?.items ?? []).filter((o) => !first.items.some((f) => f.id === o.id))]
-    : undefined;
+  const value = first ? [...first.items, ...(more?.items ?? []).filter((o) => !first.items.some((f) => f.id === o.id))] : undefined;
   const cursor = more ? more.cursor : (first?.nextCursor ?? null);
   // Rows that arrive while the operator is scrolled down wait behind a "N new" banner instead of moving
   // the rows under the cursor; at the top of the page they show at once.
@@ -141,8 +132,7 @@ export function Orchestrations() {
   useLayoutEffect(() => {
     const id = focused.current;
     focused.current = null;
-    if (id && document.activeElement === document.body)
-      body.current?.querySelector<HTMLElement>(`tr[data-id="${CSS.escape(id)}"] a`)?.focus();
+    if (id && document.activeElement === document.body) body.current?.querySelector<HTMLElement>(`tr[data-id="${CSS.escape(id)}"] a`)?.focus();
   }, [html]);
 
   return (
@@ -159,13 +149,7 @@ export function Orchestrations() {
         </label>
         <label>
           Search{' '}
-          <input
-            type="search"
-            data-search
-            placeholder="id prefix or action text"
-            value={text}
-            onInput={(e) => setQuery({ q: e.currentTarget.value })}
-          />
+          <input type="search" data-search placeholder="id prefix or action text" value={text} onInput={(e) => setQuery({ q: e.currentTarget.value })} />
         </label>
       </form>
       <ErrorNote error={error} />
@@ -186,24 +170,12 @@ export function Orchestrations() {
           <caption class="sr-only">Orchestrations, newest first</caption>
           <thead role="rowgroup">
             <tr role="row">
-              <th scope="col" role="columnheader">
-                Id
-              </th>
-              <th scope="col" role="columnheader">
-                Action
-              </th>
-              <th scope="col" role="columnheader">
-                Status
-              </th>
-              <th scope="col" role="columnheader">
-                Started
-              </th>
-              <th scope="col" role="columnheader">
-                Duration
-              </th>
-              <th scope="col" role="columnheader">
-                Compensation
-              </th>
+              <th scope="col" role="columnheader">Id</th>
+              <th scope="col" role="columnheader">Action</th>
+              <th scope="col" role="columnheader">Status</th>
+              <th scope="col" role="columnheader">Started</th>
+              <th scope="col" role="columnheader">Duration</th>
+              <th scope="col" role="columnheader">Compensation</th>
             </tr>
           </thead>
           <tbody role="rowgroup" ref={body} dangerouslySetInnerHTML={{ __html: html }} />
