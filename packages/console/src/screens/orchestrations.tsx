@@ -64,6 +64,8 @@ export function listFilter(q: URLSearchParams): { status: string; text: string; 
  * The rows as one HTML string, set by the browser's parser in one go: Preact building 200 rows of
  * elements one by one took 2–3 times as long (bench/README.md, console). Every value is escaped; the
  * markup is what `<Status>` and the links make elsewhere, and clicks reach the app's link handler.
+ * The table roles are explicit: wide screens lay the rows out as grid rows (styles.css), and a table
+ * whose display is changed may lose its implicit semantics in some browsers.
  */
 function rowsHtml(rows: ListItem[]): string {
   // A re-render with the same rows (the session arriving, a live refetch that changed nothing reuses
@@ -76,9 +78,9 @@ function rowsHtml(rows: ListItem[]): string {
     const started = o.createdAt ?? o.timestamp;
     const duration = RUNNING.has(o.status) ? 'running' : formatDuration(Date.parse(o.timestamp) - Date.parse(started));
     html +=
-      `<tr data-id="${id}"><td><a class="row-link mono" href="/console/orchestrations/${escapeHtml(encodeURIComponent(o.id))}">${id}</a></td>` +
-      `<td>${escapeHtml(o.action)}</td><td>${statusHtml(o.status)}</td><td>${escapeHtml(formatTime(started))}</td>` +
-      `<td>${duration}</td><td>${escapeHtml(compensationText(o.compensation))}</td></tr>`;
+      `<tr role="row" data-id="${id}"><td role="cell"><a class="row-link mono" href="/console/orchestrations/${escapeHtml(encodeURIComponent(o.id))}">${id}</a></td>` +
+      `<td role="cell">${escapeHtml(o.action)}</td><td role="cell">${statusHtml(o.status)}</td><td role="cell">${escapeHtml(formatTime(started))}</td>` +
+      `<td role="cell">${duration}</td><td role="cell">${escapeHtml(compensationText(o.compensation))}</td></tr>`;
   }
   lastRows = { items: rows, zone, html };
   return html;
@@ -164,19 +166,19 @@ export function Orchestrations() {
         </button>
       )}
       <div class="table-wrap">
-        <table class="nav list">
+        <table class="nav list" role="table">
           <caption class="sr-only">Orchestrations, newest first</caption>
-          <thead>
-            <tr>
-              <th scope="col">Id</th>
-              <th scope="col">Action</th>
-              <th scope="col">Status</th>
-              <th scope="col">Started</th>
-              <th scope="col">Duration</th>
-              <th scope="col">Compensation</th>
+          <thead role="rowgroup">
+            <tr role="row">
+              <th scope="col" role="columnheader">Id</th>
+              <th scope="col" role="columnheader">Action</th>
+              <th scope="col" role="columnheader">Status</th>
+              <th scope="col" role="columnheader">Started</th>
+              <th scope="col" role="columnheader">Duration</th>
+              <th scope="col" role="columnheader">Compensation</th>
             </tr>
           </thead>
-          <tbody ref={body} dangerouslySetInnerHTML={{ __html: html }} />
+          <tbody role="rowgroup" ref={body} dangerouslySetInnerHTML={{ __html: html }} />
         </table>
       </div>
       {value && rows.length === 0 && <p class="muted">No orchestration matches these filters.</p>}
