@@ -118,6 +118,13 @@ describe('operator console in a browser', () => {
     const { context, page } = await openPage(browser);
     await signIn(page, seed.engine.url, seed.apiKey, '/console/orchestrations');
     await page.locator('tr[data-id]').first().waitFor();
+    // Tasks done/total of the plan (three service tasks): all three of the completed one, and the
+    // failed-and-compensated one's two before notify failed (undoing them does not make them undone tasks).
+    const headers = await page.getByRole('columnheader').allTextContents();
+    expect(headers.slice(4, 7)).toEqual(['Duration', 'Tasks', 'Compensation']);
+    const tasksOf = (id: string) => page.locator(`tr[data-id="${id}"] td`).nth(headers.indexOf('Tasks')).textContent();
+    expect(await tasksOf(seed.ids.completed)).toBe('3/3');
+    expect(await tasksOf(seed.ids.compensated)).toBe('2/3');
     await page.getByLabel('Status').selectOption('failed');
     await page.waitForURL(/status=failed/);
     const failedRows = async () => page.locator('tr[data-id]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-id')));

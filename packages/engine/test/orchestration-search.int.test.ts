@@ -30,9 +30,13 @@ describe('GET /orchestrations/search', () => {
           status: i % 3 === 0 ? 'failed' : 'completed',
           createdAt: T0 + Math.floor(i / 2),
           updatedAt: T0 + Math.floor(i / 2),
+          // o_T001 (completed) and o_T003 (failed) have a plan of three tasks; o_T000's task has none.
+          ...(i === 1 || i === 3 ? { plan: { tasks: [1, 2, 3].map((n) => ({ id: `task${n}`, service: svc.body.id, input: {} })) } as never } : {}),
         }),
       );
-      if (i < 4) await engine.store.tasks.save([task(id, 1, { serviceId: svc.body.id })]);
+      if (i === 1) await engine.store.tasks.save([1, 2, 3].map((n) => task(id, n, { serviceId: svc.body.id, state: 'completed' })));
+      else if (i === 3) await engine.store.tasks.save((['completed', 'failed', 'waiting'] as const).map((state, n) => task(id, n + 1, { serviceId: svc.body.id, state })));
+      else if (i < 4) await engine.store.tasks.save([task(id, 1, { serviceId: svc.body.id })]);
     }
     await engine.store.orchestrations.insert(orchestration('o_Theirs', { projectId: other.projectId }));
   });
@@ -66,6 +70,17 @@ describe('GET /orchestrations/search', () => {
     expect((await pageIds('service=PAYMENTS')).ids).toEqual(ids.slice(0, 4).reverse());
     expect((await pageIds('service=nobody')).ids).toEqual([]);
     expect((await pageIds('id=o_Theirs')).ids).toEqual([]);
+  });
+
+  it("shows each item's tasks done/total once it has a plan, not in orra's grouped list", async () => {
+    const res = await api.get('/orchestrations/search?limit=500');
+    const byId = new Map((res.body.items as { id: string; status: string; tasks?: unknown }[]).map((o) => [o.id, o]));
+    expect(byId.get('o_T001')).toMatchObject({ status: 'completed', tasks: { done: 3, total: 3 } });
+    expect(byId.get('o_T003')).toMatchObject({ status: 'failed', tasks: { done: 1, total: 3 } });
+    // No plan yet (a task row alone does not make one): no figure rather than a made-up 0/0.
+    expect(byId.get('o_T000')).not.toHaveProperty('tasks');
+    const grouped = await api.get('/orchestrations');
+    for (const item of Object.values(grouped.body as Record<string, object[]>).flat()) expect(item).not.toHaveProperty('tasks');
   });
 
   it('refuses a bad filter or cursor, naming it', async () => {

@@ -12,6 +12,8 @@ export interface ListItem {
   timestamp: string;
   createdAt?: string;
   compensation?: { active: boolean; total: number; completed: number; failed: number };
+  /** The plan's tasks done/total; absent until there is a plan. */
+  tasks?: { done: number; total: number };
 }
 
 const STATUSES = ['pending', 'processing', 'completed', 'failed', 'not_actionable', 'aborted'];
@@ -80,12 +82,17 @@ function rowsHtml(rows: ListItem[]): string {
     html +=
       `<tr role="row" data-id="${id}"><td role="cell"><a class="row-link mono" href="/console/orchestrations/${escapeHtml(encodeURIComponent(o.id))}">${id}</a></td>` +
       `<td role="cell">${escapeHtml(o.action)}</td><td role="cell">${statusHtml(o.status)}</td><td role="cell">${escapeHtml(formatTime(started))}</td>` +
-      `<td role="cell">${duration}</td><td role="cell">${escapeHtml(compensationText(o.compensation))}</td></tr>`;
+      `<td role="cell">${duration}</td><td role="cell">${escapeHtml(tasksText(o.tasks))}</td><td role="cell">${escapeHtml(compensationText(o.compensation))}</td></tr>`;
   }
   lastRows = { items: rows, zone, html };
   return html;
 }
 let lastRows: { items: ListItem[]; zone: string; html: string } = { items: [], zone: '', html: '' };
+
+/** Tasks done of the plan's, e.g. `2/3`; a dash before there is a plan. */
+export function tasksText(t: ListItem['tasks']): string {
+  return t ? `${t.done}/${t.total}` : '—';
+}
 
 export function compensationText(c: ListItem['compensation']): string {
   if (!c || c.total === 0) return '—';
@@ -175,6 +182,7 @@ export function Orchestrations() {
               <th scope="col" role="columnheader">Status</th>
               <th scope="col" role="columnheader">Started</th>
               <th scope="col" role="columnheader">Duration</th>
+              <th scope="col" role="columnheader">Tasks</th>
               <th scope="col" role="columnheader">Compensation</th>
             </tr>
           </thead>

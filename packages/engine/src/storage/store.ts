@@ -110,6 +110,17 @@ export interface TaskRepo {
    * Only in-flight orchestrations' tasks can be in these states.
    */
   countOpenByService(projectId: string): Promise<OpenTaskCount[]>;
+  /**
+   * Each orchestration's stored tasks (the plan's, task0 is not one) and how many completed, in one
+   * grouped query for a list page; orchestrations with no tasks are absent.
+   */
+  countByOrchestration(orchestrationIds: string[]): Promise<TaskCount[]>;
+}
+
+export interface TaskCount {
+  orchestrationId: string;
+  total: number;
+  done: number;
 }
 
 export interface OpenTaskCount {

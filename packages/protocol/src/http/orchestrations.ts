@@ -133,6 +133,12 @@ export interface OrchestrationListItemOut {
   compensation?: CompensationSummaryOut;
 }
 
+/** One item of `GET /orchestrations/search` (ours): a list item and its plan's progress. */
+export interface OrchestrationSearchItemOut extends OrchestrationListItemOut {
+  /** The plan's tasks (task0 excluded) and how many completed; absent until there is a plan. */
+  tasks?: { done: number; total: number };
+}
+
 /** `GET /orchestrations`: groups with no entries are omitted. */
 export interface OrchestrationListOut {
   pending?: OrchestrationListItemOut[];

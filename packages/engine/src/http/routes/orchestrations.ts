@@ -1,4 +1,5 @@
-import { ERROR_CODES, IDEMPOTENT_REPLAYED_HEADER } from '@orra/protocol';
+import { ERROR_CODES, IDEMPOTENT_REPLAYED_HEADER, type OrchestrationListItemOut, type OrchestrationSearchItemOut } from '@orra/protocol';
+import type { OrchestrationRecord, TaskCount } from '../../storage/store.js';
 import type { FastifyInstance } from 'fastify';
 import { EngineError } from '../../errors/engine-error.js';
 import { orchestrationSnapshot } from '../audit-snapshots.js';
@@ -7,6 +8,15 @@ import { requestTraceContext } from '../../tracing/http-tracing.js';
 import { decodeOrchestrationRequest } from '../orchestration-request.js';
 import { callerOf, type RouteDeps } from '../route-deps.js';
 import { submissionOf } from '../submission-key.js';
+
+/**
+ * A search item: the grouped list's item (its shape shared with `GET /orchestrations`, which stays
+ * orra's) plus the plan's progress, `tasks`, only once there is a plan.
+ */
+function searchItem(r: OrchestrationRecord, item: OrchestrationListItemOut | undefined, tasks: TaskCount | undefined): OrchestrationSearchItemOut | undefined {
+  if (!item) return undefined;
+  return r.plan ? { ...item, tasks: { done: tasks?.done ?? 0, total: tasks?.total ?? 0 } } : item;
+}
 
 /** How many orchestrations `GET /orchestrations` returns at most (newest first). */
 const LIST_LIMIT = 1000;
@@ -50,12 +60,18 @@ export function orchestrationRoutes(app: FastifyInstance, deps: RouteDeps): void
       ...(serviceIds ? { serviceIds } : {}),
       ...(q.cursor ? { after: cursorParam(q.cursor) } : {}),
     });
-    const summaries = await deps.store.compensations.summarize(records.map((r) => r.id));
+    const pageIds = records.map((r) => r.id);
+    // One grouped query each for the page, never one per row.
+    const [summaries, taskCounts] = await Promise.all([
+      deps.store.compensations.summarize(pageIds),
+      deps.store.tasks.countByOrchestration(records.filter((r) => r.plan).map((r) => r.id)),
+    ]);
     const grouped = toListView(records, new Map(summaries.map((s) => [s.orchestrationId, s])));
     const byId = new Map(Object.values(grouped).flat().map((item) => [item.id, item]));
+    const tasksById = new Map(taskCounts.map((t) => [t.orchestrationId, t]));
     const last = records.at(-1);
     return {
-      items: records.map((r) => byId.get(r.id)).filter((item) => item !== undefined),
+      items: records.map((r) => searchItem(r, byId.get(r.id), tasksById.get(r.id))).filter((item) => item !== undefined),
       nextCursor: records.length === limit && last ? `${last.createdAt}:${last.id}` : null,
     };
   });

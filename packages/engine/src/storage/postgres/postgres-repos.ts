@@ -109,6 +109,12 @@ const ST = {
         compensation = EXCLUDED.compensation, completed_at = EXCLUDED.completed_at,
         trace_context = EXCLUDED.trace_context`,
   },
+  // count(*) FILTER rather than sum(boolean), which would come back as numeric, i.e. a string.
+  countTasks: {
+    name: 'orra_task_count_by_orchestration',
+    text: `SELECT orchestration_id, count(*) AS total, count(*) FILTER (WHERE state = 'completed') AS done
+      FROM tasks WHERE orchestration_id = ANY($1::text[]) GROUP BY orchestration_id`,
+  },
   listTasks: { name: 'orra_task_list', text: `SELECT ${TASK} FROM tasks WHERE orchestration_id = $1 ORDER BY seq` },
   findTaskByKey: { name: 'orra_task_by_key', text: `SELECT ${TASK} FROM tasks WHERE idempotency_key = $1 LIMIT 1` },
   // WITH ORDINALITY … ORDER BY: journal seqs follow the order of the entries given.
@@ -230,6 +236,10 @@ export function createPostgresRepos(q: Queryable, onSequence?: (projectId: strin
       findByIdempotencyKey: async (key) => first(await q.query(ST.findTaskByKey, [key]), taskFromRow),
       countOpenByService: async (projectId) =>
         (await q.query(ST.countOpenTasks, [projectId])).rows.map((r) => ({ serviceId: String(r.service_id), state: r.state as OpenTaskCount['state'], count: Number(r.n) })),
+      countByOrchestration: async (ids) => {
+        if (ids.length === 0) return [];
+        return (await q.query(ST.countTasks, [ids])).rows.map((r) => ({ orchestrationId: String(r.orchestration_id), total: Number(r.total), done: Number(r.done) }));
+      },
     },
     journal: {
       append: async (entries) => {

@@ -227,6 +227,16 @@ export function createSqliteRepos(db: Database.Database): Repos {
       findByIdempotencyKey: async (key) => mapOptional(st.findTaskByKey.get(key), taskFromRow),
       countOpenByService: async (projectId) =>
         (st.countOpenTasks.all(projectId) as { service_id: string; state: OpenTaskCount['state']; n: number }[]).map((r) => ({ serviceId: r.service_id, state: r.state, count: r.n })),
+      countByOrchestration: async (ids) => {
+        if (ids.length === 0) return [];
+        const rows = db
+          .prepare(
+            `SELECT orchestration_id, count(*) AS total, sum(state = 'completed') AS done
+             FROM tasks WHERE orchestration_id IN (${ids.map(() => '?').join(',')}) GROUP BY orchestration_id`,
+          )
+          .all(...ids) as { orchestration_id: string; total: number; done: number }[];
+        return rows.map((r) => ({ orchestrationId: r.orchestration_id, total: r.total, done: r.done }));
+      },
     },
     journal: {
       append: async (entries) => {
