@@ -259,6 +259,7 @@ async function start(config: Config, tracingConfig: TracingConfig, log: Logger, 
   try {
     await listen(http, config);
     resumed = await cluster.start();
+    await webhooks.endProbeLeases();
   } catch (err) {
     await close().catch((closeErr: unknown) => log.warn({ err: closeErr }, 'clean-up after a failed start failed'));
     throw err;

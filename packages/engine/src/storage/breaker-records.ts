@@ -54,6 +54,12 @@ export interface BreakerRepo {
    * due time, so the due query's tie-break (seq) sends them in the order they arose.
    */
   makeDue(endpointId: string, now: EpochMs): Promise<number>;
+  /**
+   * Ends every probe lease now (`probing` rows become due for a probe at `now`): called when an engine
+   * process starts, because a probe that was out when a process died would otherwise hold the endpoint's
+   * events until its lease ran out. Returns how many leases it ended.
+   */
+  expireProbeLeases(now: EpochMs): Promise<number>;
 }
 
 /** The breaker of an endpoint that has no row yet. */

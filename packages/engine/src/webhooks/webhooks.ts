@@ -30,7 +30,7 @@ export class Webhooks {
     config: Config,
     log: Logger,
     private readonly metrics: EngineMetrics,
-    now: () => number,
+    private readonly now: () => number,
     tracing: Tracing | undefined,
     /** A project's event log grew (after commit): wakes its feed readers in this process. */
     onEventsCommitted: (projectId: string) => void = () => {},
@@ -42,8 +42,10 @@ export class Webhooks {
       policy,
       now,
     });
-    this.outbox = new WebhookOutbox(now, config.webhookRetrySchedule[0] ?? 0, (ready) =>
-      ready.length > 0 ? this.dispatcher.offer(ready) : this.dispatcher.wake(),
+    this.outbox = new WebhookOutbox(
+      now,
+      config.webhookRetrySchedule[0] ?? 0,
+      (ready) => (ready.length > 0 ? this.dispatcher.offer(ready) : this.dispatcher.wake()),
       (projectId, type) => {
         onEventsCommitted(projectId);
         metrics.eventCommitted(type);
@@ -139,7 +141,17 @@ export class Webhooks {
     compensations.onResolvedByRetry({
       write: async (tx, record, keyId) => {
         const reason = record.resolution ?? 'compensation retried successfully';
-        resolvedEnqueued.set(record.id, await this.operatorEvents.compensationDisposed(tx, record, 'resolve', reason, keyId, record.resolvedAt ?? record.updatedAt));
+        resolvedEnqueued.set(
+          record.id,
+          await this.operatorEvents.compensationDisposed(
+            tx,
+            record,
+            'resolve',
+            reason,
+            keyId,
+            record.resolvedAt ?? record.updatedAt,
+          ),
+        );
       },
       afterCommit: (record) => {
         this.operatorEvents.wake([resolvedEnqueued.get(record.id)]);
@@ -149,6 +161,16 @@ export class Webhooks {
     this.metrics.setPendingCompensationsSource(() => this.store.compensations.countPendingFailures());
     this.metrics.setPendingDeliveriesSource(() => this.store.webhookDeliveries.pendingSummary());
     this.metrics.setBreakerSummarySource(() => this.store.breakers.summary());
+  }
+
+  /**
+   * At start-up: a probe that was out when an engine process died holds its endpoint until the lease ends
+   * (the request's timeout + 30 s), so the lease is ended now and the endpoint probed again at once. On
+   * PostgreSQL another live process may have a probe out at that moment: it is then sent twice, which
+   * at-least-once delivery allows (same webhook-id), instead of every held event waiting for the lease.
+   */
+  async endProbeLeases(): Promise<number> {
+    return this.store.breakers.expireProbeLeases(this.now());
   }
 
   /** Sends what is due, including deliveries left pending by a previous run (restart = resume). */

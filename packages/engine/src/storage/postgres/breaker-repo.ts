@@ -67,6 +67,10 @@ const ST = {
       WHERE d.status = 'pending' AND d.endpoint_id = $1 AND d.seq <> ALL($2::bigint[])
       ORDER BY d.seq LIMIT 1`,
   },
+  expireLeases: {
+    name: 'orra_breaker_expire_leases',
+    text: `UPDATE webhook_breakers SET next_probe_at = $1, updated_at = $1 WHERE state = 'probing' AND next_probe_at > $1`,
+  },
   makeDue: {
     name: 'orra_breaker_make_due',
     text: `UPDATE webhook_deliveries SET next_attempt_at = $2, version = version + 1, updated_at = $2
@@ -98,6 +102,7 @@ export function createBreakerRepo(q: Queryable): BreakerRepo {
     oldestPending: async (endpointId, seqs) =>
       first(await q.query(ST.oldest, [endpointId, seqs]), dueFromRow),
     makeDue: async (endpointId, now) => (await q.query(ST.makeDue, [endpointId, now])).rowCount ?? 0,
+    expireProbeLeases: async (now) => (await q.query(ST.expireLeases, [now])).rowCount ?? 0,
   };
 }
 

@@ -52,6 +52,9 @@ export function createBreakerRepo(db: Database.Database): BreakerRepo {
          ORDER BY d.seq LIMIT 1`,
       )
       .raw(true),
+    expireLeases: db.prepare(
+      `UPDATE webhook_breakers SET next_probe_at = @now, updated_at = @now WHERE state = 'probing' AND next_probe_at > @now`,
+    ),
     makeDue: db.prepare(
       `UPDATE webhook_deliveries SET next_attempt_at = @now, version = version + 1, updated_at = @now
        WHERE endpoint_id = @endpointId AND status = 'pending'`,
@@ -82,6 +85,7 @@ export function createBreakerRepo(db: Database.Database): BreakerRepo {
       return r && dueFromArray(r);
     },
     makeDue: async (endpointId, now) => st.makeDue.run({ endpointId, now }).changes,
+    expireProbeLeases: async (now) => st.expireLeases.run({ now }).changes,
   };
 }
 
