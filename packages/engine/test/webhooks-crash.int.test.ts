@@ -18,24 +18,32 @@ describe('webhook durability', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
+  /** An engine process on its own port with one endpoint at `url` and a one-task service; killed at the end. */
+  async function engineWithEndpoint(dir: string, env: Record<string, string>, url: string) {
+    const port = await freePort();
+    const engine = await new EngineProcess(port, dir, env).start();
+    cleanup.push(() => engine.kill());
+    const { api } = await newProject(engine.url);
+    expect((await api.post('/webhooks', { url })).status).toBe(201);
+    const service = await new RawService(api, {
+      name: 'inc',
+      onTask: (input) => ({ output: { n: input.n + 1 } }),
+    }).start();
+    cleanup.push(() => service.close());
+    return { port, engine, api, service };
+  }
+
   it('delivers every event after a SIGKILL with hundreds undelivered (receiver down, then up), each with its sequence unchanged', async () => {
     // The receiver being down trips the endpoint's breaker: probes come on a short schedule here.
     const env = {
       ORRA_WEBHOOK_RETRY_SCHEDULE: '0s,200ms,400ms,800ms,1s,2s,5s,10s,30s',
       ORRA_WEBHOOK_PROBE_SCHEDULE: '200ms,400ms,1s',
     };
-    const port = await freePort();
-    let engine = await new EngineProcess(port, dataDir, env).start();
-    cleanup.push(() => engine.kill());
     const receiver = new WebhookReceiver(await freePort()); // not listening: the port is closed
     cleanup.push(() => receiver.close());
-    const { api } = await newProject(engine.url);
-    expect((await api.post('/webhooks', { url: receiver.url })).status).toBe(201);
-    const service = await new RawService(api, {
-      name: 'inc',
-      onTask: (input) => ({ output: { n: input.n + 1 } }),
-    }).start();
-    cleanup.push(() => service.close());
+    const setUp = await engineWithEndpoint(dataDir, env, receiver.url);
+    const { port, api, service } = setUp;
+    let engine = setUp.engine;
 
     const ids: string[] = [];
     for (let i = 0; i < EVENTS; i++) {
@@ -77,6 +85,7 @@ describe('webhook durability', () => {
     await engine.kill();
     service.close();
     engine = await new EngineProcess(port, dataDir, env).start();
+    cleanup.push(() => engine.kill());
     await receiver.listen();
 
     await waitFor(() => new Set(receiver.received.map((h) => h.headers['webhook-id'])).size >= EVENTS, {
@@ -117,9 +126,6 @@ describe('webhook durability', () => {
     };
     const dir = mkdtempSync(join(tmpdir(), 'orra-webhook-probe-crash-'));
     cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
-    const port = await freePort();
-    let engine = await new EngineProcess(port, dir, env).start();
-    cleanup.push(() => engine.kill());
     // Down (503) until the breaker trips, then the probe hangs: it is out when the engine is killed.
     let mode: 'down' | 'hang' | 'up' = 'down';
     const receiver = new WebhookReceiver();
@@ -132,13 +138,9 @@ describe('webhook durability', () => {
     };
     await receiver.listen();
     cleanup.push(() => receiver.close());
-    const { api } = await newProject(engine.url);
-    expect((await api.post('/webhooks', { url: receiver.url })).status).toBe(201);
-    const service = await new RawService(api, {
-      name: 'inc',
-      onTask: (input) => ({ output: { n: input.n + 1 } }),
-    }).start();
-    cleanup.push(() => service.close());
+    const setUp = await engineWithEndpoint(dir, env, receiver.url);
+    const { port, api, service } = setUp;
+    let engine = setUp.engine;
     const ids: string[] = [];
     for (let i = 0; i < 5; i++)
       ids.push((await api.post('/orchestrations', chainPlan([service.id], i))).body.id);
@@ -155,6 +157,7 @@ describe('webhook durability', () => {
     service.close();
     mode = 'up';
     engine = await new EngineProcess(port, dir, env).start();
+    cleanup.push(() => engine.kill());
     await waitFor(() => ids.every((id) => delivered.has(id)), {
       what: 'every event delivered after the restart, well within the 90 s lease',
       timeoutMs: 20_000,

@@ -158,9 +158,7 @@ export class OrchestrationRunner {
     return {
       write: (tx) => (step.isEmpty ? Promise.resolve() : step.write(tx)),
       committed: () => {
-        // As `enqueue` does after a commit.
-        step.runEffects();
-        this.reportProgress(step);
+        this.afterCommit(step);
         settle();
       },
       abandon: () => {
@@ -339,11 +337,16 @@ export class OrchestrationRunner {
         this.forget(live);
         return;
       }
-      step.runEffects();
-      this.reportProgress(step);
+      this.afterCommit(step);
     };
     live.chain = live.chain.then(run, run);
     return live.chain;
+  }
+
+  /** What a step does once its writes have committed: its effects (sends, timers), then the progress notice. */
+  private afterCommit(step: Step): void {
+    step.runEffects();
+    this.reportProgress(step);
   }
 
   private reportProgress(step: Step): void {
