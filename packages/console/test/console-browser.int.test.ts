@@ -45,6 +45,8 @@ describe('operator console in a browser', () => {
     const groups = page.locator('[data-groups="failures"] li');
     await groups.filter({ hasText: /^2 × notify: .*no courier available$/ }).waitFor();
     await groups.filter({ hasText: /^1 × aborted: customer cancelled the order$/ }).waitFor();
+    // Services connected against registered: the seed's three, all connected.
+    await page.locator('[data-tile="services"]', { hasText: /^3 of 3$/ }).waitFor();
     await screenshot(page, 'overview');
     await context.close();
 

@@ -2,6 +2,7 @@ import { api } from '../api.js';
 import { ErrorNote, Page, useLive } from '../components.js';
 import { age } from '../format.js';
 import type { FailedCompensation } from './compensations.js';
+import type { Service } from './services.js';
 import type { Endpoint } from './webhooks.js';
 
 /** `GET /orchestrations/failure-counts`: counted and grouped by the engine (docs/http-api.md). */
@@ -17,6 +18,8 @@ interface Overview {
   failures: FailureCounts;
   /** Endpoints whose circuit breaker is not `active`: failing (or probing), paused or disabled. */
   troubledEndpoints: Endpoint[];
+  /** Connected (to any engine process) against registered, and how many tasks wait for one to connect. */
+  services: { connected: number; registered: number; tasksWaiting: number };
 }
 
 /**
@@ -27,10 +30,11 @@ interface Overview {
 export const OVERVIEW_PATHS = ['/compensation-failures/count', '/orchestrations/failure-counts', '/webhooks'] as const;
 
 async function loadOverview(): Promise<Overview> {
-  const [pending, failures, endpoints] = await Promise.all([
+  const [pending, failures, endpoints, services] = await Promise.all([
     api.get<{ count: number; isOverLimit: boolean }>(OVERVIEW_PATHS[0]),
     api.get<FailureCounts>(OVERVIEW_PATHS[1]),
     api.get<Endpoint[]>(OVERVIEW_PATHS[2]),
+    api.get<Service[]>('/services'),
   ]);
   return {
     pending: {
@@ -42,6 +46,11 @@ async function loadOverview(): Promise<Overview> {
     },
     failures,
     troubledEndpoints: endpoints.filter((e) => e.state !== 'active'),
+    services: {
+      connected: services.filter((s) => s.connection.state === 'connected').length,
+      registered: services.length,
+      tasksWaiting: services.reduce((n, s) => n + (s.connection.state === 'disconnected' ? s.tasks.waiting : 0), 0),
+    },
   };
 }
 
@@ -78,6 +87,15 @@ export function OverviewPage() {
           {byState.size > 0 && (
             <span class="muted" data-tile-detail="endpoints">
               {[...byState].map(([state, n]) => `${n} ${state}`).join(' · ')}
+            </span>
+          )}
+        </a>
+        <a class="tile" href="/console/services">
+          <strong data-tile="services">{value ? `${value.services.connected} of ${value.services.registered}` : '…'}</strong>
+          <span>services and agents connected</span>
+          {value && value.services.tasksWaiting > 0 && (
+            <span class="muted" data-tile-detail="services">
+              {value.services.tasksWaiting} {value.services.tasksWaiting === 1 ? 'task waits' : 'tasks wait'} for one to connect
             </span>
           )}
         </a>

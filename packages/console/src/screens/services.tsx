@@ -2,7 +2,7 @@ import { api } from '../api.js';
 import { ErrorNote, Page, Status, useLive } from '../components.js';
 import { formatTime } from '../format.js';
 
-interface Service {
+export interface Service {
   id: string;
   name: string;
   kind: string;
