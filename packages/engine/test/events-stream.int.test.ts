@@ -42,7 +42,13 @@ describe('event stream (GET /events/stream)', () => {
   async function orchestrate(serviceIds: string[]): Promise<string> {
     const res = await api.post('/orchestrations', chainPlan(serviceIds));
     expect(res.status).toBe(202);
-    return res.body.id;
+    // Orchestrations run concurrently and their events are numbered as they finish: wait for this one's
+    // event so that the events come in the order the tests submit them.
+    const id = res.body.id as string;
+    await waitFor(async () => (await api.get(`/events?orchestration_id=${id}`)).body.data.length === 1, {
+      what: `the event of ${id}`,
+    });
+    return id;
   }
 
   it('sends each event as it commits: id = cursor, event = type, data = the feed\'s envelope', async () => {
