@@ -5,8 +5,9 @@ import { PostgresStore } from '../src/storage/postgres/postgres-store.js';
 import { POSTGRES_MIGRATIONS } from '../src/storage/postgres/migrations/index.js';
 import type { Repos } from '../src/storage/store.js';
 import { contractAdapters } from './helpers/store-contract-adapters.js';
-import { endpoint, orchestration, project, service } from './helpers/store-fixtures.js';
+import { endpoint, entry, orchestration, project, service, task } from './helpers/store-fixtures.js';
 import { adminQuery, dropSchema, TEST_DATABASE_URL, uniqueSchema } from './helpers/test-database.js';
+import { waitFor } from './helpers/wait-for.js';
 
 // What only the PostgreSQL adapter has: a server shared by several processes, schemas, a pool.
 const { isPostgresMissing } = await contractAdapters();
@@ -116,6 +117,58 @@ describe.skipIf(isPostgresMissing)('PostgreSQL store', () => {
       });
       expect({ outcome, runs }).toEqual({ outcome: 'exists', runs: 2 });
       await expect(store.transaction((tx) => tx.projects.insert(project('p_1')))).rejects.toMatchObject({ code: '23505' });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('pipelines a step: its body does not wait for its writes, which commit only with the transaction', async () => {
+    const schema = newSchema('pipeline');
+    const store = await PostgresStore.open({ url: TEST_DATABASE_URL, schema });
+    const holder = new pg.Client({ connectionString: TEST_DATABASE_URL, options: `-c search_path=${schema}` });
+    await holder.connect();
+    try {
+      await store.projects.insert(project('p_1'));
+      await store.orchestrations.insert(orchestration('o_1', { status: 'processing' }));
+      await store.tasks.save([task('o_1', 1)]);
+      // Another session holds the task's row: the step's write waits on the server until it lets go.
+      await holder.query('BEGIN');
+      await holder.query("SELECT 1 FROM tasks WHERE orchestration_id = 'o_1' AND task_id = 'task1' FOR UPDATE");
+      let isBodyDone = false;
+      const committed = store.transaction(async (tx) => {
+        await tx.tasks.saveWithJournal([task('o_1', 1, { state: 'processing', attempts: 1 })], [entry('o_1', 'e_1')]);
+        isBodyDone = true;
+      });
+      // A write awaited round trip by round trip would hold the body here until the row is let go.
+      await waitFor(() => isBodyDone, { timeoutMs: 5_000, what: 'the step body to finish while its write waits' });
+      expect((await store.tasks.listByOrchestration('o_1'))[0]?.state).toBe('waiting');
+      await holder.query('COMMIT');
+      await committed;
+      expect((await store.tasks.listByOrchestration('o_1'))[0]?.state).toBe('processing');
+      expect((await store.journal.listByOrchestration('o_1')).map((e) => e.entryId)).toEqual(['e_1']);
+    } finally {
+      await holder.end();
+      await store.close();
+    }
+  });
+
+  it('fails a transaction with the error of its failed pipelined write, not that of a read queued behind it', async () => {
+    const store = await PostgresStore.open({ url: TEST_DATABASE_URL, schema: newSchema('pipefail') });
+    try {
+      await store.projects.insert(project('p_1'));
+      await store.orchestrations.insert(orchestration('o_1'));
+      const key = { projectId: 'p_1', key: 'k_1', requestHash: 'h', orchestrationId: 'o_1', statusCode: 201, createdAt: 1 };
+      await store.submissionKeys.insert(key);
+      let runs = 0;
+      const failing = store.transaction(async (tx) => {
+        runs++;
+        await tx.orchestrations.insert(orchestration('o_2'));
+        await tx.submissionKeys.insert(key); // a duplicate: fails on the server, after the body went on
+        await tx.projects.get('p_1'); // fails only because the transaction is aborted
+      });
+      await expect(failing).rejects.toMatchObject({ code: '23505' });
+      expect(runs).toBe(2); // a unique violation is run once more, as before
+      expect(await store.orchestrations.getById('o_2')).toBeUndefined();
     } finally {
       await store.close();
     }

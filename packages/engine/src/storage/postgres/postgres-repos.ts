@@ -151,7 +151,11 @@ const ST = {
   },
 };
 
-/** The repositories over the pool or over one transaction's client; one round trip per call. */
+/**
+ * The repositories over the pool or over one transaction's client. Reads are one round trip each; the
+ * writes of a step and of an orchestration's creation use `exec`, so in a transaction they are pipelined
+ * and cost no round trip of their own.
+ */
 export function createPostgresRepos(q: Queryable, onSequence?: (projectId: string) => void): Repos {
   return {
     compensations: createCompensationRepo(q),
@@ -193,11 +197,11 @@ export function createPostgresRepos(q: Queryable, onSequence?: (projectId: strin
     },
     orchestrations: {
       insert: async (o) => {
-        await q.query(ST.upsertOrchestration, orchestrationParams(o));
+        await q.exec(ST.upsertOrchestration, orchestrationParams(o));
       },
       update: async (o) => {
         const values = [o.id, o.status, toJson(o.error), toJson(o.results), toJson(o.abortReason), o.updatedAt];
-        await q.query(ST.updateOrchestration, values);
+        await q.exec(ST.updateOrchestration, values);
       },
       get: async (projectId, id) =>
         first(await q.query(ST.getOrchestration, [projectId, id]), orchestrationFromRow),
@@ -222,15 +226,15 @@ export function createPostgresRepos(q: Queryable, onSequence?: (projectId: strin
     tasks: {
       save: async (tasks) => {
         if (tasks.length === 0) return;
-        await q.query(ST.saveTasks, toColumns(taskRows(tasks)));
+        await q.exec(ST.saveTasks, toColumns(taskRows(tasks)));
       },
       saveWithJournal: async (tasks, entries) => {
         if (tasks.length === 0 || entries.length === 0) {
-          if (tasks.length > 0) await q.query(ST.saveTasks, toColumns(taskRows(tasks)));
-          if (entries.length > 0) await q.query(ST.appendJournal, toColumns(entries.map(journalParams)));
+          if (tasks.length > 0) await q.exec(ST.saveTasks, toColumns(taskRows(tasks)));
+          if (entries.length > 0) await q.exec(ST.appendJournal, toColumns(entries.map(journalParams)));
           return;
         }
-        await q.query(ST.saveTasksWithJournal, [...toColumns(taskRows(tasks)), ...toColumns(entries.map(journalParams))]);
+        await q.exec(ST.saveTasksWithJournal, [...toColumns(taskRows(tasks)), ...toColumns(entries.map(journalParams))]);
       },
       listByOrchestration: async (id) => (await q.query(ST.listTasks, [id])).rows.map(taskFromRow),
       findByIdempotencyKey: async (key) => first(await q.query(ST.findTaskByKey, [key]), taskFromRow),
@@ -243,7 +247,7 @@ export function createPostgresRepos(q: Queryable, onSequence?: (projectId: strin
     },
     journal: {
       append: async (entries) => {
-        if (entries.length > 0) await q.query(ST.appendJournal, toColumns(entries.map(journalParams)));
+        if (entries.length > 0) await q.exec(ST.appendJournal, toColumns(entries.map(journalParams)));
       },
       listByOrchestration: async (id) => (await q.query(ST.listJournal, [id])).rows.map(journalFromRow),
     },

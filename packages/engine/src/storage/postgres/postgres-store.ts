@@ -6,7 +6,7 @@ import { migratePostgres } from './migrate-postgres.js';
 import { notifyChannelFor } from './notify-channel.js';
 import { POSTGRES_MIGRATIONS } from './migrations/index.js';
 import { createPostgresRepos } from './postgres-repos.js';
-import { clientQueryable, poolQueryable } from './queryable.js';
+import { pipelinedQueryable, poolQueryable } from './queryable.js';
 import { TransactionBatcher, type BatchUnit } from './transaction-batcher.js';
 
 export interface PostgresStoreOptions {
@@ -219,21 +219,33 @@ export class PostgresStore implements Store {
       client.release(broken);
       return { ok: false, error, isBroken: false, sequenced };
     }
+    // Pipeline mode while the transaction is open (see pipelinedQueryable); off again before release, so
+    // the connection goes back to the pool as it came.
+    setPipeline(client, true);
+    const tx = pipelinedQueryable(client, () => isOpen);
     try {
-      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
+      void tx.exec('BEGIN ISOLATION LEVEL REPEATABLE READ');
       const value = await fn(
-        createPostgresRepos(clientQueryable(client, () => isOpen), (p) => {
+        createPostgresRepos(tx, (p) => {
           if (!locks.has(p) && this.isHot(p)) throw new NeedsEventLogLock(p);
           sequenced.add(p);
         }),
       );
-      await client.query('COMMIT');
+      const commit = tx.query('COMMIT');
+      const failure = await tx.settle();
+      if (failure) throw failure.error;
+      // A COMMIT of a transaction that failed answers ROLLBACK; every error is in `failure`, so this is a guard.
+      if ((await commit).command !== 'COMMIT') throw new Error('storage: transaction rolled back at COMMIT');
       return { ok: true, value };
-    } catch (error) {
+    } catch (thrown) {
+      // The statement that aborted the transaction, rather than a later one that failed because of it (a
+      // conflict must be reported as one, to be run again).
+      const error = (await tx.settle())?.error ?? thrown;
       broken ??= await rollback(client);
       return { ok: false, error, isBroken: broken !== undefined, sequenced };
     } finally {
       isOpen = false;
+      setPipeline(client, false);
       if (isLocked && broken === undefined) broken = await unlockAll(client);
       client.removeListener('error', onError);
       // A connection that failed, or whose rollback did, is in an unknown state: destroy, don't reuse.
@@ -293,6 +305,14 @@ async function unlockAll(client: pg.PoolClient): Promise<Error | undefined> {
   } catch (err) {
     return err instanceof Error ? err : new Error(String(err));
   }
+}
+
+/**
+ * pg's pipeline mode, switched per checkout: `pipeline` is read each time the client sends, and is only
+ * switched while nothing is queued on it.
+ */
+function setPipeline(client: pg.PoolClient, isOn: boolean): void {
+  (client as unknown as { pipeline: boolean }).pipeline = isOn;
 }
 
 function settle(unit: BatchUnit<Repos>, result: Promise<unknown>): Promise<void> {

@@ -14,6 +14,23 @@ export interface Statement {
  */
 export interface Queryable {
   query(statement: Statement | string, values?: unknown[]): Promise<pg.QueryResult<Row>>;
+  /**
+   * A write whose result the caller does not read. On the pool it is a query like any other; in a
+   * transaction it is sent at once and not waited for (pipelined behind the statements before it), and an
+   * error in it fails the transaction when it commits: a step's BEGIN, writes and COMMIT then make one
+   * round trip instead of one each.
+   */
+  exec(statement: Statement | string, values?: unknown[]): Promise<void>;
+}
+
+/** The queryable of an open transaction. */
+export interface TransactionQueryable extends Queryable {
+  /**
+   * Waits until every statement sent has been answered, and returns the first error among them (the
+   * statement that aborted the transaction: those behind it only fail with "transaction is aborted"), or
+   * undefined.
+   */
+  settle(): Promise<{ error: unknown } | undefined>;
 }
 
 /**
@@ -36,25 +53,45 @@ function toConfig(statement: Statement | string, values: unknown[]): pg.QueryCon
 export function poolQueryable(pool: pg.Pool): Queryable {
   return {
     query: (statement, values = []) => pool.query<Row>(toConfig(statement, values)),
+    exec: async (statement, values = []) => {
+      await pool.query<Row>(toConfig(statement, values));
+    },
   };
 }
 
 /**
- * Runs statements on a transaction's client, one after another: a transaction body may start several
- * reads at once (`Promise.all`), and pg deprecates queueing queries on a busy client. Using it after the
+ * Runs a transaction's statements on its client, which is in pg's pipeline mode while the transaction is
+ * open: each statement is written to the connection at once, without waiting for the answers to those
+ * before it (PostgreSQL runs them in order, each with its own Sync, so an error aborts the transaction and
+ * every later statement in it fails). Reads still wait for their own rows; writes sent with `exec` are
+ * not waited for at all, so BEGIN, a step's writes and COMMIT go out back to back. Using it after the
  * transaction ended is a bug that would run SQL on a connection another caller now owns, so it throws.
  */
-export function clientQueryable(client: pg.PoolClient, isOpen: () => boolean): Queryable {
-  let tail: Promise<unknown> = Promise.resolve();
+export function pipelinedQueryable(client: pg.PoolClient, isOpen: () => boolean): TransactionQueryable {
+  const inFlight = new Set<Promise<void>>();
+  let failure: { error: unknown } | undefined;
+  const send = (statement: Statement | string, values: unknown[]): Promise<pg.QueryResult<Row>> => {
+    if (!isOpen()) return Promise.reject(new Error('storage: repository used after its transaction ended'));
+    const result = client.query<Row>(toConfig(statement, values));
+    const answered: Promise<void> = result.then(
+      () => undefined,
+      (error: unknown) => void (failure ??= { error }),
+    );
+    inFlight.add(answered);
+    void answered.then(() => inFlight.delete(answered));
+    return result;
+  };
   return {
-    query: (statement, values = []) => {
-      const run = () => {
-        if (!isOpen()) return Promise.reject(new Error('storage: repository used after its transaction ended'));
-        return client.query<Row>(toConfig(statement, values));
-      };
-      const result = tail.then(run, run);
-      tail = result.catch(() => undefined);
-      return result;
+    query: (statement, values = []) => send(statement, values),
+    exec: (statement, values = []) => {
+      if (!isOpen()) return Promise.reject(new Error('storage: repository used after its transaction ended'));
+      // The error is kept by `send` and reported by `settle`; the transaction then fails.
+      send(statement, values).catch(() => undefined);
+      return Promise.resolve();
+    },
+    settle: async () => {
+      while (inFlight.size > 0) await Promise.all(inFlight);
+      return failure;
     },
   };
 }

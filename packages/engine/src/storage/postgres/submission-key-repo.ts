@@ -22,7 +22,7 @@ export function createSubmissionKeyRepo(q: Queryable): SubmissionKeyRepo {
   return {
     get: async (projectId, key) => first(await q.query(ST.get, [projectId, key]), fromRow),
     insert: async (r) => {
-      await q.query(ST.insert, [
+      await q.exec(ST.insert, [
         r.projectId,
         r.key,
         r.requestHash,
