@@ -251,10 +251,14 @@ export class WebhookDispatcher {
    * Reads the endpoint's due deliveries into its queue — many slots' worth, so that most freed slots
    * are refilled from memory without a query — and starts what fits. The due query has a fixed cost
    * (skipping the endpoint's claimed rows, the exclusion list) that a larger read spreads thinner: 256 rows
-   * a read cost 5.5 µs a row where 64 cost 8.4 (bench/README.md, Webhooks). The claims' bound still holds.
+   * a read cost 5.5 µs a row where 64 cost 8.4 (bench/README.md, Webhooks). Once half the claims are taken
+   * (several busy endpoints), each reads only 4 slots ahead, so that a few endpoints' queues cannot hold the
+   * claims that the others need. The claims' bound holds either way.
    */
   private async readAhead(endpointId: string, at: number): Promise<void> {
-    const limit = Math.min(READ_AHEAD_SLOTS * this.options.maxPerEndpoint, 4 * this.options.maxInFlight - this.claims.size);
+    const { maxInFlight, maxPerEndpoint } = this.options;
+    const slots = this.claims.size < 2 * maxInFlight ? READ_AHEAD_SLOTS : 4;
+    const limit = Math.min(slots * maxPerEndpoint, 4 * maxInFlight - this.claims.size);
     if (limit <= 0) return;
     const wakes = this.wakes;
     const due = await this.store.webhookDeliveries.listDue(endpointId, at, limit, this.claims.seqsOf(endpointId));
