@@ -40,6 +40,47 @@ export interface Endpoint {
   heldEvents: number;
   nextProbeAt?: string;
   throttledUntil?: string;
+  /** From GET /webhooks/stats: the attempts of the last 24 h and the latest of them. */
+  stats?: EndpointStats;
+}
+export interface EndpointStats {
+  endpointId: string;
+  attempts: number;
+  succeeded: number;
+  successRate: number | null;
+  lastAttempt: { at: string; httpStatus: number | null; error: string | null; succeeded: boolean } | null;
+}
+
+/** The endpoints with their 24 h statistics: two reads, joined here by id. */
+function loadEndpoints(): Promise<Endpoint[]> {
+  return Promise.all([api.get<Endpoint[]>('/webhooks'), api.get<{ endpoints: EndpointStats[] }>('/webhooks/stats')]).then(([list, stats]) => {
+    const byId = new Map(stats.endpoints.map((s) => [s.endpointId, s]));
+    return list.map((e) => ({ ...e, stats: byId.get(e.id) }));
+  });
+}
+
+/** The latest attempt: its outcome as icon and text, the HTTP status or the error, and when. */
+function LastStatusCell({ stats }: { stats: EndpointStats | undefined }) {
+  const a = stats?.lastAttempt;
+  if (!a) return <span class="muted">no attempt in 24 h</span>;
+  return (
+    <>
+      <Status value={a.succeeded ? 'succeeded' : 'failed'} /> <span data-last-http>{a.httpStatus !== null ? `HTTP ${a.httpStatus}` : (a.error ?? 'no response')}</span>{' '}
+      <span class="muted" title={`${age(a.at)} ago`}>
+        at {formatTime(a.at)}
+      </span>
+    </>
+  );
+}
+
+/** Successful attempts over attempts in the last 24 h, as a percentage with the counts it comes from. */
+function SuccessRateCell({ stats }: { stats: EndpointStats | undefined }) {
+  if (!stats || stats.successRate === null) return <span class="muted">no attempts</span>;
+  return (
+    <span data-success-rate={stats.successRate}>
+      {Math.floor(stats.successRate * 1000) / 10} % <span class="muted">({stats.succeeded} of {stats.attempts})</span>
+    </span>
+  );
 }
 
 /** The breaker's state, since when, and what it holds: as text (the icon and colour only repeat it). */
@@ -111,7 +152,7 @@ export function Webhooks() {
   const status = q.get('status') ?? '';
   const event = q.get('event') ?? '';
   const [note, setNote] = useState<{ error?: unknown; message?: string }>({});
-  const endpoints = useLive(() => api.get<Endpoint[]>('/webhooks'), []);
+  const endpoints = useLive(loadEndpoints, []);
   const selected = endpoints.value?.find((e) => e.id === q.get('endpoint'));
   const deliveries = useLive(() => api.get<{ deliveries: Delivery[] }>(withQuery('/webhooks/deliveries', { status, limit: '100' })), [status]);
   const redeliver = (d: Delivery) => {
@@ -134,6 +175,8 @@ export function Webhooks() {
               <th scope="col">URL</th>
               <th scope="col">Kind</th>
               <th scope="col">State</th>
+              <th scope="col">Last status</th>
+              <th scope="col">Success (24 h)</th>
               <th scope="col">Held events</th>
               <th scope="col">Actions</th>
             </tr>
@@ -150,6 +193,12 @@ export function Webhooks() {
                 <td>{e.kind}</td>
                 <td data-state={e.state}>
                   <BreakerCell endpoint={e} />
+                </td>
+                <td data-last-status>
+                  <LastStatusCell stats={e.stats} />
+                </td>
+                <td data-success>
+                  <SuccessRateCell stats={e.stats} />
                 </td>
                 <td data-held={e.heldEvents}>{e.heldEvents}</td>
                 <td>
@@ -196,11 +245,12 @@ export function Webhooks() {
   );
 }
 
-/** One endpoint's breaker and actions: pause, resume, enable, rotate the secret, recover failed deliveries since a time, remove. */
+/** One endpoint's breaker and actions: pause, resume, disable (after a confirmation), enable, rotate the secret, recover failed deliveries since a time, remove. */
 function EndpointActions({ endpoint }: { endpoint: Endpoint }) {
   const [since, setSince] = useState('');
   const [confirmUrl, setConfirmUrl] = useState('');
   const [isDiscarding, setDiscarding] = useState(false);
+  const [isConfirmingDisable, setConfirmingDisable] = useState(false);
   const [state, setState] = useState<{ error?: unknown; message?: string; secret?: string }>({});
   const run = (p: Promise<{ message: string; secret?: string }>) => {
     setState({});
@@ -255,6 +305,33 @@ function EndpointActions({ endpoint }: { endpoint: Endpoint }) {
             )}
           </div>
           <CliHint command={`orra webhooks ${isPaused ? 'resume' : 'pause'} ${id}`} />
+          <div class="buttons">
+            <button type="button" class="danger" disabled={!canOperate() || isConfirmingDisable} onClick={() => setConfirmingDisable(true)}>
+              Disable
+            </button>
+          </div>
+          {isConfirmingDisable && (
+            <div class="confirm" role="alertdialog" aria-labelledby="disable-confirm">
+              <p id="disable-confirm">
+                Disable {id}? Nothing more is sent to it: pending events are held until it is enabled, events that arise meanwhile are skipped.
+              </p>
+              <button
+                type="button"
+                class="danger"
+                disabled={!canOperate()}
+                onClick={() => {
+                  setConfirmingDisable(false);
+                  run(api.post<Endpoint>(`/webhooks/${id}/disable`).then((e) => ({ message: `Disabled: ${e.heldEvents} held event(s).` })));
+                }}
+              >
+                Confirm disable
+              </button>{' '}
+              <button type="button" onClick={() => setConfirmingDisable(false)}>
+                Cancel
+              </button>
+            </div>
+          )}
+          <CliHint command={`orra webhooks disable ${id}`} />
         </>
       )}
       {!endpoint.enabled && (
