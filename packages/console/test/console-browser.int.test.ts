@@ -106,6 +106,7 @@ describe('operator console in a browser', () => {
     const pause = page.getByRole('button', { name: 'Pause', exact: true });
     await pause.waitFor();
     expect(await pause.isDisabled()).toBe(true);
+    expect(await page.getByRole('button', { name: 'Disable', exact: true }).isDisabled()).toBe(true);
     const forcedPause = await page.evaluate(async (id) => {
       const res = await fetch(`/webhooks/${id}/pause`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-orra-client': 'console' }, body: '{}' });
       return res.status;
@@ -483,6 +484,57 @@ describe('operator console in a browser', () => {
       await context.close();
       await seed.api.delete(`/webhooks/${id}`);
       await down.close();
+    }
+  });
+
+  it("shows each endpoint's last status and 24 h success rate, and disables one only after a confirmation, audited", async () => {
+    const receiver = await new WebhookReceiver().listen();
+    const id = (await seed.api.post('/webhooks', { url: receiver.url })).body.id as string;
+    const { context, page } = await openPage(browser);
+    try {
+      // Two real test sends: a 204, then a 500 (the latest).
+      receiver.reply = () => ({ status: 204, body: '' });
+      expect((await seed.api.post(`/webhooks/${id}/test`)).body.succeeded).toBe(true);
+      receiver.reply = () => ({ status: 500, body: 'boom' });
+      expect((await seed.api.post(`/webhooks/${id}/test`)).body.succeeded).toBe(false);
+      await signIn(page, seed.engine.url, seed.apiKey, `/console/webhooks?endpoint=${id}`);
+      const row = page.locator(`tr[data-endpoint="${id}"]`);
+      // Outcome as icon and text, the HTTP status, and when; the rate with the counts it comes from.
+      await row.locator('[data-last-status]', { hasText: 'HTTP 500' }).waitFor();
+      expect(await row.locator('[data-last-status] .status').textContent()).toBe('✕ failed');
+      expect(await row.locator('[data-last-status]').textContent()).toMatch(/HTTP 500 at \S/);
+      expect(await row.locator('[data-success]').textContent()).toBe('50 % (1 of 2)');
+      // A test sent from the page updates the row.
+      receiver.reply = () => ({ status: 200, body: 'ok' });
+      await row.getByRole('button', { name: 'Send test' }).click();
+      await page.getByRole('status').filter({ hasText: 'Test event delivered (HTTP 200).' }).waitFor();
+      await row.locator('[data-success]', { hasText: '66.6 % (2 of 3)' }).waitFor();
+      expect(await row.locator('[data-last-status] .status').textContent()).toBe('✓ succeeded');
+
+      // Disable asks first; Cancel changes nothing.
+      const disable = page.getByRole('button', { name: 'Disable', exact: true });
+      await page.getByText(`orra webhooks disable ${id}`, { exact: true }).waitFor();
+      await disable.click();
+      const dialog = page.getByRole('alertdialog');
+      await dialog.getByText(`Disable ${id}?`, { exact: false }).waitFor();
+      await dialog.getByRole('button', { name: 'Cancel' }).click();
+      expect(await page.getByRole('alertdialog').count()).toBe(0);
+      expect((await seed.api.get(`/webhooks/${id}`)).body.enabled).toBe(true);
+      await disable.click();
+      await page.getByRole('button', { name: 'Confirm disable' }).click();
+      await page.getByRole('status').filter({ hasText: /^Disabled: \d+ held event/ }).waitFor();
+      // The webhook.endpoint.disabled event in the stream refreshes the row; Enable takes Disable's place.
+      await row.locator('[data-state="disabled"]').waitFor();
+      await page.getByRole('button', { name: 'Enable', exact: true }).waitFor();
+      expect(await page.getByRole('button', { name: 'Disable', exact: true }).count()).toBe(0);
+      expect((await seed.api.get(`/webhooks/${id}`)).body).toMatchObject({ enabled: false, state: 'disabled' });
+      expect((await seed.api.get(`/audit?item=${id}&action=webhook.disable`)).body.entries).toEqual([
+        expect.objectContaining({ client: 'console', action: 'webhook.disable', before: expect.objectContaining({ enabled: true }), after: expect.objectContaining({ enabled: false }) }),
+      ]);
+    } finally {
+      await context.close();
+      await seed.api.delete(`/webhooks/${id}`);
+      await receiver.close();
     }
   });
 

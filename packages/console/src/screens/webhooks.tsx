@@ -208,7 +208,11 @@ export function Webhooks() {
                     onClick={() =>
                       api
                         .post<{ succeeded: boolean; httpStatus: number | null; error?: string }>(`/webhooks/${e.id}/test`)
-                        .then((r) => setNote({ message: r.succeeded ? `Test event delivered (HTTP ${r.httpStatus}).` : `Test event failed: ${r.error ?? `HTTP ${r.httpStatus}`}` }))
+                        .then((r) => {
+                          // A test writes no event to the log: the row's last status and rate are refetched here.
+                          invalidate(e.id);
+                          setNote({ message: r.succeeded ? `Test event delivered (HTTP ${r.httpStatus}).` : `Test event failed: ${r.error ?? `HTTP ${r.httpStatus}`}` });
+                        })
                         .catch((error) => setNote({ error }))
                     }
                   >
