@@ -139,6 +139,25 @@ describe('operator console in a browser', () => {
     expect(await failedRows()).toEqual(before);
     expect(before.sort()).toEqual([seed.ids.compensated, seed.ids.compensationFailed].sort());
     await screenshot(page, 'orchestrations');
+    // Time range and service, in the URL too: both failures had a task on notify in the last 24 h; none on
+    // a service that does not exist.
+    await page.getByLabel('Started').selectOption('24h');
+    await page.waitForURL(/range=24h/);
+    await page.getByLabel('Service').fill('notify');
+    await page.getByLabel('Service').press('Enter');
+    await page.waitForURL(/service=notify/);
+    await waitFor(async () => (await failedRows()).sort().join() === before.sort().join(), { what: 'the two failures on notify' });
+    await page.getByLabel('Service').fill('nosuchservice');
+    await page.getByLabel('Service').press('Enter');
+    await waitFor(async () => (await failedRows()).length === 0, { what: 'no rows for an unknown service' });
+    await page.reload();
+    await page.getByLabel('Service').waitFor();
+    expect(await page.getByLabel('Started').inputValue()).toBe('24h');
+    expect(await page.getByLabel('Service').inputValue()).toBe('nosuchservice');
+    // The overview's failures tile opens this list filtered to the last 24 h.
+    await page.goto(url('/console'));
+    await page.locator('[data-tile="failures"]').waitFor();
+    expect(await page.locator('a.tile', { has: page.locator('[data-tile="failures"]') }).getAttribute('href')).toBe('/console/orchestrations?status=failed&range=24h');
 
     await page.goto(url(`/console/orchestrations/${seed.ids.completed}?view=table&task=task2`));
     await page.getByRole('heading', { name: `Orchestration ${seed.ids.completed}` }).waitFor();
@@ -148,6 +167,8 @@ describe('operator console in a browser', () => {
     const eventId = (await seed.api.get('/webhooks/deliveries')).body.deliveries[0].eventId as string;
     await page.goto(url(`/console/webhooks?event=${encodeURIComponent(eventId)}`));
     await page.getByRole('heading', { name: `Event ${eventId}` }).waitFor();
+    // Ids are copyable where they are shown on their own.
+    await page.getByRole('button', { name: `Copy id: ${eventId.length > 40 ? eventId.slice(0, 40) + '…' : eventId}` }).waitFor();
     await context.close();
   });
 
@@ -514,6 +535,8 @@ describe('operator console in a browser', () => {
       // Disable asks first; Cancel changes nothing.
       const disable = page.getByRole('button', { name: 'Disable', exact: true });
       await page.getByText(`orra webhooks disable ${id}`, { exact: true }).waitFor();
+      await page.getByText(`orra webhooks test ${id}`, { exact: true }).waitFor();
+      await page.getByRole('button', { name: `Copy id: ${id}` }).waitFor();
       await disable.click();
       const dialog = page.getByRole('alertdialog');
       await dialog.getByText(`Disable ${id}?`, { exact: false }).waitFor();

@@ -274,7 +274,9 @@ function EndpointActions({ endpoint }: { endpoint: Endpoint }) {
   return (
     <section class="panel" aria-labelledby="endpoint-title">
       <h2 id="endpoint-title">Endpoint {id}</h2>
-      <p class="mono">{endpoint.url}</p>
+      <p class="mono">
+        {endpoint.url} <CopyButton text={id} label="Copy id" />
+      </p>
       <dl class="facts" data-breaker={endpoint.state}>
         <dt>Breaker</dt>
         <dd>
@@ -364,6 +366,7 @@ function EndpointActions({ endpoint }: { endpoint: Endpoint }) {
           Rotate secret
         </button>
       </div>
+      <CliHint label="Send test" command={`orra webhooks test ${id}`} />
       <CliHint label="API" command={`curl -X POST $ORRA/webhooks/${id}/rotate-secret -H "Authorization: Bearer $KEY"`} />
       <form
         class="action"
@@ -409,6 +412,9 @@ function EventDetail({ eventId }: { eventId: string }) {
   return (
     <section class="panel" aria-label={`Event ${eventId}`}>
       <h2>Event {eventId}</h2>
+      <p>
+        <CopyButton text={eventId} label="Copy id" />
+      </p>
       <ErrorNote error={error} />
       {value?.deliveries.map((d) => (
         <div>
