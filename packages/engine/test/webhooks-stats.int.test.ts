@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Api, newProject } from './helpers/api.js';
+import { newProject, type Api } from './helpers/api.js';
 import { startTestEngine, type TestEngine } from './helpers/test-engine.js';
 
 const HOUR = 60 * 60 * 1000;
@@ -67,12 +67,12 @@ describe('webhook endpoint statistics (last status, 24 h success rate)', () => {
     expect(res.status).toBe(200);
     expect(Date.parse(res.body.until) - Date.parse(res.body.since)).toBe(24 * HOUR);
     expect(Date.parse(res.body.until)).toBeGreaterThanOrEqual(before - 1000);
-    const byId = new Map((res.body.endpoints as { endpointId: string }[]).map((e) => [e.endpointId, e]));
+    const byId = new Map((res.body.endpoints as { endpointId: string; lastAttempt: { at: string } | null }[]).map((e) => [e.endpointId, e]));
     expect(res.body.endpoints.map((e: { endpointId: string }) => e.endpointId)).toEqual([first, second, quiet]);
     expect(byId.get(first)).toMatchObject({ attempts: 3, succeeded: 2, successRate: 2 / 3, lastAttempt: { httpStatus: 204, error: null, succeeded: true } });
     expect(byId.get(second)).toMatchObject({ attempts: 3, succeeded: 1, successRate: 1 / 3, lastAttempt: { httpStatus: 500, error: null, succeeded: false } });
     expect(byId.get(quiet)).toEqual({ endpointId: quiet, attempts: 0, succeeded: 0, successRate: null, lastAttempt: null });
-    const lastAt = Date.parse((byId.get(second) as { lastAttempt: { at: string } }).lastAttempt.at);
+    const lastAt = Date.parse(byId.get(second)!.lastAttempt!.at);
     expect(Math.abs(lastAt - (before - 5 * 60 * 1000))).toBeLessThan(60_000);
 
     // The kind filter of the list applies; the other project sees only its own endpoint.
