@@ -191,4 +191,18 @@ describe('webhook pause, resume and operator endpoints', () => {
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/^Error: .*not found.*; list the project's webhooks with 'orra webhooks ls'/);
   });
+
+  it('disables an endpoint by hand; ls says so and how to enable it again; an unknown id is a clear error', async () => {
+    const url = `http://127.0.0.1:${await freePort()}/disable-me`;
+    const { id } = (await f.json(['webhooks', 'add', url, '--json'])) as { id: string };
+    const disabled = await f.expectOk(['webhooks', 'disable', id]);
+    expect(disabled.stdout).toContain(`✓ Webhook ${id} is disabled (0 event(s) held); re-enable it with 'orra webhooks enable ${id}'`);
+    const ls = await f.expectOk(['webhooks', 'ls']);
+    expect(ls.stdout).toContain(`${id} was disabled: disabled by an operator`);
+    expect((await f.json(['webhooks', 'disable', id, '--json'])).enabled).toBe(false);
+    expect((await f.json(['webhooks', 'enable', id, '--json'])).enabled).toBe(true);
+    const unknown = await f.run(['webhooks', 'disable', 'wh_nosuchendpoint']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/^Error: .*not found.*; list the project's webhooks with 'orra webhooks ls'/);
+  });
 });

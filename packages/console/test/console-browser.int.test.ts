@@ -106,6 +106,7 @@ describe('operator console in a browser', () => {
     const pause = page.getByRole('button', { name: 'Pause', exact: true });
     await pause.waitFor();
     expect(await pause.isDisabled()).toBe(true);
+    expect(await page.getByRole('button', { name: 'Disable', exact: true }).isDisabled()).toBe(true);
     const forcedPause = await page.evaluate(async (id) => {
       const res = await fetch(`/webhooks/${id}/pause`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-orra-client': 'console' }, body: '{}' });
       return res.status;
@@ -138,6 +139,25 @@ describe('operator console in a browser', () => {
     expect(await failedRows()).toEqual(before);
     expect(before.sort()).toEqual([seed.ids.compensated, seed.ids.compensationFailed].sort());
     await screenshot(page, 'orchestrations');
+    // Time range and service, in the URL too: both failures had a task on notify in the last 24 h; none on
+    // a service that does not exist.
+    await page.getByLabel('Started').selectOption('24h');
+    await page.waitForURL(/range=24h/);
+    await page.getByLabel('Service').fill('notify');
+    await page.getByLabel('Service').press('Enter');
+    await page.waitForURL(/service=notify/);
+    await waitFor(async () => (await failedRows()).sort().join() === before.sort().join(), { what: 'the two failures on notify' });
+    await page.getByLabel('Service').fill('nosuchservice');
+    await page.getByLabel('Service').press('Enter');
+    await waitFor(async () => (await failedRows()).length === 0, { what: 'no rows for an unknown service' });
+    await page.reload();
+    await page.getByLabel('Service').waitFor();
+    expect(await page.getByLabel('Started').inputValue()).toBe('24h');
+    expect(await page.getByLabel('Service').inputValue()).toBe('nosuchservice');
+    // The overview's failures tile opens this list filtered to the last 24 h.
+    await page.goto(url('/console'));
+    await page.locator('[data-tile="failures"]').waitFor();
+    expect(await page.locator('a.tile', { has: page.locator('[data-tile="failures"]') }).getAttribute('href')).toBe('/console/orchestrations?status=failed&range=24h');
 
     await page.goto(url(`/console/orchestrations/${seed.ids.completed}?view=table&task=task2`));
     await page.getByRole('heading', { name: `Orchestration ${seed.ids.completed}` }).waitFor();
@@ -147,6 +167,8 @@ describe('operator console in a browser', () => {
     const eventId = (await seed.api.get('/webhooks/deliveries')).body.deliveries[0].eventId as string;
     await page.goto(url(`/console/webhooks?event=${encodeURIComponent(eventId)}`));
     await page.getByRole('heading', { name: `Event ${eventId}` }).waitFor();
+    // Ids are copyable where they are shown on their own.
+    await page.getByRole('button', { name: `Copy id: ${eventId.length > 40 ? eventId.slice(0, 40) + '…' : eventId}` }).waitFor();
     await context.close();
   });
 
@@ -483,6 +505,59 @@ describe('operator console in a browser', () => {
       await context.close();
       await seed.api.delete(`/webhooks/${id}`);
       await down.close();
+    }
+  });
+
+  it("shows each endpoint's last status and 24 h success rate, and disables one only after a confirmation, audited", async () => {
+    const receiver = await new WebhookReceiver().listen();
+    const id = (await seed.api.post('/webhooks', { url: receiver.url })).body.id as string;
+    const { context, page } = await openPage(browser);
+    try {
+      // Two real test sends: a 204, then a 500 (the latest).
+      receiver.reply = () => ({ status: 204, body: '' });
+      expect((await seed.api.post(`/webhooks/${id}/test`)).body.succeeded).toBe(true);
+      receiver.reply = () => ({ status: 500, body: 'boom' });
+      expect((await seed.api.post(`/webhooks/${id}/test`)).body.succeeded).toBe(false);
+      await signIn(page, seed.engine.url, seed.apiKey, `/console/webhooks?endpoint=${id}`);
+      const row = page.locator(`tr[data-endpoint="${id}"]`);
+      // Outcome as icon and text, the HTTP status, and when; the rate with the counts it comes from.
+      await row.locator('[data-last-status]', { hasText: 'HTTP 500' }).waitFor();
+      expect(await row.locator('[data-last-status] .status').textContent()).toBe('✕ failed');
+      expect(await row.locator('[data-last-status]').textContent()).toMatch(/HTTP 500 at \S/);
+      expect(await row.locator('[data-success]').textContent()).toBe('50 % (1 of 2)');
+      // A test sent from the page updates the row.
+      receiver.reply = () => ({ status: 200, body: 'ok' });
+      await row.getByRole('button', { name: 'Send test' }).click();
+      await page.getByRole('status').filter({ hasText: 'Test event delivered (HTTP 200).' }).waitFor();
+      await row.locator('[data-success]', { hasText: '66.6 % (2 of 3)' }).waitFor();
+      expect(await row.locator('[data-last-status] .status').textContent()).toBe('✓ succeeded');
+
+      // Disable asks first; Cancel changes nothing.
+      const disable = page.getByRole('button', { name: 'Disable', exact: true });
+      await page.getByText(`orra webhooks disable ${id}`, { exact: true }).waitFor();
+      await page.getByText(`orra webhooks test ${id}`, { exact: true }).waitFor();
+      await page.getByRole('button', { name: `Copy id: ${id}` }).waitFor();
+      await disable.click();
+      const dialog = page.getByRole('alertdialog');
+      await dialog.getByText(`Disable ${id}?`, { exact: false }).waitFor();
+      await dialog.getByRole('button', { name: 'Cancel' }).click();
+      expect(await page.getByRole('alertdialog').count()).toBe(0);
+      expect((await seed.api.get(`/webhooks/${id}`)).body.enabled).toBe(true);
+      await disable.click();
+      await page.getByRole('button', { name: 'Confirm disable' }).click();
+      await page.getByRole('status').filter({ hasText: /^Disabled: \d+ held event/ }).waitFor();
+      // The webhook.endpoint.disabled event in the stream refreshes the row; Enable takes Disable's place.
+      await row.locator('[data-state="disabled"]').waitFor();
+      await page.getByRole('button', { name: 'Enable', exact: true }).waitFor();
+      expect(await page.getByRole('button', { name: 'Disable', exact: true }).count()).toBe(0);
+      expect((await seed.api.get(`/webhooks/${id}`)).body).toMatchObject({ enabled: false, state: 'disabled' });
+      expect((await seed.api.get(`/audit?item=${id}&action=webhook.disable`)).body.entries).toEqual([
+        expect.objectContaining({ client: 'console', action: 'webhook.disable', before: expect.objectContaining({ enabled: true }), after: expect.objectContaining({ enabled: false }) }),
+      ]);
+    } finally {
+      await context.close();
+      await seed.api.delete(`/webhooks/${id}`);
+      await receiver.close();
     }
   });
 

@@ -288,6 +288,35 @@ describe('docs/http-api.md, Webhooks: examples against a real engine and real re
     expect(history.body.deliveries.map((d: { type: string }) => d.type)).toEqual(['webhook.test']);
   });
 
+  it('GET /webhooks/stats: the documented shape, from three real test sends (200, 200, 500) and an endpoint without attempts', async () => {
+    const section = route('GET /webhooks/stats');
+    const { api } = await newProject(engine.url, 'stats-doc');
+    const receiver = await new WebhookReceiver().listen();
+    try {
+      receiver.reply = (_hook, n) => (n < 3 ? { status: 200, body: 'ok' } : { status: 500, body: 'boom' });
+      const busy = (await api.post('/webhooks', { url: receiver.url })).body.id as string;
+      const quiet = (await api.post('/webhooks', { url: `http://127.0.0.1:${closedPort}/quiet` })).body.id as string;
+      for (let i = 0; i < 3; i++) await api.post(`/webhooks/${busy}/test`);
+      const res = await api.get('/webhooks/stats');
+      expect(res.status).toBe(200);
+      expect(shapeMismatches(parseDocJson(example(section, 'json')), res.body, { varying: ['endpoints[0].successRate'] })).toEqual([]);
+      expect(res.body.endpoints.map((e: { endpointId: string }) => e.endpointId)).toEqual([busy, quiet]);
+      expect(res.body.endpoints[0].successRate).toBeCloseTo(2 / 3);
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it('POST /webhooks/{id}/disable: the documented curl disables; 404 for an unknown id', async () => {
+    const section = route('POST /webhooks/{id}/disable');
+    const { api } = await newProject(engine.url, 'disable-doc');
+    const id = (await api.post('/webhooks', { url: `http://127.0.0.1:${closedPort}/off` })).body.id as string;
+    const res = await runCurl(section, api, engine.url, { 'wh_8fKq2…': id });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ id, enabled: false, state: 'disabled', disabledReason: expect.stringMatching(/^disabled by an operator; /), heldEvents: 0 });
+    expect((await api.post('/webhooks/wh_unknown/disable')).status).toBe(404);
+  });
+
   it('exercises every route section of the Webhooks part', () => {
     const sections = webhooksPart.sections(3).filter((s) => s.routes.length > 0);
     expect(sections.length).toBeGreaterThan(8);

@@ -263,6 +263,11 @@ export class OrraClient {
     return this.request('POST', `/webhooks/${enc(id)}/enable`, options.discardHeld ? { discard_held: true } : {});
   }
 
+  /** `POST /webhooks/{id}/disable`: nothing more is sent to the endpoint until `enableWebhook`. */
+  disableWebhook(id: string): Promise<WebhookEndpointOut> {
+    return this.request('POST', `/webhooks/${enc(id)}/disable`, {});
+  }
+
   /** `POST /webhooks/{id}/pause`: nothing is sent to the endpoint (events are held) until `resumeWebhook`. */
   pauseWebhook(id: string): Promise<WebhookEndpointOut> {
     return this.request('POST', `/webhooks/${enc(id)}/pause`, {});

@@ -30,7 +30,7 @@ const NOUN: Record<
 const NOT_FOUND = "list the project's webhooks with 'orra webhooks ls' or 'orra comp-fail webhooks ls'";
 
 /**
- * `add`, `ls`, `rm` and `enable` for one kind of endpoint, under `orra webhooks` (orchestration events)
+ * `add`, `ls`, `rm`, `enable`, `disable`, `pause` and `resume` for one kind of endpoint, under `orra webhooks` (orchestration events)
  * or `orra comp-fail webhooks` (compensation.failed). The server's list is the source of truth; orra's
  * CLI only listed what it had saved locally.
  */
@@ -176,6 +176,19 @@ export function registerEndpointCommands(
       );
     });
   examples(enable, [`${noun.prefix} enable wh_3KqL7Vx9PpbRDbZiqvPTgA`, `${noun.prefix} enable wh_3KqL7Vx9PpbRDbZiqvPTgA --discard-held`]);
+
+  const disable = parent
+    .command('disable')
+    .argument('<id>', 'the endpoint id (wh_…) from ls')
+    .description('Disable an endpoint: nothing more is sent to it; pending events are held until enable, new ones are skipped')
+    .option('--json', 'print the endpoint as JSON')
+    .action(async (id: string, opts: { json?: boolean }, command: Command) => {
+      const ctx = context(command);
+      const endpoint = await ctx.call(() => ctx.client().disableWebhook(id), { notFound: NOT_FOUND });
+      if (opts.json) return ctx.out.json(endpoint);
+      ctx.out.success(`Webhook ${id} is disabled (${endpoint.heldEvents} event(s) held); re-enable it with '${noun.prefix} enable ${id}'`);
+    });
+  examples(disable, [`${noun.prefix} disable wh_3KqL7Vx9PpbRDbZiqvPTgA`]);
 
   for (const [verb, description] of [
     ['pause', 'Pause an endpoint: nothing is sent to it and its events are held (none used up) until resume'],

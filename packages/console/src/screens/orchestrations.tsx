@@ -29,6 +29,8 @@ export interface OrchestrationPage {
 interface SearchFilter {
   status?: string;
   text?: string;
+  /** A service's name or `s_…` id: orchestrations with a task on it. */
+  service?: string;
   since?: string;
   cursor?: string;
   limit?: number;
@@ -42,6 +44,7 @@ export function searchPath(filter: SearchFilter): string {
     status: filter.status,
     id: isId ? text : undefined,
     q: isId ? undefined : text,
+    service: filter.service?.trim() || undefined,
     since: filter.since,
     cursor: filter.cursor,
     limit: String(filter.limit ?? PAGE),
@@ -53,11 +56,23 @@ export function searchOrchestrations(filter: SearchFilter): Promise<Orchestratio
   return api.get<OrchestrationPage>(searchPath(filter));
 }
 
-/** The list's filter from its URL (`?status=`, `?q=`, `?limit=` 1–500 as the API takes, 50 by default). */
-export function listFilter(q: URLSearchParams): { status: string; text: string; limit: number } {
+/** The time ranges the list offers, kept in the URL as `?range=` (relative, so a shared link stays "the last 24 h"). */
+const RANGES: Record<string, number> = { '1h': 3_600_000, '24h': 86_400_000, '7d': 7 * 86_400_000 };
+
+/**
+ * The list's filter from its URL (`?status=`, `?q=`, `?service=`, `?range=` 1h|24h|7d, `?limit=` 1–500 as
+ * the API takes, 50 by default). The range's start is rounded down to the minute, so the preload and the
+ * screen ask for the same page.
+ */
+export function listFilter(q: URLSearchParams): { status: string; text: string; service: string; range: string; since?: string; limit: number } {
+  const range = q.get('range') ?? '';
+  const span = RANGES[range];
   return {
     status: q.get('status') ?? '',
     text: q.get('q') ?? '',
+    service: q.get('service') ?? '',
+    range: span ? range : '',
+    ...(span ? { since: new Date(Math.floor((Date.now() - span) / 60_000) * 60_000).toISOString() } : {}),
     limit: Math.min(500, Math.max(1, Math.floor(Number(q.get('limit'))) || PAGE)),
   };
 }
@@ -102,18 +117,18 @@ export function compensationText(c: ListItem['compensation']): string {
 }
 
 export function Orchestrations() {
-  const { status, text, limit } = listFilter(route.value.query);
-  const filter = { status, text, limit };
+  const filter = listFilter(route.value.query);
+  const { status, text, service, range, since, limit } = filter;
   const { value: first, error } = useLive(
     () => searchOrchestrations(filter),
-    [status, text, limit],
+    [status, text, service, range, limit],
     '*',
     undefined,
     () => takeAnswered<OrchestrationPage>(searchPath(filter)),
   );
   // Older pages, loaded on request; they do not change under the operator (finished rows rarely do).
   const [older, setOlder] = useState<{ key: string; items: ListItem[]; cursor: string | null } | null>(null);
-  const key = `${status}|${text}|${limit}`;
+  const key = `${status}|${text}|${service}|${range}|${limit}`;
   const more = older?.key === key ? older : null;
   const value = first ? [...first.items, ...(more?.items ?? []).filter((o) => !first.items.some((f) => f.id === o.id))] : undefined;
   const cursor = more ? more.cursor : (first?.nextCursor ?? null);
@@ -155,6 +170,19 @@ export function Orchestrations() {
           </select>
         </label>
         <label>
+          Started{' '}
+          <select value={range} onChange={(e) => setQuery({ range: e.currentTarget.value || undefined })}>
+            <option value="">any time</option>
+            <option value="1h">last hour</option>
+            <option value="24h">last 24 h</option>
+            <option value="7d">last 7 days</option>
+          </select>
+        </label>
+        <label>
+          Service{' '}
+          <input type="search" name="service" placeholder="name or s_… id" value={service} onChange={(e) => setQuery({ service: e.currentTarget.value || undefined })} />
+        </label>
+        <label>
           Search{' '}
           <input type="search" data-search placeholder="id prefix or action text" value={text} onInput={(e) => setQuery({ q: e.currentTarget.value })} />
         </label>
@@ -194,7 +222,7 @@ export function Orchestrations() {
         <button
           type="button"
           onClick={() =>
-            void searchOrchestrations({ status, text, cursor, limit }).then((page) => {
+            void searchOrchestrations({ status, text, service, since, cursor, limit }).then((page) => {
               const items = [...(more?.items ?? []), ...page.items];
               seen.current = new Set([...(seen.current ?? []), ...page.items.map((o) => o.id)]);
               setOlder({ key, items, cursor: page.nextCursor });

@@ -77,7 +77,7 @@ export function OverviewPage() {
           <span>pending failed compensations</span>
           {value?.pending.oldest && <span class="muted">oldest {age(value.pending.oldest.timestamp)} ago</span>}
         </a>
-        <a class="tile" href="/console/orchestrations?status=failed">
+        <a class="tile" href="/console/orchestrations?status=failed&range=24h">
           <strong data-tile="failures">{value ? value.failures.failed + value.failures.aborted : '…'}</strong>
           <span>orchestrations failed or aborted in the last 24 h</span>
         </a>
@@ -106,7 +106,7 @@ export function OverviewPage() {
           <ul class="groups" data-groups="failures">
             {value.failures.groups.map((g) => (
               <li>
-                <a href={`/console/orchestrations?status=${g.status}`}>{g.count}</a> × {g.status === 'aborted' ? 'aborted' : (g.service ?? 'unknown service')}
+                <a href={`/console/orchestrations?status=${g.status}&range=24h${g.service ? `&service=${encodeURIComponent(g.service)}` : ''}`}>{g.count}</a> × {g.status === 'aborted' ? 'aborted' : (g.service ?? 'unknown service')}
                 {': '}
                 {reasonText(g)}
               </li>

@@ -40,6 +40,47 @@ export interface Endpoint {
   heldEvents: number;
   nextProbeAt?: string;
   throttledUntil?: string;
+  /** From GET /webhooks/stats: the attempts of the last 24 h and the latest of them. */
+  stats?: EndpointStats;
+}
+export interface EndpointStats {
+  endpointId: string;
+  attempts: number;
+  succeeded: number;
+  successRate: number | null;
+  lastAttempt: { at: string; httpStatus: number | null; error: string | null; succeeded: boolean } | null;
+}
+
+/** The endpoints with their 24 h statistics: two reads, joined here by id. */
+function loadEndpoints(): Promise<Endpoint[]> {
+  return Promise.all([api.get<Endpoint[]>('/webhooks'), api.get<{ endpoints: EndpointStats[] }>('/webhooks/stats')]).then(([list, stats]) => {
+    const byId = new Map(stats.endpoints.map((s) => [s.endpointId, s]));
+    return list.map((e) => ({ ...e, stats: byId.get(e.id) }));
+  });
+}
+
+/** The latest attempt: its outcome as icon and text, the HTTP status or the error, and when. */
+function LastStatusCell({ stats }: { stats: EndpointStats | undefined }) {
+  const a = stats?.lastAttempt;
+  if (!a) return <span class="muted">no attempt in 24 h</span>;
+  return (
+    <>
+      <Status value={a.succeeded ? 'succeeded' : 'failed'} /> <span data-last-http>{a.httpStatus !== null ? `HTTP ${a.httpStatus}` : (a.error ?? 'no response')}</span>{' '}
+      <span class="muted" title={`${age(a.at)} ago`}>
+        at {formatTime(a.at)}
+      </span>
+    </>
+  );
+}
+
+/** Successful attempts over attempts in the last 24 h, as a percentage with the counts it comes from. */
+function SuccessRateCell({ stats }: { stats: EndpointStats | undefined }) {
+  if (!stats || stats.successRate === null) return <span class="muted">no attempts</span>;
+  return (
+    <span data-success-rate={stats.successRate}>
+      {Math.floor(stats.successRate * 1000) / 10} % <span class="muted">({stats.succeeded} of {stats.attempts})</span>
+    </span>
+  );
 }
 
 /** The breaker's state, since when, and what it holds: as text (the icon and colour only repeat it). */
@@ -111,7 +152,7 @@ export function Webhooks() {
   const status = q.get('status') ?? '';
   const event = q.get('event') ?? '';
   const [note, setNote] = useState<{ error?: unknown; message?: string }>({});
-  const endpoints = useLive(() => api.get<Endpoint[]>('/webhooks'), []);
+  const endpoints = useLive(loadEndpoints, []);
   const selected = endpoints.value?.find((e) => e.id === q.get('endpoint'));
   const deliveries = useLive(() => api.get<{ deliveries: Delivery[] }>(withQuery('/webhooks/deliveries', { status, limit: '100' })), [status]);
   const redeliver = (d: Delivery) => {
@@ -134,6 +175,8 @@ export function Webhooks() {
               <th scope="col">URL</th>
               <th scope="col">Kind</th>
               <th scope="col">State</th>
+              <th scope="col">Last status</th>
+              <th scope="col">Success (24 h)</th>
               <th scope="col">Held events</th>
               <th scope="col">Actions</th>
             </tr>
@@ -151,6 +194,12 @@ export function Webhooks() {
                 <td data-state={e.state}>
                   <BreakerCell endpoint={e} />
                 </td>
+                <td data-last-status>
+                  <LastStatusCell stats={e.stats} />
+                </td>
+                <td data-success>
+                  <SuccessRateCell stats={e.stats} />
+                </td>
                 <td data-held={e.heldEvents}>{e.heldEvents}</td>
                 <td>
                   <button
@@ -159,7 +208,11 @@ export function Webhooks() {
                     onClick={() =>
                       api
                         .post<{ succeeded: boolean; httpStatus: number | null; error?: string }>(`/webhooks/${e.id}/test`)
-                        .then((r) => setNote({ message: r.succeeded ? `Test event delivered (HTTP ${r.httpStatus}).` : `Test event failed: ${r.error ?? `HTTP ${r.httpStatus}`}` }))
+                        .then((r) => {
+                          // A test writes no event to the log: the row's last status and rate are refetched here.
+                          invalidate(e.id);
+                          setNote({ message: r.succeeded ? `Test event delivered (HTTP ${r.httpStatus}).` : `Test event failed: ${r.error ?? `HTTP ${r.httpStatus}`}` });
+                        })
                         .catch((error) => setNote({ error }))
                     }
                   >
@@ -196,11 +249,12 @@ export function Webhooks() {
   );
 }
 
-/** One endpoint's breaker and actions: pause, resume, enable, rotate the secret, recover failed deliveries since a time, remove. */
+/** One endpoint's breaker and actions: pause, resume, disable (after a confirmation), enable, rotate the secret, recover failed deliveries since a time, remove. */
 function EndpointActions({ endpoint }: { endpoint: Endpoint }) {
   const [since, setSince] = useState('');
   const [confirmUrl, setConfirmUrl] = useState('');
   const [isDiscarding, setDiscarding] = useState(false);
+  const [isConfirmingDisable, setConfirmingDisable] = useState(false);
   const [state, setState] = useState<{ error?: unknown; message?: string; secret?: string }>({});
   const run = (p: Promise<{ message: string; secret?: string }>) => {
     setState({});
@@ -220,7 +274,9 @@ function EndpointActions({ endpoint }: { endpoint: Endpoint }) {
   return (
     <section class="panel" aria-labelledby="endpoint-title">
       <h2 id="endpoint-title">Endpoint {id}</h2>
-      <p class="mono">{endpoint.url}</p>
+      <p class="mono">
+        {endpoint.url} <CopyButton text={id} label="Copy id" />
+      </p>
       <dl class="facts" data-breaker={endpoint.state}>
         <dt>Breaker</dt>
         <dd>
@@ -255,6 +311,33 @@ function EndpointActions({ endpoint }: { endpoint: Endpoint }) {
             )}
           </div>
           <CliHint command={`orra webhooks ${isPaused ? 'resume' : 'pause'} ${id}`} />
+          <div class="buttons">
+            <button type="button" class="danger" disabled={!canOperate() || isConfirmingDisable} onClick={() => setConfirmingDisable(true)}>
+              Disable
+            </button>
+          </div>
+          {isConfirmingDisable && (
+            <div class="confirm" role="alertdialog" aria-labelledby="disable-confirm">
+              <p id="disable-confirm">
+                Disable {id}? Nothing more is sent to it: pending events are held until it is enabled, events that arise meanwhile are skipped.
+              </p>
+              <button
+                type="button"
+                class="danger"
+                disabled={!canOperate()}
+                onClick={() => {
+                  setConfirmingDisable(false);
+                  run(api.post<Endpoint>(`/webhooks/${id}/disable`).then((e) => ({ message: `Disabled: ${e.heldEvents} held event(s).` })));
+                }}
+              >
+                Confirm disable
+              </button>{' '}
+              <button type="button" onClick={() => setConfirmingDisable(false)}>
+                Cancel
+              </button>
+            </div>
+          )}
+          <CliHint command={`orra webhooks disable ${id}`} />
         </>
       )}
       {!endpoint.enabled && (
@@ -283,6 +366,7 @@ function EndpointActions({ endpoint }: { endpoint: Endpoint }) {
           Rotate secret
         </button>
       </div>
+      <CliHint label="Send test" command={`orra webhooks test ${id}`} />
       <CliHint label="API" command={`curl -X POST $ORRA/webhooks/${id}/rotate-secret -H "Authorization: Bearer $KEY"`} />
       <form
         class="action"
@@ -328,6 +412,9 @@ function EventDetail({ eventId }: { eventId: string }) {
   return (
     <section class="panel" aria-label={`Event ${eventId}`}>
       <h2>Event {eventId}</h2>
+      <p>
+        <CopyButton text={eventId} label="Copy id" />
+      </p>
       <ErrorNote error={error} />
       {value?.deliveries.map((d) => (
         <div>

@@ -8,6 +8,7 @@ import type {
 } from './records.js';
 import type { BreakerRepo } from './breaker-records.js';
 import type { AuditRepo, ConsoleSessionRepo } from './console-records.js';
+import type { WebhookStatsRepo } from './webhook-stats-records.js';
 import type { CompensationRepo } from './compensation-records.js';
 import type { EventLogRepo } from './event-log-records.js';
 import type { GroundingRepo } from './grounding-records.js';
@@ -21,6 +22,7 @@ export type * from './breaker-records.js';
 export type * from './service-health-records.js';
 export type * from './compensation-records.js';
 export type * from './console-records.js';
+export type * from './webhook-stats-records.js';
 export type * from './event-log-records.js';
 export type * from './grounding-records.js';
 export type * from './retention-records.js';
@@ -156,6 +158,8 @@ export interface Repos {
   consoleSessions: ConsoleSessionRepo;
   /** Open `service.unhealthy` episodes (migration 17). */
   serviceHealth: ServiceHealthRepo;
+  /** Per-endpoint attempt counts and last attempt, for the Webhooks screen (migration 19). */
+  webhookStats: WebhookStatsRepo;
 }
 
 /**

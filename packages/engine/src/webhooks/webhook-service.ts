@@ -138,6 +138,35 @@ export class WebhookService {
   }
 
   /**
+   * Disables an endpoint by hand, as the engine does after a 410 or a long outage: nothing more is sent to
+   * it; deliveries already pending are held (sent on enable, or discarded then) and events that arise while
+   * it is disabled are skipped (`recover` sends them). Writes `webhook.endpoint.disabled` (trigger
+   * `operator`). Disabling a disabled endpoint changes nothing and writes no event.
+   */
+  async disable(projectId: string, id: string): Promise<WebhookEndpointRecord> {
+    let from: string | undefined;
+    let enqueued: Enqueued | undefined;
+    const endpoint = await this.store.transaction(async (tx) => {
+      from = undefined; // the transaction may run again
+      enqueued = undefined;
+      const e = notFoundUnless(await tx.webhookEndpoints.get(projectId, id), id);
+      if (!e.isEnabled) return e;
+      const now = this.options.now();
+      from = (await tx.breakers.get(id))?.state ?? 'active';
+      const updated = { ...e, isEnabled: false, disabledReason: 'disabled by an operator; held events are sent when it is enabled', disabledAt: now, updatedAt: now };
+      await tx.webhookEndpoints.update(updated);
+      enqueued = await this.options.operatorEvents?.endpointState(tx, updated, 'operator', now);
+      return updated;
+    });
+    this.options.operatorEvents?.wake([enqueued]);
+    if (from) {
+      this.options.onTransition?.(from, 'disabled');
+      this.options.hold(id);
+    }
+    return endpoint;
+  }
+
+  /**
    * Pauses an endpoint: nothing is sent to it and nothing is probed; its events are held (no attempt count
    * moves) until `resume`. Pausing a paused endpoint changes nothing; a disabled one must be enabled.
    */

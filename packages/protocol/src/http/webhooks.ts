@@ -123,3 +123,31 @@ export interface RotateSecretOut {
   secret: string;
   previousSecretExpiresAt: string;
 }
+
+/** The latest delivery attempt to an endpoint. */
+export interface WebhookLastAttemptOut {
+  at: string;
+  /** The receiver's status code; null when no response came (timeout, refused, blocked…). */
+  httpStatus: number | null;
+  error: string | null;
+  succeeded: boolean;
+}
+
+/** One endpoint's attempts in the window of `GET /webhooks/stats`. */
+export interface WebhookEndpointStatsOut {
+  endpointId: string;
+  /** Attempts started in the window (retries, probes, redeliveries and test events each count). */
+  attempts: number;
+  succeeded: number;
+  /** succeeded / attempts, from 0 to 1; null when there was no attempt. */
+  successRate: number | null;
+  /** The latest attempt of the window; null when there was none. */
+  lastAttempt: WebhookLastAttemptOut | null;
+}
+
+/** `GET /webhooks/stats`: every live endpoint of the project (of `kind`, when given), in the list's order. */
+export interface WebhookStatsOut {
+  since: string;
+  until: string;
+  endpoints: WebhookEndpointStatsOut[];
+}

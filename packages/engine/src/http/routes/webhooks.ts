@@ -15,6 +15,7 @@ import type { WebhookDeliveryStatus } from '../../storage/store.js';
 import { DEFAULT_DELIVERY_PAGE, MAX_DELIVERY_PAGE } from '../../webhooks/webhook-history.js';
 import type { WebhookEndpointRecord } from '../../storage/store.js';
 import type { EndpointWithBreaker } from '../../webhooks/webhook-service.js';
+import { endpointStats } from '../../webhooks/endpoint-stats.js';
 import { toEndpointOut } from '../../webhooks/webhook-view.js';
 import { field } from '../body.js';
 import { callerOf, type RouteDeps } from '../route-deps.js';
@@ -48,12 +49,15 @@ export function webhookRoutes(app: FastifyInstance, deps: RouteDeps): void {
   }
 
   app.get<{ Querystring: Query }>('/webhooks', async (request) => {
-    const kind = request.query.kind || undefined;
-    if (kind !== undefined && !KINDS.has(kind as WebhookEndpointKind)) {
-      throw invalid('kind', 'must be orchestration, compensation_failure or operator');
-    }
     const projectId = callerOf(request).projectId;
-    return (await service.withBreakers(projectId, await service.list(projectId, kind as WebhookEndpointKind | undefined))).map(viewWith(false));
+    return (await service.withBreakers(projectId, await service.list(projectId, endpointKindFilter(request.query.kind)))).map(viewWith(false));
+  });
+
+  // Last status and 24 h success rate per endpoint (the console's Webhooks screen): a route of its own, so
+  // the list orra's CLI reads stays one cheap read.
+  app.get<{ Querystring: Query }>('/webhooks/stats', async (request) => {
+    const projectId = callerOf(request).projectId;
+    return endpointStats(deps.store, projectId, await service.list(projectId, endpointKindFilter(request.query.kind)), deps.now());
   });
 
   app.get<{ Querystring: Query }>('/webhooks/deliveries', async (request) => {
@@ -98,6 +102,11 @@ export function webhookRoutes(app: FastifyInstance, deps: RouteDeps): void {
     return viewWith(false)(await withBreaker(projectId, await service.enable(projectId, request.params.id, discardHeld)));
   });
 
+  app.post<IdParams>('/webhooks/:id/disable', { config: { audit: endpointAudit('webhook.disable') } }, async (request) => {
+    const projectId = callerOf(request).projectId;
+    return viewWith(false)(await withBreaker(projectId, await service.disable(projectId, request.params.id)));
+  });
+
   app.post<IdParams>('/webhooks/:id/pause', { config: { audit: endpointAudit('webhook.pause') } }, async (request) =>
     viewWith(false)(await service.pause(callerOf(request).projectId, request.params.id)),
   );
@@ -138,6 +147,13 @@ function bodyObject(body: unknown): Record<string, unknown> {
     throw new EngineError(ERROR_CODES.JSON_MARSHALING_FAIL, 'request body must be a JSON object');
   }
   return body as Record<string, unknown>;
+}
+
+/** The `kind` filter of the endpoint lists: absent, or one of the three kinds. */
+function endpointKindFilter(raw: string | undefined): WebhookEndpointKind | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  if (!KINDS.has(raw as WebhookEndpointKind)) throw invalid('kind', 'must be orchestration, compensation_failure or operator');
+  return raw as WebhookEndpointKind;
 }
 
 const invalid = (param: string, why: string) => new EngineError(ERROR_CODES.VALIDATION_FAILED, `${param}: ${why}`, { param });

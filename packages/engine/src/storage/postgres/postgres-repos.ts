@@ -1,6 +1,7 @@
 import { projectNameKey } from '@orra/protocol';
 import { createBreakerRepo } from './breaker-repo.js';
 import { createServiceHealthRepo } from './service-health-repo.js';
+import { createWebhookStatsRepo } from './webhook-stats-repo.js';
 import type { OpenTaskCount, Repos } from '../store.js';
 import type { ApiKeyRecord, JournalEntry, OrchestrationRecord, ProjectRecord, ServiceRecord, TaskRecord } from '../records.js';
 import { lastPerKey, toColumns } from './batch-rows.js';
@@ -169,6 +170,7 @@ export function createPostgresRepos(q: Queryable, onSequence?: (projectId: strin
     audit: createAuditRepo(q),
     consoleSessions: createConsoleSessionRepo(q),
     serviceHealth: createServiceHealthRepo(q),
+    webhookStats: createWebhookStatsRepo(q),
     projects: {
       insert: async (p) => {
         const hooks = [JSON.stringify(p.webhooks), JSON.stringify(p.compensationFailureWebhooks)];

@@ -86,6 +86,7 @@ export class PostgresStore implements Store {
   declare readonly audit: Repos['audit'];
   declare readonly consoleSessions: Repos['consoleSessions'];
   declare readonly serviceHealth: Repos['serviceHealth'];
+  declare readonly webhookStats: Repos['webhookStats'];
   private isClosed = false;
   /** Projects whose event-log counter lost a conflict lately, and until when (see NeedsEventLogLock). */
   private readonly hot = new Map<string, number>();

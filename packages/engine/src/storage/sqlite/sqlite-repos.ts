@@ -1,6 +1,7 @@
 import { projectNameKey } from '@orra/protocol';
 import { createBreakerRepo } from './breaker-repo.js';
 import { createServiceHealthRepo } from './service-health-repo.js';
+import { createWebhookStatsRepo } from './webhook-stats-repo.js';
 import type Database from 'better-sqlite3';
 import type { OpenTaskCount, Repos } from '../store.js';
 import { createCompensationRepo } from './compensation-repos.js';
@@ -160,6 +161,7 @@ export function createSqliteRepos(db: Database.Database): Repos {
     audit: createAuditRepo(db),
     consoleSessions: createConsoleSessionRepo(db),
     serviceHealth: createServiceHealthRepo(db),
+    webhookStats: createWebhookStatsRepo(db),
     projects: {
       insert: async (p) => {
         const hooks = [toJson(p.webhooks), toJson(p.compensationFailureWebhooks)];

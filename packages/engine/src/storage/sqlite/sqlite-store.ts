@@ -31,6 +31,7 @@ export class SqliteStore implements Store {
   declare readonly audit: Repos['audit'];
   declare readonly consoleSessions: Repos['consoleSessions'];
   declare readonly serviceHealth: Repos['serviceHealth'];
+  declare readonly webhookStats: Repos['webhookStats'];
   private readonly db: Database.Database;
   private readonly lock: DatabaseLock | undefined;
   private readonly txRepos: Repos;
