@@ -4,9 +4,10 @@ import { createServer, type ServerResponse } from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cursorOf, newOrchestrationId, orchestrationEventPayload } from '@orra/protocol';
-import { startEngine, type Engine } from '@orra/engine';
+import { cursorOf } from '@orra/protocol';
+import { startEngine } from '@orra/engine';
 import { OrraClient } from '@orra/sdk';
+import { outboxEvents } from './outbox-events.js';
 import { round, summarize } from './stats.js';
 
 /**
@@ -35,7 +36,6 @@ const POLL_RATE = 20;
 const POLL_S = Number(process.env.BENCH_POLL_S ?? 10);
 const PHASES = (process.env.BENCH_EVENTS_PHASES ?? 'stream,poll').split(',');
 
-type OutboxEvent = Parameters<Engine['webhooks']['outbox']['enqueue']>[1];
 type Latency = { events: number; missing: number; p50: number; p99: number; mean: number };
 
 const nowUs = () => Number(process.hrtime.bigint()) / 1e3;
@@ -112,26 +112,7 @@ export async function events(): Promise<Record<string, unknown>> {
   const { outbox } = engine.webhooks;
   const client = startClient();
 
-  let n = 0;
-  const nextEvent = (): OutboxEvent => {
-    n += 1;
-    const payload = orchestrationEventPayload({
-      projectId: project.id,
-      orchestrationId: newOrchestrationId(),
-      status: 'completed',
-      finalizedAt: Date.now(),
-      results: [{ orderId: `ORD${n}`, status: 'shipped', amount: 42.5, eta: '2 days' }],
-    });
-    return {
-      projectId: project.id,
-      kind: 'orchestration',
-      type: payload.type,
-      eventId: payload.event_id,
-      payload,
-      subject: payload.orchestration_id,
-      orchestrationId: payload.orchestration_id,
-    };
-  };
+  const nextEvent = outboxEvents(project.id);
   const sent = new Map<string, number>();
   const commit = (): void => {
     const event = nextEvent();

@@ -3,10 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { newOrchestrationId, orchestrationEventPayload } from '@orra/protocol';
-import type { Engine, startEngine as StartEngine } from '@orra/engine';
+import type { startEngine as StartEngine } from '@orra/engine';
 import { OrraClient } from '@orra/sdk';
 import { Pool } from 'undici';
+import { outboxEvents } from './outbox-events.js';
 import { round, summarize } from './stats.js';
 
 /**
@@ -30,7 +30,6 @@ const CONNECTIONS = 16;
 const WINDOW = 1024;
 
 type Rate = { perS: number; cpuUsPer: number };
-type OutboxEvent = Parameters<Engine['webhooks']['outbox']['enqueue']>[1];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const cpuUs = () => {
@@ -56,19 +55,8 @@ async function startBuild(dist: string, url: string) {
     }
   };
   const { outbox } = engine.webhooks;
-  let n = 0;
   let enqueued = 0;
-  const nextEvent = (): OutboxEvent => {
-    n += 1;
-    const payload = orchestrationEventPayload({
-      projectId: project.id,
-      orchestrationId: newOrchestrationId(),
-      status: 'completed',
-      finalizedAt: Date.now(),
-      results: [{ orderId: `ORD${n}`, status: 'shipped', amount: 42.5, eta: '2 days' }],
-    });
-    return { projectId: project.id, kind: 'orchestration', type: payload.type, eventId: payload.event_id, payload, subject: payload.orchestration_id, orchestrationId: payload.orchestration_id };
-  };
+  const nextEvent = outboxEvents(project.id);
   const phases: Record<'drain' | 'live', () => Promise<Rate>> = {
     drain: async () => {
       await waitDelivered(enqueued);

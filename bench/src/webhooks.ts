@@ -3,11 +3,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { newOrchestrationId, orchestrationEventPayload } from '@orra/protocol';
-import { startEngine, type Engine } from '@orra/engine';
+import { startEngine } from '@orra/engine';
 import { OrraClient } from '@orra/sdk';
 import { Pool } from 'undici';
 import { profiled } from './cpu-profile.js';
+import { outboxEvents } from './outbox-events.js';
 import { round, summarize } from './stats.js';
 
 /**
@@ -41,7 +41,6 @@ const CONNECTIONS = 16;
 const WINDOW = 1024;
 
 type Rate = { perS: number; cpuUsPer: number };
-type OutboxEvent = Parameters<Engine['webhooks']['outbox']['enqueue']>[1];
 
 const nowUs = () => Number(process.hrtime.bigint()) / 1e3;
 const cpuUs = () => {
@@ -95,18 +94,7 @@ export async function webhooks(): Promise<Record<string, unknown>> {
     }
   };
 
-  let n = 0;
-  const nextEvent = (): OutboxEvent => {
-    n += 1;
-    const payload = orchestrationEventPayload({
-      projectId: project.id,
-      orchestrationId: newOrchestrationId(), // time-ordered, as the engine makes them
-      status: 'completed',
-      finalizedAt: Date.now(),
-      results: [{ orderId: `ORD${n}`, status: 'shipped', amount: 42.5, eta: '2 days' }],
-    });
-    return { projectId: project.id, kind: 'orchestration', type: payload.type, eventId: payload.event_id, payload, subject: payload.orchestration_id, orchestrationId: payload.orchestration_id };
-  };
+  const nextEvent = outboxEvents(project.id);
   const commitAt = new Map<string, number>();
   const commitEvent = (isTimed: boolean): void => {
     const event = nextEvent();
