@@ -164,7 +164,7 @@ describe('operator console in a browser', () => {
     await page.waitForURL(/\/console\/orchestrations\?status=failed,aborted&range=24h$/);
     const failedOrAborted = [seed.ids.compensated, seed.ids.compensationFailed, seed.ids.aborted].sort();
     await waitFor(async () => (await failedRows()).sort().join() === failedOrAborted.join(), { what: 'the failed and the aborted orchestrations' });
-    expect(await page.getByLabel('Status').evaluate((el) => [...(el as HTMLSelectElement).selectedOptions].map((o) => o.value))).toEqual(['failed', 'aborted']);
+    expect(await page.getByLabel('Status').evaluate((el) => Array.from((el as HTMLSelectElement).selectedOptions, (o) => o.value))).toEqual(['failed', 'aborted']);
     // Picking a third keeps all of them in the URL; "any" clears them.
     await page.getByLabel('Status').selectOption(['failed', 'aborted', 'completed']);
     await page.waitForURL(/status=completed,failed,aborted(&|$)/);
