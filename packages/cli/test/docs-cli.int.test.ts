@@ -462,6 +462,17 @@ describe('docs/cli.md with the built orra binary against a real engine', () => {
       });
     });
 
+    it('orra webhooks rotate-secret · orra webhooks recover', async () => {
+      // On an endpoint added for it: the section's own endpoint keeps its secret and its failed delivery for the steps below.
+      const spareUrl = `http://127.0.0.1:${receiver.port}/rotated`;
+      const spare = JSON.parse((await s.expectOk(['webhooks', 'add', spareUrl, '--json'])).stdout);
+      await s.transcript(block('`orra webhooks rotate-secret ID`'), {
+        overrides: { 0: { wh_WUFTW9AWG8b5Cjyw3T2bxp: spare.id }, 1: { wh_WUFTW9AWG8b5Cjyw3T2bxp: spare.id } },
+      });
+      // Removed again, so the events below go to the section's endpoint alone.
+      await s.expectOk(['webhooks', 'rm', spare.id]);
+    });
+
     it('orra webhooks deliveries --status failed', async () => {
       const orchestrationId = await s.shipOrder('ORD2');
       s.bindings.set('o_Pqp3mdJka7kJLcncyhPFNA', orchestrationId);

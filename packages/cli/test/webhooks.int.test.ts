@@ -205,4 +205,48 @@ describe('webhook pause, resume and operator endpoints', () => {
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/^Error: .*not found.*; list the project's webhooks with 'orra webhooks ls'/);
   });
+
+  it('rotates an endpoint\'s signing secret: prints the new one, which ls then shows; --json; an unknown id is a clear error', async () => {
+    const url = `http://127.0.0.1:${await freePort()}/rotate-me`;
+    const { id, secret: before } = (await f.json(['webhooks', 'add', url, '--json'])) as { id: string; secret: string };
+    const rotated = await f.expectOk(['webhooks', 'rotate-secret', id]);
+    const [shown] = await f.json(['webhooks', 'ls', '--show-secret']).then((all: { id: string; secret: string }[]) => all.filter((e) => e.id === id));
+    expect(shown!.secret).not.toBe(before);
+    expect(shown!.secret).toMatch(/^whsec_/);
+    expect(rotated.stdout).toContain(`✓ Webhook ${id} has a new signing secret`);
+    expect(rotated.stdout).toContain(`  Secret: ${shown!.secret}`);
+    expect(rotated.stdout).toMatch(/The old secret also signs until \d{4}-\d\d-\d\dT[\d:.]+Z; give receivers the new one before then\./);
+    const json = await f.json(['webhooks', 'rotate-secret', id, '--json']);
+    expect(json).toEqual({ id, secret: expect.stringMatching(/^whsec_/), previousSecretExpiresAt: expect.any(String) });
+    expect(json.secret).not.toBe(shown!.secret);
+    const unknown = await f.run(['webhooks', 'rotate-secret', 'wh_nosuchendpoint']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/^Error: .*not found.*; list the project's webhooks with 'orra webhooks ls'/);
+  });
+
+  it('recovers the deliveries that failed since a time or a span; a bad --since, an unknown or a disabled endpoint are clear errors', async () => {
+    const url = `http://127.0.0.1:${await freePort()}/recover-me`;
+    const { id } = (await f.json(['webhooks', 'add', url, '--json'])) as { id: string };
+    const recovered = await f.expectOk(['webhooks', 'recover', id, '--since', '2026-01-01T00:00:00Z']);
+    expect(recovered.stdout).toContain(`✓ Queued 0 failed deliveries to ${id} (failed since 2026-01-01T00:00:00Z)`);
+    const json = await f.json(['webhooks', 'recover', id, '--since', '6h', '--json']);
+    expect(json).toEqual({ id, since: expect.any(String), requeued: 0 });
+    // A span is counted back from now.
+    expect(Math.abs(Date.now() - 6 * 3_600_000 - Date.parse(json.since))).toBeLessThan(60_000);
+    for (const bad of ['yesterday', '6w', '2026-13-45']) {
+      const res = await f.run(['webhooks', 'recover', id, '--since', bad]);
+      expect(res.code, bad).toBe(2);
+      expect(res.stderr).toContain(`invalid --since '${bad}'; give an RFC 3339 time such as 2026-10-27T15:00:00Z or a span back from now such as 30m, 6h or 2d`);
+    }
+    const missing = await f.run(['webhooks', 'recover', id]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("'--since <time>' not specified");
+    const unknown = await f.run(['webhooks', 'recover', 'wh_nosuchendpoint', '--since', '1h']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/^Error: .*not found.*; list the project's webhooks with 'orra webhooks ls'/);
+    await f.expectOk(['webhooks', 'disable', id]);
+    const disabled = await f.run(['webhooks', 'recover', id, '--since', '1h']);
+    expect(disabled.code).toBe(1);
+    expect(disabled.stderr).toContain(`webhook ${id} is disabled; enable it first`);
+  });
 });

@@ -23,7 +23,8 @@ export function setQuery(changes: Record<string, string | undefined>): void {
     if (v) q.set(k, v);
     else q.delete(k);
   }
-  const s = q.toString();
+  // Commas are kept as they are (`status=failed,aborted`), readable in a shared link.
+  const s = q.toString().replace(/%2C/gi, ',');
   navigate(location.pathname + (s ? `?${s}` : ''), true);
 }
 

@@ -154,10 +154,23 @@ describe('operator console in a browser', () => {
     await page.getByLabel('Service').waitFor();
     expect(await page.getByLabel('Started').inputValue()).toBe('24h');
     expect(await page.getByLabel('Service').inputValue()).toBe('nosuchservice');
-    // The overview's failures tile opens this list filtered to the last 24 h.
+    // The overview's failures tile opens this list filtered to the last 24 h, and to both statuses it
+    // counts: the two failures and the abort, with both picked in the status filter.
     await page.goto(url('/console'));
-    await page.locator('[data-tile="failures"]').waitFor();
-    expect(await page.locator('a.tile', { has: page.locator('[data-tile="failures"]') }).getAttribute('href')).toBe('/console/orchestrations?status=failed&range=24h');
+    await page.locator('[data-tile="failures"]', { hasText: /^3$/ }).waitFor();
+    const tile = page.locator('a.tile', { has: page.locator('[data-tile="failures"]') });
+    expect(await tile.getAttribute('href')).toBe('/console/orchestrations?status=failed,aborted&range=24h');
+    await tile.click();
+    await page.waitForURL(/\/console\/orchestrations\?status=failed,aborted&range=24h$/);
+    const failedOrAborted = [seed.ids.compensated, seed.ids.compensationFailed, seed.ids.aborted].sort();
+    await waitFor(async () => (await failedRows()).sort().join() === failedOrAborted.join(), { what: 'the failed and the aborted orchestrations' });
+    expect(await page.getByLabel('Status').evaluate((el) => Array.from((el as HTMLSelectElement).selectedOptions, (o) => o.value))).toEqual(['failed', 'aborted']);
+    // Picking a third keeps all of them in the URL; "any" clears them.
+    await page.getByLabel('Status').selectOption(['failed', 'aborted', 'completed']);
+    await page.waitForURL(/status=completed,failed,aborted(&|$)/);
+    await waitFor(async () => (await failedRows()).includes(seed.ids.completed), { what: 'the completed one too' });
+    await page.getByLabel('Status').selectOption('');
+    await page.waitForURL((u) => !u.searchParams.has('status'));
 
     await page.goto(url(`/console/orchestrations/${seed.ids.completed}?view=table&task=task2`));
     await page.getByRole('heading', { name: `Orchestration ${seed.ids.completed}` }).waitFor();
@@ -532,6 +545,13 @@ describe('operator console in a browser', () => {
       await row.locator('[data-success]', { hasText: '66.6 % (2 of 3)' }).waitFor();
       expect(await row.locator('[data-last-status] .status').textContent()).toBe('✓ succeeded');
 
+      // Rotate secret and Recover show their orra commands (no curl): Recover's names the time picked.
+      await page.getByText(`orra webhooks rotate-secret ${id}`, { exact: true }).waitFor();
+      await page.getByText(`orra webhooks recover ${id} --since 24h`, { exact: true }).waitFor();
+      await page.getByLabel('Redeliver everything that failed since').fill('2026-10-27T15:00');
+      await page.getByText(`orra webhooks recover ${id} --since ${new Date('2026-10-27T15:00').toISOString()}`, { exact: true }).waitFor();
+      expect(await page.locator('.cli code', { hasText: 'curl' }).count()).toBe(0);
+
       // Disable asks first; Cancel changes nothing.
       const disable = page.getByRole('button', { name: 'Disable', exact: true });
       await page.getByText(`orra webhooks disable ${id}`, { exact: true }).waitFor();
@@ -593,8 +613,12 @@ describe('operator console in a browser', () => {
       range.selectNodeContents(b);
       return range.getClientRects().length;
     })).toBe(1);
+    // The command hint names a delivery listed (the newest), not a placeholder; after Redeliver, that one.
+    const newest = (await page.locator('tr[data-event]').first().getAttribute('data-event'))!;
+    await page.locator('.cli code', { hasText: new RegExp(`^orra webhooks redeliver ${newest} --endpoint wh_\\w+$`) }).waitFor();
     await button.click();
     await page.getByRole('status').filter({ hasText: `Requeued 1 delivery of ${eventId}` }).waitFor();
+    await page.getByText(`orra webhooks redeliver ${eventId} --endpoint ${seed.failingEndpoint}`, { exact: true }).waitFor();
     await page.goto(url(`/console/webhooks?event=${encodeURIComponent(eventId)}`));
     await page.locator(`[data-attempt-log] tr:nth-child(${attempts + 1})`).waitFor({ timeout: 30_000 });
     expect(seed.receiver.received.length).toBeGreaterThan(received);

@@ -27,7 +27,7 @@ describe('GET /orchestrations/search', () => {
         orchestration(id, {
           projectId: project.projectId,
           action: i % 5 === 0 ? `Refund 100% of order ORD${i}` : `Ship order ORD${i}`,
-          status: i % 3 === 0 ? 'failed' : 'completed',
+          status: i % 3 === 0 ? 'failed' : i % 7 === 5 ? 'aborted' : 'completed',
           createdAt: T0 + Math.floor(i / 2),
           updatedAt: T0 + Math.floor(i / 2),
           // o_T001 (completed) and o_T003 (failed) have a plan of three tasks; o_T000's task has none.
@@ -61,6 +61,14 @@ describe('GET /orchestrations/search', () => {
 
   it('filters by status, text, id prefix, time range and service, within the project', async () => {
     expect((await pageIds('status=failed&limit=500')).ids).toEqual(ids.filter((_, i) => i % 3 === 0).reverse());
+    // Several statuses, comma-separated (the overview's "failed or aborted" tile): o_T005 and o_T019 were aborted.
+    const failedOrAborted = ids.filter((_, i) => i % 3 === 0 || i % 7 === 5).reverse();
+    expect((await pageIds('status=failed,aborted&limit=500')).ids).toEqual(failedOrAborted);
+    expect((await pageIds('status=aborted,failed,aborted&limit=500')).ids).toEqual(failedOrAborted);
+    expect((await pageIds('status=aborted')).ids).toEqual(['o_T019', 'o_T005']);
+    // Paged with a cursor too.
+    const first = await pageIds('status=failed,aborted&limit=6');
+    expect([...first.ids, ...(await pageIds(`status=failed,aborted&limit=500&cursor=${encodeURIComponent(first.next!)}`)).ids]).toEqual(failedOrAborted);
     // `%` is a literal, not a wildcard; case does not matter.
     expect((await pageIds(`q=${encodeURIComponent('refund 100%')}`)).ids).toEqual(ids.filter((_, i) => i % 5 === 0).reverse());
     expect((await pageIds('id=o_T01')).ids).toEqual(ids.slice(10, 20).reverse());
@@ -94,5 +102,13 @@ describe('GET /orchestrations/search', () => {
       expect(res.status).toBe(400);
       expect(res.body.error.param).toBe(param);
     }
+    // Each of several statuses is checked, and the bad one named.
+    for (const query of ['status=failed,weird', 'status=failed,', 'status=,aborted']) {
+      const res = await api.get(`/orchestrations/search?${query}`);
+      expect(res.status, query).toBe(400);
+      expect(res.body.error.param).toBe('status');
+    }
+    const named = await api.get('/orchestrations/search?status=failed,weird');
+    expect(named.body.error.message).toContain("'weird' is not a status");
   });
 });

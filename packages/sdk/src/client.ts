@@ -16,6 +16,7 @@ import type {
   ServiceKind,
   ServiceOut,
   RequeueOut,
+  RotateSecretOut,
   ResolutionStateOut,
   WebhookDeliveryPageOut,
   WebhookDeliveryStatusOut,
@@ -276,6 +277,16 @@ export class OrraClient {
   /** `POST /webhooks/{id}/resume`: sends the held events again, slow-starting. */
   resumeWebhook(id: string): Promise<WebhookEndpointOut> {
     return this.request('POST', `/webhooks/${enc(id)}/resume`, {});
+  }
+
+  /** `POST /webhooks/{id}/rotate-secret`: a new signing secret; the old one keeps signing until `previousSecretExpiresAt`. */
+  rotateWebhookSecret(id: string): Promise<RotateSecretOut> {
+    return this.request('POST', `/webhooks/${enc(id)}/rotate-secret`, {});
+  }
+
+  /** `POST /webhooks/{id}/recover`: queues again every delivery to the endpoint that failed since `since` (RFC 3339). */
+  recoverWebhook(id: string, since: string): Promise<RequeueOut> {
+    return this.request('POST', `/webhooks/${enc(id)}/recover`, { since });
   }
 
   /** `POST /webhooks/{id}/test`: one `webhook.test` attempt, no retries. */

@@ -5,6 +5,7 @@ import { usageError } from '../cli-error.js';
 import { relativeTime } from '../format.js';
 import type { Cell } from '../output.js';
 import { examples } from './examples.js';
+import { registerRecoveryCommands } from './webhook-recovery.js';
 
 /** The kinds the CLI manages on their own; operator endpoints come with `--operator` under `orra webhooks`. */
 type CliEndpointKind = Exclude<WebhookEndpointKind, 'operator'>;
@@ -30,7 +31,7 @@ const NOUN: Record<
 const NOT_FOUND = "list the project's webhooks with 'orra webhooks ls' or 'orra comp-fail webhooks ls'";
 
 /**
- * `add`, `ls`, `rm`, `enable`, `disable`, `pause` and `resume` for one kind of endpoint, under `orra webhooks` (orchestration events)
+ * `add`, `ls`, `rm`, `enable`, `disable`, `pause`, `resume`, `rotate-secret` and `recover` for one kind of endpoint, under `orra webhooks` (orchestration events)
  * or `orra comp-fail webhooks` (compensation.failed). The server's list is the source of truth; orra's
  * CLI only listed what it had saved locally.
  */
@@ -208,6 +209,8 @@ export function registerEndpointCommands(
       });
     examples(cmd, [`${noun.prefix} ${verb} wh_3KqL7Vx9PpbRDbZiqvPTgA`]);
   }
+
+  registerRecoveryCommands(parent, noun.prefix, context);
 }
 
 const OPERATOR_EVENTS = 'webhook.endpoint.failing/recovered/disabled/enabled, webhook.delivery.exhausted, compensation.resolved/ignored, task.late_result, service.unhealthy/healthy';

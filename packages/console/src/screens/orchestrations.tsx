@@ -27,6 +27,7 @@ export interface OrchestrationPage {
 }
 
 interface SearchFilter {
+  /** One status or several, comma-separated (`failed,aborted`), as the URL and the API take them. */
   status?: string;
   text?: string;
   /** A service's name or `s_…` id: orchestrations with a task on it. */
@@ -41,7 +42,7 @@ export function searchPath(filter: SearchFilter): string {
   const text = filter.text?.trim();
   const isId = text?.startsWith('o_');
   return withQuery('/orchestrations/search', {
-    status: filter.status,
+    status: filter.status || undefined,
     id: isId ? text : undefined,
     q: isId ? undefined : text,
     service: filter.service?.trim() || undefined,
@@ -60,7 +61,7 @@ export function searchOrchestrations(filter: SearchFilter): Promise<Orchestratio
 const RANGES: Record<string, number> = { '1h': 3_600_000, '24h': 86_400_000, '7d': 7 * 86_400_000 };
 
 /**
- * The list's filter from its URL (`?status=`, `?q=`, `?service=`, `?range=` 1h|24h|7d, `?limit=` 1–500 as
+ * The list's filter from its URL (`?status=` one or several comma-separated, `?q=`, `?service=`, `?range=` 1h|24h|7d, `?limit=` 1–500 as
  * the API takes, 50 by default). The range's start is rounded down to the minute, so the preload and the
  * screen ask for the same page.
  */
@@ -68,7 +69,8 @@ export function listFilter(q: URLSearchParams): { status: string; text: string; 
   const range = q.get('range') ?? '';
   const span = RANGES[range];
   return {
-    status: q.get('status') ?? '',
+    // Only the statuses the list knows, in its order: a hand-edited URL cannot make the API refuse the page.
+    status: (q.get('status') ?? '').split(',').filter((s) => STATUSES.includes(s)).sort((a, b) => STATUSES.indexOf(a) - STATUSES.indexOf(b)).join(','),
     text: q.get('q') ?? '',
     service: q.get('service') ?? '',
     range: span ? range : '',
@@ -119,6 +121,7 @@ export function compensationText(c: ListItem['compensation']): string {
 export function Orchestrations() {
   const filter = listFilter(route.value.query);
   const { status, text, service, range, since, limit } = filter;
+  const chosen = new Set(status ? status.split(',') : []);
   const { value: first, error } = useLive(
     () => searchOrchestrations(filter),
     [status, text, service, range, limit],
@@ -162,10 +165,23 @@ export function Orchestrations() {
       <form class="filters" role="search" onSubmit={(e) => e.preventDefault()}>
         <label>
           Status{' '}
-          <select value={status} onChange={(e) => setQuery({ status: e.currentTarget.value })}>
-            <option value="">any</option>
+          {/* Several at once (Ctrl/⌘-click): the overview's "failed or aborted" tile opens both. "any" clears the rest. */}
+          <select
+            multiple
+            size={4}
+            title="Ctrl/⌘-click to pick several"
+            onChange={(e) => {
+              const picked = [...e.currentTarget.selectedOptions].map((o) => o.value);
+              setQuery({ status: picked.includes('') ? undefined : picked.join(',') || undefined });
+            }}
+          >
+            <option value="" selected={chosen.size === 0}>
+              any
+            </option>
             {STATUSES.map((s) => (
-              <option value={s}>{s.replace('_', ' ')}</option>
+              <option value={s} selected={chosen.has(s)}>
+                {s.replace('_', ' ')}
+              </option>
             ))}
           </select>
         </label>

@@ -77,7 +77,7 @@ export function OverviewPage() {
           <span>pending failed compensations</span>
           {value?.pending.oldest && <span class="muted">oldest {age(value.pending.oldest.timestamp)} ago</span>}
         </a>
-        <a class="tile" href="/console/orchestrations?status=failed&range=24h">
+        <a class="tile" href="/console/orchestrations?status=failed,aborted&range=24h">
           <strong data-tile="failures">{value ? value.failures.failed + value.failures.aborted : '…'}</strong>
           <span>orchestrations failed or aborted in the last 24 h</span>
         </a>

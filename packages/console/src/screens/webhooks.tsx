@@ -155,8 +155,11 @@ export function Webhooks() {
   const endpoints = useLive(loadEndpoints, []);
   const selected = endpoints.value?.find((e) => e.id === q.get('endpoint'));
   const deliveries = useLive(() => api.get<{ deliveries: Delivery[] }>(withQuery('/webhooks/deliveries', { status, limit: '100' })), [status]);
+  // The delivery the Redeliver hint names: the one last redelivered here (the command that does the same).
+  const [redelivered, setRedelivered] = useState<Delivery | null>(null);
   const redeliver = (d: Delivery) => {
     setNote({});
+    setRedelivered(d);
     api
       .post<{ requeued: number }>(`/webhooks/events/${encodeURIComponent(d.eventId)}/redeliver`, { endpoint: d.endpointId })
       .then((r) => setNote({ message: `Requeued ${r.requeued} delivery of ${d.eventId}: its next attempt shows below.` }))
@@ -243,10 +246,16 @@ export function Webhooks() {
       </form>
       <ErrorNote error={deliveries.error} />
       <DeliveryTable deliveries={deliveries.value?.deliveries ?? []} onRedeliver={redeliver} holding={new Map((endpoints.value ?? []).filter((e) => e.state !== 'active').map((e) => [e.id, e.state]))} />
-      <CliHint command="orra webhooks redeliver EVENT_ID" />
+      <CliHint command={redeliverCommand(redelivered ?? (event ? { eventId: event } : deliveries.value?.deliveries[0]))} />
       {event && <EventDetail eventId={event} />}
     </Page>
   );
+}
+
+/** The command that redelivers a delivery (or every delivery of an event); the generic form when none is listed. */
+function redeliverCommand(d: { eventId: string; endpointId?: string } | undefined): string {
+  if (!d) return 'orra webhooks redeliver EVENT_ID';
+  return `orra webhooks redeliver ${d.eventId}${d.endpointId ? ` --endpoint ${d.endpointId}` : ''}`;
 }
 
 /** One endpoint's breaker and actions: pause, resume, disable (after a confirmation), enable, rotate the secret, recover failed deliveries since a time, remove. */
@@ -367,7 +376,7 @@ function EndpointActions({ endpoint }: { endpoint: Endpoint }) {
         </button>
       </div>
       <CliHint label="Send test" command={`orra webhooks test ${id}`} />
-      <CliHint label="API" command={`curl -X POST $ORRA/webhooks/${id}/rotate-secret -H "Authorization: Bearer $KEY"`} />
+      <CliHint label="Rotate secret" command={`orra webhooks rotate-secret ${id}`} />
       <form
         class="action"
         onSubmit={(e) => {
@@ -381,7 +390,8 @@ function EndpointActions({ endpoint }: { endpoint: Endpoint }) {
           Recover
         </button>
       </form>
-      <CliHint label="API" command={`curl -X POST $ORRA/webhooks/${id}/recover -H "Authorization: Bearer $KEY" -d '{"since":"${since ? new Date(since).toISOString() : '2026-01-01T00:00:00Z'}"}'`} />
+      {/* The time picked above (local time, sent as UTC), or the last 24 h until one is. */}
+      <CliHint label="Recover" command={`orra webhooks recover ${id} --since ${since ? new Date(since).toISOString() : '24h'}`} />
       <form
         class="action"
         onSubmit={(e) => {

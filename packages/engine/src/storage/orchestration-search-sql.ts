@@ -21,7 +21,7 @@ export function searchWhere(
     where.push(sql(param));
     args.push(...values);
   };
-  if (f.status !== undefined) add((p) => `status = ${p()}`, f.status);
+  if (f.statuses !== undefined) add((p) => `status IN (${f.statuses!.map(() => p()).join(', ')})`, ...f.statuses);
   if (f.since !== undefined) add((p) => `created_at >= ${p()}`, f.since);
   if (f.until !== undefined) add((p) => `created_at < ${p()}`, f.until);
   if (f.idPrefix !== undefined) add((p) => `id LIKE ${p()} ESCAPE '\\'`, `${likeLiteral(f.idPrefix)}%`);

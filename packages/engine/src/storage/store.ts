@@ -57,7 +57,8 @@ export interface OrchestrationListFilter {
 /** `GET /orchestrations/search`: every field optional but `limit`; newest first (created, then id). */
 export interface OrchestrationSearch {
   limit: number;
-  status?: string;
+  /** Any of these statuses (the search's `status=failed,aborted`). */
+  statuses?: string[];
   /** Created at or after. */
   since?: number;
   /** Created before. */

@@ -52,7 +52,7 @@ export function orchestrationRoutes(app: FastifyInstance, deps: RouteDeps): void
     }
     const records = await deps.store.orchestrations.search(projectId, {
       limit,
-      ...(q.status ? { status: statusParam(q.status) } : {}),
+      ...(q.status ? { statuses: statusesParam(q.status) } : {}),
       ...(q.since ? { since: timeParam(q.since, 'since') } : {}),
       ...(q.until ? { until: timeParam(q.until, 'until') } : {}),
       ...(q.id ? { idPrefix: q.id } : {}),
@@ -144,9 +144,13 @@ export function orchestrationRoutes(app: FastifyInstance, deps: RouteDeps): void
 const STATUSES = new Set(['pending', 'processing', 'completed', 'failed', 'not_actionable', 'aborted', 'cancelled']);
 const invalid = (param: string, why: string) => new EngineError(ERROR_CODES.VALIDATION_FAILED, `${param}: ${why}`, { param });
 
-function statusParam(value: string): string {
-  if (!STATUSES.has(value)) throw invalid('status', `must be one of ${[...STATUSES].join(', ')}`);
-  return value;
+/** `status=failed,aborted`: one status or several, comma-separated; an unknown one is named in the 400. */
+function statusesParam(value: string): string[] {
+  const statuses = [...new Set(value.split(',').map((s) => s.trim()))];
+  for (const status of statuses) {
+    if (!STATUSES.has(status)) throw invalid('status', `'${status}' is not a status; each must be one of ${[...STATUSES].join(', ')}`);
+  }
+  return statuses;
 }
 
 function intParam(value: string | undefined, name: string, min: number, max: number): number | undefined {
