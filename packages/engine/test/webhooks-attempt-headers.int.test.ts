@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rmSync } from 'node:fs';
-import { Api, newProject } from './helpers/api.js';
+import { newProject, type Api } from './helpers/api.js';
 import { chainPlan, RawService } from './helpers/raw-service.js';
 import { startTestEngine, type TestEngine } from './helpers/test-engine.js';
 import { waitFor } from './helpers/wait-for.js';
