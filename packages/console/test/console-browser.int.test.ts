@@ -606,6 +606,8 @@ describe('operator console in a browser', () => {
     const eventId = (await row.getAttribute('data-event'))!;
     const attempts = Number(await row.locator('[data-attempts]').textContent());
     const received = seed.receiver.received.length;
+    // The receiver now answers with a header of its own, which the new attempt's detail must show.
+    seed.receiver.reply = () => ({ status: 200, body: '{"ok":true}', headers: { 'x-receiver': 'yes' } });
     const button = row.getByRole('button', { name: /^Redeliver/ });
     // Its label stays whole on one line (table cells may break long ids anywhere; a button's word must not).
     expect(await button.evaluate((b) => {
@@ -622,6 +624,19 @@ describe('operator console in a browser', () => {
     await page.goto(url(`/console/webhooks?event=${encodeURIComponent(eventId)}`));
     await page.locator(`[data-attempt-log] tr:nth-child(${attempts + 1})`).waitFor({ timeout: 30_000 });
     expect(seed.receiver.received.length).toBeGreaterThan(received);
+    // The new attempt's headers, collapsed until opened: what was sent (as the receiver got it) and what came back.
+    const attempt = page.locator(`[data-attempt-log] tr:nth-child(${attempts + 1})`);
+    const sent = seed.receiver.byEventId(eventId).at(-1)!;
+    const requestHeaders = attempt.locator('details[data-headers="request"]');
+    expect(await requestHeaders.evaluate((d) => (d as HTMLDetailsElement).open)).toBe(false);
+    await requestHeaders.locator('summary').click();
+    const valueOf = (list: typeof requestHeaders, name: string) => list.locator('dt', { hasText: new RegExp(`^${name}$`) }).locator('xpath=following-sibling::dd[1]').textContent();
+    expect(await valueOf(requestHeaders, 'webhook-id')).toBe(eventId);
+    expect(await valueOf(requestHeaders, 'webhook-signature')).toBe(sent.headers['webhook-signature']);
+    expect(await valueOf(requestHeaders, 'x-orra-sequence')).toBe(sent.headers['x-orra-sequence']);
+    const responseHeaders = attempt.locator('details[data-headers="response"]');
+    await responseHeaders.locator('summary').click();
+    expect(await valueOf(responseHeaders, 'x-receiver')).toBe('yes');
     await screenshot(page, 'webhook-event');
     await context.close();
   });

@@ -30,6 +30,8 @@ const attempt = (deliverySeq: number, o: Partial<WebhookAttemptRecord> = {}): We
   responseBody: 'oops',
   error: 'HTTP 500',
   isSuccess: false,
+  requestHeaders: { 'webhook-id': 'ev_1', 'x-orra-sequence': '7' },
+  responseHeaders: { 'x-receiver': 'yes', '(dropped)': '1 more not kept (limit 32 headers, 4096 bytes)' },
   ...o,
 });
 
@@ -262,7 +264,8 @@ describe.each(adapters)('$name store: webhooks', (adapter) => {
         d1!.seq,
         1,
         { status: 'failed', nextAttemptAt: null },
-        { attempt: 2, responseBody: 'nul\u0000here' },
+        // Without headers, as an attempt recorded before migration 20 reads.
+        { attempt: 2, responseBody: 'nul\u0000here', requestHeaders: undefined, responseHeaders: null },
       ),
     ]);
     expect(
@@ -276,6 +279,7 @@ describe.each(adapters)('$name store: webhooks', (adapter) => {
     ]);
     expect(attempts[0]).toEqual(attempt(d1!.seq));
     expect(attempts[2]?.responseBody).toMatch(/^nul.here$/);
+    expect(attempts[2]).toMatchObject({ requestHeaders: null, responseHeaders: null });
     expect(await store.webhookDeliveries.listAttempts([])).toEqual([]);
   });
 

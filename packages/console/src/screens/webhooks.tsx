@@ -24,6 +24,10 @@ interface Attempt {
   durationMs: number;
   httpStatus: number | null;
   responseBody?: string;
+  /** Null on attempts recorded before the engine kept them (migration 20). */
+  requestHeaders?: Record<string, string> | null;
+  /** Null when no response came; `(dropped)` counts what the 32 / 4 KB bound left out. */
+  responseHeaders?: Record<string, string> | null;
   error?: string;
   succeeded: boolean;
 }
@@ -417,6 +421,27 @@ function EndpointActions({ endpoint }: { endpoint: Endpoint }) {
   );
 }
 
+/** One attempt's headers as a collapsed `name: value` list; nothing for attempts that have none. */
+function HeaderList({ label, headers }: { label: string; headers: Record<string, string> | null | undefined }) {
+  if (!headers) return null;
+  const names = Object.keys(headers);
+  return (
+    <details data-headers={label.toLowerCase()}>
+      <summary>
+        {label} headers ({names.length})
+      </summary>
+      <dl class="facts mono small">
+        {names.map((name) => (
+          <>
+            <dt>{name}</dt>
+            <dd>{headers[name]}</dd>
+          </>
+        ))}
+      </dl>
+    </details>
+  );
+}
+
 function EventDetail({ eventId }: { eventId: string }) {
   const { value, error } = useLive(() => api.get<{ body: string; deliveries: (Delivery & { attemptLog: Attempt[] })[] }>(`/webhooks/events/${encodeURIComponent(eventId)}`), [eventId], eventId);
   return (
@@ -439,6 +464,7 @@ function EventDetail({ eventId }: { eventId: string }) {
                 <th scope="col">Duration</th>
                 <th scope="col">HTTP</th>
                 <th scope="col">Response / error</th>
+                <th scope="col">Headers</th>
               </tr>
             </thead>
             <tbody data-attempt-log>
@@ -449,6 +475,10 @@ function EventDetail({ eventId }: { eventId: string }) {
                   <td>{a.durationMs} ms</td>
                   <td>{a.httpStatus ?? '—'}</td>
                   <td class="mono">{a.error ?? ''} {a.responseBody ?? ''}</td>
+                  <td>
+                    <HeaderList label="Request" headers={a.requestHeaders} />
+                    <HeaderList label="Response" headers={a.responseHeaders} />
+                  </td>
                 </tr>
               ))}
             </tbody>

@@ -103,6 +103,10 @@ export interface WebhookAttemptRecord {
   durationMs: number;
   httpStatus: number | null;
   responseBody: string | null;
+  /** The headers sent (absent or null on attempts recorded before migration 20). Stored as a JSON object. */
+  requestHeaders?: Record<string, string> | null;
+  /** The response's headers, bounded to 32 / 4 KB (webhooks/response-headers.ts); null when no response came. */
+  responseHeaders?: Record<string, string> | null;
   error: string | null;
   isSuccess: boolean;
 }

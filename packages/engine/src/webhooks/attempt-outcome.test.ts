@@ -10,7 +10,8 @@ const delivery = (runAttempts: number): DueDelivery => ({
 });
 const result = (over: Partial<AttemptResult>): AttemptResult => ({
   kind: 'http_error', isSuccess: false, isGone: false, httpStatus: 500, responseBody: null, error: 'HTTP 500',
-  retryAfterMs: undefined, startedAt: 1_000, durationMs: 5, ...over,
+  retryAfterMs: undefined, startedAt: 1_000, durationMs: 5, requestHeaders: { 'webhook-id': 'ev_1' }, responseHeaders: { 'x-receiver': 'yes' },
+  ...over,
 });
 const schedule = [0, 100, 1_000];
 
@@ -18,6 +19,8 @@ describe('attempt outcome', () => {
   it('succeeds on a 2xx', () => {
     const o = attemptOutcome(delivery(0), result({ kind: 'success', isSuccess: true, httpStatus: 200, error: null }), schedule, 2_000);
     expect(o).toMatchObject({ status: 'succeeded', nextAttemptAt: null, version: 3, attempt: { attempt: 3, deliverySeq: 7, isSuccess: true } });
+    // The headers sent and received go into the attempt row as they are.
+    expect(o.attempt).toMatchObject({ requestHeaders: { 'webhook-id': 'ev_1' }, responseHeaders: { 'x-receiver': 'yes' } });
   });
 
   it('schedules the next attempt from the schedule, honouring Retry-After within bounds', () => {

@@ -22,6 +22,8 @@ export function attemptOutcome(
       durationMs: result.durationMs,
       httpStatus: result.httpStatus,
       responseBody: result.responseBody,
+      requestHeaders: result.requestHeaders,
+      responseHeaders: result.responseHeaders,
       error: result.isGone ? 'HTTP 410 Gone: the endpoint is now disabled' : result.error,
       isSuccess: result.isSuccess,
     },

@@ -20,6 +20,8 @@ const result = (o: Partial<AttemptResult>): AttemptResult => ({
   isGone: false,
   httpStatus: 500,
   responseBody: null,
+  requestHeaders: {},
+  responseHeaders: null,
   error: 'HTTP 500',
   retryAfterMs: undefined,
   startedAt: 0,

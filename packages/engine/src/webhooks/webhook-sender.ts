@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { Agent, errors } from 'undici';
+import { boundResponseHeaders } from './response-headers.js';
 import { parseRetryAfter } from './retry-schedule.js';
 import { SsrfRefusedError, type SsrfPolicy } from './ssrf-policy.js';
 
@@ -25,6 +26,10 @@ export interface AttemptResult {
   isGone: boolean;
   httpStatus: number | null;
   responseBody: string | null;
+  /** The headers sent, as sent (signature, not the secret). */
+  requestHeaders: Record<string, string>;
+  /** The response's headers, bounded (response-headers.ts); null when no response came. */
+  responseHeaders: Record<string, string> | null;
   error: string | null;
   retryAfterMs: number | undefined;
   startedAt: number;
@@ -61,14 +66,15 @@ export class WebhookSender {
   async send(request: WebhookRequest): Promise<AttemptResult> {
     const startedAt = this.now();
     const started = performance.now();
-    const done = (r: Omit<AttemptResult, 'startedAt' | 'durationMs' | 'retryAfterMs'> & { retryAfterMs?: number }): AttemptResult => ({
+    const done = (r: Omit<AttemptResult, 'startedAt' | 'durationMs' | 'retryAfterMs' | 'requestHeaders'> & { retryAfterMs?: number }): AttemptResult => ({
       retryAfterMs: undefined,
       ...r,
+      requestHeaders: request.headers,
       startedAt,
       durationMs: Math.round(performance.now() - started),
     });
     const failure = (kind: AttemptKind, error: string) =>
-      done({ kind, isSuccess: false, isGone: false, httpStatus: null, responseBody: null, error });
+      done({ kind, isSuccess: false, isGone: false, httpStatus: null, responseBody: null, responseHeaders: null, error });
     const target = this.targetOf(request.url);
     if ('error' in target) return failure(target.kind, target.error);
 
@@ -82,6 +88,7 @@ export class WebhookSender {
         isGone: status === 410,
         httpStatus: status,
         responseBody: response.body,
+        responseHeaders: response.headers,
         error: isSuccess ? null : status >= 300 && status < 400 ? `redirect (${status}) not followed` : `HTTP ${status}`,
         retryAfterMs: parseRetryAfter(response.retryAfter, this.now()),
       });
@@ -109,12 +116,13 @@ export class WebhookSender {
     return new Promise<Response>((resolve, reject) => {
       let statusCode = 0;
       let retryAfter: string | string[] | undefined;
+      let responseHeaders: Record<string, string> = {};
       const chunks: Buffer[] = [];
       let kept = 0;
       let total = 0;
       const finish = () => {
         const body = kept === 0 ? null : Buffer.concat(chunks, kept).toString('utf8');
-        resolve({ statusCode, retryAfter, body });
+        resolve({ statusCode, retryAfter, headers: responseHeaders, body });
       };
       this.agent.dispatch(
         {
@@ -132,6 +140,7 @@ export class WebhookSender {
             if (status < 200) return; // 1xx: informational, the real response follows
             statusCode = status;
             retryAfter = headers['retry-after'];
+            responseHeaders = boundResponseHeaders(headers);
           },
           onResponseData: (controller, chunk) => {
             total += chunk.length;
@@ -176,6 +185,7 @@ type Target = { origin: string; path: string } | { kind: AttemptKind; error: str
 interface Response {
   statusCode: number;
   retryAfter: string | string[] | undefined;
+  headers: Record<string, string>;
   body: string | null;
 }
 

@@ -374,7 +374,7 @@ export class WebhookService {
 const kindName = (kind: WebhookEndpointKind) => (kind === 'compensation_failure' ? 'compensation-failure' : kind);
 
 function pick(r: AttemptResult) {
-  return { startedAt: r.startedAt, durationMs: r.durationMs, httpStatus: r.httpStatus, responseBody: r.responseBody, error: r.error, isSuccess: r.isSuccess };
+  return { startedAt: r.startedAt, durationMs: r.durationMs, httpStatus: r.httpStatus, responseBody: r.responseBody, requestHeaders: r.requestHeaders, responseHeaders: r.responseHeaders, error: r.error, isSuccess: r.isSuccess };
 }
 
 function notFoundUnless<T>(value: T | undefined, id: string): T {

@@ -50,6 +50,8 @@ export function toAttemptOut(a: WebhookAttemptRecord): WebhookAttemptOut {
     durationMs: a.durationMs,
     httpStatus: a.httpStatus,
     responseBody: a.responseBody,
+    requestHeaders: a.requestHeaders ?? null,
+    responseHeaders: a.responseHeaders ?? null,
     error: a.error,
     succeeded: a.isSuccess,
   };

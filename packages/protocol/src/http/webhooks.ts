@@ -77,6 +77,16 @@ export interface WebhookAttemptOut {
   httpStatus: number | null;
   /** The first 4 KiB of the response body. */
   responseBody: string | null;
+  /**
+   * The request headers sent, as sent (`webhook-id`, `webhook-timestamp`, `webhook-signature`,
+   * `x-orra-sequence`…; the signature, never the secret). Null for attempts recorded before migration 20.
+   */
+  requestHeaders: Record<string, string> | null;
+  /**
+   * The response's headers, names lower-cased: the first 32, 4 KB at most in all; the rest are counted under
+   * the key `(dropped)`. Null when no response came, and for attempts recorded before migration 20.
+   */
+  responseHeaders: Record<string, string> | null;
   error: string | null;
   succeeded: boolean;
 }

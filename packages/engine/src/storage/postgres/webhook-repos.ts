@@ -1,5 +1,6 @@
 import { dueEndpointsOf } from '../due-endpoints.js';
 import { eventFromRow } from './event-log-repo.js';
+import { headersJson, headersOf } from '../attempt-headers-column.js';
 import type {
   AttemptOutcome,
   DueDelivery,
@@ -69,7 +70,7 @@ export function createWebhookDeliveryRepo(q: Queryable): WebhookDeliveryRepo {
       toColumns(
         outcomes.map(({ attempt: a, ...o }) => [
           a.deliverySeq, a.attempt, a.startedAt, a.durationMs, a.httpStatus, a.responseBody, a.error, a.isSuccess,
-          o.version, o.status, o.nextAttemptAt, o.now, o.isHeld ? 0 : 1,
+          o.version, o.status, o.nextAttemptAt, o.now, o.isHeld ? 0 : 1, headersJson(a.requestHeaders), headersJson(a.responseHeaders),
         ]),
       ),
     );
@@ -188,6 +189,8 @@ const attemptFromRow = (r: Row): WebhookAttemptRecord => ({
   durationMs: r.duration_ms as number,
   httpStatus: r.http_status as number | null,
   responseBody: r.response_body as string | null,
+  requestHeaders: headersOf(r.request_headers),
+  responseHeaders: headersOf(r.response_headers),
   error: r.error as string | null,
   isSuccess: r.is_success as boolean,
 });

@@ -75,13 +75,14 @@ export const WEBHOOK_DELIVERY_STATEMENTS = {
     name: 'orra_webhook_record_outcomes',
     text: `WITH o AS (
         SELECT * FROM unnest($1::bigint[], $2::int[], $3::bigint[], $4::bigint[], $5::int[], $6::text[], $7::text[],
-          $8::bool[], $9::int[], $10::text[], $11::bigint[], $12::bigint[], $13::int[])
+          $8::bool[], $9::int[], $10::text[], $11::bigint[], $12::bigint[], $13::int[], $14::text[], $15::text[])
           WITH ORDINALITY AS x(delivery_seq, attempt, started_at, duration_ms, http_status, response_body, error,
-            is_success, claimed_version, new_status, next_at, now_ms, run_step, n)
+            is_success, claimed_version, new_status, next_at, now_ms, run_step, request_headers, response_headers, n)
       ), attempts AS (
         INSERT INTO webhook_attempts (delivery_seq, attempt, started_at, duration_ms, http_status, response_body, error,
-          is_success)
-        SELECT delivery_seq, attempt, started_at, duration_ms, http_status, response_body, error, is_success
+          is_success, request_headers, response_headers)
+        SELECT delivery_seq, attempt, started_at, duration_ms, http_status, response_body, error, is_success,
+          request_headers, response_headers
         FROM o ORDER BY n
       )
       UPDATE webhook_deliveries d SET
@@ -95,7 +96,8 @@ export const WEBHOOK_DELIVERY_STATEMENTS = {
   },
   listAttempts: {
     name: 'orra_webhook_attempts_list',
-    text: `SELECT delivery_seq, attempt, started_at, duration_ms, http_status, response_body, error, is_success
+    text: `SELECT delivery_seq, attempt, started_at, duration_ms, http_status, response_body, error, is_success,
+        request_headers, response_headers
       FROM webhook_attempts WHERE delivery_seq = ANY($1::bigint[]) ORDER BY seq`,
   },
   requeueEvent: {

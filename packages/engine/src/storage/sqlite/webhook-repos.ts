@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { dueEndpointsOf } from '../due-endpoints.js';
 import { EVENT_COLUMNS, eventFromRow } from './event-log-repo.js';
+import { headersJson, headersOf } from '../attempt-headers-column.js';
 import type {
   AttemptOutcome,
   DueDelivery,
@@ -95,8 +96,9 @@ export function createWebhookDeliveryRepo(db: Database.Database): WebhookDeliver
     ),
     // Positional parameters (see recordOutcomes): these run once per attempt.
     insertAttempt: db.prepare(
-      `INSERT INTO webhook_attempts (delivery_seq, attempt, started_at, duration_ms, http_status, response_body, error, is_success)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO webhook_attempts (delivery_seq, attempt, started_at, duration_ms, http_status, response_body, error, is_success,
+         request_headers, response_headers)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     applyOutcome: db.prepare(
       `UPDATE webhook_deliveries SET status = ?, attempts = attempts + 1, run_attempts = run_attempts + ?,
@@ -141,7 +143,10 @@ export function createWebhookDeliveryRepo(db: Database.Database): WebhookDeliver
     for (const o of outcomes) {
       const a = o.attempt;
       const isSuccess = a.isSuccess ? 1 : 0;
-      st.insertAttempt.run(a.deliverySeq, a.attempt, a.startedAt, a.durationMs, a.httpStatus, a.responseBody, a.error, isSuccess);
+      st.insertAttempt.run(
+        a.deliverySeq, a.attempt, a.startedAt, a.durationMs, a.httpStatus, a.responseBody, a.error, isSuccess,
+        headersJson(a.requestHeaders), headersJson(a.responseHeaders),
+      );
       const applied = st.applyOutcome.run(o.status, o.isHeld ? 0 : 1, o.nextAttemptAt, a.httpStatus, a.error, o.now, a.deliverySeq, o.version);
       if (applied.changes === 0) st.noteOutcome.run(a.httpStatus, a.error, isSuccess, o.now, a.deliverySeq, o.version);
     }
@@ -282,6 +287,8 @@ const attemptFromRow = (r: Row): WebhookAttemptRecord => ({
   durationMs: r.duration_ms as number,
   httpStatus: r.http_status as number | null,
   responseBody: r.response_body as string | null,
+  requestHeaders: headersOf(r.request_headers),
+  responseHeaders: headersOf(r.response_headers),
   error: r.error as string | null,
   isSuccess: r.is_success === 1,
 });

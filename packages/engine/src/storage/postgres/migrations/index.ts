@@ -16,6 +16,7 @@ import { M0016_BREAKERS } from './0016-breakers.js';
 import { M0017_SERVICE_HEALTH } from './0017-service-health.js';
 import { M0018_EVENT_INDEXES } from './0018-event-indexes.js';
 import { M0019_ATTEMPT_STATS } from './0019-attempt-stats.js';
+import { M0020_ATTEMPT_HEADERS } from './0020-attempt-headers.js';
 import type { Migration } from '../../sqlite/migrations/migration.js';
 
 /**
@@ -23,4 +24,4 @@ import type { Migration } from '../../sqlite/migrations/migration.js';
  * here). Same versions and names as SQLITE_MIGRATIONS; a parity test fails when the lists drift. A change
  * that only one dialect needs still takes a number in both (the other's may be a no-op `SELECT 1`).
  */
-export const POSTGRES_MIGRATIONS: readonly Migration[] = [M0001_CORE, M0002_COMPENSATION, M0003_WEBHOOKS, M0004_GROUNDINGS, M0005_CLUSTER, M0006_RETENTION, M0007_FENCING, M0008_ANSWERS, M0009_SUBMISSIONS, M0010_EVENT_LOG, M0012_ROLES_AUDIT, M0013_CONSOLE_SESSIONS, M0014_TRACING, M0015_CONSOLE_INDEXES, M0016_BREAKERS, M0017_SERVICE_HEALTH, M0018_EVENT_INDEXES, M0019_ATTEMPT_STATS];
+export const POSTGRES_MIGRATIONS: readonly Migration[] = [M0001_CORE, M0002_COMPENSATION, M0003_WEBHOOKS, M0004_GROUNDINGS, M0005_CLUSTER, M0006_RETENTION, M0007_FENCING, M0008_ANSWERS, M0009_SUBMISSIONS, M0010_EVENT_LOG, M0012_ROLES_AUDIT, M0013_CONSOLE_SESSIONS, M0014_TRACING, M0015_CONSOLE_INDEXES, M0016_BREAKERS, M0017_SERVICE_HEALTH, M0018_EVENT_INDEXES, M0019_ATTEMPT_STATS, M0020_ATTEMPT_HEADERS];
