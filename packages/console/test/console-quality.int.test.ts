@@ -32,6 +32,8 @@ async function seriousViolations(page: Page): Promise<string[]> {
 describe('operator console: accessibility, small screens, size and caching', () => {
   let seed: ConsoleSeed;
   let browser: Browser;
+  /** An event with attempts (the newest delivery to the seeded failing endpoint that has one). */
+  let eventId: string;
   const screens = () => [
     ['overview', '/console', 'h1'],
     ['orchestrations', '/console/orchestrations', 'tr[data-id]'],
@@ -41,12 +43,19 @@ describe('operator console: accessibility, small screens, size and caching', () 
     ['webhooks', '/console/webhooks', 'tr[data-event]'],
     // An endpoint's panel: its breaker (failing, in the breaker's colours), pause and the other actions.
     ['webhook-endpoint', `/console/webhooks?endpoint=${seed.failingEndpoint}`, 'dl.facts[data-breaker]'],
+    // An event's page: its body and every attempt per endpoint, with their collapsed header lists.
+    ['webhook-event', `/console/webhooks?event=${encodeURIComponent(eventId)}`, '[data-attempt-log] tr'],
     ['activity', '/console/activity', 'tr[data-audit]'],
     ['services', '/console/services', 'tr[data-service]'],
   ] as const;
 
   beforeAll(async () => {
     [seed, browser] = await Promise.all([seedConsole(), launchChromium()]);
+    const answer = await fetch(`${seed.engine.url}/webhooks/deliveries?endpoint=${seed.failingEndpoint}&limit=50`, {
+      headers: { authorization: `Bearer ${seed.apiKey}` },
+    });
+    const { deliveries } = (await answer.json()) as { deliveries: { eventId: string; attempts: number }[] };
+    eventId = deliveries.find((d) => d.attempts > 0)!.eventId;
   }, 180_000);
   afterAll(async () => {
     await browser?.close();

@@ -456,33 +456,35 @@ function EventDetail({ eventId }: { eventId: string }) {
           <h3>
             To {d.url} <Status value={d.status} />
           </h3>
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Attempt</th>
-                <th scope="col">Started</th>
-                <th scope="col">Duration</th>
-                <th scope="col">HTTP</th>
-                <th scope="col">Response / error</th>
-                <th scope="col">Headers</th>
-              </tr>
-            </thead>
-            <tbody data-attempt-log>
-              {d.attemptLog.map((a) => (
+          <div class="table-wrap">
+            <table>
+              <thead>
                 <tr>
-                  <td>{a.attempt}</td>
-                  <td>{formatTime(a.startedAt)}</td>
-                  <td>{a.durationMs} ms</td>
-                  <td>{a.httpStatus ?? '—'}</td>
-                  <td class="mono">{a.error ?? ''} {a.responseBody ?? ''}</td>
-                  <td>
-                    <HeaderList label="Request" headers={a.requestHeaders} />
-                    <HeaderList label="Response" headers={a.responseHeaders} />
-                  </td>
+                  <th scope="col">Attempt</th>
+                  <th scope="col">Started</th>
+                  <th scope="col">Duration</th>
+                  <th scope="col">HTTP</th>
+                  <th scope="col">Response / error</th>
+                  <th scope="col">Headers</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody data-attempt-log>
+                {d.attemptLog.map((a) => (
+                  <tr>
+                    <td>{a.attempt}</td>
+                    <td>{formatTime(a.startedAt)}</td>
+                    <td>{a.durationMs} ms</td>
+                    <td>{a.httpStatus ?? '—'}</td>
+                    <td class="mono">{a.error ?? ''} {a.responseBody ?? ''}</td>
+                    <td>
+                      <HeaderList label="Request" headers={a.requestHeaders} />
+                      <HeaderList label="Response" headers={a.responseHeaders} />
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
         </div>
       ))}
       {value && (
