@@ -5,7 +5,7 @@ import { usageError } from '../cli-error.js';
 import { relativeTime } from '../format.js';
 import type { Cell } from '../output.js';
 import { examples } from './examples.js';
-import { registerRecoveryCommands } from './webhook-recovery.js';
+import { NOT_FOUND, registerRecoveryCommands } from './webhook-recovery.js';
 
 /** The kinds the CLI manages on their own; operator endpoints come with `--operator` under `orra webhooks`. */
 type CliEndpointKind = Exclude<WebhookEndpointKind, 'operator'>;
@@ -28,7 +28,6 @@ const NOUN: Record<
   },
 };
 
-const NOT_FOUND = "list the project's webhooks with 'orra webhooks ls' or 'orra comp-fail webhooks ls'";
 
 /**
  * `add`, `ls`, `rm`, `enable`, `disable`, `pause`, `resume`, `rotate-secret` and `recover` for one kind of endpoint, under `orra webhooks` (orchestration events)

@@ -3,7 +3,8 @@ import type { CliContext } from '../cli-context.js';
 import { usageError } from '../cli-error.js';
 import { examples } from './examples.js';
 
-const NOT_FOUND = "list the project's webhooks with 'orra webhooks ls' or 'orra comp-fail webhooks ls'";
+/** The hint of a 404 for any webhook endpoint command. */
+export const NOT_FOUND = "list the project's webhooks with 'orra webhooks ls' or 'orra comp-fail webhooks ls'";
 const UNIT_MS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 /**

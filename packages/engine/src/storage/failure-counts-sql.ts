@@ -35,7 +35,8 @@ export const FAILURE_COUNTS_SQL = {
   },
 };
 
-function numbered(sql: string): string {
+/** `?` placeholders numbered `$1, $2, …` for PostgreSQL, so one SQL text serves both stores. */
+export function numbered(sql: string): string {
   let n = 0;
   return sql.replace(/\?/g, () => `$${++n}`);
 }

@@ -1,3 +1,4 @@
+import { numbered } from './failure-counts-sql.js';
 import type { EpochMs } from './records.js';
 
 /** One endpoint's delivery attempts since a time: how many, how many succeeded, and the latest of them. */
@@ -33,10 +34,9 @@ const ATTEMPT_STATS = `
     GROUP BY d.endpoint_id
   ) g JOIN webhook_attempts l ON l.seq = g.last_seq`;
 
-let n = 0;
 export const WEBHOOK_STATS_SQL = {
   sqlite: ATTEMPT_STATS,
-  postgres: ATTEMPT_STATS.replace(/\?/g, () => `$${++n}`),
+  postgres: numbered(ATTEMPT_STATS),
 };
 
 /** A row of ATTEMPT_STATS; PostgreSQL answers counts as text (bigint) and booleans as booleans. */
