@@ -161,19 +161,25 @@ describe('docs/operations.md against a real engine', () => {
     const tripBody = fillPlaceholders(body, tripServices.placeholders);
     const posted = await Promise.all([1, 2].map(() => trip.api.request('POST', '/orchestrations', undefined, tripBody)));
     expect(posted.map((r) => r.status)).toEqual([202, 202]);
+    // What is still missing at the last scrape, so that a timeout says which of the four never came.
+    let missing: string[] = [];
     metricsText = await waitFor(
       async () => {
         const { text } = await scrape(METRICS_TOKEN);
-        const isComplete = [
+        missing = [
           /^orra_compensation_failures_pending 1$/m,
           /^orra_webhook_deliveries_total\{outcome="failed"\} 1$/m,
           /^orra_webhook_delivery_latency_seconds_count [1-9]/m,
           /^orra_webhook_endpoint_transitions_total\{from="active",to="failing"\} 1$/m,
-        ].every((re) => re.test(text));
-        return isComplete ? text : undefined;
+        ]
+          .filter((re) => !re.test(text))
+          .map(String);
+        return missing.length === 0 ? text : undefined;
       },
       { what: 'a pending failed compensation and a failed delivery in /metrics', timeoutMs: 20_000 },
-    );
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}; still missing: ${missing.join(', ')}`);
+    });
     await tripServices.close();
     await okServices.close();
     await badServices.close();
