@@ -112,12 +112,24 @@ describe('docs/operations.md against a real engine', () => {
       compensationMaxAttempts: 10,
       compensationBackoffMs: 1,
       compensationBackoffCapMs: 5,
-      webhookRetrySchedule: '0s,20ms',
+      // The failing project's one event uses up its schedule in a second; the retry is far enough out
+      // that the trip project's first event is never retried before its breaker trips.
+      webhookRetrySchedule: '0s,1s',
       // Two failures over two events trip a breaker, so the trip project below shows a transition.
       webhookBreakerFailures: 2,
     });
     receivers.failing.reply = () => ({ status: 500, body: 'down' });
-    receivers.tripping.reply = () => ({ status: 503, body: 'down' });
+    // The tripping receiver holds the first request until the second arrives and fails both at once, so
+    // the breaker trips on two events' first attempts and neither event ends failed. (Answered at once, a
+    // loaded machine could finish the two orchestrations more than a retry apart: the first event then
+    // used up its schedule and counted as a second failed delivery.)
+    let releaseFirst: (() => void) | undefined;
+    const bothArrived = new Promise<void>((resolve) => (releaseFirst = resolve));
+    receivers.tripping.reply = async (_hook, n) => {
+      if (n === 1) await bothArrived;
+      else releaseFirst!();
+      return { status: 503, body: 'down' };
+    };
     await Promise.all([receivers.ok.listen(), receivers.failing.listen(), receivers.tripping.listen()]);
     // Every kind of event the alert rules count: a completed orchestration delivered to a receiver that
     // answers 200, and a failed one whose undo fails for good, delivered to one that answers 500 until

@@ -14,12 +14,13 @@ export interface ReceivedWebhook {
 export type Reply = { status: number; body?: string; headers?: Record<string, string> } | 'hang';
 
 /**
- * A real HTTP webhook receiver on loopback for tests. `reply` decides each answer (by call number);
- * `close()` takes it down (port closed), `listen()` brings it back on the same port.
+ * A real HTTP webhook receiver on loopback for tests. `reply` decides each answer (by call number), now
+ * or later (a promise holds the request open until it settles); `close()` takes it down (port closed),
+ * `listen()` brings it back on the same port.
  */
 export class WebhookReceiver {
   readonly received: ReceivedWebhook[] = [];
-  reply: (hook: ReceivedWebhook, n: number) => Reply = () => ({ status: 200, body: '{"ok":true}' });
+  reply: (hook: ReceivedWebhook, n: number) => Reply | Promise<Reply> = () => ({ status: 200, body: '{"ok":true}' });
   port = 0;
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
@@ -47,10 +48,12 @@ export class WebhookReceiver {
         }
         const hook: ReceivedWebhook = { headers: req.headers, body, json, path: req.url ?? '', at: Date.now() };
         this.received.push(hook);
-        const r = this.reply(hook, this.received.length);
-        if (r === 'hang') return void this.hanging.add(res);
-        res.writeHead(r.status, { 'content-type': 'application/json', ...r.headers });
-        res.end(r.body ?? '');
+        void Promise.resolve(this.reply(hook, this.received.length)).then((r) => {
+          if (r === 'hang') return void this.hanging.add(res);
+          if (res.destroyed) return;
+          res.writeHead(r.status, { 'content-type': 'application/json', ...r.headers });
+          res.end(r.body ?? '');
+        });
       });
     });
     server.on('connection', (s) => {
