@@ -92,6 +92,18 @@ describe('breaker policy', () => {
     expect(poison.steps.every((s) => !s.isHeld)).toBe(true);
   });
 
+  it("leaves a healthy endpoint's breaker record as it is on a success (no row to write), and clears a failure count", () => {
+    const healthy = activeBreaker('wh_1', 'p_1', 0);
+    const step = applyAttempt(healthy, { eventId: 'e1', isProbe: false, result: ok, now: 5_000 }, OPTIONS);
+    expect(step.next).toBe(healthy);
+    expect(step).toMatchObject({ isHeld: false, heldUntil: 5_000 });
+    const afterFailure = run(healthy, [['e1', s500], ['e2', ok]]).b;
+    expect(afterFailure).not.toBe(healthy);
+    expect(afterFailure).toMatchObject({ consecutiveFailures: 0, firstFailedEventId: null, isSpanningEvents: false, updatedAt: 1_000 });
+    const slowStart = { ...healthy, slowStartWindow: 2 };
+    expect(applyAttempt(slowStart, { eventId: 'e3', isProbe: false, result: ok, now: 6_000 }, OPTIONS).next).toMatchObject({ slowStartWindow: 4 });
+  });
+
   it('probes on the schedule (the last entry repeats), moving only on the probe, and recovers with slow start', () => {
     const tripped = run(activeBreaker('wh_1', 'p_1', 0), [
       ['e1', s500],

@@ -123,6 +123,9 @@ export function applyAttempt(
   }
   // active
   if (verdict === 'success') {
+    // A healthy endpoint's success changes nothing: returning the same record spares the breaker row's
+    // write (its table and key pages in every outcome commit).
+    if (b.consecutiveFailures === 0 && b.firstFailedEventId === null && !b.isSpanningEvents && b.slowStartWindow === null) return same;
     const window =
       b.slowStartWindow === null
         ? null
