@@ -53,6 +53,8 @@ export async function throughput(): Promise<Record<string, unknown>> {
   const body = diamondBody(echo.info.id as string);
   const pool = new Pool(engine.url, { connections: 16, pipelining: 1 });
   const headers = { 'content-type': 'application/json', authorization: `Bearer ${project.apiKey}` };
+  const cpuAtStartUs = engineCpuUs(engine.child.pid);
+  const loadAtStart = loadAverage();
   const startedAt = performance.now();
   const endAt = startedAt + DURATION_S * 1000;
   // Open loop: submissions follow the clock, not the responses.
@@ -85,6 +87,10 @@ export async function throughput(): Promise<Record<string, unknown>> {
     setTimeout(resolve, 60_000).unref();
   });
   const rssKb = readPeakRssKb(engine.child.pid);
+  // The engine's CPU over the run (submissions, steps, webhooks), to compare builds per orchestration
+  // even when both keep up with the offered rate and complete the same number.
+  const engineCpuUsTotal = engineCpuUs(engine.child.pid) - cpuAtStartUs;
+  const loadAtEnd = loadAverage();
   await pool.close();
   await echo.shutdown();
   await engine.stop();
@@ -104,6 +110,8 @@ export async function throughput(): Promise<Record<string, unknown>> {
     orchestrationsPerS: round(completed / seconds, 1),
     tasksPerS: round((completed * 5) / seconds, 1),
     endToEndMs: { p50: round(lat.p50), p99: round(lat.p99) },
+    engineCpuUsPerOrchestration: completed > 0 ? Math.round(engineCpuUsTotal / completed) : null,
+    loadAverage: { start: loadAtStart, end: loadAtEnd },
     enginePeakRssMiB: rssKb ? round(rssKb / 1024, 1) : null,
     reference: {
       rawWsEchoRoundTripsPerS: rawWs.perS,
@@ -117,6 +125,14 @@ export async function throughput(): Promise<Record<string, unknown>> {
   writeFileSync(new URL(`../results/${file}`, import.meta.url), `${JSON.stringify(result, null, 2)}\n`);
   return result;
 }
+
+/** User + system CPU of a process so far, in µs (from /proc, clock ticks of 10 ms). */
+function engineCpuUs(pid: number | undefined): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+}
+
+const loadAverage = (): number[] => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).map(Number);
 
 function readPeakRssKb(pid: number | undefined): number | undefined {
   try {
