@@ -8,6 +8,7 @@ import { benchStorage, startEngineChild, type EngineChild } from './engine-child
 import { measureRawWsRoundTrip, measureRawWsThroughput } from './raw-ws-rtt.js';
 import { round, summarize } from './stats.js';
 import { openCommitProbe } from './storage-commit.js';
+import { loadAverage, processCpuUs } from './proc-stats.js';
 
 /**
  * End to end, as an application sees it: from `POST /orchestrations` to the engine's own
@@ -94,18 +95,10 @@ function chainBody(serviceId: string, length: number): unknown {
   return { action: { content: `echo chain of ${length}` }, data: [{ field: 'v', value: 'hello' }], plan: { tasks } };
 }
 
-/** User + system CPU of a process so far, in µs (from /proc, clock ticks of 10 ms). */
-function cpuUs(pid: number | undefined): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10_000;
-}
-
 function rssKb(pid: number | undefined, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1]);
 }
-
-const loadAverage = (): number[] => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).map(Number);
 
 async function chains(): Promise<Record<string, unknown>> {
   const loadAtStart = loadAverage();
@@ -132,13 +125,13 @@ async function chains(): Promise<Record<string, unknown>> {
       const mine = samples.get(subject.label)!;
       for (const length of CHAINS) {
         subject.arrivals = [];
-        const cpuBefore = cpuUs(subject.engine.child.pid);
+        const cpuBefore = processCpuUs(subject.engine.child.pid);
         const start = performance.now();
         const { id } = (await subject.client.createOrchestration(chainBody(subject.serviceId, length) as never)) as { id: string };
         const doneAt = await subject.waitFor(id);
         if (!measured) continue;
         mine.totals[length]!.push(doneAt - start);
-        mine.cpuUs += cpuUs(subject.engine.child.pid) - cpuBefore;
+        mine.cpuUs += processCpuUs(subject.engine.child.pid) - cpuBefore;
         mine.tasks += length;
         const arrivals = subject.arrivals;
         if (length === 20) for (let i = 1; i < arrivals.length; i++) mine.hops.push(arrivals[i]! - arrivals[i - 1]!);
@@ -233,7 +226,7 @@ async function sustained(): Promise<Record<string, unknown>> {
   const pool = new Pool(subject.engine.url, { connections: 16, pipelining: 1 });
   const headers = { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` };
   const rss: { s: number; mib: number }[] = [];
-  const cpuBefore = cpuUs(pid);
+  const cpuBefore = processCpuUs(pid);
   const startedAt = performance.now();
   const endAt = startedAt + SUSTAINED_S * 1000;
   const sampler = setInterval(() => rss.push({ s: round((performance.now() - startedAt) / 1000, 1), mib: round(rssKb(pid) / 1024, 1) }), 1000);
@@ -278,7 +271,7 @@ async function sustained(): Promise<Record<string, unknown>> {
   const completed = latencies.length;
   const rejectedByEngine = rejected;
   const unfinished = submitted - completed - rejected;
-  const cpu = cpuUs(pid) - cpuBefore;
+  const cpu = processCpuUs(pid) - cpuBefore;
   const peakMiB = round(rssKb(pid, 'VmHWM') / 1024, 1);
   // destroy, not close: close waits for every request still queued, which an overloaded engine may not
   // answer for minutes.

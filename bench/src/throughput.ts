@@ -7,6 +7,7 @@ import { benchStorage, startEngineChild } from './engine-child.js';
 import { round, summarize } from './stats.js';
 import { startEcho } from './echo-service.js';
 import { listenForCompletions } from './completion-receiver.js';
+import { loadAverage, processCpuUs } from './proc-stats.js';
 
 /**
  * Throughput: 5-task diamond orchestrations (task1 → task2, task3, task4 → task5) on echo services,
@@ -53,7 +54,7 @@ export async function throughput(): Promise<Record<string, unknown>> {
   const body = diamondBody(echo.info.id as string);
   const pool = new Pool(engine.url, { connections: 16, pipelining: 1 });
   const headers = { 'content-type': 'application/json', authorization: `Bearer ${project.apiKey}` };
-  const cpuAtStartUs = engineCpuUs(engine.child.pid);
+  const cpuAtStartUs = processCpuUs(engine.child.pid);
   const loadAtStart = loadAverage();
   const startedAt = performance.now();
   const endAt = startedAt + DURATION_S * 1000;
@@ -89,7 +90,7 @@ export async function throughput(): Promise<Record<string, unknown>> {
   const rssKb = readPeakRssKb(engine.child.pid);
   // The engine's CPU over the run (submissions, steps, webhooks), to compare builds per orchestration
   // even when both keep up with the offered rate and complete the same number.
-  const engineCpuUsTotal = engineCpuUs(engine.child.pid) - cpuAtStartUs;
+  const engineCpuUsTotal = processCpuUs(engine.child.pid) - cpuAtStartUs;
   const loadAtEnd = loadAverage();
   await pool.close();
   await echo.shutdown();
@@ -125,14 +126,6 @@ export async function throughput(): Promise<Record<string, unknown>> {
   writeFileSync(new URL(`../results/${file}`, import.meta.url), `${JSON.stringify(result, null, 2)}\n`);
   return result;
 }
-
-/** User + system CPU of a process so far, in µs (from /proc, clock ticks of 10 ms). */
-function engineCpuUs(pid: number | undefined): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10_000;
-}
-
-const loadAverage = (): number[] => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).map(Number);
 
 function readPeakRssKb(pid: number | undefined): number | undefined {
   try {
