@@ -64,7 +64,9 @@ async function runDemo(options: DemoOptions, dir: string, stops: (() => Promise<
   // Short retry settings so every path shows within seconds (defaults: 5 task attempts from 2 s, 10
   // compensation attempts from 2 s).
   const engine = await startEngine({
-    env: {},
+    // No configuration from the environment, except tracing: `OTEL_EXPORTER_OTLP_ENDPOINT=… npm run demo`
+    // sends the demo's traces to a collector (docs/tracing.md's walk-through).
+    env: Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith('OTEL_'))),
     overrides: {
       port: options.port,
       dataDir: dir,

@@ -28,21 +28,25 @@ describe('docs/tracing.md', () => {
     for (const c of cleanup.reverse()) await c();
   });
 
-  it('the walk-through: the receiver command prints the spans of an orchestration run by an engine started as shown', async () => {
-    const [receiverCommand, engineCommand] = doc.blocks('sh').map((b) => b.text.trim());
-    expect(receiverCommand).toBe('node scripts/otlp-receiver.mjs 4318');
-    const collectorPort = await freePort();
-    const [program, script] = receiverCommand!.split(' ');
-    const receiver: ChildProcess = spawn(program === 'node' ? process.execPath : program!, [script!, String(collectorPort)], {
-      cwd: REPO_ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+  /** The repository's OTLP receiver on a free port, once it listens; `stdout()` is what it printed so far. */
+  async function startCollector(program: string, script: string): Promise<{ port: number; stdout: () => string }> {
+    const port = await freePort();
+    const receiver: ChildProcess = spawn(program, [script, String(port)], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     cleanup.push(() => receiver.kill());
     let stdout = '';
     let stderr = '';
     receiver.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
     receiver.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     await waitFor(() => stderr.includes('listening'), { what: 'the receiver to listen', timeoutMs: 30_000 });
+    return { port, stdout: () => stdout };
+  }
+
+  it('the walk-through: the receiver command prints the spans of an orchestration run by an engine started as shown', async () => {
+    const [receiverCommand, engineCommand] = doc.blocks('sh').map((b) => b.text.trim());
+    expect(receiverCommand).toBe('node scripts/otlp-receiver.mjs 4318');
+    const [program, script] = receiverCommand!.split(' ');
+    const collector = await startCollector(program === 'node' ? process.execPath : program!, script!);
+    const collectorPort = collector.port;
 
     // `VAR=value … npm start`: the variables as written, the collector on its free port.
     const env = Object.fromEntries(
@@ -61,7 +65,7 @@ describe('docs/tracing.md', () => {
 
     const lines = await waitFor(
       () => {
-        const parsed = stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, any>);
+        const parsed = collector.stdout().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, any>);
         return parsed.some((l) => l.name === 'orchestration.run') ? parsed : undefined;
       },
       { what: 'orchestration.run printed by the receiver', timeoutMs: 30_000 },
@@ -80,6 +84,34 @@ describe('docs/tracing.md', () => {
     }
     const start = lines.find((l) => l.name === 'orchestration.start')!;
     expect(lines.find((l) => l.name === 'execute_task inventory')).toMatchObject({ traceId: start.traceId, parentSpanId: start.spanId });
+  });
+
+  it("the walk-through's demo variant: the README's demo sends its engine's spans to the collector the OTEL_* variables name", async () => {
+    const command = /`(OTEL_[^`]*npm run demo)`/.exec(doc.text)?.[1];
+    expect(command, 'the demo command in the walk-through').toBeDefined();
+    const collector = await startCollector(process.execPath, 'scripts/otlp-receiver.mjs');
+    const collectorPort = collector.port;
+    const env = Object.fromEntries(
+      [...command!.matchAll(/(OTEL_[A-Z_]+)=(\S+)/g)].map(([, k, v]) => [k!, v!.replace(':4318', `:${collectorPort}`)]),
+    );
+    expect(Object.keys(env)).toEqual(['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_SERVICE_NAME']);
+    // `npm run demo` is the build and then this script; the tests run on a built tree.
+    const demo = spawn(process.execPath, ['examples/ecommerce/dist/demo.js'], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, ...env, OTEL_BSP_SCHEDULE_DELAY: '50', NO_COLOR: '1' },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    cleanup.push(() => demo.kill());
+    expect(await new Promise((resolve) => demo.once('exit', resolve))).toBe(0);
+    const runs = await waitFor(
+      () => {
+        const parsed = collector.stdout().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, any>);
+        const found = parsed.filter((l) => l.name === 'orchestration.run');
+        return found.length >= 3 ? found : undefined;
+      },
+      { what: "the demo's three orchestration.run spans printed by the receiver", timeoutMs: 30_000 },
+    );
+    expect(runs.every((r) => r.service === 'orra-engine')).toBe(true);
   });
 
   it('the span tree names every span the engine makes, and no other', () => {
