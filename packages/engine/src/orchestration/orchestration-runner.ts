@@ -380,7 +380,7 @@ export class OrchestrationRunner {
         depOutputs.set(d, live.tasks.get(d)?.output);
       }
       task.resolvedInput = resolveInput(task.input, outputs);
-      task.idempotencyKey = taskIdempotencyKey(live.record.id, task.taskId, depOutputs);
+      task.idempotencyKey = taskIdempotencyKey(live.record, task.taskId, depOutputs);
       this.byKey.set(task.idempotencyKey, ref(task));
       this.dispatch(step, task);
       if (live.record.status !== 'processing') return; // the dispatch failed the orchestration
