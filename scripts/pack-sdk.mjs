@@ -1,5 +1,5 @@
 // `npm run pack:sdk -- <folder>`: writes <folder>/orra-sdk.tgz, the SDK with its dependencies
-// (@orra/protocol, which is not on npm, and ws) bundled inside, so a service outside this repository
+// (@orra/protocol, which is not on npm, undici and ws) bundled inside, so a service outside this repository
 // installs it with `npm install ./orra-sdk.tgz` (or a "file:orra-sdk.tgz" dependency) and no registry.
 // Packs what `npm run build` built; the name carries no version, so a package.json naming it stays valid.
 import { execFileSync } from 'node:child_process';
@@ -31,9 +31,10 @@ const readJson = (path) => JSON.parse(readFileSync(path, 'utf8'));
 const run = (command, args) => execFileSync(command, args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
 const work = mkdtempSync(join(tmpdir(), 'orra-pack-sdk-'));
 try {
-  /** `npm pack` of `dir` (exactly the files it publishes), unpacked into `target`. */
+  /** `npm pack` of `dir` (exactly the files it publishes), unpacked into `target`. Without scripts: a
+   * dependency's `prepare` (undici's runs husky, a dev tool) is for its own repository, not for a packed copy. */
   const unpack = (dir, target) => {
-    const [{ filename }] = JSON.parse(run('npm', ['pack', dir, '--json', '--pack-destination', work]));
+    const [{ filename }] = JSON.parse(run('npm', ['pack', dir, '--json', '--ignore-scripts', '--pack-destination', work]));
     mkdirSync(target, { recursive: true });
     run('tar', ['-xzf', join(work, filename), '--strip-components=1', '-C', target]);
     rmSync(join(work, filename));
@@ -52,7 +53,7 @@ try {
   delete manifest.devDependencies;
   manifest.bundleDependencies = bundled;
   writeFileSync(join(stage, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-  const [{ filename }] = JSON.parse(run('npm', ['pack', stage, '--json', '--pack-destination', work]));
+  const [{ filename }] = JSON.parse(run('npm', ['pack', stage, '--json', '--ignore-scripts', '--pack-destination', work]));
   copyFileSync(join(work, filename), join(destination, OUTPUT)); // not rename: /tmp may be another file system
   console.log(`${join(destination, OUTPUT)}: @orra/sdk ${manifest.version} with ${bundled.join(' and ')} inside`);
 } finally {

@@ -83,8 +83,7 @@ export function describeError(err: unknown, server: string | undefined, hints: E
 
 function connectionReason(err: OrraConnectionError): string {
   if (/timed out/.test(err.message)) return 'timed out';
-  const cause = err.cause as { cause?: { code?: string; message?: string } } | undefined;
-  return cause?.cause?.code ?? cause?.cause?.message ?? 'connection failed';
+  return err.reason ?? 'connection failed';
 }
 
 /** Collapses newlines so an error is always one line. */

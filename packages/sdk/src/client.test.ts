@@ -151,6 +151,7 @@ describe('OrraClient', () => {
     expect(err).toBeInstanceOf(OrraConnectionError);
     expect((err as Error).message).toContain(`${deadUrl}/health`);
     expect((err as Error).message).toContain('ECONNREFUSED');
+    expect((err as OrraConnectionError).reason).toBe('ECONNREFUSED');
   });
 
   it('times out a request that gets no answer', async () => {
@@ -158,6 +159,7 @@ describe('OrraClient', () => {
     const err = await new OrraClient({ baseUrl, timeoutMs: 50 }).health().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OrraConnectionError);
     expect((err as Error).message).toMatch(/timed out after 50 ms/);
+    expect((err as OrraConnectionError).reason).toBe('timed out');
   });
 
   it('registers services through the generic request path', async () => {

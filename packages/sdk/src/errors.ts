@@ -50,13 +50,17 @@ export class OrraApiError extends Error {
 export class OrraConnectionError extends Error {
   override readonly name = 'OrraConnectionError';
 
+  /** Why, in a word where the network layer gives one (`ECONNREFUSED`, `ENOTFOUND`…). */
+  readonly reason: string | undefined;
+
   /** @param url the URL that could not be reached (never carries credentials) */
   constructor(
     message: string,
     readonly url: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; reason?: string },
   ) {
     super(message, options);
+    this.reason = options?.reason;
   }
 }
 
