@@ -82,7 +82,6 @@ export function describeError(err: unknown, server: string | undefined, hints: E
 }
 
 function connectionReason(err: OrraConnectionError): string {
-  if (/timed out/.test(err.message)) return 'timed out';
   return err.reason ?? 'connection failed';
 }
 

@@ -27,7 +27,7 @@ import type {
   WebhookTestOut,
 } from '@orra/protocol';
 import { IDEMPOTENCY_KEY_HEADER } from '@orra/protocol';
-import { STATUS_CODES } from 'node:http';
+import { STATUS_CODES, type IncomingHttpHeaders } from 'node:http';
 import { request as httpRequest, type Dispatcher } from 'undici';
 import { apiErrorFromResponse, OrraApiError, OrraConnectionError } from './errors.js';
 
@@ -196,7 +196,8 @@ export class OrraClient {
    */
   async serverVersion(): Promise<string | null> {
     const { headers } = await this.send('GET', '/health');
-    return headers.get('x-orra-planeengine-version');
+    const version = headers['x-orra-planeengine-version'];
+    return (Array.isArray(version) ? version[0] : version) ?? null;
   }
 
   /** `POST /orchestrations/{id}/abort`: an operator abort (our extension). */
@@ -356,7 +357,7 @@ export class OrraClient {
     path: string,
     body?: unknown,
     options: RequestOptions = {},
-  ): Promise<{ status: number; headers: Headers; text: string }> {
+  ): Promise<{ status: number; headers: IncomingHttpHeaders; text: string }> {
     const url = `${this.baseUrl}${path}`;
     const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
     const bearer = options.bearer ?? this.apiKey;
@@ -364,7 +365,7 @@ export class OrraClient {
     if (this.client) headers['x-orra-client'] = this.client;
     if (body !== undefined) headers['content-type'] = 'application/json';
     let status: number;
-    let responseHeaders: Headers;
+    let responseHeaders: IncomingHttpHeaders;
     let text: string;
     try {
       const response = await httpRequest(url, {
@@ -374,7 +375,7 @@ export class OrraClient {
         signal: AbortSignal.timeout(this.timeoutMs),
       });
       status = response.statusCode;
-      responseHeaders = toHeaders(response.headers);
+      responseHeaders = response.headers;
       text = await response.body.text();
     } catch (err) {
       throw connectionError(err, method, url, this.timeoutMs);
@@ -382,16 +383,6 @@ export class OrraClient {
     if (status < 200 || status > 299) throw apiErrorFromResponse(status, STATUS_CODES[status] ?? '', text);
     return { status, headers: responseHeaders, text };
   }
-}
-
-/** undici's header record as a WHATWG `Headers` (what this client has always returned). */
-function toHeaders(raw: Record<string, string | string[] | undefined>): Headers {
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(raw)) {
-    if (Array.isArray(value)) for (const v of value) headers.append(name, v);
-    else if (value !== undefined) headers.set(name, value);
-  }
-  return headers;
 }
 
 const enc = encodeURIComponent;
