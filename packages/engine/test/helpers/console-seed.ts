@@ -115,6 +115,13 @@ export async function seedConsole(overrides: Record<string, unknown> = {}): Prom
   const ended = (id: string, status: string) => waitFor(async () => (await statusOf(id)) === status, { timeoutMs: 30_000, what: `${id} ${status}` });
 
   const completed = await start('ORD-1001');
+  // Its event uses up the retry schedule (two attempts, 50 ms apart) before any other event exists, so the
+  // endpoint has a failed delivery before its breaker trips: whether one did used to depend on how close
+  // together the seed's events came (close enough, and the breaker tripped with every event still held).
+  await waitFor(async () => (await api.get(`/webhooks/deliveries?endpoint=${endpoint.body.id}&status=failed`)).body.deliveries?.length > 0, {
+    timeoutMs: 30_000,
+    what: 'a failed delivery on the failing endpoint',
+  });
   const compensated = await start('ORD-1002', { notify: 'fail' });
   const compensationFailed = await start('BAD-1003', { notify: 'fail' });
   const aborted = await start('ORD-1004', { notify: 'hold' });
