@@ -193,11 +193,13 @@ describe('OrraClient', () => {
     expect(await client.listGroundings()).toEqual([]);
     handler = json(200, { deliveries: [], nextCursor: null });
     await client.listWebhookDeliveries({ status: 'failed', type: 'compensation.failed', cursor: '' });
+    await client.listWebhookDeliveries({ orchestration: 'o_1', limit: 5 });
     expect(seen.map((r) => r.url)).toEqual([
       '/compensation-failures?resolution=pending&service=pay+ments&limit=21',
       '/compensation-failures',
       '/groundings',
       '/webhooks/deliveries?status=failed&type=compensation.failed',
+      '/webhooks/deliveries?limit=5&orchestration_id=o_1',
     ]);
   });
 

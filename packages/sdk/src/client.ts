@@ -79,6 +79,8 @@ export interface WebhookDeliveryFilter {
   type?: WebhookEventType;
   /** An endpoint id. */
   endpoint?: string;
+  /** An orchestration id: the deliveries of its events, its compensations' included. */
+  orchestration?: string;
   limit?: number;
   /** `nextCursor` of the previous page. */
   cursor?: string;
@@ -300,7 +302,8 @@ export class OrraClient {
 
   /** `GET /webhooks/deliveries`: newest first, one page. */
   listWebhookDeliveries(filter: WebhookDeliveryFilter = {}): Promise<WebhookDeliveryPageOut> {
-    return this.request('GET', `/webhooks/deliveries${query({ ...filter })}`);
+    const { orchestration, ...rest } = filter;
+    return this.request('GET', `/webhooks/deliveries${query({ ...rest, orchestration_id: orchestration })}`);
   }
 
   /** `GET /webhooks/events/{event_id}`: the exact body sent and every attempt per endpoint. */

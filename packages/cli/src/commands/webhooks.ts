@@ -41,6 +41,7 @@ export const registerWebhooks: Register = (program, context) => {
     )
     .addOption(new Option('--type <type>', 'only events of this type').choices(EVENT_TYPES))
     .option('--endpoint <id>', 'only deliveries to this endpoint')
+    .option('-o, --orchestration <id>', "only this orchestration's events (its compensations' included)")
     .option('-l, --limit <n>', 'how many to show', positiveInt, 20)
     .option('--cursor <cursor>', 'continue after a previous page (printed at its end)')
     .option('--json', 'print the page as JSON')
@@ -50,6 +51,7 @@ export const registerWebhooks: Register = (program, context) => {
           status?: string;
           type?: string;
           endpoint?: string;
+          orchestration?: string;
           limit: number;
           cursor?: string;
           json?: boolean;
@@ -62,6 +64,7 @@ export const registerWebhooks: Register = (program, context) => {
             status: opts.status as WebhookDeliveryStatusOut | undefined,
             type: opts.type as WebhookEventType | undefined,
             endpoint: opts.endpoint,
+            orchestration: opts.orchestration,
             limit: opts.limit,
             cursor: opts.cursor,
           }),

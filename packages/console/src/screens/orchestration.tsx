@@ -60,13 +60,14 @@ async function loadDetail(id: string): Promise<Detail> {
     api.get<Inspection>(`/orchestrations/inspections/${encodeURIComponent(id)}`),
     api.get<{ plan?: { tasks: { id: string; input: Record<string, unknown> }[] } }>(`/orchestrations/${encodeURIComponent(id)}`),
     api.get<{ entries: AuditEntry[] }>(`/audit?item=${encodeURIComponent(id)}`),
-    api.get<{ deliveries: Delivery[] }>('/webhooks/deliveries?limit=200'),
+    // Filtered by the engine: the project's latest deliveries would miss an older orchestration's.
+    api.get<{ deliveries: Delivery[] }>(`/webhooks/deliveries?orchestration_id=${encodeURIComponent(id)}&limit=200`),
   ]);
   return {
     inspection,
     plan: orchestration.plan?.tasks ?? [],
     audit: audit.entries,
-    deliveries: deliveries.deliveries.filter((d) => d.eventId.startsWith(`${id}-`)),
+    deliveries: deliveries.deliveries,
   };
 }
 

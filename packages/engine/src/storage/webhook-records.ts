@@ -131,6 +131,8 @@ export interface WebhookDeliveryFilter {
   type?: WebhookEventType;
   endpointId?: string;
   eventId?: string;
+  /** Only deliveries of the orchestration's events (its own and its compensations'). */
+  orchestrationId?: string;
   /** Only deliveries with a smaller seq (the previous page's cursor). */
   beforeSeq?: number;
   limit: number;

@@ -75,7 +75,8 @@ function parseTypes(raw: string): LoggedEventType[] {
   return [...new Set(types)] as LoggedEventType[];
 }
 
-function parseOrchestrationId(raw: string): string {
+/** An `orchestration_id` query parameter (the feed's and the delivery history's filter). */
+export function parseOrchestrationId(raw: string): string {
   if (!ORCHESTRATION_ID.test(raw)) throw new EngineError(ERROR_CODES.VALIDATION_FAILED, 'orchestration_id must be an orchestration id (o_…)', { param: 'orchestration_id' });
   return raw;
 }

@@ -19,6 +19,7 @@ import { endpointStats } from '../../webhooks/endpoint-stats.js';
 import { toEndpointOut } from '../../webhooks/webhook-view.js';
 import { field } from '../body.js';
 import { callerOf, type RouteDeps } from '../route-deps.js';
+import { parseOrchestrationId } from './events.js';
 
 type Query = Record<string, string | undefined>;
 type IdParams = { Params: { id: string } };
@@ -69,6 +70,7 @@ export function webhookRoutes(app: FastifyInstance, deps: RouteDeps): void {
       status: (q.status || undefined) as WebhookDeliveryStatus | undefined,
       type: (q.type || undefined) as WebhookEventType | undefined,
       endpointId: q.endpoint || undefined,
+      orchestrationId: q.orchestration_id ? parseOrchestrationId(q.orchestration_id) : undefined,
       beforeSeq: integer(q.cursor, 'cursor', 1, Number.MAX_SAFE_INTEGER),
       limit,
     });

@@ -104,6 +104,9 @@ export function createWebhookDeliveryRepo(q: Queryable): WebhookDeliveryRepo {
       if (f.type) where.push(`d.event_type = ${param(f.type)}`);
       if (f.endpointId) where.push(`d.endpoint_id = ${param(f.endpointId)}`);
       if (f.eventId) where.push(`d.event_id = ${param(f.eventId)}`);
+      if (f.orchestrationId) {
+        where.push(`d.event_id IN (SELECT e.id FROM webhook_events e WHERE e.project_id = $1 AND e.orchestration_id = ${param(f.orchestrationId)})`);
+      }
       if (f.beforeSeq !== undefined) where.push(`d.seq < ${param(f.beforeSeq)}`);
       const sql = `SELECT ${ST.deliveryColumns}, ep.url FROM webhook_deliveries d
         JOIN webhook_endpoints ep ON ep.id = d.endpoint_id

@@ -168,16 +168,20 @@ export function createWebhookDeliveryRepo(db: Database.Database): WebhookDeliver
       if (outcomes.length > 0) recordOutcomes(outcomes);
     },
     list: async (projectId, f) => {
-      // For one event, look it up by event id (unary + keeps SQLite off the per-project index).
-      const where = [f.eventId ? '+d.project_id = @projectId' : 'd.project_id = @projectId'];
+      // For one event or one orchestration's, look them up by event id (unary + keeps SQLite off the per-project index).
+      const where = [f.eventId || f.orchestrationId ? '+d.project_id = @projectId' : 'd.project_id = @projectId'];
       if (f.status) where.push('d.status = @status');
       if (f.type) where.push('d.event_type = @type');
       if (f.endpointId) where.push('d.endpoint_id = @endpointId');
       if (f.eventId) where.push('d.event_id = @eventId');
+      // Through the log's (project_id, orchestration_id, sequence) index, then each event's deliveries by key.
+      if (f.orchestrationId) {
+        where.push('d.event_id IN (SELECT e.id FROM webhook_events e WHERE e.project_id = @projectId AND e.orchestration_id = @orchestrationId)');
+      }
       if (f.beforeSeq !== undefined) where.push('d.seq < @beforeSeq');
       const sql = `SELECT d.*, ep.url FROM webhook_deliveries d JOIN webhook_endpoints ep ON ep.id = d.endpoint_id
         WHERE ${where.join(' AND ')} ORDER BY d.seq DESC LIMIT @limit`;
-      const params = { projectId, status: null, type: null, endpointId: null, eventId: null, beforeSeq: null, ...f };
+      const params = { projectId, status: null, type: null, endpointId: null, eventId: null, orchestrationId: null, beforeSeq: null, ...f };
       return (db.prepare(sql).all(params) as Row[]).map((r) => ({ ...deliveryFromRow(r), url: r.url as string }));
     },
     listAttempts: async (seqs) => {
