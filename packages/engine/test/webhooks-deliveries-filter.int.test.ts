@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newProject, type Api } from './helpers/api.js';
-import { RawService } from './helpers/raw-service.js';
+import { failingUndoServices, type RawService } from './helpers/raw-service.js';
 import { startTestEngine, type TestEngine } from './helpers/test-engine.js';
 import { waitFor } from './helpers/wait-for.js';
 import { WebhookReceiver } from './helpers/webhook-receiver.js';
@@ -25,13 +25,7 @@ describe('webhook deliveries of one orchestration', () => {
     expect((await api.post('/compensation-failure-webhooks', { url: `${receiver.url}/compensations` })).status).toBe(201);
     // A revertible step whose undo fails, then a failing step: each orchestration ends failed with one
     // compensation.failed event of its own (a c_… id, not the orchestration's).
-    const step = await new RawService(api, {
-      name: 'step',
-      revertible: true,
-      onTask: (input) => ({ output: { n: input.n + 1 }, compensation: { data: { n: input.n }, ttl: 60_000 } }),
-      onCompensation: () => 'warehouse unreachable',
-    }).start();
-    const boom = await new RawService(api, { name: 'boom', onTask: () => ({ error: 'boom' }) }).start();
+    const { step, boom } = await failingUndoServices(api);
     services.push(step, boom);
     const plan = {
       action: { content: 'a step, then boom' },

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { newProject } from './helpers/api.js';
-import { RawService } from './helpers/raw-service.js';
+import { failingUndoServices, type RawService } from './helpers/raw-service.js';
 import { startTestEngine, type TestEngine } from './helpers/test-engine.js';
 import { waitFor } from './helpers/wait-for.js';
 import { WebhookReceiver, type ReceivedWebhook } from './helpers/webhook-receiver.js';
@@ -33,13 +33,7 @@ describe('webhook delivery order', () => {
     expect((await api.post('/compensation-failure-webhooks', { url: receiver.url })).status).toBe(201);
     // Two revertible steps, then a failing one: each orchestration fails and both compensations fail,
     // so each has two compensation.failed events.
-    const step = await new RawService(api, {
-      name: 'step',
-      revertible: true,
-      onTask: (input) => ({ output: { n: input.n + 1 }, compensation: { data: { n: input.n }, ttl: 60_000 } }),
-      onCompensation: () => 'warehouse unreachable',
-    }).start();
-    const boom = await new RawService(api, { name: 'boom', onTask: () => ({ error: 'boom' }) }).start();
+    const { step, boom } = await failingUndoServices(api);
     services.push(step, boom);
 
     // Every third event fails its first attempt (retried 50 ms later); the poison event (the first to

@@ -86,3 +86,19 @@ export function chainPlan(serviceIds: string[], n = 1) {
     },
   };
 }
+
+/**
+ * Services for orchestrations that fail and cannot be undone: `step` adds one and is revertible, but its
+ * undo always fails ('warehouse unreachable'); `boom` always fails. A plan of steps, then boom, ends
+ * failed with one compensation.failed event per step.
+ */
+export async function failingUndoServices(api: Api): Promise<{ step: RawService; boom: RawService }> {
+  const step = await new RawService(api, {
+    name: 'step',
+    revertible: true,
+    onTask: (input) => ({ output: { n: input.n + 1 }, compensation: { data: { n: input.n }, ttl: 60_000 } }),
+    onCompensation: () => 'warehouse unreachable',
+  }).start();
+  const boom = await new RawService(api, { name: 'boom', onTask: () => ({ error: 'boom' }) }).start();
+  return { step, boom };
+}
