@@ -2,6 +2,7 @@ import { ERROR_CODES, LOGGED_EVENT_TYPES, type LoggedEventType } from '@orra/pro
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { EngineError } from '../../errors/engine-error.js';
 import type { FeedQuery } from '../../events/event-feed.js';
+import { parseOrchestrationId } from '../query-params.js';
 import { callerOf, type RouteDeps } from '../route-deps.js';
 
 type Query = Record<string, string | undefined>;
@@ -10,7 +11,6 @@ export const DEFAULT_EVENT_PAGE = 100;
 export const MAX_EVENT_PAGE = 500;
 export const MAX_WAIT_SECONDS = 30;
 const KNOWN_TYPES = new Set<string>(LOGGED_EVENT_TYPES);
-const ORCHESTRATION_ID = /^o_[0-9A-Za-z]{1,64}$/;
 
 /** The event log's pull feed (`docs/events.md`). */
 export function eventRoutes(app: FastifyInstance, deps: RouteDeps): void {
@@ -73,12 +73,6 @@ function parseTypes(raw: string): LoggedEventType[] {
     throw new EngineError(ERROR_CODES.VALIDATION_FAILED, `type has unknown event types ${unknown.map((t) => JSON.stringify(t.slice(0, 40))).join(', ')}; known: ${LOGGED_EVENT_TYPES.join(', ')}`, { param: 'type' });
   }
   return [...new Set(types)] as LoggedEventType[];
-}
-
-/** An `orchestration_id` query parameter (the feed's and the delivery history's filter). */
-export function parseOrchestrationId(raw: string): string {
-  if (!ORCHESTRATION_ID.test(raw)) throw new EngineError(ERROR_CODES.VALIDATION_FAILED, 'orchestration_id must be an orchestration id (o_…)', { param: 'orchestration_id' });
-  return raw;
 }
 
 function integerIn(raw: string | undefined, param: string, min: number, max: number): number | undefined {

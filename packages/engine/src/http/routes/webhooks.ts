@@ -18,8 +18,8 @@ import type { EndpointWithBreaker } from '../../webhooks/webhook-service.js';
 import { endpointStats } from '../../webhooks/endpoint-stats.js';
 import { toEndpointOut } from '../../webhooks/webhook-view.js';
 import { field } from '../body.js';
+import { parseOrchestrationId } from '../query-params.js';
 import { callerOf, type RouteDeps } from '../route-deps.js';
-import { parseOrchestrationId } from './events.js';
 
 type Query = Record<string, string | undefined>;
 type IdParams = { Params: { id: string } };
