@@ -2,7 +2,7 @@ import { OrraClient } from '@orra/sdk';
 import { listenForCompletions } from './completion-receiver.js';
 import { startEcho } from './echo-service.js';
 import { startEngineChild } from './engine-child.js';
-import { percentile, round, summarize } from './stats.js';
+import { percentile, round } from './stats.js';
 
 /**
  * Where a chain's time goes, seen from the application: `POST /orchestrations` sent → its first task at
@@ -69,8 +69,8 @@ export async function chainSplit(): Promise<Record<string, unknown>> {
   await stopReceiver();
 
   const pick = (xs: number[]) => {
-    const s = summarize(xs);
-    return { p50: round(s.p50), p90: round(percentile([...xs].sort((a, b) => a - b), 90)), p99: round(s.p99) };
+    const sorted = [...xs].sort((a, b) => a - b);
+    return { p50: round(percentile(sorted, 50)), p90: round(percentile(sorted, 90)), p99: round(percentile(sorted, 99)) };
   };
   const figures = Object.fromEntries(
     [...samples].map(([label, xs]) => [

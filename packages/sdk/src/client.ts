@@ -28,7 +28,7 @@ import type {
 } from '@orra/protocol';
 import { IDEMPOTENCY_KEY_HEADER } from '@orra/protocol';
 import { STATUS_CODES, type IncomingHttpHeaders } from 'node:http';
-import { request as httpRequest, type Dispatcher } from 'undici';
+import { request as httpRequest } from 'undici';
 import { apiErrorFromResponse, OrraApiError, OrraConnectionError } from './errors.js';
 
 /** How to reach the engine. */
@@ -372,7 +372,7 @@ export class OrraClient {
     let text: string;
     try {
       const response = await httpRequest(url, {
-        method: method as Dispatcher.HttpMethod,
+        method,
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(this.timeoutMs),
